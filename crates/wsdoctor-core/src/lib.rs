@@ -1,14 +1,16 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! wsdoctor-core: evidence in, findings out.
+//!
+//! This crate is the pure heart of wsdoctor: the cause catalog, the evidence model
+//! that probes fill in, the diagnosis rules that turn evidence into findings, and the
+//! report. It does no IO and reads no clock, so every rule is testable with
+//! hand-built evidence; the crate boundary enforces that (no tokio here).
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+pub mod catalog;
+pub mod evidence;
+pub mod layer;
+pub mod report;
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+pub use catalog::{CATALOG, Cause, CauseId};
+pub use evidence::Evidence;
+pub use layer::{Blame, Layer, Mistake, Severity};
+pub use report::{Finding, Phase, PhaseStatus, Report, Verdict};

@@ -1,0 +1,584 @@
+//! The cause catalog: the single source of truth for every diagnosis wsdoctor can make.
+//!
+//! `check`, `explain`, `logs`, `lint`, the lab and the docs all refer to these ids and
+//! print this prose; none of them invents text of its own. Ids are stable: they are
+//! part of the JSON contract, so an entry may be reworded but never renamed or reused.
+//! The table is one macro invocation (like quinn's `errors!`), which generates the
+//! `CauseId` enum, its string form and the static table in one go.
+
+use crate::layer::{Blame, Layer, Mistake, Severity};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// One catalog entry.
+#[derive(Debug)]
+pub struct Cause {
+    pub id: CauseId,
+    pub layer: Layer,
+    pub mistake: Mistake,
+    pub blame: Blame,
+    /// Default severity of a finding with this cause.
+    pub severity: Severity,
+    pub title: &'static str,
+    /// Why this happens and what it means, in two sentences or so.
+    pub why: &'static str,
+    /// What to change.
+    pub fix: &'static str,
+}
+
+macro_rules! catalog {
+    ($( $variant:ident = $id:literal, $layer:ident, $mistake:ident, $blame:ident, $sev:ident,
+        title: $title:literal, why: $why:literal, fix: $fix:literal; )*) => {
+        /// A stable cause id. Serialises as its kebab-case string.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum CauseId { $($variant),* }
+
+        /// Every cause, in `CauseId` order (the table below is indexed by discriminant).
+        pub static CATALOG: &[Cause] = &[
+            $(Cause {
+                id: CauseId::$variant,
+                layer: Layer::$layer,
+                mistake: Mistake::$mistake,
+                blame: Blame::$blame,
+                severity: Severity::$sev,
+                title: $title,
+                why: $why,
+                fix: $fix,
+            }),*
+        ];
+
+        impl CauseId {
+            /// The stable id string, e.g. `tls-cert-expired`.
+            pub fn as_str(self) -> &'static str {
+                match self { $(CauseId::$variant => $id),* }
+            }
+        }
+    };
+}
+
+impl CauseId {
+    /// The catalog entry for this id.
+    pub fn cause(self) -> &'static Cause {
+        // The table is generated in enum order by the same macro, so the discriminant
+        // is the index; the unit test `table_is_in_enum_order` pins it.
+        &CATALOG[self as usize]
+    }
+
+    pub fn parse(s: &str) -> Option<CauseId> {
+        CATALOG.iter().map(|c| c.id).find(|id| id.as_str() == s)
+    }
+
+    pub fn layer(self) -> Layer {
+        self.cause().layer
+    }
+}
+
+impl std::fmt::Display for CauseId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for CauseId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for CauseId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        CauseId::parse(&s)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown cause id {s:?}")))
+    }
+}
+
+catalog! {
+    // ── url ────────────────────────────────────────────────────────────────────
+    UrlUnparseable = "url-unparseable", Url, Url, Client, Error,
+        title: "The URL cannot be parsed",
+        why: "The text given is not a valid URL, so no client can connect with it.",
+        fix: "Write the URL as ws://host[:port]/path or wss://host[:port]/path.";
+    UrlUnsupportedScheme = "url-unsupported-scheme", Url, Url, Client, Error,
+        title: "The URL scheme is not a WebSocket scheme",
+        why: "WebSocket URLs use ws:// (plaintext) or wss:// (TLS); browsers and libraries reject any other scheme.",
+        fix: "Use wss:// for TLS endpoints (usually port 443) or ws:// for plaintext ones.";
+    UrlHttpScheme = "url-http-scheme", Url, Url, Client, Warning,
+        title: "An http(s):// URL was given for a WebSocket",
+        why: "Browsers since 2023 map http:// to ws:// and https:// to wss://, but most libraries reject http(s) URLs or make a plain HTTP request instead of an Upgrade.",
+        fix: "Write the WebSocket scheme explicitly: https:// becomes wss://, http:// becomes ws://.";
+    UrlNoScheme = "url-no-scheme", Url, Url, Client, Warning,
+        title: "The URL has no scheme",
+        why: "Without ws:// or wss:// a WebSocket client cannot tell whether to use TLS; most constructors throw a SyntaxError.",
+        fix: "Prefix the URL with wss:// (TLS) or ws:// (plaintext).";
+    UrlFragment = "url-fragment", Url, Url, Client, Warning,
+        title: "The URL has a fragment (#…)",
+        why: "RFC 6455 forbids fragments in WebSocket URLs; browsers throw a SyntaxError (older ones) or drop it, and the server never sees it.",
+        fix: "Remove the #fragment; pass that information as a query parameter or a message instead.";
+    UrlInvalidCharacters = "url-invalid-characters", Url, Url, Client, Warning,
+        title: "The URL contains spaces or characters that must be escaped",
+        why: "Spaces and other unescaped characters are percent-encoded by some clients and rejected by others, so the server may see a different path than intended.",
+        fix: "Percent-encode the characters (a space is %20) or remove them, usually a copy-paste error.";
+    UrlWssOnPort80 = "url-wss-on-port-80", Url, Url, Client, Warning,
+        title: "wss:// is aimed at port 80",
+        why: "Port 80 almost always serves plaintext HTTP, so a TLS handshake there fails with a 'wrong version number' style error.",
+        fix: "Use ws:// for port 80, or wss:// on the TLS port (usually 443).";
+    UrlWsOnPort443 = "url-ws-on-port-443", Url, Url, Client, Warning,
+        title: "ws:// is aimed at port 443",
+        why: "Port 443 almost always expects TLS, so a plaintext Upgrade there gets a TLS alert, a 400 'plain HTTP request was sent to HTTPS port', or silence.",
+        fix: "Use wss:// for port 443.";
+    UrlIdnHost = "url-idn-host", Url, Url, Client, Info,
+        title: "The host name is internationalised (IDN)",
+        why: "The host is sent on the wire in its punycode (xn--) form; certificates and proxy rules must name that form.",
+        fix: "Nothing to change if the certificate and the DNS records use the punycode name shown.";
+    UrlUserinfo = "url-userinfo", Url, Url, Client, Warning,
+        title: "The URL carries user:password@",
+        why: "Browsers do not send URL credentials on a WebSocket Upgrade, and credentials in URLs end up in logs and history.",
+        fix: "Send credentials in an Authorization header, a cookie or a short-lived token instead; wsdoctor redacted them.";
+    UrlSecretInQuery = "url-secret-in-query", Url, Url, Client, Info,
+        title: "The URL query carries a secret",
+        why: "Tokens in the query string are written to proxy and server access logs.",
+        fix: "Prefer a short-lived, single-use token; wsdoctor redacts it in its output.";
+    UrlMixedContent = "url-mixed-content", Url, Url, Client, Error,
+        title: "ws:// used from an https:// page (mixed content)",
+        why: "Browsers block insecure WebSocket connections from secure pages before any packet is sent.",
+        fix: "Use wss:// from https:// pages.";
+    // ── dns ────────────────────────────────────────────────────────────────────
+    DnsNxdomain = "dns-nxdomain", Dns, Url, Client, Error,
+        title: "The host name does not exist (NXDOMAIN)",
+        why: "The DNS says no such name exists: a typo, a missing record or the wrong environment's host name.",
+        fix: "Check the spelling of the host and that its DNS record exists (dig A/AAAA host).";
+    DnsNoAnswer = "dns-no-answer", Dns, Url, Server, Error,
+        title: "The host name exists but has no address",
+        why: "The name resolves but has no A/AAAA record of the requested family.",
+        fix: "Add the A/AAAA record, or drop -4/-6 if one family was forced.";
+    DnsTimeout = "dns-timeout", Dns, ProxyFirewall, Path, Error,
+        title: "The DNS lookup timed out",
+        why: "No resolver answered in time: a resolver down, UDP/53 filtered, or a VPN or captive portal in the way.",
+        fix: "Check /etc/resolv.conf and the resolver's reachability; try --resolve host:port:addr to bypass DNS.";
+    DnsFailure = "dns-failure", Dns, Url, Path, Error,
+        title: "The DNS lookup failed",
+        why: "The resolver returned an error (SERVFAIL, REFUSED) or the lookup could not be made.",
+        fix: "Retry, check the authoritative servers of the zone, or use --resolve to test the server directly.";
+    // ── tcp ────────────────────────────────────────────────────────────────────
+    TcpRefused = "tcp-refused", Tcp, ServerConfig, Server, Error,
+        title: "Connection refused: nothing listens on that port",
+        why: "The host answered with a TCP reset: the server process is not running, listens on another port, or only on another interface (127.0.0.1 vs 0.0.0.0).",
+        fix: "Start the server or fix the port; check `ss -ltnp` on the server for the listening address.";
+    TcpTimeout = "tcp-timeout", Tcp, ProxyFirewall, Path, Error,
+        title: "TCP connect timed out: likely filtered by a firewall",
+        why: "No SYN-ACK and no reset came back: a firewall or security group drops the packets, or the host is down.",
+        fix: "Open the port in the firewall or security group between you and the server, or check the host is up.";
+    TcpUnreachable = "tcp-unreachable", Tcp, ProxyFirewall, Path, Error,
+        title: "Network or host unreachable",
+        why: "The local stack or a router said there is no route to that address.",
+        fix: "Check routing, VPN and IPv6 connectivity; try -4 if IPv6 is not routed here.";
+    TcpReset = "tcp-reset", Tcp, ProxyFirewall, Path, Error,
+        title: "The connection was reset",
+        why: "The peer or a middlebox reset the connection right after it opened: a firewall, an IPS, or a server that rejects the client's address.",
+        fix: "Check server-side connection limits, IP allow-lists and middleboxes between you and the server.";
+    TcpFamilyBlackholed = "tcp-family-blackholed", Tcp, ProxyFirewall, Path, Warning,
+        title: "One address family is black-holed while the other works",
+        why: "Connects over one family (often IPv6) time out while the other succeeds; clients without happy eyeballs stall for their whole connect timeout.",
+        fix: "Fix routing or the firewall for that family, or remove the broken AAAA/A record.";
+    TcpAddressFailed = "tcp-address-failed", Tcp, ProxyFirewall, Path, Warning,
+        title: "Some of the host's addresses did not accept connections",
+        why: "The host name lists several addresses and at least one failed; clients that pick it fail intermittently.",
+        fix: "Remove the dead address from DNS or bring its server back.";
+    // ── proxy ──────────────────────────────────────────────────────────────────
+    ProxyUnreachable = "proxy-unreachable", Proxy, ProxyFirewall, Client, Error,
+        title: "The forward proxy cannot be reached",
+        why: "The configured proxy refused or dropped the connection.",
+        fix: "Check the proxy address in --proxy or HTTPS_PROXY/ALL_PROXY, or bypass it with --noproxy.";
+    ProxyAuthRequired = "proxy-auth-required", Proxy, ProxyFirewall, Client, Error,
+        title: "The proxy wants credentials (407)",
+        why: "The forward proxy answered CONNECT with 407 Proxy Authentication Required: no credentials were sent or they were wrong.",
+        fix: "Put the credentials in the proxy URL (http://user:pass@proxy:3128) or configure your client's proxy authentication.";
+    ProxyConnectRefused = "proxy-connect-refused", Proxy, ProxyFirewall, Path, Error,
+        title: "The proxy refused the CONNECT tunnel",
+        why: "The proxy's policy denies tunnels to this host or port (squid allows CONNECT only to 443 by default).",
+        fix: "Ask the proxy's operator to allow CONNECT to this host:port, or use port 443.";
+    ProxyTunnelClosed = "proxy-tunnel-closed", Proxy, ProxyFirewall, Path, Error,
+        title: "The proxy closed the tunnel",
+        why: "The proxy closed the connection during or right after CONNECT.",
+        fix: "Check the proxy's logs; it may limit tunnel duration or inspect traffic.";
+    ProxyTlsIntercepted = "proxy-tls-intercepted", Proxy, Tls, Path, Error,
+        title: "TLS is being intercepted by a proxy",
+        why: "The certificate was issued by an inspection CA (a corporate proxy or antivirus) instead of the site's real CA; clients that do not trust it fail, and some inspecting proxies break WebSocket Upgrades.",
+        fix: "Install the inspection CA in the client's trust store (--cacert to test), or exempt the host from TLS inspection.";
+    ProxyDirectWorks = "proxy-direct-works", Proxy, ProxyFirewall, Path, Info,
+        title: "The direct path behaves differently from the proxied one",
+        why: "--compare-direct tried both paths and they disagree: the proxy is the difference.",
+        fix: "Fix the proxy's rules for this host, or add the host to NO_PROXY.";
+    ProxyUsed = "proxy-used", Proxy, ProxyFirewall, Path, Info,
+        title: "A forward proxy is in the path",
+        why: "The connection was tunnelled through a proxy chosen by a flag or an environment variable.",
+        fix: "Nothing to change if that is intended; --noproxy '*' bypasses it.";
+    ProxyUpgradeNotForwarded = "proxy-upgrade-not-forwarded", Http, ProxyFirewall, Path, Error,
+        title: "A reverse proxy did not pass the Upgrade on",
+        why: "Upgrade and Connection are hop-by-hop headers: a reverse proxy must forward them explicitly, otherwise the backend sees a plain GET and answers 200, 400 or 426.",
+        fix: "nginx: proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection $connection_upgrade (with its map). Apache: ProxyPass … upgrade=websocket. Envoy: upgrade_configs websocket.";
+    ProxyIdleTimeout = "proxy-idle-timeout", Async, ProxyFirewall, Path, Error,
+        title: "An idle timeout in the path cuts quiet connections",
+        why: "The connection was cut without a close frame (1006 in browsers) after being idle for a round number of seconds: a proxy or load balancer idle timeout.",
+        fix: "Send pings (or any message) more often than the timeout, or raise it: nginx proxy_read_timeout, HAProxy timeout tunnel, AWS ALB idle_timeout.timeout_seconds.";
+    // ── tls ────────────────────────────────────────────────────────────────────
+    TlsCertExpired = "tls-cert-expired", Tls, Tls, Server, Error,
+        title: "The server certificate has expired",
+        why: "The certificate's notAfter date is in the past; every client rejects it.",
+        fix: "Renew the certificate (certbot renew, or your CA's renewal) and reload the server or load balancer.";
+    TlsCertNotYetValid = "tls-cert-not-yet-valid", Tls, Tls, Server, Error,
+        title: "The server certificate is not valid yet",
+        why: "The certificate's notBefore date is in the future: it was issued ahead of time, or the clock of the client or server is wrong.",
+        fix: "Check the client's clock (timedatectl); if it is right, deploy a certificate that is already valid.";
+    TlsCertExpiringSoon = "tls-cert-expiring-soon", Tls, Tls, Server, Warning,
+        title: "The server certificate expires soon",
+        why: "The certificate is valid today but expires within 14 days.",
+        fix: "Renew it now and check that automatic renewal works.";
+    TlsHostnameMismatch = "tls-hostname-mismatch", Tls, Tls, Server, Error,
+        title: "The certificate does not name this host",
+        why: "None of the certificate's subject alternative names matches the host in the URL: the wrong certificate, a missing SAN, or a default virtual host answering.",
+        fix: "Issue a certificate that covers this host name, or connect with a name it does cover.";
+    TlsUnknownIssuer = "tls-unknown-issuer", Tls, Tls, Server, Error,
+        title: "The certificate was issued by an unknown CA",
+        why: "The chain ends at a CA that the client does not trust: a private or internal CA.",
+        fix: "Use a certificate from a public CA, or install the private CA on the clients (--cacert FILE to test).";
+    TlsSelfSigned = "tls-self-signed", Tls, Tls, Server, Error,
+        title: "The certificate is self-signed",
+        why: "The server presents a certificate that signs itself; no client trusts it unless told to.",
+        fix: "Use a CA-issued certificate (Let's Encrypt for public hosts), or pass the certificate as --cacert for testing.";
+    TlsIncompleteChain = "tls-incomplete-chain", Tls, Tls, Server, Error,
+        title: "The server does not send its intermediate certificate",
+        why: "The leaf is signed by an intermediate CA the server did not send; browsers sometimes fetch it, but libraries and mobile clients fail ('unable to get local issuer certificate').",
+        fix: "Serve the full chain: nginx ssl_certificate must point at fullchain.pem (leaf + intermediates), not cert.pem.";
+    TlsClientCertRequired = "tls-client-cert-required", Tls, Tls, Client, Error,
+        title: "The server requires a client certificate",
+        why: "The server asked for a client certificate (mutual TLS) and rejected the handshake without one.",
+        fix: "Pass --cert and --key with a certificate the server trusts.";
+    TlsHandshakeFailed = "tls-handshake-failed", Tls, Tls, Server, Error,
+        title: "The TLS handshake failed",
+        why: "The server ended the TLS handshake with an alert or an error other than a certificate problem: no shared protocol version or cipher, or SNI not recognised.",
+        fix: "Check the server's TLS versions and ciphers (TLS 1.2+ with modern ciphers) and that it serves this SNI name.";
+    TlsToPlaintextPort = "tls-to-plaintext-port", Tls, Url, Client, Error,
+        title: "wss:// was aimed at a plaintext port",
+        why: "The server answered the TLS ClientHello with plain HTTP bytes: that port does not speak TLS ('wrong version number' in OpenSSL).",
+        fix: "Use ws:// for this port, or the TLS port (usually 443) with wss://.";
+    PlaintextToTlsPort = "plaintext-to-tls-port", Tls, Url, Client, Error,
+        title: "ws:// was aimed at a TLS port",
+        why: "The server answered the plaintext Upgrade with a TLS alert, a 'plain HTTP request was sent to HTTPS port' page or nothing: that port expects TLS.",
+        fix: "Use wss:// for this port.";
+    TlsInsecureUsed = "tls-insecure-used", Tls, Tls, Client, Warning,
+        title: "Certificate verification was disabled (-k)",
+        why: "The connection went on despite the certificate problems reported; real clients will fail on them.",
+        fix: "Fix the certificate problems above instead of disabling verification.";
+    // ── http ───────────────────────────────────────────────────────────────────
+    HttpNotUpgraded = "http-not-upgraded", Http, ServerConfig, Server, Error,
+        title: "The server answered 200: not a WebSocket endpoint",
+        why: "An ordinary HTTP route (an SPA catch-all, a static file server, a health check) answered instead of a WebSocket handler, or a proxy dropped the Upgrade.",
+        fix: "Point the client at the WebSocket route; make the server (or the proxy in front) handle the Upgrade on that path.";
+    HttpRedirect = "http-redirect", Http, Url, Client, Error,
+        title: "The server answered with a redirect",
+        why: "WebSocket clients do not follow redirects: the handshake fails on 301/302/307/308.",
+        fix: "Connect to the Location the server gave (often https→wss or a trailing slash), or remove the redirect for the WebSocket path.";
+    HttpBadRequest = "http-bad-request", Http, ServerConfig, Server, Error,
+        title: "The server answered 400 Bad Request",
+        why: "The server or a proxy rejected the Upgrade request: headers missing after a proxy hop, a Socket.IO/SockJS endpoint reached with a raw WebSocket, or a session id unknown to this node.",
+        fix: "Check that Upgrade/Connection reach the server and that the path and protocol match what it serves.";
+    HttpUnauthorized = "http-unauthorized", Http, Handshake, Client, Error,
+        title: "The server wants credentials (401)",
+        why: "The Upgrade request was refused for missing or invalid authentication.",
+        fix: "Send the credentials the server expects: -H 'Authorization: Bearer …', a cookie, or a token in the query.";
+    HttpForbidden = "http-forbidden", Http, Handshake, Server, Error,
+        title: "The server refused the Upgrade (403)",
+        why: "An Origin check (gorilla CheckOrigin, Spring allowedOrigins, websockets origins=), an auth rule or a WAF rejected the request.",
+        fix: "Send the Origin the server allows (--origin https://your.site) and allow-list the page origin on the server; check auth and WAF rules.";
+    HttpNotFound = "http-not-found", Http, Url, Client, Error,
+        title: "The path does not exist (404)",
+        why: "No handler is registered at this path (/ws vs /ws/ vs /socket.io/), or WebSocket support is not enabled on the host.",
+        fix: "Use the exact path the server registers; check the trailing slash and any proxy path rewriting.";
+    HttpUpgradeRequired = "http-upgrade-required", Http, Handshake, Server, Error,
+        title: "The server answered 426 Upgrade Required",
+        why: "The server wants a WebSocket Upgrade it did not receive, or a protocol version it supports: usually a proxy stripped Upgrade/Connection (or sent Connection: websocket).",
+        fix: "Forward Upgrade and Connection: upgrade at every proxy hop; check Sec-WebSocket-Version 13.";
+    HttpRateLimited = "http-rate-limited", Http, ServerConfig, Server, Error,
+        title: "The server is rate limiting (429)",
+        why: "Too many connection attempts from this client or address.",
+        fix: "Back off and reconnect with jittered exponential delays; check the server's or CDN's rate limits.";
+    HttpServerError = "http-server-error", Http, ServerConfig, Server, Error,
+        title: "The server failed while handling the Upgrade (5xx)",
+        why: "The handler or an interceptor threw during the handshake.",
+        fix: "Read the server log at the time of the request and fix the exception.";
+    HttpBadGateway = "http-bad-gateway", Http, ProxyFirewall, Server, Error,
+        title: "A proxy or load balancer could not reach the backend (502)",
+        why: "The hop in front of the application could not connect to it or got an invalid answer: the backend is down, on another port, or speaks TLS where HTTP was expected.",
+        fix: "Check the backend is running and the proxy's upstream address; read the proxy's error log.";
+    HttpServiceUnavailable = "http-service-unavailable", Http, ServerConfig, Server, Error,
+        title: "The service is unavailable (503)",
+        why: "No healthy backend, maintenance mode, or overload; IIS answers 503 when the WebSocket feature is off.",
+        fix: "Check the backends' health checks and capacity.";
+    HttpGatewayTimeout = "http-gateway-timeout", Http, ProxyFirewall, Server, Error,
+        title: "The backend did not answer in time (504)",
+        why: "A proxy or load balancer waited for the backend's 101 and gave up: a slow or blocked handler, or a backend that never answers Upgrades.",
+        fix: "Check why the backend is slow to answer the handshake; check proxy_connect/read timeouts.";
+    HttpUnexpectedStatus = "http-unexpected-status", Http, ServerConfig, Server, Error,
+        title: "The server answered with an unexpected status",
+        why: "Anything but 101 fails the WebSocket handshake.",
+        fix: "Read the response body and the server log for the reason.";
+    HttpNoResponse = "http-no-response", Http, ServerConfig, Server, Error,
+        title: "The server accepted the connection but never answered",
+        why: "The Upgrade request got no bytes back before the deadline: a hung server, a black-hole port, or a TLS port waiting for a ClientHello.",
+        fix: "Check the server is responsive; if the port expects TLS, use wss://.";
+    HttpClosedWithoutResponse = "http-closed-without-response", Http, ServerConfig, Server, Error,
+        title: "The server closed the connection without answering",
+        why: "The peer closed after reading the Upgrade request: a server that rejects it silently, or a TLS port closing on a plaintext request.",
+        fix: "Check the server log; if the port expects TLS, use wss://.";
+    HttpResetWithoutResponse = "http-reset-without-response", Http, ProxyFirewall, Path, Error,
+        title: "The connection was reset instead of an answer",
+        why: "The server or a middlebox reset the connection after the Upgrade request.",
+        fix: "Check firewalls and IPS that reset upgrades, and the server's log.";
+    HttpNotHttp = "http-not-http", Http, Url, Client, Error,
+        title: "The server answered with bytes that are not HTTP",
+        why: "Something other than an HTTP server listens on that port (a database, SSH, a raw TCP service).",
+        fix: "Check the port: it serves another protocol.";
+    HttpHeadTooLarge = "http-head-too-large", Http, ServerConfig, Server, Error,
+        title: "The response headers are too large",
+        why: "The response head exceeded wsdoctor's cap without ending: a broken or hostile server.",
+        fix: "Check what the server sends; no valid handshake needs headers this large.";
+    HttpVersion10 = "http-version-1-0", Http, ServerConfig, Server, Error,
+        title: "The server speaks HTTP/1.0 and cannot upgrade",
+        why: "WebSocket needs HTTP/1.1; an HTTP/1.0 answer means a server stack (or proxy hop, e.g. proxy_http_version 1.0) without WebSocket support.",
+        fix: "Serve WebSockets from an HTTP/1.1 stack; behind nginx set proxy_http_version 1.1.";
+    HttpSocketIoEndpoint = "http-socketio-endpoint", Http, ServerConfig, Client, Error,
+        title: "This is a Socket.IO (engine.io) endpoint",
+        why: "Socket.IO speaks its own protocol over WebSocket; a raw WebSocket client is rejected ('Transport unknown', 'Bad request') and could not speak it anyway.",
+        fix: "Use a Socket.IO client, or test the engine.io transport: /socket.io/?EIO=4&transport=websocket.";
+    HttpSockJsEndpoint = "http-sockjs-endpoint", Http, ServerConfig, Client, Error,
+        title: "This is a SockJS endpoint",
+        why: "SockJS serves its own protocol; its raw WebSocket route is <prefix>/websocket.",
+        fix: "Use a SockJS client, or connect a raw WebSocket to <prefix>/websocket.";
+    HttpStickySessionMissing = "http-sticky-session-missing", Http, ServerConfig, Path, Error,
+        title: "Session id unknown: sticky sessions are missing",
+        why: "Socket.IO or SignalR long-polling across several nodes needs every request of a session to reach the same node.",
+        fix: "Enable sticky sessions (ip_hash, cookie affinity) or use WebSocket-only transport.";
+    HttpServedBy = "http-served-by", Http, ProxyFirewall, Path, Info,
+        title: "Answered by an identified server or intermediary",
+        why: "Response headers or the body identify the component that answered, which is where the fix goes.",
+        fix: "Look at that component's configuration first.";
+    // ── handshake ──────────────────────────────────────────────────────────────
+    HandshakeAcceptMissing = "handshake-accept-missing", Handshake, Handshake, Server, Error,
+        title: "The 101 has no Sec-WebSocket-Accept",
+        why: "RFC 6455 §4.1: a client must fail the connection when Sec-WebSocket-Accept is missing.",
+        fix: "Let a WebSocket library write the handshake response; a proxy must not strip this header.";
+    HandshakeAcceptMismatch = "handshake-accept-mismatch", Handshake, Handshake, Server, Error,
+        title: "Sec-WebSocket-Accept is wrong",
+        why: "The value is not base64(SHA-1(key + GUID)) of the key sent: a hand-written handshake or a proxy that rewrote the key. Chrome: 'Incorrect 'Sec-WebSocket-Accept' header value'.",
+        fix: "Compute the accept value from the client's Sec-WebSocket-Key exactly as RFC 6455 §4.2.2 says (or use a library); make proxies forward the key unchanged.";
+    HandshakeUpgradeMissing = "handshake-upgrade-missing", Handshake, Handshake, Server, Error,
+        title: "The 101 lacks Upgrade: websocket",
+        why: "RFC 6455 §4.1: the 101 must carry Upgrade: websocket; clients fail without it.",
+        fix: "Send Upgrade: websocket in the 101, and check no proxy strips it.";
+    HandshakeConnectionMissing = "handshake-connection-missing", Handshake, Handshake, Server, Error,
+        title: "The 101 lacks Connection: Upgrade",
+        why: "RFC 6455 §4.1: the 101 must carry Connection: Upgrade; clients fail without it.",
+        fix: "Send Connection: Upgrade in the 101, and check no proxy strips it.";
+    HandshakeSubprotocolNotEchoed = "handshake-subprotocol-not-echoed", Handshake, Handshake, Server, Error,
+        title: "A subprotocol was requested but none was selected",
+        why: "Browsers fail the connection when they sent Sec-WebSocket-Protocol and the 101 has none ('Sent non-empty Sec-WebSocket-Protocol header but no response was received'); tokens passed as a protocol are a common trigger.",
+        fix: "Make the server echo one of the requested protocols, or stop requesting one.";
+    HandshakeSubprotocolUnrequested = "handshake-subprotocol-unrequested", Handshake, Handshake, Server, Error,
+        title: "The server selected a subprotocol that was not requested",
+        why: "RFC 6455 §4.1: the selected protocol must be one the client offered; clients fail otherwise.",
+        fix: "Only echo a protocol the client listed in Sec-WebSocket-Protocol.";
+    HandshakeExtensionUnoffered = "handshake-extension-unoffered", Handshake, Handshake, Server, Error,
+        title: "The server accepted an extension that was not offered",
+        why: "RFC 6455 §4.1: an extension in the response that the client did not request fails the connection.",
+        fix: "Only return extensions the client offered in Sec-WebSocket-Extensions.";
+    HandshakeStatusLine = "handshake-bad-status-line", Handshake, Handshake, Server, Error,
+        title: "The 101 status line is malformed",
+        why: "The response head could not be parsed as HTTP/1.1.",
+        fix: "Send a standard 'HTTP/1.1 101 Switching Protocols' head.";
+    // ── session ────────────────────────────────────────────────────────────────
+    SessionNoEcho = "session-no-echo", Session, Async, Server, Warning,
+        title: "No reply to the test message",
+        why: "The server accepted the connection but sent nothing back within the deadline; fine for servers that do not echo, a problem for those that should.",
+        fix: "If the server should reply, check its message handler; use --expect to wait for any server message instead of an echo.";
+    SessionNoMessage = "session-no-message", Session, Async, Server, Error,
+        title: "The expected message never came",
+        why: "--expect waited for a server message that did not arrive before the deadline.",
+        fix: "Check the server's message handler and that it is not blocked.";
+    SessionNoPong = "session-no-pong", Session, Async, Server, Error,
+        title: "The server does not answer pings",
+        why: "RFC 6455 §5.5.2 requires a Pong for every Ping; clients that use pings as a health check will drop the connection.",
+        fix: "Use a library that answers pings automatically, or answer them in the handler.";
+    SessionAbruptEof = "session-abrupt-eof", Session, Async, Server, Error,
+        title: "The connection dropped without a close frame (1006)",
+        why: "The TCP connection ended without a WebSocket close: a crash, a proxy timeout or a server that closes the socket directly. Browsers report code 1006.",
+        fix: "Close with a close frame on the server; look for crashes and proxy timeouts at that moment.";
+    SessionReset = "session-reset", Session, Async, Path, Error,
+        title: "The connection was reset during the session",
+        why: "A TCP reset ended the WebSocket session.",
+        fix: "Check the server's log and middleboxes that reset long connections.";
+    SessionCloseGoingAway = "session-close-going-away", Session, Async, Server, Warning,
+        title: "The server closed with 1001 (going away)",
+        why: "The server is shutting down or restarting, or the endpoint went away.",
+        fix: "Reconnect with backoff; deploy with connection draining.";
+    SessionCloseProtocolError = "session-close-protocol-error", Session, Async, Server, Error,
+        title: "The server closed with 1002 (protocol error)",
+        why: "The server thinks the client broke RFC 6455.",
+        fix: "Read the close reason and the server log; check client masking and extension use.";
+    SessionCloseUnsupportedData = "session-close-unsupported-data", Session, Async, Server, Error,
+        title: "The server closed with 1003 (unsupported data)",
+        why: "The server cannot accept this kind of message (text vs binary).",
+        fix: "Send the message type the server expects.";
+    SessionCloseInvalidPayload = "session-close-invalid-payload", Session, Async, Server, Error,
+        title: "The server closed with 1007 (invalid payload)",
+        why: "The server received data it judged inconsistent with the message type, usually invalid UTF-8 in text.",
+        fix: "Send valid UTF-8 in text messages, or use binary.";
+    SessionClosePolicy = "session-close-policy", Session, Async, Server, Error,
+        title: "The server closed with 1008 (policy violation)",
+        why: "Authentication, origin or rate-limit policy rejected the session after it opened.",
+        fix: "Read the close reason; send the credentials or origin the server expects.";
+    SessionCloseMessageTooBig = "session-close-message-too-big", Session, Async, Server, Error,
+        title: "The server closed with 1009 (message too big)",
+        why: "A message exceeded the server's size limit (Python websockets: 1 MiB by default; ws: 100 MiB).",
+        fix: "Send smaller messages, or raise the server's max message size (max_size, maxPayload).";
+    SessionCloseExtensionRequired = "session-close-extension-required", Session, Async, Client, Error,
+        title: "The server closed with 1010 (extension required)",
+        why: "Sent by a client when the server did not negotiate an extension it needs.",
+        fix: "Negotiate the extension named in the reason.";
+    SessionCloseServerError = "session-close-server-error", Session, Async, Server, Error,
+        title: "The server closed with 1011 (internal error)",
+        why: "The server's handler hit an unexpected condition and closed the session.",
+        fix: "Read the server log at that moment; fix the handler's exception.";
+    SessionCloseTryLater = "session-close-try-later", Session, Async, Server, Warning,
+        title: "The server closed with 1012/1013/1014 (restart, try again later, bad gateway)",
+        why: "The server or gateway is restarting or overloaded.",
+        fix: "Reconnect with jittered backoff.";
+    SessionCloseApplication = "session-close-application", Session, Async, Server, Warning,
+        title: "The server closed with an application-defined code (3000–4999)",
+        why: "Codes 3000–3999 are registered by libraries and frameworks, 4000–4999 are private to the application.",
+        fix: "Look the code up in the server's or framework's documentation.";
+    SessionCloseInvalidCode = "session-close-invalid-code", Session, Async, Server, Error,
+        title: "The server sent a close code that is not allowed on the wire",
+        why: "Codes such as 1005, 1006, 1015, below 1000 or 1016–2999 must never be sent.",
+        fix: "Send 1000 for a normal close or a valid registered/private code.";
+    SessionCloseNoAnswer = "session-close-no-answer", Session, Async, Server, Warning,
+        title: "The server did not answer the close frame",
+        why: "RFC 6455 §5.5.1: an endpoint must answer a close with a close; the server dropped the connection or stayed silent.",
+        fix: "Let the server's library answer close frames.";
+    SessionMaskedFrame = "session-masked-frame", Session, Handshake, Server, Error,
+        title: "The server sent a masked frame",
+        why: "RFC 6455 §5.1: a client must close the connection when a server frame is masked.",
+        fix: "The server must not mask its frames: use a correct WebSocket library on the server.";
+    SessionReservedBits = "session-reserved-bits", Session, Handshake, Server, Error,
+        title: "A frame has reserved bits set without an extension",
+        why: "RFC 6455 §5.2: RSV1–3 must be 0 unless a negotiated extension defines them (RSV1 for permessage-deflate).",
+        fix: "Negotiate the extension before using RSV bits, or clear them.";
+    SessionInvalidUtf8 = "session-invalid-utf8", Session, Handshake, Server, Error,
+        title: "A text message is not valid UTF-8",
+        why: "RFC 6455 §8.1: text must be UTF-8; clients close with 1007.",
+        fix: "Send binary frames for binary data, or encode text as UTF-8.";
+    SessionControlFrameTooLong = "session-control-frame-too-long", Session, Handshake, Server, Error,
+        title: "A control frame is longer than 125 bytes",
+        why: "RFC 6455 §5.5: ping, pong and close payloads are at most 125 bytes.",
+        fix: "Keep control payloads short.";
+    SessionFragmentedControl = "session-fragmented-control", Session, Handshake, Server, Error,
+        title: "A control frame is fragmented",
+        why: "RFC 6455 §5.5: control frames must not be fragmented (FIN must be set).",
+        fix: "Send ping, pong and close as single frames.";
+    SessionUnknownOpcode = "session-unknown-opcode", Session, Handshake, Server, Error,
+        title: "A frame uses a reserved opcode",
+        why: "RFC 6455 §5.2: opcodes 3–7 and 11–15 are reserved; clients fail the connection.",
+        fix: "Only send defined opcodes.";
+    SessionBadFragmentation = "session-bad-fragmentation", Session, Handshake, Server, Error,
+        title: "Fragments arrive out of order",
+        why: "RFC 6455 §5.4: a continuation without a started message, or a new data frame inside a fragmented message, fails the connection.",
+        fix: "Send fragments as one message: first frame with the opcode, continuations, FIN on the last.";
+    SessionBadClosePayload = "session-bad-close-payload", Session, Handshake, Server, Error,
+        title: "The close frame's payload is invalid",
+        why: "RFC 6455 §5.5.1: a close payload is empty or a 2-byte code plus UTF-8 reason.",
+        fix: "Send a valid close code and a UTF-8 reason.";
+    SessionMessageTooLarge = "session-message-too-large", Session, Async, Server, Warning,
+        title: "A server message exceeded wsdoctor's size cap",
+        why: "The server sent more than the cap allows in one message.",
+        fix: "Raise --max-message if that size is expected.";
+    SessionProtocolViolation = "session-protocol-violation", Session, Handshake, Server, Error,
+        title: "The server broke RFC 6455 framing",
+        why: "A frame did not follow RFC 6455 in a way not covered by a more specific finding.",
+        fix: "Use a conforming WebSocket library on the server.";
+    // ── async ──────────────────────────────────────────────────────────────────
+    AsyncEventLoopBlocked = "async-event-loop-blocked", Async, Async, Server, Error,
+        title: "The server's event loop blocks",
+        why: "Latency on one connection rises in lock-step with load on the others: a handler blocks the loop (synchronous IO, CPU work, a lock) and stalls every connection.",
+        fix: "Move blocking work off the event loop (run_in_executor, worker threads, spawn_blocking) and keep handlers non-blocking.";
+    AsyncSlowResponse = "async-slow-response", Async, Async, Server, Warning,
+        title: "The server answers slowly",
+        why: "Echo or pong round trips took longer than 1 s on loopback-class paths.",
+        fix: "Profile the handler; look for blocking calls.";
+    AsyncBackpressure = "async-backpressure", Async, Async, Server, Warning,
+        title: "The server stopped reading (backpressure)",
+        why: "Our writes stalled: the server's receive buffer is full because it does not read while busy.",
+        fix: "Read continuously and apply backpressure per connection, not per process.";
+    AsyncServerPingTimeout = "async-server-ping-timeout", Async, Async, Client, Warning,
+        title: "The server closes clients that do not answer its pings",
+        why: "The server pings and drops connections that do not pong in time; clients that stall their loop or do not answer pings are cut.",
+        fix: "Make sure the client answers pings promptly (most libraries do it automatically while the loop runs).";
+    AsyncKeepaliveHolds = "async-keepalive-holds", Async, Async, Path, Info,
+        title: "Keep-alive pings hold the connection open",
+        why: "With pings more often than the idle timeout the connection survived, which proves the fix.",
+        fix: "Configure the client or server to ping at the interval shown.";
+    AsyncSendBeforeOpen = "async-send-before-open", Async, Async, Client, Error,
+        title: "The client sends before the connection is open",
+        why: "send() while readyState is CONNECTING throws InvalidStateError ('Still in CONNECTING state').",
+        fix: "Send from the onopen handler, or queue messages until open.";
+    AsyncDoubleConnect = "async-double-connect", Async, Async, Client, Warning,
+        title: "The socket is closed while still connecting",
+        why: "A component opens and immediately closes its socket (React StrictMode runs effects twice in development): 'WebSocket is closed before the connection is established'.",
+        fix: "Close the socket in the effect's cleanup and tolerate the development double run; create it once.";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn table_is_in_enum_order() {
+        for (i, c) in CATALOG.iter().enumerate() {
+            assert_eq!(c.id as usize, i, "{} out of order", c.id);
+        }
+    }
+
+    #[test]
+    fn ids_are_unique_kebab_case_and_parse_back() {
+        let mut seen = HashSet::new();
+        for c in CATALOG {
+            let s = c.id.as_str();
+            assert!(seen.insert(s), "duplicate id {s}");
+            assert!(
+                s.chars()
+                    .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-')
+            );
+            assert_eq!(CauseId::parse(s), Some(c.id));
+        }
+    }
+
+    #[test]
+    fn every_entry_has_prose() {
+        for c in CATALOG {
+            assert!(
+                !c.title.is_empty() && !c.why.is_empty() && !c.fix.is_empty(),
+                "{}",
+                c.id
+            );
+        }
+    }
+
+    #[test]
+    fn serialises_as_the_id_string() {
+        let json = serde_json::to_string(&CauseId::TlsCertExpired).unwrap();
+        assert_eq!(json, "\"tls-cert-expired\"");
+        let back: CauseId = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, CauseId::TlsCertExpired);
+    }
+}

@@ -1,0 +1,530 @@
+//! What a probe observed, layer by layer. Collecting evidence is the only part of
+//! wsdoctor that does IO (in `wsdoctor-net`); everything here is plain data, so the
+//! diagnosis rules can be tested on hand-built values.
+//!
+//! Secrets are redacted by the collector before they land here (see `redact`), unless
+//! the user asked for `--show-secrets`. Every byte buffer is capped by the collector.
+
+use serde::{Deserialize, Serialize};
+use std::net::{IpAddr, SocketAddr};
+
+/// Everything one `check` run saw. A layer that was not reached is `None`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Evidence {
+    pub url: UrlEvidence,
+    pub request: RequestOptions,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dns: Option<DnsEvidence>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tcp: Option<TcpEvidence>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<ProxyEvidence>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsEvidence>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http: Option<HttpEvidence>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session: Option<SessionEvidence>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idle: Option<IdleEvidence>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub load: Option<LoadEvidence>,
+    /// Time spent in each layer that ran, in probe order.
+    pub timings: Vec<Timing>,
+    /// Unix time (seconds) when the probe ran: the rules need "now" for certificate
+    /// dates but must not read the clock themselves.
+    pub checked_at: i64,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+pub struct Timing {
+    pub layer: crate::Layer,
+    pub ms: f64,
+}
+
+/// The URL as given and as wsdoctor will use it. Built by `crate::url::analyze`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct UrlEvidence {
+    /// What the user typed, redacted.
+    pub input: String,
+    /// The ws:// or wss:// URL used for the probe, redacted. Empty when unusable.
+    pub effective: String,
+    pub secure: bool,
+    /// Host as sent on the wire (punycode for IDN, no brackets for IPv6).
+    pub host: String,
+    pub port: u16,
+    /// Path and query as sent in the request line (unredacted only with --show-secrets).
+    pub resource: String,
+    pub issues: Vec<UrlIssue>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum UrlIssue {
+    /// Unusable: the probe stops here.
+    Unparseable {
+        reason: String,
+    },
+    UnsupportedScheme {
+        scheme: String,
+    },
+    HttpScheme {
+        given: String,
+        mapped_to: String,
+    },
+    NoScheme {
+        assumed: String,
+    },
+    Fragment {
+        fragment: String,
+    },
+    InvalidCharacters {
+        chars: String,
+    },
+    WssOnPort80,
+    WsOnPort443,
+    Idn {
+        unicode: String,
+        ascii: String,
+    },
+    Userinfo,
+    SecretInQuery {
+        params: Vec<String>,
+    },
+}
+
+/// The request options that shape the handshake and session, echoed for the report.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct RequestOptions {
+    pub origin: Option<String>,
+    pub subprotocols: Vec<String>,
+    pub extensions: Vec<String>,
+    /// `--expect`: wait for any server message rather than an echo.
+    pub expect_message: bool,
+    pub insecure: bool,
+    pub client_cert: bool,
+}
+
+// ── DNS ──────────────────────────────────────────────────────────────────────
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DnsEvidence {
+    pub host: String,
+    pub source: DnsSource,
+    /// One entry per family queried.
+    pub queries: Vec<DnsQuery>,
+    /// All addresses, in the order they will be tried.
+    pub addresses: Vec<IpAddr>,
+    pub ms: f64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DnsSource {
+    /// The host is an IP literal: no lookup.
+    Literal,
+    /// `--resolve` or `--connect-to` supplied the address.
+    Override,
+    /// The system resolver (getaddrinfo: /etc/hosts, nsswitch), what browsers use.
+    System,
+    /// hickory-resolver queried the configured name servers per family.
+    Resolver,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DnsQuery {
+    /// "A" or "AAAA" (or "system").
+    pub record: String,
+    pub outcome: DnsOutcome,
+    pub ms: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum DnsOutcome {
+    Answers {
+        addresses: Vec<IpAddr>,
+        ttl: Option<u32>,
+    },
+    NoAnswer,
+    NxDomain,
+    Timeout,
+    Error {
+        message: String,
+    },
+}
+
+// ── TCP ──────────────────────────────────────────────────────────────────────
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct TcpEvidence {
+    pub attempts: Vec<TcpAttempt>,
+    /// The address the probe went on with.
+    pub connected: Option<SocketAddr>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TcpAttempt {
+    pub addr: SocketAddr,
+    /// Milliseconds after the TCP phase began that this attempt started.
+    pub started_ms: f64,
+    pub ms: f64,
+    pub outcome: TcpOutcome,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum TcpOutcome {
+    Connected,
+    Refused,
+    TimedOut,
+    Unreachable {
+        detail: String,
+    },
+    Reset,
+    /// Abandoned because another attempt won the race (happy eyeballs).
+    Cancelled,
+    Error {
+        message: String,
+    },
+}
+
+// ── proxy ────────────────────────────────────────────────────────────────────
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ProxyEvidence {
+    /// Proxy URL, credentials redacted.
+    pub url: String,
+    pub kind: ProxyKind,
+    /// Why this proxy was used: "--proxy", "HTTPS_PROXY", …
+    pub chosen_by: String,
+    pub outcome: ProxyOutcome,
+    /// The proxy's reply head to CONNECT (HTTP proxies), raw text, capped.
+    pub reply_head: Option<String>,
+    pub reply_body: Option<String>,
+    /// `--compare-direct`: how the direct path ended (verdict string), if tried.
+    pub direct_verdict: Option<String>,
+    pub ms: f64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProxyKind {
+    Http,
+    Socks5,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum ProxyOutcome {
+    Tunnel,
+    Unreachable { detail: String },
+    AuthRequired { scheme: Option<String> },
+    Refused { status: u16 },
+    Closed,
+    Timeout,
+    Error { message: String },
+}
+
+// ── TLS ──────────────────────────────────────────────────────────────────────
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct TlsEvidence {
+    pub sni: Option<String>,
+    pub outcome: TlsOutcome,
+    pub version: Option<String>,
+    pub cipher: Option<String>,
+    pub alpn: Option<String>,
+    /// The chain as the server sent it, leaf first.
+    pub chain: Vec<CertInfo>,
+    /// Every problem found, not only the first.
+    pub problems: Vec<CertProblem>,
+    /// The server sent a CertificateRequest (mutual TLS).
+    pub client_cert_requested: bool,
+    pub ms: f64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum TlsOutcome {
+    #[default]
+    Established,
+    /// The handshake failed; `alert` is the TLS alert if one was received or sent.
+    Failed {
+        alert: Option<String>,
+        message: String,
+    },
+    /// The server's first bytes were plaintext HTTP (or another protocol), not TLS.
+    NotTls { first_bytes: String },
+    /// The server said nothing before the deadline.
+    Silence,
+    /// The server closed the connection during the handshake.
+    Closed,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertInfo {
+    pub subject: String,
+    pub issuer: String,
+    pub sans: Vec<String>,
+    /// Unix seconds.
+    pub not_before: i64,
+    pub not_after: i64,
+    pub is_ca: bool,
+    pub self_signed: bool,
+    pub serial: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum CertProblem {
+    Expired {
+        not_after: i64,
+    },
+    NotYetValid {
+        not_before: i64,
+    },
+    HostnameMismatch {
+        host: String,
+        sans: Vec<String>,
+    },
+    /// The chain ends at an issuer that is not trusted and is not simply missing.
+    UnknownIssuer {
+        issuer: String,
+    },
+    SelfSigned {
+        subject: String,
+    },
+    /// The server did not send the certificate that signed the last one it sent.
+    IncompleteChain {
+        missing_issuer: String,
+    },
+    /// The issuer looks like a TLS-inspecting proxy or antivirus product.
+    InterceptionSuspected {
+        issuer: String,
+    },
+    Other {
+        message: String,
+    },
+}
+
+// ── HTTP Upgrade ─────────────────────────────────────────────────────────────
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct HttpEvidence {
+    /// The request head as sent, secrets redacted.
+    pub request_head: String,
+    pub key: String,
+    /// base64(SHA-1(key + GUID)), computed by the collector.
+    pub expected_accept: String,
+    pub outcome: HttpOutcome,
+    pub ms: f64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum HttpOutcome {
+    Response(HttpResponse),
+    /// Nothing came back before the deadline.
+    #[default]
+    Silence,
+    /// The peer closed the connection without a byte.
+    Closed,
+    Reset,
+    /// Bytes arrived that cannot be the start of an HTTP response.
+    NotHttp {
+        first_bytes: String,
+        looks_like_tls: bool,
+    },
+    HeadTooLarge {
+        limit: usize,
+    },
+    Malformed {
+        message: String,
+        first_bytes: String,
+    },
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpResponse {
+    /// 0 for HTTP/1.0, 1 for HTTP/1.1.
+    pub version: u8,
+    pub status: u16,
+    pub reason: String,
+    /// In order, names as sent, secret values redacted.
+    pub headers: Vec<(String, String)>,
+    /// The start of the body (lossy UTF-8), capped.
+    pub body: String,
+}
+
+impl HttpResponse {
+    /// First header with this name, case-insensitive.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Comma-separated tokens of every header with this name, trimmed.
+    pub fn tokens<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.headers
+            .iter()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .flat_map(|(_, v)| v.split(','))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+    }
+
+    pub fn has_token(&self, name: &str, token: &str) -> bool {
+        self.tokens(name).any(|t| t.eq_ignore_ascii_case(token))
+    }
+}
+
+// ── session ──────────────────────────────────────────────────────────────────
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct SessionEvidence {
+    pub message: MessageOutcome,
+    pub ping: PingOutcome,
+    pub close: CloseOutcome,
+    /// RFC 6455 violations seen in server frames, in order.
+    pub violations: Vec<Violation>,
+    /// Frames received (headers only), capped.
+    pub frames: Vec<FrameSummary>,
+    pub ms: f64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum MessageOutcome {
+    /// The session ended before the step was reached.
+    #[default]
+    NotTried,
+    Echoed {
+        ms: f64,
+    },
+    /// A message arrived that is not the echo (or any message with --expect).
+    Received {
+        preview: String,
+        binary: bool,
+        ms: f64,
+    },
+    NoReply {
+        waited_ms: f64,
+    },
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum PingOutcome {
+    #[default]
+    NotTried,
+    Pong {
+        ms: f64,
+        payload_matches: bool,
+    },
+    NoPong {
+        waited_ms: f64,
+    },
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum CloseOutcome {
+    #[default]
+    NotTried,
+    /// We closed with 1000 and the server answered with this close.
+    Clean {
+        code: Option<u16>,
+        reason: String,
+        ms: f64,
+    },
+    /// The server closed first, with this code.
+    ByServer {
+        code: Option<u16>,
+        reason: String,
+        after_ms: f64,
+    },
+    /// TCP ended without a close frame (a browser reports 1006).
+    Eof {
+        after_ms: f64,
+    },
+    Reset {
+        after_ms: f64,
+    },
+    /// We sent a close and nothing came back before the deadline.
+    NoAnswer {
+        waited_ms: f64,
+    },
+    /// We closed the TCP connection ourselves after a protocol violation (1002/1007).
+    FailedByUs {
+        code: u16,
+    },
+}
+
+/// An RFC 6455 framing violation by the server, mirrored from the codec's own list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Violation {
+    MaskedFrame,
+    ReservedBits { rsv1: bool, rsv2: bool, rsv3: bool },
+    UnknownOpcode { opcode: u8 },
+    ControlFrameTooLong { len: u64 },
+    FragmentedControl,
+    BadFragmentation { detail: String },
+    InvalidUtf8,
+    BadClosePayload { detail: String },
+    MessageTooLarge { limit: usize },
+    Other { detail: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FrameSummary {
+    pub opcode: u8,
+    pub fin: bool,
+    pub rsv: u8,
+    pub masked: bool,
+    pub len: u64,
+}
+
+// ── over time (issue: proxies and time) ──────────────────────────────────────
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct IdleEvidence {
+    pub requested_s: f64,
+    /// How the idle connection ended, if it did.
+    pub cut: Option<IdleCut>,
+    /// With keep-alive pings at this interval, did the connection survive the same time?
+    pub keepalive: Option<KeepaliveTrial>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct IdleCut {
+    pub after_ms: f64,
+    /// "close-frame", "fin" or "reset".
+    pub how: String,
+    pub close_code: Option<u16>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct KeepaliveTrial {
+    pub interval_s: f64,
+    pub held_ms: f64,
+    pub survived: bool,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LoadEvidence {
+    pub connections: usize,
+    /// Round trips on the probe connection without load, milliseconds (median, p99).
+    pub idle_rtt_p50_ms: f64,
+    pub idle_rtt_p99_ms: f64,
+    /// The same under load.
+    pub loaded_rtt_p50_ms: f64,
+    pub loaded_rtt_p99_ms: f64,
+    pub writes_stalled: bool,
+}

@@ -1,0 +1,264 @@
+//! The report model: findings, per-layer phases and the verdict. Renderers (human,
+//! JSON) consume it; nothing here prints.
+
+use crate::catalog::CauseId;
+use crate::evidence::Evidence;
+use crate::layer::{Layer, Severity};
+use serde::{Deserialize, Serialize};
+
+/// Version of the JSON schema. Fields are only ever added; a removal or a change of
+/// meaning bumps the major number.
+pub const SCHEMA: &str = "wsdoctor.report/1";
+
+/// One diagnosis: a catalog cause plus what this run saw.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    pub id: CauseId,
+    pub layer: Layer,
+    pub severity: Severity,
+    pub title: String,
+    /// What was observed, specific to this run.
+    pub detail: String,
+    pub fix: String,
+    /// Supporting lines (headers, dates, addresses), already redacted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<String>,
+}
+
+impl Finding {
+    /// A finding with the catalog's layer, severity, title and fix.
+    pub fn new(id: CauseId, detail: impl Into<String>) -> Finding {
+        let c = id.cause();
+        Finding {
+            id,
+            layer: c.layer,
+            severity: c.severity,
+            title: c.title.to_string(),
+            detail: detail.into(),
+            fix: c.fix.to_string(),
+            evidence: Vec::new(),
+        }
+    }
+
+    pub fn severity(mut self, s: Severity) -> Finding {
+        self.severity = s;
+        self
+    }
+
+    /// Replace the catalog fix with one that names this run's specifics.
+    pub fn fix(mut self, fix: impl Into<String>) -> Finding {
+        self.fix = fix.into();
+        self
+    }
+
+    pub fn evidence(mut self, line: impl Into<String>) -> Finding {
+        self.evidence.push(line.into());
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Ok,
+    Warning,
+    Failed,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Ok => "ok",
+            Verdict::Warning => "warning",
+            Verdict::Failed => "failed",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PhaseStatus {
+    Ok,
+    Warning,
+    Failed,
+    Skipped,
+}
+
+impl PhaseStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PhaseStatus::Ok => "ok",
+            PhaseStatus::Warning => "warning",
+            PhaseStatus::Failed => "failed",
+            PhaseStatus::Skipped => "skipped",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Phase {
+    pub layer: Layer,
+    pub status: PhaseStatus,
+    /// Milliseconds spent in the layer; null when skipped.
+    pub ms: Option<f64>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Report {
+    pub schema: String,
+    /// The URL probed, secrets redacted.
+    pub target: String,
+    pub verdict: Verdict,
+    pub findings: Vec<Finding>,
+    pub phases: Vec<Phase>,
+    pub evidence: Evidence,
+}
+
+impl Report {
+    /// Build the report: findings sorted by layer then severity, phase status derived
+    /// from the findings of that layer, the verdict from the worst finding.
+    pub fn new(evidence: Evidence, mut findings: Vec<Finding>) -> Report {
+        findings.sort_by(|a, b| a.layer.cmp(&b.layer).then(b.severity.cmp(&a.severity)));
+        let phases = phases(&evidence, &findings);
+        let verdict = verdict(&findings);
+        Report {
+            schema: SCHEMA.to_string(),
+            target: evidence.url.effective.clone(),
+            verdict,
+            findings,
+            phases,
+            evidence,
+        }
+    }
+
+    /// The layer whose exit code the process returns: the first failing one.
+    pub fn failing_layer(&self) -> Option<Layer> {
+        self.findings
+            .iter()
+            .filter(|f| f.is_error())
+            .map(|f| f.layer)
+            .min()
+    }
+
+    /// 0 healthy, 1 warnings, else the first failing layer's code.
+    pub fn exit_code(&self) -> i32 {
+        match (self.verdict, self.failing_layer()) {
+            (Verdict::Ok, _) => 0,
+            (Verdict::Warning, _) => 1,
+            (Verdict::Failed, Some(l)) => l.exit_code(),
+            (Verdict::Failed, None) => 3,
+        }
+    }
+
+    pub fn has(&self, id: CauseId) -> bool {
+        self.findings.iter().any(|f| f.id == id)
+    }
+
+    pub fn ids(&self) -> Vec<CauseId> {
+        self.findings.iter().map(|f| f.id).collect()
+    }
+
+    pub fn is_tls(&self) -> bool {
+        self.failing_layer() == Some(Layer::Tls)
+    }
+}
+
+fn verdict(findings: &[Finding]) -> Verdict {
+    match findings.iter().map(|f| f.severity).max() {
+        Some(Severity::Error) => Verdict::Failed,
+        Some(Severity::Warning) => Verdict::Warning,
+        _ => Verdict::Ok,
+    }
+}
+
+fn phases(evidence: &Evidence, findings: &[Finding]) -> Vec<Phase> {
+    let mut out = Vec::new();
+    for layer in Layer::ALL {
+        let ms = evidence
+            .timings
+            .iter()
+            .find(|t| t.layer == layer)
+            .map(|t| t.ms);
+        let worst = findings
+            .iter()
+            .filter(|f| f.layer == layer)
+            .map(|f| f.severity)
+            .max();
+        let status = match (ms, worst) {
+            (_, Some(Severity::Error)) => PhaseStatus::Failed,
+            (_, Some(Severity::Warning)) => PhaseStatus::Warning,
+            (Some(_), _) => PhaseStatus::Ok,
+            (None, Some(Severity::Info)) => PhaseStatus::Ok,
+            (None, None) => PhaseStatus::Skipped,
+        };
+        // Optional layers (proxy, async) only appear when they ran or found something.
+        let optional = matches!(layer, Layer::Proxy | Layer::Async);
+        if optional && status == PhaseStatus::Skipped {
+            continue;
+        }
+        out.push(Phase { layer, status, ms });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::Timing;
+
+    fn ev() -> Evidence {
+        let mut e = Evidence::default();
+        e.url.effective = "ws://127.0.0.1:1/".into();
+        e.timings = vec![
+            Timing {
+                layer: Layer::Url,
+                ms: 0.1,
+            },
+            Timing {
+                layer: Layer::Dns,
+                ms: 0.0,
+            },
+            Timing {
+                layer: Layer::Tcp,
+                ms: 1.0,
+            },
+        ];
+        e
+    }
+
+    #[test]
+    fn healthy_report_exits_zero() {
+        let r = Report::new(ev(), vec![]);
+        assert_eq!(r.verdict, Verdict::Ok);
+        assert_eq!(r.exit_code(), 0);
+        assert_eq!(r.phases[0].status, PhaseStatus::Ok);
+        let tls = r.phases.iter().find(|p| p.layer == Layer::Tls).unwrap();
+        assert_eq!(tls.status, PhaseStatus::Skipped);
+    }
+
+    #[test]
+    fn first_failing_layer_sets_exit_code() {
+        let r = Report::new(
+            ev(),
+            vec![
+                Finding::new(CauseId::HttpNotFound, "404"),
+                Finding::new(CauseId::TcpRefused, "refused"),
+                Finding::new(CauseId::UrlIdnHost, "idn"),
+            ],
+        );
+        assert_eq!(r.verdict, Verdict::Failed);
+        assert_eq!(r.exit_code(), Layer::Tcp.exit_code());
+        assert_eq!(r.findings[0].id, CauseId::UrlIdnHost);
+    }
+
+    #[test]
+    fn warnings_only_exit_one() {
+        let r = Report::new(ev(), vec![Finding::new(CauseId::UrlHttpScheme, "http")]);
+        assert_eq!(r.verdict, Verdict::Warning);
+        assert_eq!(r.exit_code(), 1);
+    }
+}
