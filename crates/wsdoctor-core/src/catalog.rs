@@ -535,6 +535,8 @@ catalog! {
         title: "The socket is closed while still connecting",
         why: "A component opens and immediately closes its socket (React StrictMode runs effects twice in development): 'WebSocket is closed before the connection is established'.",
         fix: "Close the socket in the effect's cleanup and tolerate the development double run; create it once.";
+    // ── added for explain/logs (owned by the explain crate's authors; append below) ──
+    // ── added for lint (owned by the lint crate's authors; append below) ──
 }
 
 #[cfg(test)]

@@ -1,3 +1,75 @@
-fn main() {
-    println!("Hello, world!");
+//! wsdoctor: finds out why a WebSocket connection fails, says what to change, and
+//! proves when it works.
+//!
+//! This file only parses flags and dispatches; each subcommand lives in `cmd/` and
+//! returns the process exit code. Exit codes are documented in the README and never
+//! renumbered: 0 ok, 1 warnings, 2 usage, 3 internal, 10.. one per failing layer.
+
+mod cmd;
+mod output;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(name = "wsdoctor", version, about = "Finds out why a WebSocket connection fails, says what to change, and proves when it works.")]
+pub struct Cli {
+    /// When to colour output: auto (a terminal without NO_COLOR or TERM=dumb), always, never.
+    #[arg(long, global = true, value_name = "WHEN", default_value = "auto")]
+    pub color: output::ColorChoice,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Layered live diagnosis of one WebSocket URL.
+    Check(cmd::check::CheckArgs),
+    /// The built-in demo: start the fault lab on loopback and diagnose every scenario.
+    Tour(cmd::tour::TourArgs),
+    /// Run the fault lab: broken and healthy WebSocket servers on 127.0.0.1.
+    Lab(cmd::lab::LabArgs),
+    /// Find WebSocket mistakes in reverse-proxy configuration, with file:line.
+    Lint(cmd::lint::LintArgs),
+    /// Explain an error message, close code, HTTP status or cause id.
+    Explain(cmd::explain::ExplainArgs),
+    /// Scan server and client logs for WebSocket failure signatures.
+    Logs(cmd::logs::LogsArgs),
+    /// Print shell completions.
+    Completions(cmd::completions::CompletionsArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let style = output::Style::resolve(cli.color);
+    let result = match cli.command {
+        Command::Check(a) => cmd::check::run(a, style),
+        Command::Tour(a) => cmd::tour::run(a, style),
+        Command::Lab(a) => cmd::lab::run(a, style),
+        Command::Lint(a) => cmd::lint::run(a, style),
+        Command::Explain(a) => cmd::explain::run(a, style),
+        Command::Logs(a) => cmd::logs::run(a, style),
+        Command::Completions(a) => cmd::completions::run(a),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
+        Err(e) => {
+            if output::is_broken_pipe(&e) {
+                return ExitCode::from(0);
+            }
+            if let Some(u) = e.downcast_ref::<cmd::UsageError>() {
+                eprintln!("wsdoctor: {u}");
+                return ExitCode::from(2);
+            }
+            eprintln!("wsdoctor: internal error: {e:#}");
+            ExitCode::from(3)
+        }
+    }
 }

@@ -1,0 +1,77 @@
+//! Output decisions made in one place: colour (flag, tty, NO_COLOR, TERM=dumb) and
+//! quiet exit on a broken pipe. Renderers take a `Style` and never look at the
+//! environment themselves.
+
+use std::io::IsTerminal;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// How to decorate text. `Copy`, passed by value to renderers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Style {
+    pub color: bool,
+    /// Progress bars and other tty-only output.
+    pub tty: bool,
+}
+
+impl Style {
+    pub fn resolve(choice: ColorChoice) -> Style {
+        let tty = std::io::stdout().is_terminal();
+        let env_off = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+            || std::env::var("TERM").is_ok_and(|t| t == "dumb");
+        let color = match choice {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => tty && !env_off,
+        };
+        Style { color, tty: tty && std::io::stderr().is_terminal() }
+    }
+
+    /// No colour, no tty: what tests and pipes get.
+    pub fn plain() -> Style {
+        Style { color: false, tty: false }
+    }
+
+    pub fn paint(&self, text: &str, code: Paint) -> String {
+        if !self.color {
+            return text.to_string();
+        }
+        format!("\x1b[{}m{text}\x1b[0m", code.sgr())
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum Paint {
+    Ok,
+    Warn,
+    Error,
+    Dim,
+    Bold,
+    Info,
+}
+
+impl Paint {
+    fn sgr(self) -> &'static str {
+        match self {
+            Paint::Ok => "32",
+            Paint::Warn => "33",
+            Paint::Error => "31",
+            Paint::Dim => "2",
+            Paint::Bold => "1",
+            Paint::Info => "36",
+        }
+    }
+}
+
+/// True when the error chain holds an EPIPE: the reader went away, exit quietly.
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

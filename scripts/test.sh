@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh machine: installs the real peers the tests start
+# (nginx, HAProxy, squid, Apache, Python websockets, Node ws), then runs every test.
+# CI (.ci/run) calls exactly this. Under CI=true a missing peer fails the run; a
+# developer without root gets a loud warning and the tests that need it fail loudly too.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+log() { printf '\n==> %s\n' "$*"; }
+
+need_apt=()
+for pair in nginx:nginx-light haproxy:haproxy squid:squid apache2:apache2 rg:ripgrep; do
+  bin=${pair%%:*}; pkg=${pair##*:}
+  command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] || need_apt+=("$pkg")
+done
+if [ ${#need_apt[@]} -gt 0 ]; then
+  log "installing Debian packages: ${need_apt[*]}"
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+  else
+    echo "!!! not root: cannot install ${need_apt[*]}; tests that need them will fail" >&2
+  fi
+fi
+# Packages may start their services on install; the tests start their own on port 0.
+for svc in nginx haproxy squid apache2; do service "$svc" stop >/dev/null 2>&1 || true; done
+
+if ! python3 -c 'import websockets' 2>/dev/null; then
+  log "installing Python websockets"
+  python3 -m pip install -q websockets
+fi
+if [ ! -d tests/peers/node_modules/ws ]; then
+  log "installing Node ws"
+  (cd tests/peers && npm install --no-audit --no-fund --silent)
+fi
+
+export WSDOCTOR_REQUIRE_PEERS=1
+log "cargo test (workspace)"
+cargo test --workspace --no-fail-fast 2>&1
+
+if [ -x conformance/autobahn/run.sh ]; then
+  log "Autobahn|Testsuite quick set"
+  conformance/autobahn/run.sh quick
+fi
+log "all tests passed"
