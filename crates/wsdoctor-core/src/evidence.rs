@@ -53,7 +53,9 @@ pub struct UrlEvidence {
     /// Host as sent on the wire (punycode for IDN, no brackets for IPv6).
     pub host: String,
     pub port: u16,
-    /// Path and query as sent in the request line (unredacted only with --show-secrets).
+    /// Path and query as sent in the request line. Never serialised: it may hold a
+    /// secret the probe must send; `effective` shows it (redacted) instead.
+    #[serde(skip)]
     pub resource: String,
     pub issues: Vec<UrlIssue>,
 }

@@ -8,7 +8,9 @@
 pub mod catalog;
 pub mod evidence;
 pub mod layer;
+pub mod redact;
 pub mod report;
+pub mod url;
 
 pub use catalog::{CATALOG, Cause, CauseId};
 pub use evidence::Evidence;
