@@ -536,7 +536,87 @@ catalog! {
         why: "A component opens and immediately closes its socket (React StrictMode runs effects twice in development): 'WebSocket is closed before the connection is established'.",
         fix: "Close the socket in the effect's cleanup and tolerate the development double run; create it once.";
     // ── added for explain/logs (owned by the explain crate's authors; append below) ──
+    CorsNotWebsocket = "cors-not-websocket", Http, ServerConfig, Server, Error,
+        title: "A CORS error: this is the HTTP fallback, not the WebSocket",
+        why: "Plain WebSocket connections are not subject to CORS; a CORS error comes from an HTTP request beside it, usually Socket.IO or SignalR long-polling or negotiate, that the server does not allow from this origin or that never reached the server.",
+        fix: "Enable CORS for the page origin on the Socket.IO/SignalR server (credentials need an explicit origin, not '*'), or connect with the WebSocket transport only.";
+    ServerWebsocketUnsupported = "server-websocket-unsupported", Http, ServerConfig, Server, Error,
+        title: "The server stack has no WebSocket support enabled",
+        why: "The application server or host cannot accept Upgrades: uvicorn without websockets/wsproto, a WSGI server, Flask-SocketIO without an async server, Django without a Channels 'websocket' route, IIS without the WebSocket Protocol feature, Apache without mod_proxy_wstunnel, or a serverless platform.",
+        fix: "Install or enable the WebSocket support of the stack (pip install 'uvicorn[standard]', eventlet/gevent-websocket, a ProtocolTypeRouter 'websocket' entry, the IIS feature, LoadModule proxy_wstunnel_module) or host the endpoint where sockets can stay open.";
+    HandshakeInvalidRequest = "handshake-invalid-request", Handshake, Handshake, Client, Error,
+        title: "The server rejected the Upgrade request as invalid",
+        why: "The request that reached the server was not a valid RFC 6455 opening handshake: not a GET, Sec-WebSocket-Version other than 13, Sec-WebSocket-Key missing, or no HTTP at all (a health check, a scanner, TLS sent to a plaintext port).",
+        fix: "Send GET with Sec-WebSocket-Version: 13 and a Sec-WebSocket-Key (any maintained library does), and check that proxies pass these headers unchanged.";
+    SessionCloseNormal = "session-close-normal", Session, Async, Server, Info,
+        title: "The connection closed normally (1000)",
+        why: "One side closed with a complete closing handshake (1000, or a close frame without a code): the application asked for it, this is not a failure.",
+        fix: "Nothing to fix in the transport; if the close was unexpected, look for the code that called close() on either side.";
+    AsyncSendAfterClose = "async-send-after-close", Async, Async, Client, Error,
+        title: "The socket is used after it closed",
+        why: "send() or receive() ran after the connection had closed or failed ('already in CLOSING or CLOSED state'); the real failure happened earlier and was not handled.",
+        fix: "Handle the close event: stop sending, reconnect with backoff, and look for the earlier error that closed the socket.";
+    AsyncConcurrentSend = "async-concurrent-send", Async, Async, Server, Error,
+        title: "Two writes run at once on one socket",
+        why: "Most WebSocket libraries allow one writer at a time (gorilla: 'concurrent write to websocket connection'; .NET: one outstanding SendAsync); concurrent writes interleave frames and corrupt the stream.",
+        fix: "Serialise writes per connection: one writer task fed by a channel, or a mutex around send.";
+    UrlInvalidSubprotocol = "url-invalid-subprotocol", Url, Url, Client, Error,
+        title: "The subprotocol list is invalid",
+        why: "A subprotocol must be an HTTP token without spaces or separators and listed once; passing a token or 'Bearer …' as a protocol makes the constructor throw.",
+        fix: "Pass only protocol names (e.g. graphql-transport-ws) once each; send tokens in a cookie, the query or the first message.";
+    AsyncCloseCodeNotAllowed = "async-close-code-not-allowed", Async, Async, Client, Error,
+        title: "The application closes with a code it may not send",
+        why: "Browsers let scripts close only with 1000 or 3000–4999; codes such as 1001, 1006 or 1011 are reserved for the browser itself.",
+        fix: "Close with 1000 or an application code in 4000–4999 and put the reason in the reason text.";
+    SocketioVersionMismatch = "socketio-version-mismatch", Handshake, Handshake, Client, Error,
+        title: "Socket.IO client and server do not match",
+        why: "The Socket.IO/engine.io client and server speak different protocol versions (a v2 client with EIO=3 against a v3/v4 server), use different parsers, or the client joins a namespace the server does not define.",
+        fix: "Use matching major versions on both sides (or allowEIO3 on the server), the same parser, and a namespace the server registers.";
+    SessionClientSuspended = "session-client-suspended", Session, Async, Client, Warning,
+        title: "The client's page or app was suspended",
+        why: "Mobile browsers and operating systems close sockets of background tabs and suspended apps (Safari: 'closed due to suspension', usually 1001).",
+        fix: "Reconnect when the page becomes visible again (visibilitychange, app foreground) and resume state from the server.";
+    UrlClientLacksTls = "url-client-lacks-tls", Url, Url, Client, Error,
+        title: "The client was built without TLS support",
+        why: "The WebSocket library can only open wss:// URLs when a TLS backend is compiled in or installed (tungstenite: 'TLS support not compiled in').",
+        fix: "Enable the library's TLS feature (e.g. tokio-tungstenite 'rustls-tls-webpki-roots' or 'native-tls'), or use ws:// where plaintext is acceptable.";
+    SessionClientAborted = "session-client-aborted", Session, Async, Client, Warning,
+        title: "The client went away before the exchange finished",
+        why: "The client closed or lost its connection first (tab closed, network change, a client-side timeout): HAProxy CD/CH/CR, nginx 499. Many at once point at a slow handshake or a network problem on the client side.",
+        fix: "If these cluster, look at what made clients give up: slow handshakes (compare the time taken), mobile network changes, or client-side timeouts.";
+    TlsClientTrustStoreMissing = "tls-client-trust-store-missing", Tls, Tls, Client, Error,
+        title: "The client has no CA certificates to verify with",
+        why: "The client's trust store is empty or not found, so every certificate fails ('unable to get local issuer certificate'): a minimal container without ca-certificates, or python.org's macOS Python before 'Install Certificates.command'.",
+        fix: "Install the CA bundle (apt-get install ca-certificates, run Install Certificates.command, or point SSL_CERT_FILE at one); wsdoctor check uses its own roots, so it passing while the client fails points here.";
+    ProxyHttp2Only = "proxy-http2-only", Proxy, ProxyFirewall, Path, Error,
+        title: "A hop speaks HTTP/2 only and cannot carry the Upgrade",
+        why: "HTTP/1.1 Upgrade does not exist in HTTP/2; a hop that talks only HTTP/2 to the next one, without RFC 8441 extended CONNECT on both sides, cannot pass a WebSocket on.",
+        fix: "Let the WebSocket path use HTTP/1.1 on every hop (most proxies allow it per route), or enable RFC 8441 end to end.";
     // ── added for lint (owned by the lint crate's authors; append below) ──
+    ProxyMapMissing = "proxy-map-missing", Http, ProxyFirewall, Path, Error,
+        title: "A proxy header uses a variable that no map defines",
+        why: "nginx's $connection_upgrade is not built in: without its `map $http_upgrade $connection_upgrade` block in http {}, `nginx -t` fails with 'unknown \"connection_upgrade\" variable' and the configuration never loads.",
+        fix: "Add to http {}: map $http_upgrade $connection_upgrade { default upgrade; '' close; }";
+    ProxySslSniOff = "proxy-ssl-sni-off", Http, ProxyFirewall, Path, Warning,
+        title: "The proxy opens TLS to the backend without SNI",
+        why: "nginx's proxy_ssl_server_name is off by default, so an https upstream behind SNI routing (a CDN, a cloud load balancer, a shared host) fails the TLS handshake and the client gets 502.",
+        fix: "Add proxy_ssl_server_name on; (and proxy_ssl_name if the upstream name differs from the certificate's).";
+    ProxyLocationShadowed = "proxy-location-shadowed", Http, ProxyFirewall, Path, Error,
+        title: "Another location takes the WebSocket path first",
+        why: "nginx checks regex locations after the longest prefix match and lets the first matching regex win, unless the prefix location uses ^~: the WebSocket location's Upgrade headers never apply.",
+        fix: "Mark the WebSocket location `location ^~ /path/`, or make it an exact or earlier regex location.";
+    ProxyConnectionUpgradeKeepalive = "proxy-connection-upgrade-keepalive", Http, ProxyFirewall, Path, Warning,
+        title: "Connection: upgrade is sent on every request to a keep-alive upstream",
+        why: "With `keepalive` in the upstream, ordinary requests must reach it with an empty Connection header; a hard-coded \"upgrade\" (or a map's '' close branch) makes the upstream close every ordinary connection, defeating keep-alive.",
+        fix: "Use map $http_upgrade $connection_upgrade { default upgrade; '' ''; } and proxy_set_header Connection $connection_upgrade;";
+    ProxyRewriteNoUpgradeCondition = "proxy-rewrite-no-upgrade-condition", Http, ProxyFirewall, Path, Warning,
+        title: "Requests are rewritten to ws:// without checking for an Upgrade",
+        why: "A RewriteRule [P] to ws:// without RewriteCond %{HTTP:Upgrade} sends every request on that path, also plain HTTP ones such as Socket.IO long-polling, through the WebSocket tunnel, where they fail.",
+        fix: "Put RewriteCond %{HTTP:Upgrade} websocket [NC] and RewriteCond %{HTTP:Connection} upgrade [NC] before the RewriteRule.";
+    ProxyStreamLifetime = "proxy-stream-lifetime", Async, ProxyFirewall, Path, Warning,
+        title: "A proxy closes WebSocket connections after a fixed lifetime",
+        why: "Some timeouts are not idle timeouts: they close a connection a fixed time after it opened, busy or not (GCP backend timeoutSec, Caddy stream_timeout), and pings do not help.",
+        fix: "Raise the lifetime limit well above your sessions' length (or remove it) and make clients reconnect with backoff.";
 }
 
 #[cfg(test)]

@@ -6,13 +6,17 @@
 //! hand-built evidence; the crate boundary enforces that (no tokio here).
 
 pub mod catalog;
+pub mod dates;
 pub mod evidence;
+pub mod fingerprint;
 pub mod layer;
 pub mod redact;
 pub mod report;
+pub mod rules;
 pub mod url;
 
 pub use catalog::{CATALOG, Cause, CauseId};
 pub use evidence::Evidence;
 pub use layer::{Blame, Layer, Mistake, Severity};
 pub use report::{Finding, Phase, PhaseStatus, Report, Verdict};
+pub use rules::{diagnose, report};

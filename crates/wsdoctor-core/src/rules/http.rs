@@ -1,0 +1,520 @@
+//! The Upgrade answer: what a non-101 status means (with the component that gave
+//! it), and for a 101 every RFC 6455 §4.1 requirement as a named finding.
+
+use super::connect::first_line;
+use crate::catalog::CauseId;
+use crate::evidence::{Evidence, HttpOutcome, HttpResponse};
+use crate::fingerprint::{self, Component};
+use crate::report::Finding;
+
+pub fn findings(e: &Evidence, out: &mut Vec<Finding>) {
+    let Some(h) = &e.http else { return };
+    let secure = e.url.secure;
+    let f = match &h.outcome {
+        HttpOutcome::Response(r) if r.status == 101 => return,
+        HttpOutcome::Response(r) => {
+            status_findings(e, r, out);
+            return;
+        }
+        HttpOutcome::Silence if !secure => Finding::new(
+            CauseId::HttpNoResponse,
+            format!(
+                "Port {} accepted the connection but sent nothing back to the Upgrade request.",
+                e.url.port
+            ),
+        )
+        .evidence(
+            "A TLS port waiting for a ClientHello looks the same: if it expects TLS, use wss://.",
+        ),
+        HttpOutcome::Silence => Finding::new(
+            CauseId::HttpNoResponse,
+            "The server completed TLS but sent nothing back to the Upgrade request.",
+        ),
+        HttpOutcome::Closed => Finding::new(
+            CauseId::HttpClosedWithoutResponse,
+            "The server closed the connection after reading the Upgrade request, without a byte of answer.",
+        ),
+        HttpOutcome::Reset => Finding::new(
+            CauseId::HttpResetWithoutResponse,
+            "The connection was reset after the Upgrade request was sent.",
+        ),
+        HttpOutcome::NotHttp {
+            first_bytes,
+            looks_like_tls: true,
+        } if !secure => Finding::new(
+            CauseId::PlaintextToTlsPort,
+            format!(
+                "Port {} answered the plaintext request with a TLS record: {first_bytes}.",
+                e.url.port
+            ),
+        )
+        .fix(format!(
+            "Use wss://{}:{}{}",
+            e.url.host, e.url.port, e.url.resource
+        )),
+        HttpOutcome::NotHttp { first_bytes, .. } => Finding::new(
+            CauseId::HttpNotHttp,
+            format!("The server's first bytes were {first_bytes}."),
+        ),
+        HttpOutcome::HeadTooLarge { limit } => Finding::new(
+            CauseId::HttpHeadTooLarge,
+            format!("The response head did not end within {limit} bytes."),
+        ),
+        HttpOutcome::Malformed {
+            message,
+            first_bytes,
+        } => Finding::new(
+            CauseId::HandshakeStatusLine,
+            format!("The response could not be parsed ({message}): {first_bytes}."),
+        ),
+    };
+    out.push(f);
+}
+
+fn status_findings(e: &Evidence, r: &HttpResponse, out: &mut Vec<Finding>) {
+    let components = fingerprint::identify(r);
+    let status_line = format!("HTTP/1.{} {} {}", r.version, r.status, r.reason);
+    let passing = fingerprint::passing_proxy(&components);
+    let body = r.body.to_ascii_lowercase();
+    let with_context = |f: Finding| {
+        let f = f.evidence(status_line.clone());
+        let f = components.iter().fold(f, |f, c| {
+            f.evidence(format!("answered by {} ({})", c.name, c.clue))
+        });
+        match first_line(&r.body) {
+            b if b.is_empty() => f,
+            b => f.evidence(format!("body: {b}")),
+        }
+    };
+
+    if r.version == 0 {
+        out.push(with_context(Finding::new(
+            CauseId::HttpVersion10,
+            format!(
+                "The server answered with HTTP/1.0 {}: it cannot switch protocols.",
+                r.status
+            ),
+        )));
+        if matches!(r.status, 200 | 400 | 426) {
+            return;
+        }
+    }
+    let id = match r.status {
+        200 if fingerprint::is_socketio(&components) => CauseId::HttpSocketIoEndpoint,
+        200 if fingerprint::is_sockjs(&components) => CauseId::HttpSockJsEndpoint,
+        200 => CauseId::HttpNotUpgraded,
+        301 | 302 | 303 | 307 | 308 => CauseId::HttpRedirect,
+        400 if body.contains("session id unknown") => CauseId::HttpStickySessionMissing,
+        400 if fingerprint::is_socketio(&components) => CauseId::HttpSocketIoEndpoint,
+        400 if fingerprint::is_sockjs(&components) => CauseId::HttpSockJsEndpoint,
+        400 if body.contains("plain http request was sent to https port") => {
+            CauseId::PlaintextToTlsPort
+        }
+        400 | 426 if passing.is_some() => CauseId::ProxyUpgradeNotForwarded,
+        400 => CauseId::HttpBadRequest,
+        401 => CauseId::HttpUnauthorized,
+        403 => CauseId::HttpForbidden,
+        404 if fingerprint::is_sockjs(&components) => CauseId::HttpSockJsEndpoint,
+        404 => CauseId::HttpNotFound,
+        426 => CauseId::HttpUpgradeRequired,
+        429 => CauseId::HttpRateLimited,
+        502 => CauseId::HttpBadGateway,
+        503 => CauseId::HttpServiceUnavailable,
+        504 => CauseId::HttpGatewayTimeout,
+        500..=599 => CauseId::HttpServerError,
+        _ => CauseId::HttpUnexpectedStatus,
+    };
+    let mut f = Finding::new(id, detail(id, e, r, passing));
+    if let Some(fix) = fix(id, e, r, passing) {
+        f = f.fix(fix);
+    }
+    out.push(with_context(f));
+    if id == CauseId::HttpNotFound && e.url.resource.contains("/socket.io") {
+        out.push(Finding::new(
+            CauseId::HttpSocketIoEndpoint,
+            "The path is a Socket.IO path; a raw WebSocket needs /socket.io/?EIO=4&transport=websocket and Socket.IO framing.",
+        ));
+    }
+}
+
+fn detail(id: CauseId, e: &Evidence, r: &HttpResponse, passing: Option<&Component>) -> String {
+    let status = r.status;
+    match id {
+        CauseId::HttpRedirect => format!(
+            "The server answered {status} and points to {}; WebSocket clients do not follow redirects.",
+            r.header("location").unwrap_or("(no Location header)")
+        ),
+        CauseId::ProxyUpgradeNotForwarded => format!(
+            "{} passed on a {status} from the backend: the backend saw a request without Upgrade/Connection.",
+            passing.map_or("A proxy", |c| c.name)
+        ),
+        CauseId::HttpForbidden => match &e.request.origin {
+            Some(o) => {
+                format!("The server refused the Upgrade with 403; the request carried Origin: {o}.")
+            }
+            None => {
+                "The server refused the Upgrade with 403; the request carried no Origin header."
+                    .into()
+            }
+        },
+        CauseId::HttpUnauthorized => format!(
+            "The server wants authentication{}.",
+            r.header("www-authenticate")
+                .map(|w| format!(" (WWW-Authenticate: {w})"))
+                .unwrap_or_default()
+        ),
+        CauseId::HttpNotFound => format!("Nothing is served at {} on this server.", e.url.resource),
+        CauseId::HttpRateLimited => format!(
+            "The server answered 429{}.",
+            r.header("retry-after")
+                .map(|v| format!("; Retry-After: {v}"))
+                .unwrap_or_default()
+        ),
+        CauseId::HttpNotUpgraded => format!(
+            "The server answered {status} {} to the Upgrade request{}.",
+            r.reason,
+            r.header("content-type")
+                .map(|c| format!(" with {c}"))
+                .unwrap_or_default()
+        ),
+        _ => format!(
+            "The server answered {status} {} to the Upgrade request.",
+            r.reason
+        ),
+    }
+}
+
+fn fix(id: CauseId, e: &Evidence, r: &HttpResponse, passing: Option<&Component>) -> Option<String> {
+    match id {
+        CauseId::HttpRedirect => {
+            let loc = r.header("location")?;
+            let ws = loc.replacen("https://", "wss://", 1).replacen("http://", "ws://", 1);
+            Some(format!("Connect to {ws} directly (WebSocket clients do not follow redirects), or stop redirecting the WebSocket path."))
+        }
+        CauseId::ProxyUpgradeNotForwarded if passing.is_some_and(|c| c.name == "nginx") => Some(
+            "In the nginx location: proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection $connection_upgrade; with map $http_upgrade $connection_upgrade { default upgrade; '' close; } in http {}.".into(),
+        ),
+        CauseId::HttpForbidden if e.request.origin.is_none() => Some(
+            "If the server checks Origin, retry with --origin https://your.site to see whether that is the cause; otherwise send the credentials it expects.".into(),
+        ),
+        _ => None,
+    }
+}
+
+/// RFC 6455 §4.1 client-side checks on a 101.
+pub fn handshake(e: &Evidence, out: &mut Vec<Finding>) {
+    let Some(h) = &e.http else { return };
+    let HttpOutcome::Response(r) = &h.outcome else {
+        return;
+    };
+    if r.status != 101 {
+        return;
+    }
+    if !r.has_token("upgrade", "websocket") {
+        out.push(Finding::new(
+            CauseId::HandshakeUpgradeMissing,
+            got("Upgrade", r),
+        ));
+    }
+    if !r.has_token("connection", "upgrade") {
+        out.push(Finding::new(
+            CauseId::HandshakeConnectionMissing,
+            got("Connection", r),
+        ));
+    }
+    match r.header("sec-websocket-accept") {
+        None => out.push(Finding::new(
+            CauseId::HandshakeAcceptMissing,
+            "The 101 has no Sec-WebSocket-Accept header.",
+        )),
+        Some(a) if a.trim() != h.expected_accept => out.push(
+            Finding::new(
+                CauseId::HandshakeAcceptMismatch,
+                "Sec-WebSocket-Accept does not match the key sent.",
+            )
+            .evidence(format!("Sec-WebSocket-Key sent: {}", h.key))
+            .evidence(format!("expected accept: {}", h.expected_accept))
+            .evidence(format!("received accept: {}", a.trim())),
+        ),
+        Some(_) => {}
+    }
+    let requested = &e.request.subprotocols;
+    let selected: Vec<&str> = r.tokens("sec-websocket-protocol").collect();
+    match selected.as_slice() {
+        [] if !requested.is_empty() => out.push(Finding::new(
+            CauseId::HandshakeSubprotocolNotEchoed,
+            format!("Requested {}; the 101 selected none.", requested.join(", ")),
+        )),
+        [] => {}
+        [one] if requested.iter().any(|p| p == one) => {}
+        _ => out.push(Finding::new(
+            CauseId::HandshakeSubprotocolUnrequested,
+            format!(
+                "The 101 selected {}; requested: {}.",
+                selected.join(", "),
+                if requested.is_empty() {
+                    "none".to_string()
+                } else {
+                    requested.join(", ")
+                }
+            ),
+        )),
+    }
+    let offered: Vec<&str> = e
+        .request
+        .extensions
+        .iter()
+        .map(|x| x.split(';').next().unwrap_or("").trim())
+        .collect();
+    for ext in r.tokens("sec-websocket-extensions") {
+        let name = ext.split(';').next().unwrap_or("").trim();
+        if !offered.iter().any(|o| o.eq_ignore_ascii_case(name)) {
+            out.push(Finding::new(
+                CauseId::HandshakeExtensionUnoffered,
+                format!(
+                    "The 101 accepted the extension {name}; offered: {}.",
+                    if offered.is_empty() {
+                        "none".to_string()
+                    } else {
+                        offered.join(", ")
+                    }
+                ),
+            ));
+        }
+    }
+}
+
+fn got(name: &str, r: &HttpResponse) -> String {
+    match r.header(name) {
+        Some(v) => format!("{name}: {v} does not carry the required token."),
+        None => format!("The 101 has no {name} header."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::CauseId;
+    use crate::evidence::*;
+    use crate::rules::test_support::*;
+
+    fn status(code: u16, headers: &[(&str, &str)], body: &str) -> Vec<CauseId> {
+        ids(&with_response(
+            healthy_no_session(),
+            response(code, headers, body),
+        ))
+    }
+
+    fn healthy_no_session() -> Evidence {
+        Evidence {
+            session: None,
+            ..healthy()
+        }
+    }
+
+    #[test]
+    fn statuses_map_to_causes() {
+        let cases: &[(u16, CauseId)] = &[
+            (200, CauseId::HttpNotUpgraded),
+            (301, CauseId::HttpRedirect),
+            (308, CauseId::HttpRedirect),
+            (400, CauseId::HttpBadRequest),
+            (401, CauseId::HttpUnauthorized),
+            (403, CauseId::HttpForbidden),
+            (404, CauseId::HttpNotFound),
+            (426, CauseId::HttpUpgradeRequired),
+            (429, CauseId::HttpRateLimited),
+            (500, CauseId::HttpServerError),
+            (502, CauseId::HttpBadGateway),
+            (503, CauseId::HttpServiceUnavailable),
+            (504, CauseId::HttpGatewayTimeout),
+            (418, CauseId::HttpUnexpectedStatus),
+        ];
+        for (code, id) in cases {
+            assert_eq!(status(*code, &[], ""), [*id], "status {code}");
+        }
+    }
+
+    #[test]
+    fn a_proxy_passing_the_backend_426_dropped_the_upgrade() {
+        assert_eq!(
+            status(426, &[("Server", "nginx/1.22.1")], "Upgrade Required"),
+            [CauseId::ProxyUpgradeNotForwarded]
+        );
+        assert_eq!(
+            status(400, &[("Via", "1.1 lab-proxy")], ""),
+            [CauseId::ProxyUpgradeNotForwarded]
+        );
+        assert_eq!(
+            status(
+                400,
+                &[("Server", "nginx")],
+                "<center>The plain HTTP request was sent to HTTPS port</center><center>nginx</center>"
+            ),
+            [CauseId::PlaintextToTlsPort]
+        );
+    }
+
+    #[test]
+    fn fingerprinted_endpoints() {
+        assert_eq!(
+            status(400, &[], r#"{"code":0,"message":"Transport unknown"}"#),
+            [CauseId::HttpSocketIoEndpoint]
+        );
+        assert_eq!(
+            status(400, &[], r#"{"code":1,"message":"Session ID unknown"}"#),
+            [CauseId::HttpStickySessionMissing]
+        );
+        assert_eq!(
+            status(200, &[], "Welcome to SockJS!\n"),
+            [CauseId::HttpSockJsEndpoint]
+        );
+        let mut r = response(200, &[("Server", "SimpleHTTP/0.6 Python/3.11.7")], "<html>");
+        r.version = 0;
+        assert_eq!(
+            ids(&with_response(healthy_no_session(), r)),
+            [CauseId::HttpVersion10]
+        );
+    }
+
+    #[test]
+    fn transport_outcomes() {
+        let mut e = healthy_no_session();
+        let set = |e: &mut Evidence, o: HttpOutcome| e.http.as_mut().unwrap().outcome = o;
+        set(&mut e, HttpOutcome::Silence);
+        assert_eq!(ids(&e), [CauseId::HttpNoResponse]);
+        set(&mut e, HttpOutcome::Closed);
+        assert_eq!(ids(&e), [CauseId::HttpClosedWithoutResponse]);
+        set(&mut e, HttpOutcome::Reset);
+        assert_eq!(ids(&e), [CauseId::HttpResetWithoutResponse]);
+        set(
+            &mut e,
+            HttpOutcome::NotHttp {
+                first_bytes: "15 03 03 00 02".into(),
+                looks_like_tls: true,
+            },
+        );
+        assert_eq!(ids(&e), [CauseId::PlaintextToTlsPort]);
+        set(
+            &mut e,
+            HttpOutcome::NotHttp {
+                first_bytes: "SSH-2.0".into(),
+                looks_like_tls: false,
+            },
+        );
+        assert_eq!(ids(&e), [CauseId::HttpNotHttp]);
+        set(&mut e, HttpOutcome::HeadTooLarge { limit: 65536 });
+        assert_eq!(ids(&e), [CauseId::HttpHeadTooLarge]);
+    }
+
+    fn handshake(
+        headers: &[(&str, &str)],
+        protocols: &[&str],
+        extensions: &[&str],
+    ) -> Vec<CauseId> {
+        let mut e = with_response(healthy_no_session(), response(101, headers, ""));
+        e.request.subprotocols = protocols.iter().map(|s| s.to_string()).collect();
+        e.request.extensions = extensions.iter().map(|s| s.to_string()).collect();
+        ids(&e)
+    }
+
+    const ACCEPT: (&str, &str) = ("Sec-WebSocket-Accept", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+    const UPGRADE: (&str, &str) = ("Upgrade", "websocket");
+    const CONNECTION: (&str, &str) = ("Connection", "Upgrade");
+
+    #[test]
+    fn each_rfc_requirement_is_a_named_finding() {
+        assert!(handshake(&[UPGRADE, CONNECTION, ACCEPT], &[], &[]).is_empty());
+        assert_eq!(
+            handshake(&[CONNECTION, ACCEPT], &[], &[]),
+            [CauseId::HandshakeUpgradeMissing]
+        );
+        assert_eq!(
+            handshake(&[UPGRADE, ACCEPT], &[], &[]),
+            [CauseId::HandshakeConnectionMissing]
+        );
+        assert_eq!(
+            handshake(&[UPGRADE, CONNECTION], &[], &[]),
+            [CauseId::HandshakeAcceptMissing]
+        );
+        assert_eq!(
+            handshake(
+                &[UPGRADE, CONNECTION, ("Sec-WebSocket-Accept", "bogus=")],
+                &[],
+                &[]
+            ),
+            [CauseId::HandshakeAcceptMismatch]
+        );
+        assert_eq!(
+            handshake(&[UPGRADE, CONNECTION, ACCEPT], &["chat"], &[]),
+            [CauseId::HandshakeSubprotocolNotEchoed]
+        );
+        assert!(
+            handshake(
+                &[
+                    UPGRADE,
+                    CONNECTION,
+                    ACCEPT,
+                    ("Sec-WebSocket-Protocol", "chat")
+                ],
+                &["chat"],
+                &[]
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            handshake(
+                &[
+                    UPGRADE,
+                    CONNECTION,
+                    ACCEPT,
+                    ("Sec-WebSocket-Protocol", "chat")
+                ],
+                &[],
+                &[]
+            ),
+            [CauseId::HandshakeSubprotocolUnrequested]
+        );
+        assert_eq!(
+            handshake(
+                &[
+                    UPGRADE,
+                    CONNECTION,
+                    ACCEPT,
+                    ("Sec-WebSocket-Extensions", "x-bogus")
+                ],
+                &[],
+                &[]
+            ),
+            [CauseId::HandshakeExtensionUnoffered]
+        );
+        assert!(
+            handshake(
+                &[
+                    UPGRADE,
+                    CONNECTION,
+                    ACCEPT,
+                    (
+                        "Sec-WebSocket-Extensions",
+                        "permessage-deflate; server_no_context_takeover"
+                    )
+                ],
+                &[],
+                &["permessage-deflate; client_max_window_bits"]
+            )
+            .is_empty()
+        );
+        // Token matching is case-insensitive and looks inside lists.
+        assert!(
+            handshake(
+                &[
+                    ("Upgrade", "WebSocket"),
+                    ("Connection", "keep-alive, Upgrade"),
+                    ACCEPT
+                ],
+                &[],
+                &[]
+            )
+            .is_empty()
+        );
+    }
+}

@@ -1,0 +1,399 @@
+//! After the 101: framing violations, the echo, ping/pong, the close handshake,
+//! and what happens over time (idle cuts, load).
+
+use crate::catalog::CauseId;
+use crate::evidence::{CloseOutcome, Evidence, MessageOutcome, PingOutcome, Violation};
+use crate::report::Finding;
+
+/// A round trip slower than this on a probe is worth a warning.
+const SLOW_MS: f64 = 1000.0;
+
+pub fn findings(e: &Evidence, out: &mut Vec<Finding>) {
+    let Some(s) = &e.session else { return };
+    for v in &s.violations {
+        out.push(violation(v));
+    }
+    match &s.message {
+        MessageOutcome::NoReply { waited_ms } if e.request.expect_message => {
+            out.push(Finding::new(
+                CauseId::SessionNoMessage,
+                format!(
+                    "No message from the server within {:.1} s.",
+                    waited_ms / 1000.0
+                ),
+            ))
+        }
+        MessageOutcome::NoReply { waited_ms } if s.violations.is_empty() => out.push(Finding::new(
+            CauseId::SessionNoEcho,
+            format!(
+                "The test message got no reply within {:.1} s.",
+                waited_ms / 1000.0
+            ),
+        )),
+        MessageOutcome::Echoed { ms } | MessageOutcome::Received { ms, .. } if *ms > SLOW_MS => out
+            .push(Finding::new(
+                CauseId::AsyncSlowResponse,
+                format!("The reply took {:.0} ms.", ms),
+            )),
+        _ => {}
+    }
+    match &s.ping {
+        PingOutcome::NoPong { waited_ms } => out.push(Finding::new(
+            CauseId::SessionNoPong,
+            format!("No pong within {:.1} s of our ping.", waited_ms / 1000.0),
+        )),
+        PingOutcome::Pong { ms, .. } if *ms > SLOW_MS => out.push(Finding::new(
+            CauseId::AsyncSlowResponse,
+            format!("The pong took {ms:.0} ms."),
+        )),
+        _ => {}
+    }
+    match &s.close {
+        CloseOutcome::ByServer {
+            code: Some(code),
+            reason,
+            after_ms,
+        } => {
+            if let Some(f) = close_code(*code, reason) {
+                out.push(f.evidence(format!(
+                    "closed by the server {:.0} ms into the session",
+                    after_ms
+                )));
+            }
+        }
+        CloseOutcome::Clean {
+            code: Some(code),
+            reason,
+            ..
+        } => {
+            if let Some(f) = close_code(*code, reason) {
+                out.push(f);
+            }
+        }
+        CloseOutcome::Eof { after_ms } if s.violations.is_empty() => out.push(Finding::new(
+            CauseId::SessionAbruptEof,
+            format!(
+                "The TCP connection ended {:.0} ms into the session without a close frame.",
+                after_ms
+            ),
+        )),
+        CloseOutcome::Reset { after_ms } => out.push(Finding::new(
+            CauseId::SessionReset,
+            format!("A TCP reset ended the session {:.0} ms in.", after_ms),
+        )),
+        CloseOutcome::NoAnswer { waited_ms } => out.push(Finding::new(
+            CauseId::SessionCloseNoAnswer,
+            format!(
+                "No close frame came back within {:.1} s of ours.",
+                waited_ms / 1000.0
+            ),
+        )),
+        _ => {}
+    }
+}
+
+/// The finding for a close code the server sent, or `None` for a normal close.
+pub fn close_code(code: u16, reason: &str) -> Option<Finding> {
+    let id = match code {
+        1000 => return None,
+        1001 => CauseId::SessionCloseGoingAway,
+        1002 => CauseId::SessionCloseProtocolError,
+        1003 => CauseId::SessionCloseUnsupportedData,
+        1007 => CauseId::SessionCloseInvalidPayload,
+        1008 => CauseId::SessionClosePolicy,
+        1009 => CauseId::SessionCloseMessageTooBig,
+        1010 => CauseId::SessionCloseExtensionRequired,
+        1011 => CauseId::SessionCloseServerError,
+        1012..=1014 => CauseId::SessionCloseTryLater,
+        3000..=4999 => CauseId::SessionCloseApplication,
+        _ => CauseId::SessionCloseInvalidCode,
+    };
+    let reason = if reason.is_empty() {
+        String::new()
+    } else {
+        format!(", reason \"{reason}\"")
+    };
+    Some(Finding::new(
+        id,
+        format!("The server closed with code {code}{reason}."),
+    ))
+}
+
+fn violation(v: &Violation) -> Finding {
+    let (id, detail) = match v {
+        Violation::MaskedFrame => (
+            CauseId::SessionMaskedFrame,
+            "A server frame had the MASK bit set.".to_string(),
+        ),
+        Violation::ReservedBits { rsv1, rsv2, rsv3 } => (
+            CauseId::SessionReservedBits,
+            format!(
+                "A frame had RSV1={} RSV2={} RSV3={} with no extension negotiated.",
+                *rsv1 as u8, *rsv2 as u8, *rsv3 as u8
+            ),
+        ),
+        Violation::UnknownOpcode { opcode } => (
+            CauseId::SessionUnknownOpcode,
+            format!("A frame used the reserved opcode 0x{opcode:X}."),
+        ),
+        Violation::ControlFrameTooLong { len } => (
+            CauseId::SessionControlFrameTooLong,
+            format!("A control frame carried {len} bytes (limit 125)."),
+        ),
+        Violation::FragmentedControl => (
+            CauseId::SessionFragmentedControl,
+            "A control frame arrived without FIN.".to_string(),
+        ),
+        Violation::BadFragmentation { detail } => {
+            (CauseId::SessionBadFragmentation, format!("{detail}."))
+        }
+        Violation::InvalidUtf8 => (
+            CauseId::SessionInvalidUtf8,
+            "A text message was not valid UTF-8.".to_string(),
+        ),
+        Violation::BadClosePayload { detail } => {
+            (CauseId::SessionBadClosePayload, format!("{detail}."))
+        }
+        Violation::MessageTooLarge { limit } => (
+            CauseId::SessionMessageTooLarge,
+            format!("A message exceeded {limit} bytes."),
+        ),
+        Violation::Other { detail } => (CauseId::SessionProtocolViolation, format!("{detail}.")),
+    };
+    Finding::new(id, detail)
+}
+
+/// Idle cuts and load (`--idle`, `--concurrency`).
+pub fn over_time(e: &Evidence, out: &mut Vec<Finding>) {
+    if let Some(idle) = &e.idle {
+        if let Some(cut) = &idle.cut {
+            let secs = cut.after_ms / 1000.0;
+            let how = match (cut.how.as_str(), cut.close_code) {
+                ("close-frame", Some(c)) => format!("a close frame with code {c}"),
+                ("close-frame", None) => "a close frame".to_string(),
+                ("reset", _) => "a TCP reset, no close frame (1006 in browsers)".to_string(),
+                _ => "a TCP FIN, no close frame (1006 in browsers)".to_string(),
+            };
+            let ping = recommended_ping(secs);
+            out.push(
+                Finding::new(
+                    CauseId::ProxyIdleTimeout,
+                    format!("The idle connection was cut after {secs:.1} s by {how}. {}", suspects(secs)),
+                )
+                .fix(format!(
+                    "Ping every {ping} s or less (below the {secs:.0} s cut), or raise the idle timeout of the hop named above (nginx proxy_read_timeout, HAProxy timeout tunnel, ALB idle_timeout.timeout_seconds)."
+                )),
+            );
+        }
+        if let Some(k) = idle.keepalive.as_ref().filter(|k| k.survived) {
+            {
+                out.push(Finding::new(
+                    CauseId::AsyncKeepaliveHolds,
+                    format!(
+                        "With a ping every {:.1} s the connection stayed open for {:.1} s, past the cut.",
+                        k.interval_s,
+                        k.held_ms / 1000.0
+                    ),
+                ));
+            }
+        }
+    }
+    if let Some(l) = &e.load {
+        let ratio = if l.idle_rtt_p50_ms > 0.0 {
+            l.loaded_rtt_p50_ms / l.idle_rtt_p50_ms
+        } else {
+            0.0
+        };
+        if ratio >= 3.0 && l.loaded_rtt_p50_ms - l.idle_rtt_p50_ms >= 50.0 {
+            out.push(Finding::new(
+                CauseId::AsyncEventLoopBlocked,
+                format!(
+                    "With {} other connections busy, the probe's round trip went from {:.1} ms to {:.1} ms (median, {:.1}× slower; p99 {:.1} → {:.1} ms).",
+                    l.connections, l.idle_rtt_p50_ms, l.loaded_rtt_p50_ms, ratio, l.idle_rtt_p99_ms, l.loaded_rtt_p99_ms
+                ),
+            ));
+        }
+        if l.writes_stalled {
+            out.push(Finding::new(
+                CauseId::AsyncBackpressure,
+                "Our writes stalled under load: the server stopped reading.",
+            ));
+        }
+    }
+}
+
+/// Half the cut, rounded down to a whole second, at least one second.
+fn recommended_ping(cut_s: f64) -> u64 {
+    ((cut_s / 2.0).floor() as u64).max(1)
+}
+
+/// The usual suspects for an idle cut of about `secs` seconds.
+pub fn suspects(secs: f64) -> String {
+    let near = |v: f64| (secs - v).abs() <= v * 0.05 + 0.5;
+    let names = if near(60.0) {
+        "nginx proxy_read_timeout (60 s default), ingress-nginx, AWS ALB (60 s default) or Apache ProxyTimeout"
+    } else if near(55.0) {
+        "the Heroku router (55 s rolling window)"
+    } else if near(30.0) {
+        "a GCP HTTP(S) load balancer (30 s backend timeout)"
+    } else if near(100.0) || near(120.0) {
+        "Cloudflare (about 100 s)"
+    } else if near(300.0) {
+        "Envoy stream_idle_timeout (5 min default)"
+    } else {
+        return format!(
+            "A cut at a round {secs:.0} s points to a configured idle timeout in a proxy or load balancer on the path."
+        );
+    };
+    format!("At {secs:.0} s the usual suspects are {names}.")
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::CauseId;
+    use crate::evidence::*;
+    use crate::rules::test_support::*;
+
+    fn session(f: impl FnOnce(&mut SessionEvidence)) -> Vec<CauseId> {
+        let mut e = healthy();
+        f(e.session.as_mut().unwrap());
+        ids(&e)
+    }
+
+    #[test]
+    fn violations_map_to_causes() {
+        let cases = [
+            (Violation::MaskedFrame, CauseId::SessionMaskedFrame),
+            (
+                Violation::ReservedBits {
+                    rsv1: true,
+                    rsv2: false,
+                    rsv3: false,
+                },
+                CauseId::SessionReservedBits,
+            ),
+            (
+                Violation::UnknownOpcode { opcode: 3 },
+                CauseId::SessionUnknownOpcode,
+            ),
+            (
+                Violation::ControlFrameTooLong { len: 126 },
+                CauseId::SessionControlFrameTooLong,
+            ),
+            (
+                Violation::FragmentedControl,
+                CauseId::SessionFragmentedControl,
+            ),
+            (Violation::InvalidUtf8, CauseId::SessionInvalidUtf8),
+            (
+                Violation::BadFragmentation { detail: "x".into() },
+                CauseId::SessionBadFragmentation,
+            ),
+            (
+                Violation::BadClosePayload { detail: "x".into() },
+                CauseId::SessionBadClosePayload,
+            ),
+        ];
+        for (v, id) in cases {
+            assert_eq!(session(|s| s.violations.push(v.clone())), [id], "{v:?}");
+        }
+    }
+
+    #[test]
+    fn missing_echo_pong_and_close() {
+        assert_eq!(
+            session(|s| s.message = MessageOutcome::NoReply { waited_ms: 3000.0 }),
+            [CauseId::SessionNoEcho]
+        );
+        assert_eq!(
+            session(|s| s.ping = PingOutcome::NoPong { waited_ms: 3000.0 }),
+            [CauseId::SessionNoPong]
+        );
+        assert_eq!(
+            session(|s| s.close = CloseOutcome::Eof { after_ms: 5.0 }),
+            [CauseId::SessionAbruptEof]
+        );
+        assert_eq!(
+            session(|s| s.close = CloseOutcome::Reset { after_ms: 5.0 }),
+            [CauseId::SessionReset]
+        );
+        assert_eq!(
+            session(|s| s.close = CloseOutcome::NoAnswer { waited_ms: 3000.0 }),
+            [CauseId::SessionCloseNoAnswer]
+        );
+    }
+
+    #[test]
+    fn expect_turns_no_reply_into_an_error() {
+        let mut e = healthy();
+        e.request.expect_message = true;
+        e.session.as_mut().unwrap().message = MessageOutcome::NoReply { waited_ms: 3000.0 };
+        assert_eq!(ids(&e), [CauseId::SessionNoMessage]);
+    }
+
+    #[test]
+    fn close_codes_are_explained() {
+        let by = |code| {
+            session(|s| {
+                s.close = CloseOutcome::ByServer {
+                    code: Some(code),
+                    reason: String::new(),
+                    after_ms: 1.0,
+                }
+            })
+        };
+        assert!(by(1000).is_empty());
+        assert_eq!(by(1001), [CauseId::SessionCloseGoingAway]);
+        assert_eq!(by(1008), [CauseId::SessionClosePolicy]);
+        assert_eq!(by(1009), [CauseId::SessionCloseMessageTooBig]);
+        assert_eq!(by(1011), [CauseId::SessionCloseServerError]);
+        assert_eq!(by(1013), [CauseId::SessionCloseTryLater]);
+        assert_eq!(by(4001), [CauseId::SessionCloseApplication]);
+        assert_eq!(by(1006), [CauseId::SessionCloseInvalidCode]);
+    }
+
+    #[test]
+    fn idle_cut_names_suspects_and_keepalive_proves_the_fix() {
+        let mut e = healthy();
+        e.idle = Some(IdleEvidence {
+            requested_s: 90.0,
+            cut: Some(IdleCut {
+                after_ms: 60_010.0,
+                how: "fin".into(),
+                close_code: None,
+            }),
+            keepalive: Some(KeepaliveTrial {
+                interval_s: 30.0,
+                held_ms: 90_000.0,
+                survived: true,
+            }),
+        });
+        let f = super::super::diagnose(&e);
+        assert_eq!(
+            f.iter().map(|f| f.id).collect::<Vec<_>>(),
+            [CauseId::ProxyIdleTimeout, CauseId::AsyncKeepaliveHolds]
+        );
+        assert!(f[0].detail.contains("nginx proxy_read_timeout"));
+        assert!(f[0].fix.contains("Ping every 30 s"));
+    }
+
+    #[test]
+    fn load_separates_a_blocked_loop() {
+        let mut e = healthy();
+        let load = |idle: f64, loaded: f64| LoadEvidence {
+            connections: 8,
+            idle_rtt_p50_ms: idle,
+            idle_rtt_p99_ms: idle,
+            loaded_rtt_p50_ms: loaded,
+            loaded_rtt_p99_ms: loaded,
+            writes_stalled: false,
+        };
+        e.load = Some(load(300.0, 2400.0));
+        assert!(ids(&e).contains(&CauseId::AsyncEventLoopBlocked));
+        e.load = Some(load(0.2, 0.9));
+        assert!(
+            ids(&e).is_empty(),
+            "a 4.5x rise of under a millisecond is noise"
+        );
+    }
+}

@@ -1,0 +1,307 @@
+//! TLS findings: every certificate problem the probe recorded, plus handshake
+//! failures and the two scheme/port mix-ups (wss:// to plaintext, ws:// to TLS).
+
+use crate::catalog::CauseId;
+use crate::dates;
+use crate::evidence::{CertProblem, Evidence, TlsOutcome};
+use crate::report::Finding;
+
+/// A certificate valid for fewer days than this gets a warning.
+const EXPIRY_WARNING_DAYS: i64 = 14;
+
+pub fn findings(e: &Evidence, out: &mut Vec<Finding>) {
+    let Some(t) = &e.tls else { return };
+    let now = e.checked_at;
+    let intercepted = t
+        .problems
+        .iter()
+        .any(|p| matches!(p, CertProblem::InterceptionSuspected { .. }));
+    for p in &t.problems {
+        let f = match p {
+            CertProblem::Expired { not_after } => Finding::new(
+                CauseId::TlsCertExpired,
+                format!(
+                    "The certificate expired on {} ({} days ago).",
+                    dates::utc(*not_after),
+                    -dates::days_between(now, *not_after)
+                ),
+            ),
+            CertProblem::NotYetValid { not_before } => Finding::new(
+                CauseId::TlsCertNotYetValid,
+                format!(
+                    "The certificate becomes valid on {} (in {} days); this machine's clock says {}. If that date looks wrong, check the clock (clock skew).",
+                    dates::utc(*not_before),
+                    dates::days_between(now, *not_before),
+                    dates::utc(now)
+                ),
+            ),
+            CertProblem::HostnameMismatch { host, sans } => Finding::new(
+                CauseId::TlsHostnameMismatch,
+                format!(
+                    "The certificate is for {}, not {host}.",
+                    if sans.is_empty() {
+                        "no subject alternative name at all".to_string()
+                    } else {
+                        sans.join(", ")
+                    }
+                ),
+            ),
+            // An interception CA is also unknown; name the root cause once.
+            CertProblem::UnknownIssuer { .. } if intercepted => continue,
+            CertProblem::UnknownIssuer { issuer } => Finding::new(
+                CauseId::TlsUnknownIssuer,
+                format!("The chain ends at \"{issuer}\", which is not a trusted CA here."),
+            ),
+            CertProblem::SelfSigned { subject } => Finding::new(
+                CauseId::TlsSelfSigned,
+                format!("\"{subject}\" signs itself."),
+            ),
+            CertProblem::IncompleteChain { missing_issuer } => Finding::new(
+                CauseId::TlsIncompleteChain,
+                format!(
+                    "The server sent {} certificate(s); the issuer \"{missing_issuer}\" was not among them and is not a trust anchor.",
+                    t.chain.len()
+                ),
+            ),
+            CertProblem::InterceptionSuspected { issuer } => Finding::new(
+                CauseId::ProxyTlsIntercepted,
+                format!(
+                    "The certificate was issued by \"{issuer}\", which looks like a TLS-inspection product, not the site's CA."
+                ),
+            ),
+            CertProblem::Other { message } => Finding::new(
+                CauseId::TlsHandshakeFailed,
+                format!("Certificate problem: {message}."),
+            ),
+        };
+        out.push(f);
+    }
+    if t.problems.is_empty()
+        && let Some(leaf) = t.chain.first()
+    {
+        let days = dates::days_between(now, leaf.not_after);
+        if (0..EXPIRY_WARNING_DAYS).contains(&days) {
+            out.push(Finding::new(
+                CauseId::TlsCertExpiringSoon,
+                format!(
+                    "The certificate expires on {} (in {days} days).",
+                    dates::utc(leaf.not_after)
+                ),
+            ));
+        }
+    }
+    outcome(e, out);
+    if e.request.insecure && !t.problems.is_empty() && t.outcome == TlsOutcome::Established {
+        out.push(Finding::new(
+            CauseId::TlsInsecureUsed,
+            "-k/--insecure let the connection go on; clients that verify certificates fail on the problems above.",
+        ));
+    }
+}
+
+fn outcome(e: &Evidence, out: &mut Vec<Finding>) {
+    let Some(t) = &e.tls else { return };
+    let f = match &t.outcome {
+        TlsOutcome::Established => return,
+        TlsOutcome::NotTls { first_bytes } => Finding::new(
+            CauseId::TlsToPlaintextPort,
+            format!(
+                "Port {} answered the TLS ClientHello with plaintext: {first_bytes:?}.",
+                e.url.port
+            ),
+        )
+        .fix(format!(
+            "Use ws://{}:{}{} (plaintext), or the TLS port with wss://.",
+            e.url.host, e.url.port, e.url.resource
+        )),
+        TlsOutcome::Failed { alert, message } => {
+            if !t.problems.is_empty() {
+                // The certificate findings above are the cause of the failure.
+                return;
+            }
+            let cert_alert = alert.as_deref().is_some_and(|a| {
+                let a = a.to_ascii_lowercase();
+                a.contains("certificaterequired")
+                    || a.contains("certificate required")
+                    || a.contains("handshakefailure")
+                    || a.contains("badcertificate")
+            });
+            if t.client_cert_requested && !e.request.client_cert && (cert_alert || alert.is_none())
+            {
+                Finding::new(
+                    CauseId::TlsClientCertRequired,
+                    format!(
+                        "The server asked for a client certificate, none was sent, and it ended the handshake ({message})."
+                    ),
+                )
+            } else {
+                Finding::new(
+                    CauseId::TlsHandshakeFailed,
+                    match alert {
+                        Some(a) => format!("The handshake ended with the alert {a}: {message}."),
+                        None => format!("The handshake failed: {message}."),
+                    },
+                )
+            }
+        }
+        TlsOutcome::Silence => Finding::new(
+            CauseId::TlsHandshakeFailed,
+            "The server accepted the TCP connection but never answered the TLS ClientHello.",
+        ),
+        TlsOutcome::Closed => {
+            if t.client_cert_requested && !e.request.client_cert {
+                Finding::new(
+                    CauseId::TlsClientCertRequired,
+                    "The server asked for a client certificate, none was sent, and it closed the connection.",
+                )
+            } else {
+                Finding::new(
+                    CauseId::TlsHandshakeFailed,
+                    "The server closed the connection during the TLS handshake.",
+                )
+            }
+        }
+    };
+    out.push(f);
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::CauseId;
+    use crate::evidence::*;
+    use crate::rules::test_support::ids;
+
+    const NOW: i64 = 1_790_000_000;
+
+    fn tls(problems: Vec<CertProblem>, outcome: TlsOutcome) -> Evidence {
+        Evidence {
+            url: crate::url::analyze("wss://127.0.0.1:8443/", false),
+            checked_at: NOW,
+            tls: Some(TlsEvidence {
+                outcome,
+                problems,
+                chain: vec![CertInfo {
+                    not_after: NOW + 90 * 86_400,
+                    ..CertInfo::default()
+                }],
+                ..TlsEvidence::default()
+            }),
+            ..Evidence::default()
+        }
+    }
+
+    fn failed() -> TlsOutcome {
+        TlsOutcome::Failed {
+            alert: None,
+            message: "invalid peer certificate".into(),
+        }
+    }
+
+    #[test]
+    fn every_certificate_problem_is_reported() {
+        let e = tls(
+            vec![
+                CertProblem::Expired {
+                    not_after: NOW - 86_400 * 3,
+                },
+                CertProblem::HostnameMismatch {
+                    host: "127.0.0.1".into(),
+                    sans: vec!["wrong.example".into()],
+                },
+                CertProblem::UnknownIssuer {
+                    issuer: "Other CA".into(),
+                },
+            ],
+            failed(),
+        );
+        assert_eq!(
+            ids(&e),
+            [
+                CauseId::TlsCertExpired,
+                CauseId::TlsHostnameMismatch,
+                CauseId::TlsUnknownIssuer
+            ]
+        );
+    }
+
+    #[test]
+    fn single_problems_map_to_their_ids() {
+        let cases = [
+            (
+                CertProblem::NotYetValid {
+                    not_before: NOW + 86_400,
+                },
+                CauseId::TlsCertNotYetValid,
+            ),
+            (
+                CertProblem::SelfSigned {
+                    subject: "x".into(),
+                },
+                CauseId::TlsSelfSigned,
+            ),
+            (
+                CertProblem::IncompleteChain {
+                    missing_issuer: "Int".into(),
+                },
+                CauseId::TlsIncompleteChain,
+            ),
+        ];
+        for (p, id) in cases {
+            assert_eq!(ids(&tls(vec![p], failed())), [id]);
+        }
+    }
+
+    #[test]
+    fn interception_replaces_unknown_issuer() {
+        let e = tls(
+            vec![
+                CertProblem::UnknownIssuer {
+                    issuer: "FortiGate SSL Inspection".into(),
+                },
+                CertProblem::InterceptionSuspected {
+                    issuer: "FortiGate SSL Inspection".into(),
+                },
+            ],
+            failed(),
+        );
+        assert_eq!(ids(&e), [CauseId::ProxyTlsIntercepted]);
+    }
+
+    #[test]
+    fn outcomes_without_certificate_problems() {
+        let not_tls = TlsOutcome::NotTls {
+            first_bytes: "HTTP/1.1 400".into(),
+        };
+        assert_eq!(ids(&tls(vec![], not_tls)), [CauseId::TlsToPlaintextPort]);
+        assert_eq!(
+            ids(&tls(vec![], TlsOutcome::Silence)),
+            [CauseId::TlsHandshakeFailed]
+        );
+        let mut e = tls(
+            vec![],
+            TlsOutcome::Failed {
+                alert: Some("CertificateRequired".into()),
+                message: "peer sent alert".into(),
+            },
+        );
+        e.tls.as_mut().unwrap().client_cert_requested = true;
+        assert_eq!(ids(&e), [CauseId::TlsClientCertRequired]);
+        e.request.client_cert = true;
+        assert_eq!(ids(&e), [CauseId::TlsHandshakeFailed]);
+    }
+
+    #[test]
+    fn expiring_soon_and_insecure() {
+        let mut e = tls(vec![], TlsOutcome::Established);
+        e.tls.as_mut().unwrap().chain[0].not_after = NOW + 5 * 86_400;
+        assert_eq!(ids(&e), [CauseId::TlsCertExpiringSoon]);
+        let mut e = tls(
+            vec![CertProblem::SelfSigned {
+                subject: "x".into(),
+            }],
+            TlsOutcome::Established,
+        );
+        e.request.insecure = true;
+        assert_eq!(ids(&e), [CauseId::TlsSelfSigned, CauseId::TlsInsecureUsed]);
+    }
+}
