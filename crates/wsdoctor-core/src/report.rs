@@ -188,12 +188,13 @@ fn phases(evidence: &Evidence, findings: &[Finding]) -> Vec<Phase> {
             .filter(|f| f.layer == layer)
             .map(|f| f.severity)
             .max();
-        let status = match (ms, worst) {
+        // The URL layer is pure parsing: it ran whenever the URL was usable.
+        let ran = ms.is_some() || (layer == Layer::Url && !evidence.url.effective.is_empty());
+        let status = match (ran, worst) {
             (_, Some(Severity::Error)) => PhaseStatus::Failed,
             (_, Some(Severity::Warning)) => PhaseStatus::Warning,
-            (Some(_), _) => PhaseStatus::Ok,
-            (None, Some(Severity::Info)) => PhaseStatus::Ok,
-            (None, None) => PhaseStatus::Skipped,
+            (true, _) | (false, Some(Severity::Info)) => PhaseStatus::Ok,
+            (false, None) => PhaseStatus::Skipped,
         };
         // Optional layers (proxy, async) only appear when they ran or found something.
         let optional = matches!(layer, Layer::Proxy | Layer::Async);
