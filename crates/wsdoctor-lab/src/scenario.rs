@@ -1,0 +1,726 @@
+//! The scenario table: every failure the lab reproduces, declared once.
+//!
+//! Each entry names a server behaviour and the cause ids `wsdoctor check` must report
+//! against it. That single declaration drives `wsdoctor lab`'s listing, `wsdoctor tour`
+//! and the scenario-matrix test, so a scenario cannot say one thing in the table and be
+//! checked against another. The table is long on purpose: one row per scenario reads
+//! better than scenarios scattered over the server modules.
+
+use crate::servers::canned;
+use crate::servers::{Cert, EchoGate, ForwardMode, HandshakeFault, ProxyMode, Serve, SessionFault};
+use std::time::Duration;
+use wsdoctor_core::CauseId;
+
+/// One reproducible situation: a server on 127.0.0.1 and what `check` must find there.
+#[derive(Debug)]
+pub struct Scenario {
+    /// Stable, kebab-case; used by `--only` and in JSON.
+    pub name: &'static str,
+    pub group: Group,
+    /// One line: what is wrong (or what is right, for healthy scenarios).
+    pub what: &'static str,
+    /// The cause ids `check` must report; empty = healthy: no error or warning at all.
+    pub expect: &'static [CauseId],
+    /// How to run `check` against this scenario.
+    pub plan: CheckPlan,
+    /// Path (and query) of the URL a client should use.
+    pub path: &'static str,
+    pub(crate) serve: Serve,
+}
+
+impl Scenario {
+    /// True for the scenarios that must produce no error or warning.
+    pub fn is_healthy(&self) -> bool {
+        self.expect.is_empty()
+    }
+
+    /// The scenario with this name.
+    pub fn named(name: &str) -> Option<&'static Scenario> {
+        SCENARIOS.iter().find(|s| s.name == name)
+    }
+}
+
+/// Which of the six places WebSockets fail a scenario belongs to (plus the healthy ones).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Group {
+    Url,
+    ServerConfig,
+    Tls,
+    ProxyFirewall,
+    Handshake,
+    Session,
+    Healthy,
+}
+
+impl Group {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Group::Url => "url",
+            Group::ServerConfig => "server-config",
+            Group::Tls => "tls",
+            Group::ProxyFirewall => "proxy-firewall",
+            Group::Handshake => "handshake",
+            Group::Session => "session",
+            Group::Healthy => "healthy",
+        }
+    }
+}
+
+/// The options `check` needs so that only the intended problem shows.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CheckPlan {
+    /// The URL is `wss://` (independent of whether the port speaks TLS).
+    pub secure: bool,
+    /// `--subprotocol` values to request.
+    pub subprotocols: &'static [&'static str],
+    /// `--origin` to send.
+    pub origin: Option<&'static str>,
+    /// Pass the lab CA as `--cacert`.
+    pub use_lab_ca: bool,
+    /// Go through `Endpoint::proxy` (`--proxy`).
+    pub via_forward_proxy: bool,
+    /// `--idle SECONDS`: hold the open connection idle that long.
+    pub idle_s: Option<u64>,
+    /// `--concurrency N`: load the server with N connections.
+    pub concurrency: Option<usize>,
+    /// Wait for any server message (`--expect`) instead of an echo.
+    pub expect_message: bool,
+    /// `--message TEXT` to send instead of the default test message.
+    pub message: Option<&'static str>,
+}
+
+/// Maximum message size of the `message-too-big` scenario, in bytes.
+pub const TOO_BIG_LIMIT: usize = 8;
+/// Idle time after which the `proxy-idle-cut` proxy cuts an upgraded connection.
+pub const IDLE_CUT: Duration = Duration::from_secs(2);
+/// How long the `blocked-event-loop` server blocks its loop for each message.
+pub const BLOCKING_HANDLER: Duration = Duration::from_millis(300);
+/// The Origin the `origin-forbidden` server allows (send it to prove the fix).
+pub const ALLOWED_ORIGIN: &str = "https://app.example";
+/// The bearer token the `auth-required` server accepts.
+pub const BEARER_TOKEN: &str = "wsdoctor-lab-token";
+/// The credentials the `forward-proxy-auth` proxy accepts (`http://lab:lab@…`).
+pub const PROXY_USER: &str = "lab";
+pub const PROXY_PASSWORD: &str = "lab";
+
+const PLAIN: CheckPlan = CheckPlan {
+    secure: false,
+    subprotocols: &[],
+    origin: None,
+    use_lab_ca: false,
+    via_forward_proxy: false,
+    idle_s: None,
+    concurrency: None,
+    expect_message: false,
+    message: None,
+};
+const TLS: CheckPlan = CheckPlan {
+    secure: true,
+    use_lab_ca: true,
+    ..PLAIN
+};
+
+use CauseId as C;
+
+/// Every scenario, in listing order. Ports given with `--port-base` follow this order.
+pub static SCENARIOS: &[Scenario] = &[
+    // ── url / port ──────────────────────────────────────────────────────────────
+    Scenario {
+        name: "plain-http-site",
+        group: Group::Url,
+        what: "an ordinary web site answers 200 with an HTML page",
+        expect: &[C::HttpNotUpgraded],
+        plan: PLAIN,
+        path: "/",
+        serve: Serve::Canned(&canned::PLAIN_SITE),
+    },
+    Scenario {
+        name: "wrong-path",
+        group: Group::Url,
+        what: "the WebSocket lives at /ws; this URL's path answers 404",
+        expect: &[C::HttpNotFound],
+        plan: PLAIN,
+        path: "/websocket",
+        serve: Serve::Echo {
+            path: "/ws",
+            gate: EchoGate::Open,
+        },
+    },
+    Scenario {
+        name: "redirect",
+        group: Group::Url,
+        what: "the server redirects /ws to /ws/ (301); WebSocket clients do not follow redirects",
+        expect: &[C::HttpRedirect],
+        plan: PLAIN,
+        path: "/ws",
+        serve: Serve::Redirect {
+            from: "/ws",
+            to: "/ws/",
+        },
+    },
+    Scenario {
+        name: "ws-to-tls-port",
+        group: Group::Url,
+        what: "ws:// aimed at a port that speaks TLS",
+        expect: &[C::PlaintextToTlsPort],
+        plan: PLAIN,
+        path: "/ws",
+        serve: Serve::TlsEcho {
+            cert: Cert::Lab,
+            client_auth: false,
+        },
+    },
+    Scenario {
+        name: "wss-to-plain-port",
+        group: Group::Url,
+        what: "wss:// aimed at a plaintext port (the server answers the ClientHello with HTTP 400)",
+        expect: &[C::TlsToPlaintextPort],
+        plan: CheckPlan {
+            secure: true,
+            ..PLAIN
+        },
+        path: "/ws",
+        serve: Serve::Echo {
+            path: "/ws",
+            gate: EchoGate::Open,
+        },
+    },
+    // ── server configuration ────────────────────────────────────────────────────
+    Scenario {
+        name: "spa-catch-all",
+        group: Group::ServerConfig,
+        what: "a single-page app's catch-all route answers 200 index.html for every path",
+        expect: &[C::HttpNotUpgraded],
+        plan: PLAIN,
+        path: "/ws",
+        serve: Serve::Canned(&canned::SPA_INDEX),
+    },
+    Scenario {
+        name: "upgrade-required",
+        group: Group::ServerConfig,
+        what: "the server answers 426 Upgrade Required",
+        expect: &[C::HttpUpgradeRequired],
+        plan: PLAIN,
+        path: "/ws",
+        serve: Serve::Canned(&canned::UPGRADE_REQUIRED),
+    },
+    Scenario {
+        name: "bad-request",
+        group: Group::ServerConfig,
+        what: "the server answers 400: it did not see the Upgrade headers",
+        expect: &[C::HttpBadRequest],
+        plan: PLAIN,
+        path: "/ws",
+        serve: Serve::Canned(&canned::BAD_REQUEST),
+    },
+    Scenario {
+        name: "server-error",
+        group: Group::ServerConfig,
+        what: "the WebSocket handler throws: 500 Internal Server Error",
+        expect: &[C::HttpServerError],
+        plan: PLAIN,
+        path: "/ws",
+        serve: Serve::Canned(&canned::SERVER_ERROR),
+    },
+    Scenario {
+        name: "socketio-endpoint",
+        group: Group::ServerConfig,
+        what: "a Socket.IO (engine.io) endpoint reached with a raw WebSocket: 400 Transport unknown",
+        expect: &[C::HttpSocketIoEndpoint],
+        plan: PLAIN,
+        path: "/socket.io/",
+        serve: Serve::Canned(&canned::ENGINE_IO),
+    },
+    Scenario {
+        name: "sockjs-endpoint",
+        group: Group::ServerConfig,
+        what: "a SockJS endpoint reached with a raw WebSocket: 200 'Welcome to SockJS!'",
+        expect: &[C::HttpSockJsEndpoint],
+        plan: PLAIN,
+        path: "/echo",
+        serve: Serve::SockJs { prefix: "/echo" },
+    },
+    Scenario {
+        name: "http-1-0-server",
+        group: Group::ServerConfig,
+        what: "an HTTP/1.0 server without WebSocket support (Python SimpleHTTP)",
+        expect: &[C::HttpVersion10],
+        plan: PLAIN,
+        path: "/",
+        serve: Serve::Canned(&canned::SIMPLE_HTTP_1_0),
+    },
+    Scenario {
+        name: "bad-gateway",
+        group: Group::ServerConfig,
+        what: "nginx in front answers 502: its backend is down",
+        expect: &[C::HttpBadGateway],
+        plan: PLAIN,
+        path: "/ws",
+        serve: Serve::Canned(&canned::NGINX_502),
+    },
+    Scenario {
+        name: "service-unavailable",
+        group: Group::ServerConfig,
+        what: "an AWS load balancer answers 503: no healthy target",
+        expect: &[C::HttpServiceUnavailable],
+        plan: PLAIN,
+        path: "/ws",
+        serve: Serve::Canned(&canned::ELB_503),
+    },
+    Scenario {
+        name: "gateway-timeout",
+        group: Group::ServerConfig,
+        what: "nginx in front answers 504: the backend did not answer in time",
+        expect: &[C::HttpGatewayTimeout],
+        plan: PLAIN,
+        path: "/ws",
+        serve: Serve::Canned(&canned::NGINX_504),
+    },
+    // ── tls ─────────────────────────────────────────────────────────────────────
+    Scenario {
+        name: "tls-expired",
+        group: Group::Tls,
+        what: "the certificate expired 30 days ago",
+        expect: &[C::TlsCertExpired],
+        plan: TLS,
+        path: "/ws",
+        serve: Serve::TlsEcho {
+            cert: Cert::Expired,
+            client_auth: false,
+        },
+    },
+    Scenario {
+        name: "tls-not-yet-valid",
+        group: Group::Tls,
+        what: "the certificate becomes valid in 30 days (or the clock is wrong)",
+        expect: &[C::TlsCertNotYetValid],
+        plan: TLS,
+        path: "/ws",
+        serve: Serve::TlsEcho {
+            cert: Cert::NotYetValid,
+            client_auth: false,
+        },
+    },
+    Scenario {
+        name: "tls-self-signed",
+        group: Group::Tls,
+        what: "the certificate is self-signed",
+        expect: &[C::TlsSelfSigned],
+        plan: TLS,
+        path: "/ws",
+        serve: Serve::TlsEcho {
+            cert: Cert::SelfSigned,
+            client_auth: false,
+        },
+    },
+    Scenario {
+        name: "tls-wrong-host",
+        group: Group::Tls,
+        what: "the certificate names only wrong.example.invalid",
+        expect: &[C::TlsHostnameMismatch],
+        plan: TLS,
+        path: "/ws",
+        serve: Serve::TlsEcho {
+            cert: Cert::WrongHost,
+            client_auth: false,
+        },
+    },
+    Scenario {
+        name: "tls-unknown-ca",
+        group: Group::Tls,
+        what: "the certificate chains to a private CA the client does not trust",
+        expect: &[C::TlsUnknownIssuer],
+        plan: TLS,
+        path: "/ws",
+        serve: Serve::TlsEcho {
+            cert: Cert::UnknownCa,
+            client_auth: false,
+        },
+    },
+    Scenario {
+        name: "tls-missing-intermediate",
+        group: Group::Tls,
+        what: "the server sends its certificate without the intermediate CA",
+        expect: &[C::TlsIncompleteChain],
+        plan: TLS,
+        path: "/ws",
+        serve: Serve::TlsEcho {
+            cert: Cert::MissingIntermediate,
+            client_auth: false,
+        },
+    },
+    Scenario {
+        name: "tls-client-cert-required",
+        group: Group::Tls,
+        what: "the server requires a client certificate (mutual TLS)",
+        expect: &[C::TlsClientCertRequired],
+        plan: TLS,
+        path: "/ws",
+        serve: Serve::TlsEcho {
+            cert: Cert::Lab,
+            client_auth: true,
+        },
+    },
+    Scenario {
+        name: "tls-intercepted",
+        group: Group::Tls,
+        what: "a corporate TLS-inspection CA (\"Fortinet SSL Inspection CA\") issued the certificate",
+        expect: &[C::ProxyTlsIntercepted],
+        plan: TLS,
+        path: "/ws",
+        serve: Serve::TlsEcho {
+            cert: Cert::Intercepted,
+            client_auth: false,
+        },
+    },
+    // ── proxies and firewalls ───────────────────────────────────────────────────
+    Scenario {
+        name: "black-hole",
+        group: Group::ProxyFirewall,
+        what: "the port accepts connections and never answers",
+        expect: &[C::HttpNoResponse],
+        plan: PLAIN,
+        path: "/ws",
+        serve: Serve::BlackHole,
+    },
+    Scenario {
+        name: "connection-reset",
+        group: Group::ProxyFirewall,
+        what: "the connection is reset (RST) after the Upgrade request",
+        expect: &[C::HttpResetWithoutResponse],
+        plan: PLAIN,
+        path: "/ws",
+        serve: Serve::Reset,
+    },
+    Scenario {
+        name: "proxy-drops-upgrade",
+        group: Group::ProxyFirewall,
+        what: "a reverse proxy does not forward Upgrade/Connection; the backend answers 426",
+        expect: &[C::ProxyUpgradeNotForwarded],
+        plan: PLAIN,
+        path: "/ws",
+        serve: Serve::ReverseProxy(ProxyMode::DropUpgrade),
+    },
+    Scenario {
+        name: "proxy-idle-cut",
+        group: Group::ProxyFirewall,
+        what: "a reverse proxy cuts upgraded connections idle for 2 s, without a close frame",
+        expect: &[C::ProxyIdleTimeout],
+        plan: CheckPlan {
+            idle_s: Some(4),
+            ..PLAIN
+        },
+        path: "/ws",
+        serve: Serve::ReverseProxy(ProxyMode::IdleCut(IDLE_CUT)),
+    },
+    Scenario {
+        name: "forward-proxy-auth",
+        group: Group::ProxyFirewall,
+        what: "the forward proxy answers CONNECT with 407 (Basic auth; lab:lab works)",
+        expect: &[C::ProxyAuthRequired],
+        plan: CheckPlan {
+            via_forward_proxy: true,
+            ..PLAIN
+        },
+        path: "/ws",
+        serve: Serve::ForwardProxy(ForwardMode::AuthRequired),
+    },
+    Scenario {
+        name: "forward-proxy-refuses",
+        group: Group::ProxyFirewall,
+        what: "the forward proxy refuses CONNECT to ports other than 443 (403, like squid)",
+        expect: &[C::ProxyConnectRefused],
+        plan: CheckPlan {
+            via_forward_proxy: true,
+            ..PLAIN
+        },
+        path: "/ws",
+        serve: Serve::ForwardProxy(ForwardMode::SslPortsOnly),
+    },
+    // ── handshake ───────────────────────────────────────────────────────────────
+    Scenario {
+        name: "wrong-accept",
+        group: Group::Handshake,
+        what: "the 101's Sec-WebSocket-Accept is computed without the RFC 6455 GUID",
+        expect: &[C::HandshakeAcceptMismatch],
+        plan: PLAIN,
+        path: "/ws",
+        serve: Serve::BrokenHandshake(HandshakeFault::WrongAccept),
+    },
+    Scenario {
+        name: "no-upgrade-header",
+        group: Group::Handshake,
+        what: "the 101 has no Upgrade: websocket",
+        expect: &[C::HandshakeUpgradeMissing],
+        plan: PLAIN,
+        path: "/ws",
+        serve: Serve::BrokenHandshake(HandshakeFault::NoUpgrade),
+    },
+    Scenario {
+        name: "no-connection-header",
+        group: Group::Handshake,
+        what: "the 101 has no Connection: Upgrade",
+        expect: &[C::HandshakeConnectionMissing],
+        plan: PLAIN,
+        path: "/ws",
+        serve: Serve::BrokenHandshake(HandshakeFault::NoConnection),
+    },
+    Scenario {
+        name: "subprotocol-not-echoed",
+        group: Group::Handshake,
+        what: "the client asks for subprotocol \"chat\"; the 101 selects none",
+        expect: &[C::HandshakeSubprotocolNotEchoed],
+        plan: CheckPlan {
+            subprotocols: &["chat"],
+            ..PLAIN
+        },
+        path: "/ws",
+        serve: Serve::BrokenHandshake(HandshakeFault::DropSubprotocol),
+    },
+    Scenario {
+        name: "subprotocol-unrequested",
+        group: Group::Handshake,
+        what: "the 101 selects subprotocol \"chat\" that the client never asked for",
+        expect: &[C::HandshakeSubprotocolUnrequested],
+        plan: PLAIN,
+        path: "/ws",
+        serve: Serve::BrokenHandshake(HandshakeFault::UnrequestedSubprotocol),
+    },
+    Scenario {
+        name: "extension-unoffered",
+        group: Group::Handshake,
+        what: "the 101 accepts extension x-wsdoctor-bogus that the client never offered",
+        expect: &[C::HandshakeExtensionUnoffered],
+        plan: PLAIN,
+        path: "/ws",
+        serve: Serve::BrokenHandshake(HandshakeFault::UnofferedExtension),
+    },
+    Scenario {
+        name: "origin-forbidden",
+        group: Group::Handshake,
+        what: "an Origin check answers 403 (only https://app.example is allowed)",
+        expect: &[C::HttpForbidden],
+        plan: CheckPlan {
+            origin: Some("https://evil.example"),
+            ..PLAIN
+        },
+        path: "/ws",
+        serve: Serve::Echo {
+            path: "/ws",
+            gate: EchoGate::Origin(ALLOWED_ORIGIN),
+        },
+    },
+    Scenario {
+        name: "auth-required",
+        group: Group::Handshake,
+        what: "the server answers 401 with WWW-Authenticate: Bearer (no credentials sent)",
+        expect: &[C::HttpUnauthorized],
+        plan: PLAIN,
+        path: "/ws",
+        serve: Serve::Echo {
+            path: "/ws",
+            gate: EchoGate::Bearer(BEARER_TOKEN),
+        },
+    },
+    // ── session / async ─────────────────────────────────────────────────────────
+    Scenario {
+        name: "no-pong",
+        group: Group::Session,
+        what: "the server echoes messages but never answers pings",
+        expect: &[C::SessionNoPong],
+        plan: PLAIN,
+        path: "/ws",
+        serve: Serve::BrokenSession(SessionFault::NoPong),
+    },
+    Scenario {
+        name: "masked-frames",
+        group: Group::Session,
+        what: "the server masks its frames (only clients may)",
+        expect: &[C::SessionMaskedFrame],
+        plan: PLAIN,
+        path: "/ws",
+        serve: Serve::BrokenSession(SessionFault::Masked),
+    },
+    Scenario {
+        name: "invalid-utf8",
+        group: Group::Session,
+        what: "the server answers with a text frame that is not valid UTF-8",
+        expect: &[C::SessionInvalidUtf8],
+        plan: PLAIN,
+        path: "/ws",
+        serve: Serve::BrokenSession(SessionFault::InvalidUtf8),
+    },
+    Scenario {
+        name: "reserved-bits",
+        group: Group::Session,
+        what: "the server sets RSV2 on its frames without any extension",
+        expect: &[C::SessionReservedBits],
+        plan: PLAIN,
+        path: "/ws",
+        serve: Serve::BrokenSession(SessionFault::ReservedBits),
+    },
+    Scenario {
+        name: "close-1011",
+        group: Group::Session,
+        what: "the handler fails on the first message and closes with 1011",
+        expect: &[C::SessionCloseServerError],
+        plan: PLAIN,
+        path: "/ws",
+        serve: Serve::BrokenSession(SessionFault::Close1011),
+    },
+    Scenario {
+        name: "abrupt-eof",
+        group: Group::Session,
+        what: "the server drops TCP right after the 101, without a close frame (1006)",
+        expect: &[C::SessionAbruptEof],
+        plan: PLAIN,
+        path: "/ws",
+        serve: Serve::BrokenSession(SessionFault::AbruptEof),
+    },
+    Scenario {
+        name: "blocked-event-loop",
+        group: Group::Session,
+        what: "a single-threaded server blocks its loop 300 ms per message, stalling every connection",
+        expect: &[C::AsyncEventLoopBlocked],
+        plan: CheckPlan {
+            concurrency: Some(8),
+            ..PLAIN
+        },
+        path: "/ws",
+        serve: Serve::BlockedLoop(BLOCKING_HANDLER),
+    },
+    Scenario {
+        name: "message-too-big",
+        group: Group::Session,
+        what: "the server closes with 1009 when a message exceeds 8 bytes",
+        expect: &[C::SessionCloseMessageTooBig],
+        plan: CheckPlan {
+            message: Some("a message longer than eight bytes"),
+            ..PLAIN
+        },
+        path: "/ws",
+        serve: Serve::BrokenSession(SessionFault::TooBig(TOO_BIG_LIMIT)),
+    },
+    // ── healthy ─────────────────────────────────────────────────────────────────
+    Scenario {
+        name: "healthy-echo",
+        group: Group::Healthy,
+        what: "a correct echo server (tokio-tungstenite)",
+        expect: &[],
+        plan: PLAIN,
+        path: "/ws",
+        serve: Serve::Echo {
+            path: "/ws",
+            gate: EchoGate::Open,
+        },
+    },
+    Scenario {
+        name: "healthy-tls-echo",
+        group: Group::Healthy,
+        what: "a correct TLS echo server whose certificate chains to the lab CA",
+        expect: &[],
+        plan: TLS,
+        path: "/ws",
+        serve: Serve::TlsEcho {
+            cert: Cert::Lab,
+            client_auth: false,
+        },
+    },
+    Scenario {
+        name: "healthy-behind-proxy",
+        group: Group::Healthy,
+        what: "a correct echo server behind a correctly configured reverse proxy",
+        expect: &[],
+        plan: PLAIN,
+        path: "/ws",
+        serve: Serve::ReverseProxy(ProxyMode::Correct),
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn names_are_unique_kebab_case() {
+        let mut seen = HashSet::new();
+        for s in SCENARIOS {
+            assert!(seen.insert(s.name), "duplicate scenario {}", s.name);
+            assert!(
+                s.name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            );
+            assert!(s.path.starts_with('/'), "{}", s.name);
+            assert!(!s.what.is_empty() && !s.what.contains('\n'), "{}", s.name);
+        }
+    }
+
+    #[test]
+    fn only_the_healthy_group_expects_nothing() {
+        for s in SCENARIOS {
+            assert_eq!(s.is_healthy(), s.group == Group::Healthy, "{}", s.name);
+        }
+        let healthy: Vec<_> = SCENARIOS
+            .iter()
+            .filter(|s| s.is_healthy())
+            .map(|s| s.name)
+            .collect();
+        assert_eq!(
+            healthy,
+            ["healthy-echo", "healthy-tls-echo", "healthy-behind-proxy"]
+        );
+    }
+
+    #[test]
+    fn every_group_has_scenarios() {
+        for g in [
+            Group::Url,
+            Group::ServerConfig,
+            Group::Tls,
+            Group::ProxyFirewall,
+            Group::Handshake,
+            Group::Session,
+            Group::Healthy,
+        ] {
+            assert!(SCENARIOS.iter().any(|s| s.group == g), "{}", g.as_str());
+        }
+    }
+
+    #[test]
+    fn tls_scenarios_trust_the_lab_ca_so_only_the_fault_shows() {
+        for s in SCENARIOS
+            .iter()
+            .filter(|s| matches!(s.serve, Serve::TlsEcho { .. }))
+        {
+            if s.plan.secure {
+                assert!(s.plan.use_lab_ca, "{}", s.name);
+            }
+        }
+    }
+
+    #[test]
+    fn forward_proxy_scenarios_are_checked_through_the_proxy() {
+        for s in SCENARIOS {
+            assert_eq!(
+                matches!(s.serve, Serve::ForwardProxy(_)),
+                s.plan.via_forward_proxy,
+                "{}",
+                s.name
+            );
+        }
+    }
+
+    #[test]
+    fn the_too_big_message_really_is_too_big() {
+        let s = Scenario::named("message-too-big").expect("in the table");
+        assert!(s.plan.message.expect("declares its message").len() > TOO_BIG_LIMIT);
+    }
+
+    #[test]
+    fn idle_check_outlasts_the_idle_cut() {
+        let s = Scenario::named("proxy-idle-cut").expect("in the table");
+        assert!(Duration::from_secs(s.plan.idle_s.expect("idle plan")) > IDLE_CUT);
+    }
+}
