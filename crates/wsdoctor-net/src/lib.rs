@@ -1,14 +1,26 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! wsdoctor-net: the live probe. It walks URL → DNS → TCP → proxy → TLS → HTTP
+//! Upgrade → WebSocket session → close against a real endpoint and records what
+//! happened at each layer as [`wsdoctor_core::Evidence`]. It makes no judgement:
+//! outcomes are classified (refused, timed out, NXDOMAIN, expired certificate, …) and
+//! the pure rules in `wsdoctor-core` turn them into findings.
+//!
+//! Every phase runs under one overall deadline and every buffer has a cap, so a
+//! hostile or broken server can make the probe report a failure but never hang it,
+//! crash it or make it eat memory. Nothing here prints: `-v` output goes through a
+//! [`WireObserver`].
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+mod deadline;
+mod dns;
+mod http;
+mod options;
+mod probe;
+mod session;
+mod stream;
+mod tcp;
+mod text;
+mod tls;
+mod wire;
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+pub use options::{CaStore, ConnectTo, Family, ProbeOptions, ProxySetting, Resolve};
+pub use probe::probe;
+pub use wire::{NoWire, WireLine, WireObserver};

@@ -1,0 +1,346 @@
+//! An open WebSocket connection driven by the sans-IO session: reads under a
+//! deadline, records frame headers and violations, answers pings and the server's
+//! close, and remembers how the connection ended.
+
+use crate::http::Upgraded;
+use crate::stream::BoxIo;
+use crate::wire::Wire;
+use std::io;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::time::{Instant, timeout_at};
+use wsdoctor_core::evidence::{CloseOutcome, FrameSummary, Violation};
+use wsdoctor_proto::deflate;
+use wsdoctor_proto::handshake::parse_extensions;
+use wsdoctor_proto::session::{Config, Event, ProtocolViolation, Role, Session};
+
+/// At most this many frame headers are kept.
+pub(crate) const MAX_FRAMES: usize = 64;
+/// How long we wait to write our Close or the TCP shutdown on the way out.
+const GOODBYE: Duration = Duration::from_millis(500);
+
+/// What one wait produced.
+#[derive(Debug)]
+pub(crate) enum Step {
+    Event(Event),
+    End(End),
+}
+
+/// Why a wait ended without an event.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum End {
+    /// The step's deadline passed; the connection may still be open.
+    Timeout,
+    Eof,
+    Reset,
+    /// We failed the connection after a violation, with this close code.
+    Failed(u16),
+    ClosedByServer {
+        code: Option<u16>,
+        reason: String,
+    },
+}
+
+pub(crate) struct Conn<'w> {
+    io: BoxIo,
+    session: Session,
+    pub wire: Wire<'w>,
+    no_pong: bool,
+    started: Instant,
+    /// How the connection ended and when (ms after the session began).
+    ended: Option<(End, f64)>,
+    /// Our close was answered: the closing handshake completed normally.
+    completed: bool,
+    pub frames: Vec<FrameSummary>,
+    pub violations: Vec<Violation>,
+    /// When the server pinged us, ms after the session began.
+    pub server_pings: Vec<f64>,
+}
+
+impl<'w> Conn<'w> {
+    pub(crate) fn new(up: Upgraded, opts: &crate::ProbeOptions, wire: Wire<'w>) -> Self {
+        let mut cfg = Config::new(Role::Client);
+        cfg.max_message = opts.max_message;
+        cfg.max_frame = opts.max_message;
+        cfg.deflate = negotiated_deflate(&opts.extensions, &up.response);
+        let mut session = Session::new(cfg);
+        session.feed(&up.leftover);
+        Conn {
+            io: up.io,
+            session,
+            wire,
+            no_pong: opts.no_pong,
+            started: Instant::now(),
+            ended: None,
+            completed: false,
+            frames: Vec::new(),
+            violations: Vec::new(),
+            server_pings: Vec::new(),
+        }
+    }
+
+    pub(crate) fn open(&self) -> bool {
+        self.ended.is_none() && !self.completed
+    }
+
+    pub(crate) fn age_ms(&self) -> f64 {
+        self.started.elapsed().as_secs_f64() * 1000.0
+    }
+
+    pub(crate) async fn send_text(&mut self, text: &str, until: Instant) -> io::Result<()> {
+        let mut out = Vec::new();
+        self.session.encode_text(text, Some(mask()), &mut out);
+        self.wire.note(format!("send text {} bytes", text.len()));
+        self.write(&out, until).await
+    }
+
+    pub(crate) async fn send_ping(&mut self, payload: &[u8], until: Instant) -> io::Result<()> {
+        let mut out = Vec::new();
+        self.session.encode_ping(payload, Some(mask()), &mut out);
+        self.wire.note(format!("send ping {} bytes", payload.len()));
+        self.write(&out, until).await
+    }
+
+    pub(crate) async fn send_close(
+        &mut self,
+        code: u16,
+        reason: &str,
+        until: Instant,
+    ) -> io::Result<()> {
+        let mut out = Vec::new();
+        self.session
+            .encode_close(Some(code), reason, Some(mask()), &mut out);
+        self.wire.note(format!("send close {code}"));
+        self.write(&out, until).await
+    }
+
+    /// Writes all of `bytes` by `until`; a stalled write is reported as `TimedOut`.
+    pub(crate) async fn write(&mut self, bytes: &[u8], until: Instant) -> io::Result<()> {
+        let r = timeout_at(until, async {
+            self.io.write_all(bytes).await?;
+            self.io.flush().await
+        })
+        .await;
+        match r {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => {
+                let end = if is_reset(&e) { End::Reset } else { End::Eof };
+                self.end(end);
+                Err(e)
+            }
+            Err(_) => Err(io::Error::from(io::ErrorKind::TimedOut)),
+        }
+    }
+
+    /// The next data message, skipping control frames (which are handled).
+    pub(crate) async fn next_message(&mut self, until: Instant) -> Step {
+        loop {
+            match self.next_event(until).await {
+                Step::Event(e @ (Event::Text(_) | Event::Binary(_))) => return Step::Event(e),
+                Step::Event(Event::Close { code, reason }) => {
+                    return Step::End(End::ClosedByServer { code, reason });
+                }
+                Step::Event(_) => continue,
+                end => return end,
+            }
+        }
+    }
+
+    /// The next Text, Binary, Ping, Pong or Close (ours answered) by `until`.
+    pub(crate) async fn next_event(&mut self, until: Instant) -> Step {
+        if let Some((end, _)) = &self.ended {
+            return Step::End(end.clone());
+        }
+        let mut chunk = vec![0u8; 16 * 1024];
+        loop {
+            while let Some(event) = self.session.poll_event() {
+                if let Some(step) = self.handle(event, until).await {
+                    return step;
+                }
+            }
+            if let Some((end, _)) = &self.ended {
+                return Step::End(end.clone());
+            }
+            let n = match timeout_at(until, self.io.read(&mut chunk)).await {
+                Err(_) => return Step::End(End::Timeout),
+                Ok(Ok(0)) => return Step::End(self.end(End::Eof)),
+                Ok(Err(e)) if is_reset(&e) => return Step::End(self.end(End::Reset)),
+                Ok(Err(_)) => return Step::End(self.end(End::Eof)),
+                Ok(Ok(n)) => n,
+            };
+            self.session.feed(&chunk[..n]);
+        }
+    }
+
+    async fn handle(&mut self, event: Event, until: Instant) -> Option<Step> {
+        match event {
+            Event::FrameSeen(h) => {
+                self.wire.note(format!(
+                    "frame: {:?} {} bytes{}",
+                    h.opcode,
+                    h.payload_len,
+                    if h.fin { "" } else { " (not final)" }
+                ));
+                if self.frames.len() < MAX_FRAMES {
+                    self.frames.push(FrameSummary {
+                        opcode: h.opcode.as_u8(),
+                        fin: h.fin,
+                        rsv: u8::from(h.rsv1) << 2 | u8::from(h.rsv2) << 1 | u8::from(h.rsv3),
+                        masked: h.mask.is_some(),
+                        len: h.payload_len,
+                    });
+                }
+                None
+            }
+            Event::Violation(v) => {
+                self.wire.note(format!("protocol violation: {v}"));
+                let code = v.close_code();
+                self.violations.push(violation(&v));
+                let _ = self
+                    .send_close(code, "", until.min(Instant::now() + GOODBYE))
+                    .await;
+                Some(Step::End(self.end(End::Failed(code))))
+            }
+            Event::Ping(p) => {
+                self.server_pings.push(self.age_ms());
+                if !self.no_pong {
+                    let mut out = Vec::new();
+                    self.session.encode_pong(&p, Some(mask()), &mut out);
+                    let _ = self.write(&out, until).await;
+                }
+                Some(Step::Event(Event::Ping(p)))
+            }
+            Event::Close { code, reason } => {
+                self.wire.note(format!("server close {code:?} {reason:?}"));
+                if self.session.close_sent() {
+                    self.completed = true;
+                    return Some(Step::Event(Event::Close { code, reason }));
+                }
+                // Echo the code, as RFC 6455 §5.5.1 asks.
+                let echo = code
+                    .filter(|c| wsdoctor_proto::close::is_valid_on_wire(*c))
+                    .unwrap_or(1000);
+                let _ = self
+                    .send_close(echo, "", until.min(Instant::now() + GOODBYE))
+                    .await;
+                self.end(End::ClosedByServer {
+                    code,
+                    reason: reason.clone(),
+                });
+                Some(Step::Event(Event::Close { code, reason }))
+            }
+            other => Some(Step::Event(other)),
+        }
+    }
+
+    fn end(&mut self, end: End) -> End {
+        if self.ended.is_none() {
+            self.ended = Some((end.clone(), self.age_ms()));
+        }
+        end
+    }
+
+    /// How the connection ended if the server (or a violation) ended it first.
+    pub(crate) fn ended_by_server(&self, _since: Instant) -> Option<CloseOutcome> {
+        let (end, after_ms) = self.ended.as_ref()?;
+        let after_ms = *after_ms;
+        Some(match end {
+            End::ClosedByServer { code, reason } => CloseOutcome::ByServer {
+                code: *code,
+                reason: reason.clone(),
+                after_ms,
+            },
+            End::Eof => CloseOutcome::Eof { after_ms },
+            End::Reset => CloseOutcome::Reset { after_ms },
+            End::Failed(code) => CloseOutcome::FailedByUs { code: *code },
+            End::Timeout => return None,
+        })
+    }
+
+    /// Half-closes our side, briefly, so the server sees a FIN rather than a reset.
+    pub(crate) async fn shutdown(&mut self) {
+        let _ = timeout_at(Instant::now() + GOODBYE, self.io.shutdown()).await;
+    }
+}
+
+/// The permessage-deflate parameters the server accepted, if we offered them.
+fn negotiated_deflate(
+    offered: &[String],
+    response: &wsdoctor_proto::handshake::Response,
+) -> Option<deflate::Params> {
+    let offer = offered
+        .iter()
+        .flat_map(|o| parse_extensions(o))
+        .find(|e| e.name.eq_ignore_ascii_case(deflate::NAME))?;
+    let params = deflate::params_from_offer(&offer).ok()?;
+    deflate::accept_response(&params, response.headers_named("sec-websocket-extensions"))
+        .ok()
+        .flatten()
+}
+
+fn mask() -> [u8; 4] {
+    rand::random()
+}
+
+fn is_reset(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted
+    )
+}
+
+/// The codec's violation as evidence.
+pub(crate) fn violation(v: &ProtocolViolation) -> Violation {
+    use ProtocolViolation as P;
+    match v {
+        P::MaskedFrameFromServer => Violation::MaskedFrame,
+        P::ReservedBitsSet { rsv1, rsv2, rsv3 } => Violation::ReservedBits {
+            rsv1: *rsv1,
+            rsv2: *rsv2,
+            rsv3: *rsv3,
+        },
+        P::UnknownOpcode(opcode) => Violation::UnknownOpcode { opcode: *opcode },
+        P::ControlFrameTooLong(len) => Violation::ControlFrameTooLong { len: *len },
+        P::FragmentedControlFrame => Violation::FragmentedControl,
+        P::UnexpectedContinuation | P::ExpectedContinuation => Violation::BadFragmentation {
+            detail: v.to_string(),
+        },
+        P::InvalidUtf8Text => Violation::InvalidUtf8,
+        P::InvalidUtf8CloseReason | P::InvalidCloseCode(_) | P::CloseFrameTooShort => {
+            Violation::BadClosePayload {
+                detail: v.to_string(),
+            }
+        }
+        P::MessageTooLarge { limit } | P::FrameTooLarge { limit, .. } => {
+            Violation::MessageTooLarge { limit: *limit }
+        }
+        _ => Violation::Other {
+            detail: v.to_string(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn violations_map_to_evidence() {
+        assert_eq!(
+            violation(&ProtocolViolation::MaskedFrameFromServer),
+            Violation::MaskedFrame
+        );
+        assert_eq!(
+            violation(&ProtocolViolation::UnknownOpcode(3)),
+            Violation::UnknownOpcode { opcode: 3 }
+        );
+        assert_eq!(
+            violation(&ProtocolViolation::FrameTooLarge { len: 9, limit: 4 }),
+            Violation::MessageTooLarge { limit: 4 }
+        );
+        assert!(matches!(
+            violation(&ProtocolViolation::InvalidCloseCode(1005)),
+            Violation::BadClosePayload { .. }
+        ));
+    }
+}

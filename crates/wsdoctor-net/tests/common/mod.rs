@@ -1,0 +1,261 @@
+//! Loopback servers for the probe tests: a healthy echo server on an established
+//! library (tokio-tungstenite), scripted broken HTTP servers, and TLS servers with
+//! certificates generated at run time. Every server binds 127.0.0.1:0 and lives as
+//! long as the test's runtime.
+#![allow(dead_code)]
+
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, Issuer, KeyPair};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use wsdoctor_net::{ProbeOptions, Resolve};
+
+/// The name the TLS tests use; `--resolve` points it at 127.0.0.1.
+pub const HOST: &str = "wsdoctor.test";
+
+/// Options for `url` with the test name resolved to loopback and a short deadline.
+pub fn opts(url: &str) -> ProbeOptions {
+    let port = url
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.split('/').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+    ProbeOptions {
+        url: wsdoctor_core::url::analyze(url, false),
+        resolve: vec![Resolve {
+            host: HOST.to_string(),
+            port,
+            addrs: vec!["127.0.0.1".parse().expect("literal")],
+        }],
+        timeout: Duration::from_secs(5),
+        ..Default::default()
+    }
+}
+
+async fn listener() -> (TcpListener, u16) {
+    let l = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = l.local_addr().expect("addr").port();
+    (l, port)
+}
+
+/// A port with nothing listening: bound, then released.
+pub async fn closed_port() -> u16 {
+    let (l, port) = listener().await;
+    drop(l);
+    port
+}
+
+/// The healthy reference: tokio-tungstenite echoing every message.
+pub async fn echo_server() -> u16 {
+    let (l, port) = listener().await;
+    tokio::spawn(async move {
+        while let Ok((s, _)) = l.accept().await {
+            tokio::spawn(echo(s));
+        }
+    });
+    port
+}
+
+async fn echo<S>(s: S)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    use futures_util::{SinkExt, StreamExt};
+    let Ok(mut ws) = tokio_tungstenite::accept_async(s).await else {
+        return;
+    };
+    while let Some(Ok(msg)) = ws.next().await {
+        if (msg.is_text() || msg.is_binary()) && ws.send(msg).await.is_err() {
+            break;
+        }
+    }
+}
+
+/// Reads a request head (up to 16 KiB) and answers with `reply`, then keeps the
+/// connection open until the client goes away.
+pub async fn scripted_server(reply: impl Fn(&str) -> Vec<u8> + Send + Sync + 'static) -> u16 {
+    let (l, port) = listener().await;
+    let reply = Arc::new(reply);
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            let reply = reply.clone();
+            tokio::spawn(async move {
+                let head = read_head(&mut s).await;
+                let _ = s.write_all(&reply(&head)).await;
+                let mut sink = [0u8; 1024];
+                while matches!(s.read(&mut sink).await, Ok(n) if n > 0) {}
+            });
+        }
+    });
+    port
+}
+
+async fn read_head(s: &mut TcpStream) -> String {
+    let mut buf: Vec<u8> = Vec::new();
+    let mut chunk = [0u8; 1024];
+    // Like a real HTTP server, give up at once on bytes that cannot start a request
+    // (a TLS ClientHello starts with 0x16).
+    while !buf.windows(4).any(|w| w == b"\r\n\r\n")
+        && buf.len() < 16 * 1024
+        && buf.first().is_none_or(|b| b.is_ascii_alphabetic())
+    {
+        match s.read(&mut chunk).await {
+            Ok(n) if n > 0 => buf.extend_from_slice(&chunk[..n]),
+            _ => break,
+        }
+    }
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+/// The value of a header in a request head.
+pub fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.split("\r\n").find_map(|l| {
+        let (n, v) = l.split_once(':')?;
+        n.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+    })
+}
+
+/// Accepts connections and never says a word.
+pub async fn silent_server() -> u16 {
+    let (l, port) = listener().await;
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = l.accept().await {
+            held.push(s);
+        }
+    });
+    port
+}
+
+// ── TLS ──────────────────────────────────────────────────────────────────────
+
+/// A certificate with its key, as a server would load them.
+pub struct Leaf {
+    pub der: CertificateDer<'static>,
+    pub key: KeyPair,
+}
+
+/// A CA that can issue certificates.
+pub struct Ca {
+    pub issuer: CertifiedIssuer<'static, KeyPair>,
+}
+
+impl Ca {
+    pub fn root(cn: &str) -> Ca {
+        let key = KeyPair::generate().expect("key");
+        let issuer = CertifiedIssuer::self_signed(ca_params(cn), key).expect("root");
+        Ca { issuer }
+    }
+
+    pub fn intermediate(&self, cn: &str) -> Ca {
+        let key = KeyPair::generate().expect("key");
+        let issuer =
+            CertifiedIssuer::signed_by(ca_params(cn), key, &self.issuer).expect("intermediate");
+        Ca { issuer }
+    }
+
+    pub fn der(&self) -> CertificateDer<'static> {
+        self.issuer.der().clone()
+    }
+
+    pub fn pem(&self) -> String {
+        self.issuer.pem()
+    }
+
+    /// A server certificate for `names`, valid over `[from, to]` (years from now).
+    pub fn leaf(&self, names: &[&str], from_years: i64, to_years: i64) -> Leaf {
+        let key = KeyPair::generate().expect("key");
+        let params = leaf_params(names, from_years, to_years);
+        let cert = params.signed_by(&key, &self.issuer).expect("leaf");
+        Leaf {
+            der: cert.der().clone(),
+            key,
+        }
+    }
+}
+
+/// A self-signed server certificate.
+pub fn self_signed(names: &[&str]) -> Leaf {
+    let key = KeyPair::generate().expect("key");
+    let params = leaf_params(names, -1, 1);
+    let issuer = Issuer::from_params(&params, &key);
+    let cert = params.signed_by(&key, &issuer).expect("self-signed");
+    Leaf {
+        der: cert.der().clone(),
+        key,
+    }
+}
+
+fn ca_params(cn: &str) -> CertificateParams {
+    let mut p = CertificateParams::new(Vec::<String>::new()).expect("params");
+    p.distinguished_name.push(DnType::CommonName, cn);
+    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    p
+}
+
+fn leaf_params(names: &[&str], from_years: i64, to_years: i64) -> CertificateParams {
+    let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+    let mut p = CertificateParams::new(names).expect("params");
+    p.distinguished_name
+        .push(DnType::CommonName, "wsdoctor test server");
+    let now = time::OffsetDateTime::now_utc();
+    p.not_before = now + time::Duration::days(365 * from_years);
+    p.not_after = now + time::Duration::days(365 * to_years);
+    p
+}
+
+/// A TLS server sending `chain` (leaf first) with the leaf's key, running the
+/// tungstenite echo inside. With `client_ca`, it asks for a client certificate.
+pub async fn tls_server(
+    leaf: &Leaf,
+    extra: &[CertificateDer<'static>],
+    client_ca: Option<&Ca>,
+) -> u16 {
+    let mut chain = vec![leaf.der.clone()];
+    chain.extend(extra.iter().cloned());
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf.key.serialize_der()));
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .expect("versions");
+    let builder = match client_ca {
+        Some(ca) => {
+            let mut roots = rustls::RootCertStore::empty();
+            roots.add(ca.der()).expect("root");
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                Arc::new(roots),
+                provider,
+            )
+            .allow_unauthenticated()
+            .build()
+            .expect("client verifier");
+            builder.with_client_cert_verifier(verifier)
+        }
+        None => builder.with_no_client_auth(),
+    };
+    let config = builder.with_single_cert(chain, key).expect("server config");
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let (l, port) = listener().await;
+    tokio::spawn(async move {
+        while let Ok((s, _)) = l.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                if let Ok(tls) = acceptor.accept(s).await {
+                    echo(tls).await;
+                }
+            });
+        }
+    });
+    port
+}
+
+/// Writes `pem` to a temp file that lives as long as the returned guard.
+pub fn pem_file(pem: &str) -> tempfile::NamedTempFile {
+    use std::io::Write;
+    let mut f = tempfile::NamedTempFile::new().expect("temp file");
+    f.write_all(pem.as_bytes()).expect("write pem");
+    f
+}
