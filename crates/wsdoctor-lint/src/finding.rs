@@ -1,0 +1,181 @@
+//! A lint finding is a catalog finding (the shape `check` reports) pinned to a place in
+//! a configuration file, plus the lines to write instead and a lint rule id for
+//! code-scanning tools (SARIF). The rule table lives here so SARIF can list every rule
+//! and tests can check that each rule maps to the catalog cause it claims.
+
+use serde::Serialize;
+use wsdoctor_core::{CauseId, Finding, Severity};
+
+/// One lint rule: a stable id for SARIF and the catalog cause it reports.
+#[derive(Debug)]
+pub struct Rule {
+    pub id: &'static str,
+    pub cause: CauseId,
+    /// One line for SARIF's `shortDescription`.
+    pub summary: &'static str,
+}
+
+macro_rules! rules {
+    ($( $id:literal => $cause:ident, $summary:literal; )*) => {
+        /// Every lint rule, grouped by proxy.
+        pub static RULES: &[Rule] = &[
+            $(Rule { id: $id, cause: CauseId::$cause, summary: $summary }),*
+        ];
+    };
+}
+
+rules! {
+    "nginx/proxy-http-version" => HttpVersion10, "proxy_http_version is not 1.1 on a WebSocket location";
+    "nginx/missing-upgrade-header" => ProxyUpgradeNotForwarded, "The Upgrade header is not forwarded";
+    "nginx/missing-connection-header" => ProxyUpgradeNotForwarded, "The Connection header is not forwarded";
+    "nginx/connection-http-upgrade" => ProxyUpgradeNotForwarded, "Connection is set to $http_upgrade (sends 'websocket')";
+    "nginx/connection-wrong-value" => ProxyUpgradeNotForwarded, "Connection is set to a value other than upgrade";
+    "nginx/headers-not-inherited" => ProxyUpgradeNotForwarded, "proxy_set_header in the location drops inherited Upgrade/Connection";
+    "nginx/map-missing" => ProxyMapMissing, "A header uses a variable without its map";
+    "nginx/read-timeout-default" => ProxyIdleTimeout, "proxy_read_timeout is the 60 s default";
+    "nginx/read-timeout-short" => ProxyIdleTimeout, "proxy_read_timeout is shorter than the ping interval";
+    "nginx/connection-upgrade-keepalive" => ProxyConnectionUpgradeKeepalive, "Connection upgrade sent to a keepalive upstream";
+    "nginx/ssl-server-name-off" => ProxySslSniOff, "https upstream without proxy_ssl_server_name on";
+    "nginx/location-shadowed" => ProxyLocationShadowed, "A regex location shadows the WebSocket location";
+    "nginx/sticky-session-missing" => HttpStickySessionMissing, "Socket.IO across several upstream servers without affinity";
+    "haproxy/no-timeout-tunnel" => ProxyIdleTimeout, "No timeout tunnel: timeout client/server cut idle WebSockets";
+    "haproxy/timeout-tunnel-short" => ProxyIdleTimeout, "timeout tunnel is shorter than the ping interval";
+    "haproxy/timeout-tunnel-in-frontend" => ProxyIdleTimeout, "timeout tunnel in a frontend is ignored";
+    "haproxy/sticky-session-missing" => HttpStickySessionMissing, "Socket.IO across several servers without affinity";
+    "apache/wstunnel-missing" => ProxyUpgradeNotForwarded, "ws:// ProxyPass without mod_proxy_wstunnel";
+    "apache/proxypass-no-upgrade" => ProxyUpgradeNotForwarded, "http:// ProxyPass for a WebSocket path without upgrade=websocket";
+    "apache/rewrite-without-p" => HttpRedirect, "RewriteRule to ws:// without [P] redirects the client";
+    "apache/rewrite-no-upgrade-condition" => ProxyRewriteNoUpgradeCondition, "RewriteRule to ws:// without an Upgrade RewriteCond";
+    "apache/timeout-default" => ProxyIdleTimeout, "Timeout/ProxyTimeout is the 60 s default";
+    "apache/timeout-short" => ProxyIdleTimeout, "Timeout/ProxyTimeout is shorter than the ping interval";
+    "caddy/stream-timeout" => ProxyStreamLifetime, "stream_timeout closes WebSocket streams";
+    "traefik/responding-timeout" => ProxyStreamLifetime, "Entry point read/write timeout cuts WebSocket connections";
+    "envoy/no-websocket-upgrade" => ProxyUpgradeNotForwarded, "No upgrade_configs websocket on the route or connection manager";
+    "envoy/stream-idle-timeout-short" => ProxyIdleTimeout, "stream_idle_timeout is shorter than the ping interval";
+    "envoy/route-idle-timeout-short" => ProxyIdleTimeout, "Route idle_timeout is shorter than the ping interval";
+    "k8s/ingress-nginx-timeout-default" => ProxyIdleTimeout, "ingress-nginx proxy-read-timeout is the 60 s default";
+    "k8s/ingress-nginx-timeout-unit" => ProxyIdleTimeout, "ingress-nginx timeout written with a unit is ignored";
+    "k8s/ingress-nginx-timeout-short" => ProxyIdleTimeout, "ingress-nginx proxy-read-timeout is shorter than the ping interval";
+    "k8s/alb-idle-timeout" => ProxyIdleTimeout, "AWS ALB idle timeout at 60 s or below the ping interval";
+    "k8s/gke-backend-timeout" => ProxyStreamLifetime, "GKE BackendConfig timeoutSec caps WebSocket lifetime";
+    "k8s/sticky-session-missing" => HttpStickySessionMissing, "Socket.IO across replicas without session affinity";
+}
+
+/// The rule with this id. Rule ids are literals in this crate, so a miss is a bug
+/// caught by the `every_rule_used_is_declared` test.
+pub fn rule(id: &str) -> &'static Rule {
+    RULES
+        .iter()
+        .find(|r| r.id == id)
+        .unwrap_or_else(|| panic!("undeclared lint rule {id}"))
+}
+
+/// A configuration line quoted in a finding.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct QuotedLine {
+    pub file: String,
+    pub line: usize,
+    pub text: String,
+}
+
+/// A finding pinned to a configuration file.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LintFinding {
+    #[serde(flatten)]
+    pub finding: Finding,
+    /// The lint rule id, e.g. `nginx/missing-upgrade-header`.
+    pub rule: &'static str,
+    pub file: String,
+    /// 1-based line the finding is about.
+    pub line: usize,
+    /// The offending (or relevant) lines, as written.
+    pub quoted: Vec<QuotedLine>,
+    /// The lines to write instead (or add), ready to paste.
+    pub replacement: Vec<String>,
+}
+
+impl LintFinding {
+    /// A finding for `rule` at file:line, with the rule's catalog cause.
+    pub fn new(rule_id: &str, file: &str, line: usize, detail: impl Into<String>) -> Self {
+        let rule = rule(rule_id);
+        LintFinding {
+            finding: Finding::new(rule.cause, detail),
+            rule: rule.id,
+            file: file.to_string(),
+            line,
+            quoted: Vec::new(),
+            replacement: Vec::new(),
+        }
+    }
+
+    pub fn severity(mut self, s: Severity) -> Self {
+        self.finding.severity = s;
+        self
+    }
+
+    pub fn fix(mut self, fix: impl Into<String>) -> Self {
+        self.finding.fix = fix.into();
+        self
+    }
+
+    /// Quote another line (file:line); the text is filled in from the sources later.
+    pub fn quote(mut self, file: &str, line: usize) -> Self {
+        if !self.quoted.iter().any(|q| q.file == file && q.line == line) {
+            self.quoted.push(QuotedLine {
+                file: file.to_string(),
+                line,
+                text: String::new(),
+            });
+        }
+        self
+    }
+
+    pub fn replace_with<I, S>(mut self, lines: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.replacement.extend(lines.into_iter().map(Into::into));
+        self
+    }
+
+    pub fn id(&self) -> CauseId {
+        self.finding.id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn rule_ids_are_unique_and_namespaced() {
+        let mut seen = HashSet::new();
+        for r in RULES {
+            assert!(seen.insert(r.id), "duplicate rule {}", r.id);
+            let (proxy, name) = r.id.split_once('/').expect("namespaced");
+            assert!(
+                [
+                    "nginx", "haproxy", "apache", "caddy", "traefik", "envoy", "k8s"
+                ]
+                .contains(&proxy)
+            );
+            assert!(
+                name.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            );
+        }
+    }
+
+    #[test]
+    fn findings_carry_the_rules_cause() {
+        let f = LintFinding::new("nginx/read-timeout-short", "a.conf", 3, "x");
+        assert_eq!(f.id(), CauseId::ProxyIdleTimeout);
+        assert_eq!(f.finding.layer, CauseId::ProxyIdleTimeout.layer());
+        let json = serde_json::to_value(&f).unwrap();
+        assert_eq!(json["id"], "proxy-idle-timeout");
+        assert_eq!(json["rule"], "nginx/read-timeout-short");
+        assert_eq!(json["line"], 3);
+    }
+}

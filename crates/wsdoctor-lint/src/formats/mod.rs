@@ -1,0 +1,221 @@
+//! One module per proxy: each parses its syntax (keeping file and line for every
+//! directive) and runs its rules. This module reads the input, picks the parser and
+//! quotes the offending lines once the rules have run.
+
+mod apache;
+mod caddy;
+mod envoy;
+mod haproxy;
+mod k8s;
+mod nginx;
+mod traefik;
+pub(crate) mod tree;
+
+use crate::detect::{self, Format};
+use crate::finding::LintFinding;
+use crate::report::{LintReport, LintedFile};
+use crate::source::{self, Origin, Sources};
+use crate::{Input, Options};
+
+/// What every format's linter gets: the options, the sources read so far, and where
+/// to put findings and errors.
+pub(crate) struct Ctx<'a> {
+    pub opts: &'a Options,
+    pub sources: Sources,
+    pub report: &'a mut LintReport,
+    pub findings: Vec<LintFinding>,
+}
+
+impl Ctx<'_> {
+    pub fn push(&mut self, f: LintFinding) {
+        self.findings.push(f);
+    }
+
+    pub fn error(&mut self, file: &str, line: Option<usize>, msg: impl Into<String>) {
+        self.report.error(file, line, msg);
+    }
+
+    pub fn ping(&self) -> u64 {
+        self.opts.assumed_ping_interval()
+    }
+}
+
+pub(crate) fn lint_input(input: &Input, opts: &Options, report: &mut LintReport) {
+    let (name, text) = match input {
+        Input::Path(p) => {
+            let name = p.to_string_lossy().into_owned();
+            match source::read_capped(p, opts.limits.max_file_bytes) {
+                Ok(t) => (name, t),
+                Err(e) => {
+                    report.error(&name, None, e);
+                    return;
+                }
+            }
+        }
+        Input::Text { name, text } => (name.clone(), text.clone()),
+    };
+    let format = match opts.input_format.or_else(|| detect::detect(&name, &text)) {
+        Some(f) => f,
+        None => {
+            report.error(
+                &name,
+                None,
+                "cannot tell which proxy this configuration is for: pass --input-format nginx|haproxy|apache|caddy|traefik|envoy|k8s",
+            );
+            return;
+        }
+    };
+    let dump = (format == Format::Nginx)
+        .then(|| source::split_nginx_dump(&text))
+        .flatten();
+    let origin = match &dump {
+        Some(files) => Origin::Dump(files.iter().cloned().collect()),
+        None => Origin::Disk,
+    };
+    let mut ctx = Ctx {
+        opts,
+        sources: Sources::new(origin, opts.limits),
+        report,
+        findings: Vec::new(),
+    };
+    let errors_before = ctx.report.errors.len();
+    match (&dump, format) {
+        (Some(files), _) => {
+            for (path, body) in files {
+                ctx.sources.add(path, body.clone());
+            }
+            nginx::lint(&mut ctx, &files[0].0, &text);
+        }
+        (None, f) => {
+            ctx.sources.add(&name, text.clone());
+            match f {
+                Format::Nginx => nginx::lint(&mut ctx, &name, &text),
+                Format::Haproxy => haproxy::lint(&mut ctx, &name, &text),
+                Format::Apache => apache::lint(&mut ctx, &name, &text),
+                Format::Caddy => caddy::lint(&mut ctx, &name, &text),
+                Format::Traefik => traefik::lint(&mut ctx, &name, &text),
+                Format::Envoy => envoy::lint(&mut ctx, &name, &text),
+                Format::K8s => k8s::lint(&mut ctx, &name, &text),
+            }
+        }
+    }
+    let Ctx {
+        sources,
+        findings,
+        report,
+        ..
+    } = ctx;
+    // A main file that failed to parse was not linted; included files that failed
+    // are reported but the rest of the configuration still was.
+    let main_failed = report.errors[errors_before..]
+        .iter()
+        .any(|e| e.file == name || dump.as_ref().is_some_and(|d| d[0].0 == e.file));
+    if !main_failed || !findings.is_empty() {
+        report.files.push(LintedFile {
+            path: name.clone(),
+            format,
+        });
+    }
+    for mut f in findings {
+        let primary = (f.file.clone(), f.line);
+        if !f
+            .quoted
+            .iter()
+            .any(|q| (q.file.as_str(), q.line) == (primary.0.as_str(), primary.1))
+        {
+            f.quoted.insert(
+                0,
+                crate::finding::QuotedLine {
+                    file: primary.0,
+                    line: primary.1,
+                    text: String::new(),
+                },
+            );
+        }
+        for q in &mut f.quoted {
+            q.text = sources.line(&q.file, q.line).unwrap_or("").to_string();
+        }
+        f.quoted
+            .retain(|q| !q.text.trim().is_empty() || q.line == f.line);
+        report.findings.push(f);
+    }
+}
+
+/// Seconds in a duration written with an optional unit suffix (`90`, `90s`, `5m`,
+/// `1h30m`, `500ms`), the unit of a bare number being `bare_unit_ms` milliseconds.
+/// `None` when the text is not a duration.
+pub(crate) fn duration_ms(text: &str, bare_unit_ms: u64) -> Option<u64> {
+    let t = text.trim().trim_matches('"');
+    if t.is_empty() {
+        return None;
+    }
+    if let Ok(n) = t.parse::<f64>() {
+        return (n >= 0.0).then_some((n * bare_unit_ms as f64) as u64);
+    }
+    let mut total: u64 = 0;
+    let mut rest = t;
+    while !rest.is_empty() {
+        let num_end = rest
+            .find(|c: char| !c.is_ascii_digit() && c != '.')
+            .unwrap_or(rest.len());
+        if num_end == 0 {
+            return None;
+        }
+        let n: f64 = rest[..num_end].parse().ok()?;
+        rest = &rest[num_end..];
+        let unit_end = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let unit = &rest[..unit_end];
+        rest = &rest[unit_end..];
+        let ms = match unit {
+            "us" => 0.001,
+            "ms" => 1.0,
+            "s" | "" => 1000.0,
+            "m" | "min" => 60_000.0,
+            "h" => 3_600_000.0,
+            "d" => 86_400_000.0,
+            "w" => 604_800_000.0,
+            _ => return None,
+        };
+        total = total.saturating_add((n * ms) as u64);
+    }
+    Some(total)
+}
+
+/// A duration for people: `3 s`, `60 s`, `1.5 s`, `5 min`, `1 h`.
+pub(crate) fn human_ms(ms: u64) -> String {
+    if ms.is_multiple_of(3_600_000) && ms >= 3_600_000 {
+        format!("{} h", ms / 3_600_000)
+    } else if ms.is_multiple_of(60_000) && ms >= 300_000 {
+        format!("{} min", ms / 60_000)
+    } else if ms.is_multiple_of(1000) {
+        format!("{} s", ms / 1000)
+    } else {
+        format!("{} s", ms as f64 / 1000.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_in_each_proxys_spelling() {
+        assert_eq!(duration_ms("60", 1000), Some(60_000));
+        assert_eq!(duration_ms("60", 1), Some(60));
+        assert_eq!(duration_ms("3s", 1), Some(3000));
+        assert_eq!(duration_ms("1h30m", 1000), Some(5_400_000));
+        assert_eq!(duration_ms("500ms", 1000), Some(500));
+        assert_eq!(duration_ms("\"3600s\"", 1000), Some(3_600_000));
+        assert_eq!(duration_ms("1.5s", 1000), Some(1500));
+        assert_eq!(duration_ms("abc", 1000), None);
+        assert_eq!(duration_ms("10x", 1000), None);
+        assert_eq!(duration_ms("", 1000), None);
+        assert_eq!(duration_ms("-5", 1000), None);
+        assert_eq!(human_ms(3000), "3 s");
+        assert_eq!(human_ms(3_600_000), "1 h");
+        assert_eq!(human_ms(300_000), "5 min");
+        assert_eq!(human_ms(1500), "1.5 s");
+    }
+}

@@ -1,0 +1,103 @@
+//! nginx: parse the main file, splice in its `include`s (globs, relative to the prefix)
+//! so that inheritance works across files as nginx sees it, settle which nginx version
+//! the rules assume, and run the rules.
+
+mod parse;
+mod rules;
+
+use super::Ctx;
+use crate::NginxVersion;
+use crate::source;
+use parse::Directive;
+use regex::Regex;
+use std::path::PathBuf;
+
+pub(crate) fn lint(ctx: &mut Ctx, main: &str, whole_text: &str) {
+    let Some(text) = ctx.sources.text(main).map(str::to_string) else {
+        return;
+    };
+    let tree = match parse::parse(main, &text) {
+        Ok(t) => t,
+        Err(e) => {
+            ctx.error(main, Some(e.line), e.message);
+            return;
+        }
+    };
+    let prefix = ctx
+        .opts
+        .prefix
+        .clone()
+        .unwrap_or_else(|| source::dir_of(main));
+    let tree = splice_includes(ctx, tree, &prefix, 0);
+    let version = settle_version(ctx, whole_text);
+    rules::run(ctx, &tree, version);
+}
+
+/// Replaces every `include` with the directives of the files it names.
+fn splice_includes(
+    ctx: &mut Ctx,
+    list: Vec<Directive>,
+    prefix: &PathBuf,
+    depth: usize,
+) -> Vec<Directive> {
+    let mut out = Vec::with_capacity(list.len());
+    for mut d in list {
+        if d.name == "include" && d.block.is_none() {
+            let Some(pattern) = d.arg(0) else {
+                continue;
+            };
+            if depth >= ctx.sources.limits.max_include_depth {
+                ctx.error(
+                    &d.file,
+                    Some(d.line),
+                    "includes nested too deep: not followed",
+                );
+                continue;
+            }
+            let resolved = source::resolve(prefix, pattern);
+            let files = ctx.sources.expand(&resolved);
+            for file in files {
+                match ctx.sources.load(&file) {
+                    Ok(text) => match parse::parse(&file, &text) {
+                        Ok(sub) => out.extend(splice_includes(ctx, sub, prefix, depth + 1)),
+                        Err(e) => ctx.error(&file, Some(e.line), e.message),
+                    },
+                    Err(e) => {
+                        // mime.types and friends are routinely absent from what people
+                        // paste; only configuration files matter here.
+                        if !file.ends_with("mime.types") {
+                            ctx.error(&d.file, Some(d.line), format!("include {pattern}: {e}"));
+                        }
+                    }
+                }
+            }
+            continue;
+        }
+        if let Some(children) = d.block.take() {
+            d.block = Some(splice_includes(ctx, children, prefix, depth));
+        }
+        out.push(d);
+    }
+    out
+}
+
+/// The version the `proxy_http_version` rule assumes, and a note saying where it came
+/// from: the flag, an `nginx -V`/`nginx -T` banner in the input, or a safe guess.
+fn settle_version(ctx: &mut Ctx, text: &str) -> Option<NginxVersion> {
+    if let Some(v) = ctx.opts.nginx_version {
+        ctx.report
+            .assume(format!("nginx {v} (from --nginx-version)"));
+        return Some(v);
+    }
+    // The banner nginx -V prints (and nginx -T output piped with 2>&1 carries).
+    let re = Regex::new(r"nginx version: nginx/(\d+\.\d+(?:\.\d+)?)").expect("literal regex");
+    if let Some(v) = re.captures(text).and_then(|c| NginxVersion::parse(&c[1])) {
+        ctx.report
+            .assume(format!("nginx {v} (from the nginx -V banner in the input)"));
+        return Some(v);
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,655 @@
+//! The nginx rules. They walk http → server → location with the chain of enclosing
+//! blocks at hand, because most nginx WebSocket mistakes are about inheritance:
+//! `proxy_set_header`, `proxy_http_version` and `proxy_read_timeout` apply from the
+//! nearest enclosing block that sets them, and `proxy_set_header` is all-or-nothing.
+
+use super::parse::Directive;
+use crate::NginxVersion;
+use crate::finding::LintFinding;
+use crate::formats::{Ctx, duration_ms, human_ms};
+use crate::wspath;
+use regex::RegexBuilder;
+use std::collections::HashMap;
+use wsdoctor_core::Severity;
+
+/// Facts gathered from the whole configuration before the location rules run.
+struct Model<'a> {
+    /// `map $src $dst { … }` blocks by `dst` (without `$`).
+    maps: HashMap<String, &'a Directive>,
+    upstreams: HashMap<String, Upstream<'a>>,
+}
+
+struct Upstream<'a> {
+    block: &'a Directive,
+    keepalive: bool,
+    servers: usize,
+    affinity: bool,
+}
+
+pub(super) fn run(ctx: &mut Ctx, tree: &[Directive], version: Option<NginxVersion>) {
+    let mut model = Model {
+        maps: HashMap::new(),
+        upstreams: HashMap::new(),
+    };
+    collect(tree, &mut model);
+    let mut chain: Vec<&[Directive]> = vec![tree];
+    let mut rules = Rules {
+        ctx,
+        model: &model,
+        version,
+    };
+    rules.visit(tree, &mut chain, None);
+}
+
+fn collect<'a>(dirs: &'a [Directive], model: &mut Model<'a>) {
+    for d in dirs {
+        match d.name.as_str() {
+            "map" => {
+                if let Some(dst) = d.arg(1) {
+                    model
+                        .maps
+                        .insert(dst.trim_start_matches('$').to_string(), d);
+                }
+            }
+            "upstream" => {
+                let kids = d.children();
+                let has = |n: &str| kids.iter().any(|k| k.name == n);
+                let up = Upstream {
+                    block: d,
+                    keepalive: has("keepalive"),
+                    servers: kids.iter().filter(|k| k.name == "server").count(),
+                    affinity: has("ip_hash") || has("hash") || has("sticky"),
+                };
+                if let Some(name) = d.arg(0) {
+                    model.upstreams.insert(name.to_string(), up);
+                }
+            }
+            // TCP/UDP proxying has no HTTP Upgrade.
+            "stream" => continue,
+            _ => {}
+        }
+        collect(d.children(), model);
+    }
+}
+
+struct Rules<'c, 'r, 'm> {
+    ctx: &'c mut Ctx<'r>,
+    model: &'m Model<'m>,
+    version: Option<NginxVersion>,
+}
+
+/// What a location looks like to the rules.
+struct Loc<'a> {
+    d: &'a Directive,
+    modifier: &'a str,
+    pattern: &'a str,
+    proxy_pass: &'a Directive,
+    /// Why it is treated as a WebSocket location.
+    why: String,
+}
+
+impl<'a> Rules<'_, '_, 'a> {
+    fn visit(
+        &mut self,
+        dirs: &'a [Directive],
+        chain: &mut Vec<&'a [Directive]>,
+        server: Option<&'a Directive>,
+    ) {
+        for d in dirs {
+            match d.name.as_str() {
+                "http" | "server" | "location" => {
+                    let server = if d.name == "server" { Some(d) } else { server };
+                    chain.push(d.children());
+                    if d.name == "location" {
+                        self.location(d, chain, server);
+                    }
+                    self.visit(d.children(), chain, server);
+                    chain.pop();
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn location(
+        &mut self,
+        d: &'a Directive,
+        chain: &[&'a [Directive]],
+        server: Option<&'a Directive>,
+    ) {
+        let Some(proxy_pass) = d.children().iter().find(|k| k.name == "proxy_pass") else {
+            return;
+        };
+        let (modifier, pattern) = match d.args.as_slice() {
+            [m, p] => (m.as_str(), p.as_str()),
+            [p] => ("", p.as_str()),
+            _ => return,
+        };
+        let headers = effective_headers(chain);
+        let own_upgrade = headers.as_ref().is_some_and(|(_, h)| {
+            h.iter().any(|x| {
+                header_is(x, "upgrade")
+                    || header_is(x, "connection")
+                        && x.arg(1)
+                            .is_some_and(|v| v.to_ascii_lowercase().contains("upgrade"))
+            })
+        });
+        let why = match wspath::path_reason(pattern, &self.ctx.opts.ws_paths) {
+            Some(w) => w,
+            None if own_upgrade => "it sets an Upgrade header".to_string(),
+            None => return,
+        };
+        let loc = Loc {
+            d,
+            modifier,
+            pattern,
+            proxy_pass,
+            why,
+        };
+        self.http_version(&loc, chain);
+        self.upgrade_headers(&loc, chain, headers);
+        self.read_timeout(&loc, chain);
+        self.sni(&loc, chain);
+        if let Some(server) = server {
+            self.shadowed(&loc, server);
+        }
+        self.sticky(&loc);
+    }
+
+    fn finding(&self, rule: &str, at: &Directive, loc: &Loc, detail: String) -> LintFinding {
+        LintFinding::new(
+            rule,
+            &at.file,
+            at.line,
+            format!(
+                "{detail} (location {} is treated as a WebSocket location because {})",
+                loc.pattern, loc.why
+            ),
+        )
+        .quote(&loc.d.file, loc.d.line)
+        .quote(&at.file, at.line)
+    }
+
+    fn http_version(&mut self, loc: &Loc, chain: &[&'a [Directive]]) {
+        match effective(chain, "proxy_http_version") {
+            Some(v) if v.arg(0) == Some("1.1") => {}
+            Some(v) => {
+                let f = self
+                    .finding(
+                        "nginx/proxy-http-version",
+                        v,
+                        loc,
+                        format!(
+                            "proxy_http_version {} makes nginx talk HTTP/1.0 to the backend, which cannot upgrade",
+                            v.arg(0).unwrap_or("")
+                        ),
+                    )
+                    .fix("Set proxy_http_version 1.1; for the WebSocket location.")
+                    .replace_with(["proxy_http_version 1.1;"]);
+                self.ctx.push(f);
+            }
+            None => {
+                let assumed = match self.version {
+                    Some(v) if v >= NginxVersion::HTTP11_DEFAULT => return,
+                    Some(v) => format!(
+                        "nginx {v} proxies with HTTP/1.0 unless told otherwise (1.1 became the default in 1.29.7)"
+                    ),
+                    None => {
+                        self.ctx.report.assume(
+                            "nginx version unknown: assumed older than 1.29.7, which proxies with HTTP/1.0 by default (pass --nginx-version or pipe nginx -T 2>&1 with nginx -V)".to_string(),
+                        );
+                        "no proxy_http_version is set and the nginx version is unknown: assumed older than 1.29.7, which proxies with HTTP/1.0 by default".to_string()
+                    }
+                };
+                let f = self
+                    .finding("nginx/proxy-http-version", loc.proxy_pass, loc, assumed)
+                    .fix("Add proxy_http_version 1.1; to the WebSocket location (harmless on 1.29.7 and later).")
+                    .replace_with(["proxy_http_version 1.1;"]);
+                self.ctx.push(f);
+            }
+        }
+    }
+
+    fn upgrade_headers(
+        &mut self,
+        loc: &Loc,
+        chain: &[&'a [Directive]],
+        headers: Option<(usize, Vec<&'a Directive>)>,
+    ) {
+        let (level, list) = headers.unwrap_or((usize::MAX, Vec::new()));
+        let upgrade = list.iter().find(|h| header_is(h, "upgrade"));
+        let connection = list.iter().find(|h| header_is(h, "connection")).copied();
+        if upgrade.is_none() || connection.is_none() {
+            self.missing_headers(
+                loc,
+                chain,
+                level,
+                &list,
+                upgrade.is_none(),
+                connection.is_none(),
+            );
+        }
+        if let Some(c) = connection {
+            self.connection_value(loc, c);
+        }
+    }
+
+    fn missing_headers(
+        &mut self,
+        loc: &Loc,
+        chain: &[&'a [Directive]],
+        level: usize,
+        list: &[&'a Directive],
+        no_upgrade: bool,
+        no_connection: bool,
+    ) {
+        let mut wanted = Vec::new();
+        if no_upgrade {
+            wanted.push("proxy_set_header Upgrade $http_upgrade;".to_string());
+        }
+        if no_connection {
+            wanted.push(format!(
+                "proxy_set_header Connection {};",
+                self.connection_var()
+            ));
+        }
+        // Headers set further out that the location's own proxy_set_header hides.
+        let outer: Vec<&Directive> = if level < chain.len() {
+            chain[..level]
+                .iter()
+                .flat_map(|l| l.iter())
+                .filter(|d| {
+                    d.name == "proxy_set_header"
+                        && (no_upgrade && header_is(d, "upgrade")
+                            || no_connection && header_is(d, "connection"))
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let missing = match (no_upgrade, no_connection) {
+            (true, true) => "Upgrade and Connection are",
+            (true, false) => "Upgrade is",
+            _ => "Connection is",
+        };
+        let f = if let (Some(first_own), false) = (list.first(), outer.is_empty()) {
+            let mut f = self
+                .finding(
+                    "nginx/headers-not-inherited",
+                    first_own,
+                    loc,
+                    format!(
+                        "{missing} set further out but this block has proxy_set_header lines of its own, so nginx inherits none of the outer ones"
+                    ),
+                )
+                .fix("Repeat the Upgrade and Connection lines in the block that has its own proxy_set_header lines.");
+            for o in &outer {
+                f = f.quote(&o.file, o.line);
+            }
+            f
+        } else {
+            let rule = if no_upgrade {
+                "nginx/missing-upgrade-header"
+            } else {
+                "nginx/missing-connection-header"
+            };
+            self.finding(
+                rule,
+                loc.proxy_pass,
+                loc,
+                format!("{missing} not forwarded: they are hop-by-hop headers that nginx drops unless proxy_set_header passes them on"),
+            )
+            .fix("Add the lines below to the WebSocket location.")
+        };
+        let mut lines = wanted;
+        lines.extend(self.map_lines_if_missing(no_connection));
+        self.ctx.push(f.replace_with(lines));
+    }
+
+    fn connection_value(&mut self, loc: &Loc, c: &'a Directive) {
+        let value = c.arg(1).unwrap_or("");
+        let lower = value.to_ascii_lowercase();
+        if lower == "$http_upgrade" {
+            let f = self
+                .finding(
+                    "nginx/connection-http-upgrade",
+                    c,
+                    loc,
+                    "Connection is set to $http_upgrade, which sends \"Connection: websocket\"; backends want \"upgrade\" and answer 400 or 426".to_string(),
+                )
+                .fix("Send Connection: upgrade, through the usual map.");
+            let mut lines = vec![format!(
+                "proxy_set_header Connection {};",
+                self.connection_var()
+            )];
+            lines.extend(self.map_lines_if_missing(true));
+            self.ctx.push(f.replace_with(lines));
+            return;
+        }
+        if let Some(var) = lower.strip_prefix('$') {
+            if var.starts_with("http_") || is_builtin(var) {
+                return;
+            }
+            match self.model.maps.get(var) {
+                None => {
+                    let f = self
+                        .finding(
+                            "nginx/map-missing",
+                            c,
+                            loc,
+                            format!("${var} is not defined by any map in the configuration read; nginx -t refuses an unknown variable"),
+                        )
+                        .replace_with(map_lines(var, self.keepalive_upstream(loc).is_some()));
+                    self.ctx.push(f);
+                }
+                Some(map) => self.keepalive_with_map(loc, c, map),
+            }
+            return;
+        }
+        if !lower.contains("upgrade") {
+            let f = self
+                .finding(
+                    "nginx/connection-wrong-value",
+                    c,
+                    loc,
+                    format!("Connection is set to \"{value}\", so the backend never sees Connection: upgrade"),
+                )
+                .fix("Send Connection: upgrade for WebSocket requests.");
+            let mut lines = vec![format!(
+                "proxy_set_header Connection {};",
+                self.connection_var()
+            )];
+            lines.extend(self.map_lines_if_missing(true));
+            self.ctx.push(f.replace_with(lines));
+            return;
+        }
+        if let Some(up) = self.keepalive_upstream(loc) {
+            let f = self
+                .finding(
+                    "nginx/connection-upgrade-keepalive",
+                    c,
+                    loc,
+                    format!(
+                        "Connection is hard-coded to \"{value}\" while upstream {} keeps connections alive: ordinary requests through this location close their upstream connection",
+                        up.block.arg(0).unwrap_or("")
+                    ),
+                )
+                .quote(&up.block.file, up.block.line);
+            let mut lines = vec!["proxy_set_header Connection $connection_upgrade;".to_string()];
+            if !self.model.maps.contains_key("connection_upgrade") {
+                lines.extend(map_lines("connection_upgrade", true));
+            }
+            self.ctx.push(f.replace_with(lines));
+        }
+    }
+
+    /// A map whose `''` branch yields `close` defeats a keepalive upstream.
+    fn keepalive_with_map(&mut self, loc: &Loc, c: &Directive, map: &Directive) {
+        let Some(up) = self.keepalive_upstream(loc) else {
+            return;
+        };
+        let Some(empty) = map.children().iter().find(|e| {
+            e.name.is_empty() && e.arg(0).is_some_and(|v| v.eq_ignore_ascii_case("close"))
+        }) else {
+            return;
+        };
+        let var = c.arg(1).unwrap_or("").trim_start_matches('$');
+        let f = self
+            .finding(
+                "nginx/connection-upgrade-keepalive",
+                empty,
+                loc,
+                format!(
+                    "the map's '' close branch sends Connection: close on every ordinary request to upstream {}, which keeps connections alive",
+                    up.block.arg(0).unwrap_or("")
+                ),
+            )
+            .quote(&c.file, c.line)
+            .quote(&up.block.file, up.block.line)
+            .replace_with(map_lines(var, true));
+        self.ctx.push(f);
+    }
+
+    fn read_timeout(&mut self, loc: &Loc, chain: &[&'a [Directive]]) {
+        let ping = self.ctx.ping();
+        let send_note = if effective(chain, "proxy_send_timeout").is_some() {
+            "; proxy_send_timeout only limits a blocked write and does not govern idle upgraded connections"
+        } else {
+            ""
+        };
+        match effective(chain, "proxy_read_timeout") {
+            None => {
+                if self.ctx.opts.ping_interval.is_some_and(|p| p < 60) {
+                    return;
+                }
+                let f = self
+                    .finding(
+                        "nginx/read-timeout-default",
+                        loc.proxy_pass,
+                        loc,
+                        format!("no proxy_read_timeout: nginx closes a WebSocket that is quiet for 60 s (the default), fine only if the application pings more often{send_note}"),
+                    )
+                    .severity(Severity::Info)
+                    .fix("Make sure client or server pings more often than every 60 s, or raise proxy_read_timeout.")
+                    .replace_with(["proxy_read_timeout 3600s;"]);
+                self.ctx.push(f);
+            }
+            Some(t) => {
+                let Some(ms) = t.arg(0).and_then(|v| duration_ms(v, 1000)) else {
+                    return;
+                };
+                if ms > ping * 1000 {
+                    return;
+                }
+                let f = self
+                    .finding(
+                        "nginx/read-timeout-short",
+                        t,
+                        loc,
+                        format!(
+                            "proxy_read_timeout {} closes a WebSocket that is quiet for {}, sooner than the {ping} s ping interval assumed{send_note}",
+                            t.arg(0).unwrap_or(""),
+                            human_ms(ms)
+                        ),
+                    )
+                    .severity(Severity::Warning)
+                    .fix("Raise proxy_read_timeout above the application's ping interval.")
+                    .replace_with(["proxy_read_timeout 3600s;"]);
+                self.ctx.push(f);
+            }
+        }
+    }
+
+    fn sni(&mut self, loc: &Loc, chain: &[&'a [Directive]]) {
+        let Some(host) = loc
+            .proxy_pass
+            .arg(0)
+            .and_then(|u| u.strip_prefix("https://"))
+            .map(host_of)
+        else {
+            return;
+        };
+        if host.starts_with('$')
+            || host.parse::<std::net::IpAddr>().is_ok()
+            || host.starts_with('[')
+            || host == "localhost"
+            || self.model.upstreams.contains_key(host)
+        {
+            return;
+        }
+        if effective(chain, "proxy_ssl_server_name").is_some_and(|d| d.arg(0) == Some("on")) {
+            return;
+        }
+        let f = self
+            .finding(
+                "nginx/ssl-server-name-off",
+                loc.proxy_pass,
+                loc,
+                format!("proxy_pass opens TLS to {host} without SNI (proxy_ssl_server_name is off by default)"),
+            )
+            .replace_with(["proxy_ssl_server_name on;"]);
+        self.ctx.push(f);
+    }
+
+    fn shadowed(&mut self, loc: &Loc, server: &'a Directive) {
+        if !loc.modifier.is_empty() || loc.pattern.starts_with('@') {
+            return;
+        }
+        // Only a location directly in the server competes with the server's regexes.
+        if !server.children().iter().any(|d| std::ptr::eq(d, loc.d)) {
+            return;
+        }
+        let mut probes = vec![loc.pattern.to_string()];
+        if loc.pattern.ends_with('/') {
+            probes.push(format!("{}x", loc.pattern));
+        } else {
+            probes.push(format!("{}/", loc.pattern));
+        }
+        probes.extend(
+            self.ctx
+                .opts
+                .ws_paths
+                .iter()
+                .filter(|p| p.starts_with(loc.pattern))
+                .cloned(),
+        );
+        for other in server.children().iter().filter(|d| d.name == "location") {
+            let (m, p) = match other.args.as_slice() {
+                [m, p] if m == "~" || m == "~*" => (m.as_str(), p.as_str()),
+                _ => continue,
+            };
+            let Ok(re) = RegexBuilder::new(p)
+                .case_insensitive(m == "~*")
+                .size_limit(1 << 20)
+                .build()
+            else {
+                continue;
+            };
+            let Some(hit) = probes.iter().find(|x| re.is_match(x)) else {
+                continue;
+            };
+            let f = self
+                .finding(
+                    "nginx/location-shadowed",
+                    loc.d,
+                    loc,
+                    format!("regex location {m} {p} (line {}) also matches {hit}, and nginx lets a matching regex win over a prefix location", other.line),
+                )
+                .quote(&other.file, other.line)
+                .replace_with([format!("location ^~ {} {{", loc.pattern)]);
+            self.ctx.push(f);
+            return;
+        }
+    }
+
+    fn sticky(&mut self, loc: &Loc) {
+        if !wspath::is_polling_endpoint(loc.pattern) {
+            return;
+        }
+        let Some(host) = loc
+            .proxy_pass
+            .arg(0)
+            .map(|u| host_of(u.split("://").nth(1).unwrap_or(u)))
+        else {
+            return;
+        };
+        let Some(up) = self.model.upstreams.get(host) else {
+            return;
+        };
+        if up.servers < 2 || up.affinity {
+            return;
+        }
+        let f = self
+            .finding(
+                "nginx/sticky-session-missing",
+                up.block,
+                loc,
+                format!(
+                    "upstream {host} balances {} servers without affinity: Socket.IO/SockJS long-polling requests of one session land on different servers (\"Session ID unknown\")",
+                    up.servers
+                ),
+            )
+            .severity(Severity::Warning)
+            .fix("Pin each client to one server (ip_hash; or hash $remote_addr consistent;), or use the WebSocket transport only.")
+            .replace_with(["ip_hash;"]);
+        self.ctx.push(f);
+    }
+
+    /// The upstream block named by `proxy_pass`, when it uses `keepalive`.
+    fn keepalive_upstream(&self, loc: &Loc) -> Option<&'a Upstream<'a>> {
+        let url = loc.proxy_pass.arg(0)?;
+        let host = host_of(url.split("://").nth(1)?);
+        self.model.upstreams.get(host).filter(|u| u.keepalive)
+    }
+
+    /// The Connection value to recommend: the map variable if one exists for it.
+    fn connection_var(&self) -> String {
+        for (name, map) in &self.model.maps {
+            if map.arg(0) == Some("$http_upgrade") {
+                return format!("${name}");
+            }
+        }
+        "$connection_upgrade".to_string()
+    }
+
+    fn map_lines_if_missing(&self, needed: bool) -> Vec<String> {
+        let has_map = self
+            .model
+            .maps
+            .values()
+            .any(|m| m.arg(0) == Some("$http_upgrade"));
+        if !needed || has_map {
+            return Vec::new();
+        }
+        map_lines("connection_upgrade", false)
+    }
+}
+
+fn map_lines(var: &str, keepalive: bool) -> Vec<String> {
+    let empty = if keepalive { "''" } else { "close" };
+    vec![
+        "# in http {}:".to_string(),
+        format!("map $http_upgrade ${var} {{"),
+        "    default upgrade;".to_string(),
+        format!("    '' {empty};"),
+        "}".to_string(),
+    ]
+}
+
+fn header_is(d: &Directive, name: &str) -> bool {
+    d.name == "proxy_set_header" && d.arg(0).is_some_and(|h| h.eq_ignore_ascii_case(name))
+}
+
+/// Variables nginx defines itself that a Connection header might reasonably use.
+fn is_builtin(var: &str) -> bool {
+    matches!(var, "connection" | "http_connection" | "http_upgrade")
+}
+
+/// The last `name` directive in the nearest enclosing block that has one.
+fn effective<'a>(chain: &[&'a [Directive]], name: &str) -> Option<&'a Directive> {
+    chain
+        .iter()
+        .rev()
+        .find_map(|level| level.iter().rev().find(|d| d.name == name))
+}
+
+/// The `proxy_set_header` lines in force and the index of the block they come from.
+fn effective_headers<'a>(chain: &[&'a [Directive]]) -> Option<(usize, Vec<&'a Directive>)> {
+    chain.iter().enumerate().rev().find_map(|(i, level)| {
+        let list: Vec<&Directive> = level
+            .iter()
+            .filter(|d| d.name == "proxy_set_header")
+            .collect();
+        (!list.is_empty()).then_some((i, list))
+    })
+}
+
+/// `host` out of `host:port/path` (the part after `scheme://`).
+fn host_of(rest: &str) -> &str {
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let hostport = &rest[..end];
+    if hostport.starts_with('[') {
+        return hostport.find(']').map_or(hostport, |i| &hostport[..=i]);
+    }
+    hostport.split(':').next().unwrap_or(hostport)
+}

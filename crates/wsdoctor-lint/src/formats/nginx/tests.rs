@@ -1,0 +1,327 @@
+use crate::{Input, LintReport, NginxVersion, Options, lint, lint_text};
+use std::path::PathBuf;
+use wsdoctor_core::Severity;
+
+fn testdata(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata/lint")
+        .join(rel)
+}
+
+fn lint_file(rel: &str, opts: &Options) -> LintReport {
+    lint(&[Input::Path(testdata(rel))], opts)
+}
+
+/// (rule, path relative to the config root, line), for exact comparisons.
+fn hits(r: &LintReport, root: &str) -> Vec<(String, String, usize)> {
+    r.findings
+        .iter()
+        .map(|f| {
+            let rel = f.file.split(root).last().unwrap_or("").to_string();
+            (f.rule.to_string(), rel, f.line)
+        })
+        .collect()
+}
+
+fn h(rule: &str, file: &str, line: usize) -> (String, String, usize) {
+    (format!("nginx/{rule}"), file.to_string(), line)
+}
+
+fn broken_expected() -> Vec<(String, String, usize)> {
+    vec![
+        h("sticky-session-missing", "nginx.conf", 17),
+        h("missing-upgrade-header", "sites-enabled/app", 11),
+        h("proxy-http-version", "sites-enabled/app", 11),
+        h("read-timeout-default", "sites-enabled/app", 11),
+        h("location-shadowed", "sites-enabled/app", 18),
+        h("map-missing", "sites-enabled/chat", 11),
+        h("read-timeout-short", "sites-enabled/chat", 12),
+        h("proxy-http-version", "sites-enabled/chat", 17),
+        h("connection-http-upgrade", "sites-enabled/chat", 20),
+        h("ssl-server-name-off", "sites-enabled/chat", 22),
+        h("connection-upgrade-keepalive", "sites-enabled/chat", 32),
+        h("headers-not-inherited", "sites-enabled/chat", 36),
+    ]
+}
+
+#[test]
+fn broken_site_reports_every_mistake_at_its_line() {
+    let r = lint_file("nginx/broken/nginx.conf", &Options::default());
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    assert_eq!(hits(&r, "nginx/broken/"), broken_expected());
+    // The unknown version is said, not hidden.
+    assert!(
+        r.assumptions
+            .iter()
+            .any(|a| a.contains("assumed older than 1.29.7"))
+    );
+}
+
+#[test]
+fn findings_carry_catalog_ids_quotes_and_replacements() {
+    let r = lint_file("nginx/broken/nginx.conf", &Options::default());
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.rule == "nginx/missing-upgrade-header")
+        .unwrap();
+    assert_eq!(f.id().as_str(), "proxy-upgrade-not-forwarded");
+    assert_eq!(f.finding.severity, Severity::Error);
+    let quoted: Vec<(usize, &str)> = f.quoted.iter().map(|q| (q.line, q.text.trim())).collect();
+    assert_eq!(
+        quoted,
+        [
+            (10, "location /ws/ {"),
+            (11, "proxy_pass http://10.0.0.5:8080;")
+        ]
+    );
+    assert_eq!(f.replacement[0], "proxy_set_header Upgrade $http_upgrade;");
+    assert_eq!(
+        f.replacement[1],
+        "proxy_set_header Connection $connection_upgrade;"
+    );
+    // No map exists in the broken configuration, so the replacement brings one.
+    assert!(
+        f.replacement
+            .iter()
+            .any(|l| l.starts_with("map $http_upgrade $connection_upgrade"))
+    );
+    let ids = |rule: &str| {
+        r.findings
+            .iter()
+            .find(|f| f.rule == rule)
+            .unwrap()
+            .id()
+            .as_str()
+    };
+    assert_eq!(ids("nginx/proxy-http-version"), "http-version-1-0");
+    assert_eq!(ids("nginx/read-timeout-short"), "proxy-idle-timeout");
+    assert_eq!(ids("nginx/read-timeout-default"), "proxy-idle-timeout");
+    assert_eq!(
+        ids("nginx/headers-not-inherited"),
+        "proxy-upgrade-not-forwarded"
+    );
+    assert_eq!(ids("nginx/location-shadowed"), "proxy-location-shadowed");
+    let sev = |rule: &str| {
+        r.findings
+            .iter()
+            .find(|f| f.rule == rule)
+            .unwrap()
+            .finding
+            .severity
+    };
+    assert_eq!(sev("nginx/read-timeout-default"), Severity::Info);
+    assert_eq!(sev("nginx/read-timeout-short"), Severity::Warning);
+}
+
+#[test]
+fn fixed_site_has_no_findings() {
+    let r = lint_file("nginx/fixed/nginx.conf", &Options::default());
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    assert_eq!(hits(&r, "nginx/fixed/"), []);
+}
+
+#[test]
+fn nginx_t_dump_maps_lines_back_to_the_original_files() {
+    let r = lint_file("nginx/nginx-T-broken.txt", &Options::default());
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    let want: Vec<_> = broken_expected()
+        .into_iter()
+        .map(|(rule, f, l)| (rule, format!("/etc/nginx/{f}"), l))
+        .collect();
+    assert_eq!(hits(&r, "\u{0}"), want);
+    assert!(
+        r.assumptions
+            .iter()
+            .any(|a| a.contains("nginx 1.22.1") && a.contains("banner"))
+    );
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.rule == "nginx/location-shadowed")
+        .unwrap();
+    assert_eq!(f.quoted[0].text.trim(), "location /api/stream/ws {");
+}
+
+#[test]
+fn version_decides_whether_proxy_http_version_is_needed() {
+    let conf = "server {\n  location /ws {\n    proxy_set_header Upgrade $http_upgrade;\n    proxy_set_header Connection upgrade;\n    proxy_read_timeout 1h;\n    proxy_pass http://127.0.0.1:9000;\n  }\n}\n";
+    let new = Options {
+        nginx_version: Some(NginxVersion(1, 29, 7)),
+        ..Options::default()
+    };
+    assert_eq!(lint_text("a.conf", conf, &new).rules(), Vec::<&str>::new());
+    let old = Options {
+        nginx_version: Some(NginxVersion(1, 22, 1)),
+        ..Options::default()
+    };
+    let r = lint_text("a.conf", conf, &old);
+    assert_eq!(r.rules(), ["nginx/proxy-http-version"]);
+    assert_eq!(r.findings[0].line, 6);
+    assert!(r.assumptions[0].contains("--nginx-version"));
+    // An explicit 1.0 is wrong on every version.
+    let explicit = conf.replace(
+        "proxy_read_timeout 1h;",
+        "proxy_read_timeout 1h;\n    proxy_http_version 1.0;",
+    );
+    assert_eq!(
+        lint_text("a.conf", &explicit, &new).rules(),
+        ["nginx/proxy-http-version"]
+    );
+}
+
+#[test]
+fn only_websocket_locations_are_judged() {
+    // A plain API location without Upgrade headers is not a mistake.
+    let conf = "server {\n  location /api/ {\n    proxy_pass http://b;\n  }\n}\n";
+    assert!(
+        lint_text("a.conf", conf, &Options::default())
+            .findings
+            .is_empty()
+    );
+    // Unless the user says it carries WebSockets.
+    let opts = Options {
+        ws_paths: vec!["/api/feed".into()],
+        ..Options::default()
+    };
+    let r = lint_text("a.conf", conf, &opts);
+    assert!(r.rules().contains(&"nginx/missing-upgrade-header"));
+    assert!(r.findings[0].finding.detail.contains("--ws-path /api/feed"));
+}
+
+#[test]
+fn ping_interval_moves_the_timeout_threshold() {
+    let conf = |t: &str| {
+        format!(
+            "server {{\n  location /ws {{\n    proxy_http_version 1.1;\n    proxy_set_header Upgrade $http_upgrade;\n    proxy_set_header Connection upgrade;\n    {t}\n    proxy_send_timeout 5s;\n    proxy_pass http://b;\n  }}\n}}\n"
+        )
+    };
+    let r = lint_text("a", &conf("proxy_read_timeout 45s;"), &Options::default());
+    assert!(r.findings.is_empty());
+    let slow = Options {
+        ping_interval: Some(50),
+        ..Options::default()
+    };
+    let r = lint_text("a", &conf("proxy_read_timeout 45s;"), &slow);
+    assert_eq!(r.rules(), ["nginx/read-timeout-short"]);
+    assert_eq!(r.findings[0].line, 6);
+    // proxy_send_timeout is explained, never blamed.
+    assert!(
+        r.findings[0]
+            .finding
+            .detail
+            .contains("proxy_send_timeout only limits")
+    );
+    let fast = Options {
+        ping_interval: Some(20),
+        ..Options::default()
+    };
+    assert!(lint_text("a", &conf(""), &fast).findings.is_empty());
+    assert_eq!(
+        lint_text("a", &conf(""), &Options::default()).rules(),
+        ["nginx/read-timeout-default"]
+    );
+}
+
+#[test]
+fn map_with_close_branch_defeats_keepalive() {
+    let conf = "http {\n  map $http_upgrade $connection_upgrade {\n    default upgrade;\n    '' close;\n  }\n  upstream app { server 10.0.0.1:80; keepalive 8; }\n  server {\n    location /ws {\n      proxy_http_version 1.1;\n      proxy_set_header Upgrade $http_upgrade;\n      proxy_set_header Connection $connection_upgrade;\n      proxy_read_timeout 1h;\n      proxy_pass http://app;\n    }\n  }\n}\n";
+    let r = lint_text("a", conf, &Options::default());
+    assert_eq!(r.rules(), ["nginx/connection-upgrade-keepalive"]);
+    assert_eq!(r.findings[0].line, 4);
+    assert!(
+        r.findings[0]
+            .replacement
+            .contains(&"    '' '';".to_string())
+    );
+    // Without keepalive the close branch is the usual, correct recipe.
+    let plain = conf.replace(" keepalive 8;", "");
+    assert!(
+        lint_text("a", &plain, &Options::default())
+            .findings
+            .is_empty()
+    );
+}
+
+#[test]
+fn a_broken_include_is_reported_and_the_rest_still_linted() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("conf.d")).unwrap();
+    std::fs::write(
+        dir.path().join("nginx.conf"),
+        "http {\n  include conf.d/*.conf;\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("conf.d/a.conf"),
+        "server {\n  listen 80\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("conf.d/b.conf"),
+        "server {\n  location /ws {\n    proxy_pass http://b;\n  }\n}\n",
+    )
+    .unwrap();
+    let r = lint(
+        &[Input::Path(dir.path().join("nginx.conf"))],
+        &Options::default(),
+    );
+    assert_eq!(r.errors.len(), 1);
+    assert!(r.errors[0].file.ends_with("a.conf"));
+    assert_eq!(r.errors[0].line, Some(3));
+    assert!(r.rules().contains(&"nginx/missing-upgrade-header"));
+    assert!(r.findings.iter().all(|f| f.file.ends_with("b.conf")));
+    assert_eq!(r.files.len(), 1);
+}
+
+#[test]
+fn prefix_option_resolves_relative_includes() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("etc/snippets")).unwrap();
+    std::fs::create_dir_all(dir.path().join("sites")).unwrap();
+    std::fs::write(
+        dir.path().join("etc/snippets/ws.conf"),
+        "proxy_set_header X-Y 1;\n",
+    )
+    .unwrap();
+    let site = dir.path().join("sites/app.conf");
+    std::fs::write(
+        &site,
+        "server {\n  proxy_set_header Upgrade $http_upgrade;\n  proxy_set_header Connection upgrade;\n  location /ws {\n    include snippets/ws.conf;\n    proxy_http_version 1.1;\n    proxy_read_timeout 1h;\n    proxy_pass http://b;\n  }\n}\n",
+    )
+    .unwrap();
+    let opts = Options {
+        prefix: Some(dir.path().join("etc")),
+        ..Options::default()
+    };
+    let r = lint(&[Input::Path(site.clone())], &opts);
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    // The snippet's header is what hides the server's Upgrade line.
+    assert_eq!(r.rules(), ["nginx/headers-not-inherited"]);
+    assert!(r.findings[0].file.ends_with("snippets/ws.conf"));
+    // Without the prefix the include is missing, which is said with file:line.
+    let r = lint(&[Input::Path(site)], &Options::default());
+    assert_eq!(r.errors[0].line, Some(5));
+}
+
+#[test]
+fn garbage_never_panics() {
+    for text in [
+        "{{{{",
+        "}}}}",
+        "a \"",
+        "location { proxy_pass",
+        "\u{0}\u{1}\u{ff}",
+        "server { location /ws { proxy_pass https://[::1; } }",
+        "server { location ~ \"(\" { proxy_pass http://x; } location /ws { proxy_pass http://x; } }",
+    ] {
+        let _ = lint_text(
+            "g",
+            text,
+            &Options {
+                input_format: Some(crate::Format::Nginx),
+                ..Options::default()
+            },
+        );
+    }
+}

@@ -1,0 +1,203 @@
+//! The configuration text the parsers read: files from disk (with a size cap) or a
+//! virtual set of files split out of an `nginx -T` dump. Keeping every file's text lets
+//! findings quote the offending lines, and keeping the dump's files apart lets line
+//! numbers point into the original files rather than into the dump.
+
+use crate::glob;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Caps that keep a hostile or huge input from eating memory or looping forever.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Largest file read, in bytes.
+    pub max_file_bytes: u64,
+    /// Most files read through includes from one input.
+    pub max_files: usize,
+    /// Deepest include nesting.
+    pub max_include_depth: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_file_bytes: 8 << 20,
+            max_files: 1024,
+            max_include_depth: 16,
+        }
+    }
+}
+
+/// Where included files come from.
+#[derive(Debug)]
+pub enum Origin {
+    /// The real file system.
+    Disk,
+    /// The files of an `nginx -T` dump, by path.
+    Dump(BTreeMap<String, String>),
+}
+
+/// Every file read for one input, so findings can quote lines.
+#[derive(Debug)]
+pub struct Sources {
+    pub origin: Origin,
+    pub limits: Limits,
+    files: BTreeMap<String, String>,
+}
+
+impl Sources {
+    pub fn new(origin: Origin, limits: Limits) -> Sources {
+        Sources {
+            origin,
+            limits,
+            files: BTreeMap::new(),
+        }
+    }
+
+    /// Remember a file's text (the main input, or a dump member).
+    pub fn add(&mut self, name: &str, text: String) {
+        self.files.insert(name.to_string(), text);
+    }
+
+    pub fn text(&self, name: &str) -> Option<&str> {
+        self.files.get(name).map(String::as_str)
+    }
+
+    /// The text of line `line` (1-based) of `name`, trimmed of its line ending.
+    pub fn line(&self, name: &str, line: usize) -> Option<&str> {
+        let text = self.files.get(name)?;
+        text.lines()
+            .nth(line.checked_sub(1)?)
+            .map(|l| l.trim_end_matches('\r'))
+    }
+
+    /// Loads a file by path (from disk or from the dump), remembering its text.
+    pub fn load(&mut self, path: &str) -> Result<String, String> {
+        if let Some(t) = self.files.get(path) {
+            return Ok(t.clone());
+        }
+        if self.files.len() >= self.limits.max_files {
+            return Err(format!(
+                "more than {} files included: stopped following includes",
+                self.limits.max_files
+            ));
+        }
+        let text = match &self.origin {
+            Origin::Dump(files) => files
+                .get(path)
+                .cloned()
+                .ok_or_else(|| format!("{path} is not in the nginx -T dump"))?,
+            Origin::Disk => read_capped(Path::new(path), self.limits.max_file_bytes)?,
+        };
+        self.files.insert(path.to_string(), text.clone());
+        Ok(text)
+    }
+
+    /// The files an include pattern names, sorted (as nginx and Apache do). A pattern
+    /// without wildcards names one file whether or not it exists.
+    pub fn expand(&self, pattern: &str) -> Vec<String> {
+        if !glob::has_wildcard(pattern) {
+            return vec![pattern.to_string()];
+        }
+        let mut out: Vec<String> = match &self.origin {
+            Origin::Dump(files) => files
+                .keys()
+                .filter(|p| glob::matches(pattern, p))
+                .cloned()
+                .collect(),
+            Origin::Disk => glob::expand_on_disk(pattern, self.limits.max_files),
+        };
+        out.sort();
+        out
+    }
+}
+
+/// Reads a file as text, refusing files over the cap; invalid UTF-8 is replaced
+/// rather than refused, since configuration comments often hold Latin-1.
+pub fn read_capped(path: &Path, cap: u64) -> Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if meta.is_dir() {
+        return Err(format!("{} is a directory", path.display()));
+    }
+    if meta.len() > cap {
+        return Err(format!(
+            "{} is larger than {} bytes: not read",
+            path.display(),
+            cap
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Joins a relative include path onto the prefix directory.
+pub fn resolve(prefix: &Path, path: &str) -> String {
+    if Path::new(path).is_absolute() {
+        return path.to_string();
+    }
+    let joined: PathBuf = prefix.join(path);
+    joined.to_string_lossy().into_owned()
+}
+
+/// The directory of a file path, `.` when it has none.
+pub fn dir_of(path: &str) -> PathBuf {
+    match Path::new(path).parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Splits `nginx -T` output into its files. Returns `None` when the text has no
+/// `# configuration file PATH:` markers. Lines before the first marker (the
+/// `nginx -V` banner, "syntax is ok") are not configuration.
+pub fn split_nginx_dump(text: &str) -> Option<Vec<(String, String)>> {
+    let mut files: Vec<(String, String)> = Vec::new();
+    for line in text.split_inclusive('\n') {
+        let bare = line.trim_end_matches(['\n', '\r']);
+        if let Some(path) = bare
+            .strip_prefix("# configuration file ")
+            .and_then(|p| p.strip_suffix(':'))
+        {
+            files.push((path.to_string(), String::new()));
+            continue;
+        }
+        if let Some((_, body)) = files.last_mut() {
+            body.push_str(line);
+        }
+    }
+    if files.is_empty() {
+        return None;
+    }
+    // nginx -T separates files with one blank line it added itself.
+    for (_, body) in files.iter_mut() {
+        if body.ends_with("\n\n") {
+            body.pop();
+        }
+    }
+    Some(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dump_splits_into_files_with_original_line_numbers() {
+        let dump = "nginx version: nginx/1.22.1\nnginx: the configuration file /etc/nginx/nginx.conf syntax is ok\n# configuration file /etc/nginx/nginx.conf:\nhttp {\n  include /etc/nginx/conf.d/*.conf;\n}\n\n# configuration file /etc/nginx/conf.d/a.conf:\nserver {\n  listen 80;\n}\n\n";
+        let files = split_nginx_dump(dump).unwrap();
+        assert_eq!(files.len(), 2);
+        assert_eq!(files[0].0, "/etc/nginx/nginx.conf");
+        assert_eq!(files[1].1.lines().nth(1), Some("  listen 80;"));
+        assert!(split_nginx_dump("http {}\n").is_none());
+    }
+
+    #[test]
+    fn lines_are_one_based() {
+        let mut s = Sources::new(Origin::Disk, Limits::default());
+        s.add("x", "a\r\nb\nc".into());
+        assert_eq!(s.line("x", 1), Some("a"));
+        assert_eq!(s.line("x", 3), Some("c"));
+        assert_eq!(s.line("x", 0), None);
+        assert_eq!(s.line("x", 4), None);
+    }
+}

@@ -1,0 +1,99 @@
+//! Which routes carry WebSockets. Configurations rarely say so, so rules only fire
+//! where there is a reason to believe it: the path looks like a WebSocket endpoint, the
+//! route already sets an Upgrade header, or the user named the path with `--ws-path`.
+//! Every finding states which reason applied, so a wrong guess is easy to spot.
+
+use regex::Regex;
+use std::sync::OnceLock;
+
+/// The ping interval assumed when the user gives none: common client and framework
+/// defaults sit at 20–30 s (Socket.IO pings every 25 s).
+pub const DEFAULT_PING_INTERVAL: u64 = 30;
+
+/// The path segments that name WebSocket endpoints in the wild: `/ws`, `/websocket`,
+/// Socket.IO, SockJS, Action Cable, SignalR hubs, Phoenix LiveView, "realtime".
+fn ws_regex() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        // A literal pattern, so compiling cannot fail.
+        Regex::new(
+            r"(?i)(^|[/_.\-\\^~*(|])(wss?|websockets?|socket\\?\.io|sockjs|cable|[a-z]*hubs?|live|realtime)($|[/_.\-\\$?*)|])",
+        )
+        .expect("valid regex")
+    })
+}
+
+/// Why a route is treated as a WebSocket route, said in findings.
+pub fn path_reason(path: &str, user_paths: &[String]) -> Option<String> {
+    if let Some(p) = user_paths.iter().find(|p| path_covers(path, p)) {
+        return Some(format!("--ws-path {p} falls under it"));
+    }
+    ws_regex().find(path).map(|m| {
+        let word = m
+            .as_str()
+            .trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '.');
+        format!("its path {path} contains \"{word}\"")
+    })
+}
+
+/// Whether a route for `route` (a prefix, possibly with a trailing `*`) serves `path`.
+pub fn path_covers(route: &str, path: &str) -> bool {
+    let route = route.trim_end_matches('*');
+    if route.is_empty() || route == "/" {
+        return true;
+    }
+    path.starts_with(route) || path.trim_end_matches('/') == route.trim_end_matches('/')
+}
+
+/// True when the path is a Socket.IO (or SockJS) endpoint, whose long-polling fallback
+/// needs every request of a session on the same backend.
+pub fn is_polling_endpoint(path: &str) -> bool {
+    let p = path.to_ascii_lowercase();
+    p.contains("socket.io") || p.contains("socket\\.io") || p.contains("sockjs")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn websocket_looking_paths_are_recognised() {
+        for p in [
+            "/ws",
+            "/ws/",
+            "/api/ws",
+            "/socket.io/",
+            "~ ^/socket\\.io/",
+            "/sockjs-node",
+            "/cable",
+            "/chathub",
+            "/hubs/chat",
+            "/live/websocket",
+            "/realtime",
+            "/websocket",
+            "/api/wss",
+        ] {
+            assert!(path_reason(p, &[]).is_some(), "{p}");
+        }
+        for p in [
+            "/",
+            "/api/",
+            "/news",
+            "/static/",
+            "/wsdl",
+            "/delivery",
+            "/cables-shop",
+        ] {
+            assert!(path_reason(p, &[]).is_none(), "{p}");
+        }
+    }
+
+    #[test]
+    fn user_paths_win() {
+        let user = vec!["/feed/updates".to_string()];
+        let why = path_reason("/feed/", &user).unwrap();
+        assert!(why.contains("--ws-path"));
+        assert!(path_covers("/ws*", "/ws/x"));
+        assert!(!path_covers("/api/", "/ws"));
+    }
+}
