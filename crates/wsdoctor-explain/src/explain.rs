@@ -1,0 +1,349 @@
+//! `explain`: from a pasted error message, a close code, an HTTP status or a cause id
+//! to the likely causes, ranked, with the fix and the live check that confirms it.
+//!
+//! The answer is data (`Explanation`); the binary renders it as text or JSON.
+
+use crate::closecode::{self, CloseCodeInfo};
+use crate::rules::{self, RuleMatch};
+use crate::status;
+use crate::tell::tell;
+use regex::Regex;
+use serde::Serialize;
+use std::sync::LazyLock;
+use wsdoctor_core::{Blame, CauseId, Layer, Severity, redact};
+
+/// Version of the JSON answer; fields are only ever added.
+pub const SCHEMA: &str = "wsdoctor.explain/1";
+
+/// Longest text looked at; a paste beyond this is cut (a whole log belongs in `logs`).
+pub const MAX_INPUT: usize = 64 * 1024;
+
+/// How many ranked causes an answer lists.
+const MAX_CAUSES: usize = 6;
+
+/// What the input was understood as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    Message,
+    CloseCode,
+    Status,
+    Cause,
+    NotRecognised,
+}
+
+/// How much the ranking rests on: a specific wording (high) or only generic words
+/// such as a bare status or errno (low).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    High,
+    Medium,
+    Low,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Explanation {
+    pub schema: &'static str,
+    /// The text explained (trimmed, cut at 500 characters for display).
+    pub input: String,
+    pub kind: Kind,
+    pub recognised: bool,
+    pub confidence: Option<Confidence>,
+    /// The layer of the most likely cause.
+    pub layer: Option<Layer>,
+    /// Which message families matched, strongest first.
+    pub matched: Vec<Matched>,
+    pub causes: Vec<RankedCause>,
+    pub close_code: Option<CloseCodeInfo>,
+    pub status: Option<StatusInfo>,
+    /// The WebSocket URL found in the text, secrets redacted.
+    pub url: Option<String>,
+    /// The command that confirms the diagnosis live.
+    pub check: String,
+    /// Generic next steps, given when the text was not recognised.
+    pub triage: Vec<&'static str>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Matched {
+    pub rule: &'static str,
+    pub source: &'static str,
+    /// The part of the input that matched.
+    pub text: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StatusInfo {
+    pub code: u16,
+    pub reason: &'static str,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RankedCause {
+    pub rank: usize,
+    pub id: CauseId,
+    pub layer: Layer,
+    pub severity: Severity,
+    pub blame: Blame,
+    pub title: &'static str,
+    pub why: &'static str,
+    pub fix: &'static str,
+    /// What tells this cause apart from the others listed.
+    pub tell: Option<&'static str>,
+}
+
+impl RankedCause {
+    fn new(rank: usize, id: CauseId) -> RankedCause {
+        let c = id.cause();
+        RankedCause {
+            rank,
+            id,
+            layer: c.layer,
+            severity: c.severity,
+            blame: c.blame,
+            title: c.title,
+            why: c.why,
+            fix: c.fix,
+            tell: tell(id),
+        }
+    }
+}
+
+/// Generic next steps when the text is not recognised: never guess a cause.
+pub const TRIAGE: &[&str] = &[
+    "Run `wsdoctor check <url>` on the WebSocket URL: it tests DNS, TCP, TLS, the Upgrade and the session in order and names the layer that fails.",
+    "Find the HTTP status the handshake got (browser devtools → Network → WS, or the proxy's access log): anything but 101 is the clue, and `wsdoctor explain <status>` explains it.",
+    "If the socket opened and dropped later, note the close code and how long it stayed open: `wsdoctor explain <code>`; a round number of seconds points to an idle timeout.",
+    "Scan the proxy and server logs around that moment: `wsdoctor logs /var/log/nginx/error.log …`.",
+    "If the message was shortened, paste all of it, with the library's prefix, into `wsdoctor explain -`.",
+];
+
+/// Explain one input: a cause id, an HTTP status, a close code or message text.
+pub fn explain(input: &str) -> Explanation {
+    let text = cap(input.trim());
+    if let Some(id) = CauseId::parse(text) {
+        return from_causes(text, Kind::Cause, &[id], None);
+    }
+    if let Some(e) = explain_number(text) {
+        return e;
+    }
+    explain_message(text)
+}
+
+fn explain_number(text: &str) -> Option<Explanation> {
+    let caps = NUMBER.captures(text)?;
+    let n: u32 = caps["n"].parse().ok()?;
+    match (caps["n"].len(), u16::try_from(n)) {
+        (3, Ok(s)) if (100..600).contains(&s) => Some(explain_status(text, s)),
+        (4.., Ok(code)) => Some(explain_close_code(text, code)),
+        _ => None,
+    }
+}
+
+fn explain_status(text: &str, code: u16) -> Explanation {
+    let mut e = from_causes(text, Kind::Status, status::status_causes(code), None);
+    e.status = Some(StatusInfo {
+        code,
+        reason: status::reason(code),
+    });
+    // 101 is the one good answer: recognised, nothing wrong.
+    e.recognised = true;
+    e
+}
+
+fn explain_close_code(text: &str, code: u16) -> Explanation {
+    let mut e = from_causes(text, Kind::CloseCode, closecode::close_causes(code), None);
+    e.close_code = Some(closecode::close_code(code));
+    e
+}
+
+fn explain_message(text: &str) -> Explanation {
+    let matches = rules::matcher().match_message(text.as_bytes());
+    let mut ids: Vec<CauseId> = Vec::new();
+    for m in &matches {
+        for id in &m.causes {
+            if !ids.contains(id) {
+                ids.push(*id);
+            }
+        }
+    }
+    if ids.is_empty() {
+        return not_recognised(text);
+    }
+    let mut e = from_causes(text, Kind::Message, &ids, matches.first());
+    e.matched = matches
+        .iter()
+        .map(|m| Matched {
+            rule: m.rule.name,
+            source: m.rule.source,
+            text: String::from_utf8_lossy(&text.as_bytes()[m.span.0..m.span.1]).into_owned(),
+        })
+        .collect();
+    if let Some(s) = matches.iter().find_map(|m| m.status) {
+        e.status = Some(StatusInfo {
+            code: s,
+            reason: status::reason(s),
+        });
+    }
+    if let Some(c) = matches.iter().find_map(|m| m.code) {
+        e.close_code = Some(closecode::close_code(c));
+    }
+    e
+}
+
+fn from_causes(text: &str, kind: Kind, ids: &[CauseId], top: Option<&RuleMatch>) -> Explanation {
+    let causes: Vec<RankedCause> = ids
+        .iter()
+        .take(MAX_CAUSES)
+        .enumerate()
+        .map(|(i, id)| RankedCause::new(i + 1, *id))
+        .collect();
+    let url = find_url(text);
+    let confidence = match top.map(|m| m.rule.weight) {
+        None => Confidence::High,
+        Some(7..) => Confidence::High,
+        Some(5..=6) => Confidence::Medium,
+        Some(_) => Confidence::Low,
+    };
+    Explanation {
+        schema: SCHEMA,
+        input: display_input(text),
+        kind,
+        recognised: !causes.is_empty(),
+        confidence: Some(confidence),
+        layer: causes.first().map(|c| c.layer),
+        matched: Vec::new(),
+        check: check_command(
+            url.as_deref().or(find_host_port(text).as_deref()),
+            ids.first().copied(),
+        ),
+        causes,
+        close_code: None,
+        status: None,
+        url,
+        triage: Vec::new(),
+    }
+}
+
+fn not_recognised(text: &str) -> Explanation {
+    let url = find_url(text);
+    Explanation {
+        schema: SCHEMA,
+        input: display_input(text),
+        kind: Kind::NotRecognised,
+        recognised: false,
+        confidence: None,
+        layer: None,
+        matched: Vec::new(),
+        causes: Vec::new(),
+        close_code: None,
+        status: None,
+        check: check_command(url.as_deref().or(find_host_port(text).as_deref()), None),
+        url,
+        triage: TRIAGE.to_vec(),
+    }
+}
+
+/// `wsdoctor check …` for the URL (or a placeholder), with the flag that tests the
+/// top cause where one exists.
+pub fn check_command(url: Option<&str>, top: Option<CauseId>) -> String {
+    let url = url.unwrap_or("wss://<host>/<path>");
+    let flags = match top {
+        Some(CauseId::ProxyIdleTimeout | CauseId::SessionAbruptEof) => " --idle 120",
+        Some(CauseId::HttpForbidden) => " --origin https://<your-page-origin>",
+        Some(CauseId::HttpUnauthorized) => " -H 'Authorization: Bearer <token>'",
+        Some(CauseId::HandshakeSubprotocolNotEchoed | CauseId::HandshakeSubprotocolUnrequested) => {
+            " --subprotocol <protocol>"
+        }
+        Some(CauseId::TlsClientCertRequired) => " --cert <client.pem> --key <client.key>",
+        Some(
+            CauseId::ProxyAuthRequired | CauseId::ProxyConnectRefused | CauseId::ProxyUnreachable,
+        ) => " --proxy http://<proxy-host>:<port>",
+        _ => "",
+    };
+    format!("wsdoctor check {}{flags}", shell_word(url))
+}
+
+fn shell_word(s: &str) -> String {
+    if s.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-_./:@%+=,<>".contains(&b))
+        && !s.contains(['<', '>'])
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+static NUMBER: LazyLock<Regex> = LazyLock::new(|| {
+    // Static pattern, covered by tests.
+    Regex::new(r"(?i)^(?:(?:close|code|status|http|error)\s*)?(?P<n>\d{1,6})(?:\s+[a-z][a-z ()'/.-]{0,60})?$").expect("valid")
+});
+
+static URL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"(?i)\b(?:wss?|https?)://[^\s'"<>()\[\]{}`]+"#).expect("valid"));
+
+static HOST_PORT: LazyLock<Regex> = LazyLock::new(|| {
+    // IP literals anywhere; names only after words that introduce an address, so that
+    // "Foo.java:42" in a stack trace is not taken for a host.
+    Regex::new(r"(?i)(?:\b(?P<ip>\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-f:]+\])|(?:dial tcp|connect to|connecting to|tcp://)\s*(?P<name>[a-z0-9-]+(?:\.[a-z0-9-]+)*)):(?P<port>\d{2,5})\b").expect("valid")
+});
+
+/// The first WebSocket (or HTTP) URL in the text, mapped to its WebSocket scheme and
+/// with secrets redacted.
+pub fn find_url(text: &str) -> Option<String> {
+    let m = URL.find(text)?;
+    let raw = m.as_str().trim_end_matches(['.', ',', ';', ':', '!', '?']);
+    let (scheme, rest) = raw.split_once("://")?;
+    let scheme = match scheme.to_ascii_lowercase().as_str() {
+        "http" | "ws" => "ws",
+        _ => "wss",
+    };
+    let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    if host_end == 0 {
+        return None;
+    }
+    let with_path = if host_end == rest.len() {
+        format!("{rest}/")
+    } else {
+        rest.to_string()
+    };
+    Some(redact::url(&format!("{scheme}://{with_path}")))
+}
+
+/// `host:port` in texts such as "dial tcp 10.0.0.7:8080: connect: connection refused".
+fn find_host_port(text: &str) -> Option<String> {
+    let caps = HOST_PORT.captures(text)?;
+    let port: u16 = caps["port"].parse().ok()?;
+    let scheme = if port == 443 || port == 8443 {
+        "wss"
+    } else {
+        "ws"
+    };
+    let host = caps.name("ip").or(caps.name("name"))?.as_str();
+    Some(format!("{scheme}://{host}:{port}/<path>"))
+}
+
+fn cap(text: &str) -> &str {
+    if text.len() <= MAX_INPUT {
+        return text;
+    }
+    let mut end = MAX_INPUT;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+fn display_input(text: &str) -> String {
+    let mut out: String = text.chars().take(500).collect();
+    if out.len() < text.len() {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+#[path = "explain_tests.rs"]
+mod tests;

@@ -1,0 +1,127 @@
+use super::*;
+use wsdoctor_core::CauseId as C;
+
+fn ids(e: &Explanation) -> Vec<CauseId> {
+    e.causes.iter().map(|c| c.id).collect()
+}
+
+#[test]
+fn close_codes_are_explained() {
+    let e = explain("1006");
+    assert_eq!(e.kind, Kind::CloseCode);
+    assert!(e.recognised);
+    assert_eq!(ids(&e)[0], C::SessionAbruptEof);
+    assert!(ids(&e).contains(&C::ProxyIdleTimeout));
+    let info = e.close_code.expect("close code info");
+    assert_eq!((info.code, info.on_wire), (1006, false));
+    assert!(e.check.contains("--idle"));
+    assert_eq!(
+        ids(&explain("close 1009")),
+        vec![C::SessionCloseMessageTooBig]
+    );
+    assert_eq!(ids(&explain("4001"))[0], C::SessionCloseApplication);
+    assert_eq!(explain("1011 Internal Error").kind, Kind::CloseCode);
+}
+
+#[test]
+fn statuses_are_explained() {
+    let e = explain("403");
+    assert_eq!(e.kind, Kind::Status);
+    assert_eq!(ids(&e)[0], C::HttpForbidden);
+    assert_eq!(e.status.as_ref().map(|s| s.code), Some(403));
+    assert!(e.check.contains("--origin"));
+    assert_eq!(ids(&explain("HTTP 502")), vec![C::HttpBadGateway]);
+    assert_eq!(ids(&explain("404 Not Found"))[0], C::HttpNotFound);
+    let ok = explain("101");
+    assert!(ok.recognised && ok.causes.is_empty());
+}
+
+#[test]
+fn cause_ids_are_explained() {
+    let e = explain("tls-cert-expired");
+    assert_eq!(e.kind, Kind::Cause);
+    assert_eq!(ids(&e), vec![C::TlsCertExpired]);
+    assert_eq!(e.layer, Some(Layer::Tls));
+}
+
+#[test]
+fn messages_rank_causes_and_carry_the_url() {
+    let e = explain(
+        "WebSocket connection to 'wss://chat.example.com/live?token=abc123' failed: Error during WebSocket handshake: Unexpected response code: 404",
+    );
+    assert_eq!(e.kind, Kind::Message);
+    assert_eq!(e.confidence, Some(Confidence::High));
+    assert_eq!(ids(&e)[0], C::HttpNotFound);
+    assert_eq!(e.layer, Some(Layer::Http));
+    assert_eq!(e.matched[0].rule, "chrome-unexpected-response-code");
+    let url = e.url.as_deref().expect("url found");
+    assert!(
+        url.starts_with("wss://chat.example.com/live?token="),
+        "{url}"
+    );
+    assert!(!url.contains("abc123"), "secret leaked: {url}");
+    assert!(
+        e.check
+            .starts_with("wsdoctor check 'wss://chat.example.com/live?token="),
+        "{}",
+        e.check
+    );
+}
+
+#[test]
+fn http_urls_become_websocket_urls_and_addresses_are_found() {
+    assert_eq!(
+        find_url("GET https://api.example.com failed"),
+        Some("wss://api.example.com/".into())
+    );
+    assert_eq!(
+        find_url("see http://10.0.0.1:8080/ws."),
+        Some("ws://10.0.0.1:8080/ws".into())
+    );
+    let e = explain("dial tcp 10.0.0.7:8080: connect: connection refused");
+    assert_eq!(ids(&e)[0], C::TcpRefused);
+    assert_eq!(e.check, "wsdoctor check 'ws://10.0.0.7:8080/<path>'");
+}
+
+#[test]
+fn unrelated_text_is_not_recognised() {
+    for text in [
+        "java.lang.NullPointerException\n\tat com.example.Foo.bar(Foo.java:42)",
+        "No space left on device",
+        "Lorem ipsum dolor sit amet, consectetur adipiscing elit.",
+        "42",
+        "999999",
+    ] {
+        let e = explain(text);
+        assert_eq!(e.kind, Kind::NotRecognised, "{text:?}");
+        assert!(
+            !e.recognised && e.causes.is_empty() && e.layer.is_none(),
+            "{text:?}"
+        );
+        assert_eq!(e.triage.len(), TRIAGE.len());
+        assert_eq!(e.check, "wsdoctor check 'wss://<host>/<path>'");
+    }
+}
+
+#[test]
+fn generic_wording_is_low_confidence() {
+    let e = explain("the request failed with status 418");
+    assert_eq!(e.confidence, Some(Confidence::Low));
+    assert_eq!(ids(&e), vec![C::HttpUnexpectedStatus]);
+}
+
+#[test]
+fn huge_input_is_capped() {
+    let text = "x".repeat(MAX_INPUT * 2) + " ERR_CONNECTION_REFUSED";
+    let e = explain(&text);
+    assert!(!e.recognised, "text beyond the cap is not read");
+    assert!(e.input.chars().count() <= 501);
+}
+
+#[test]
+fn exit_codes_come_from_the_layers() {
+    let codes = crate::exit_codes();
+    let nums: Vec<i32> = codes.iter().map(|c| c.code).collect();
+    assert_eq!(nums, vec![0, 1, 2, 3, 10, 11, 12, 13, 14, 15, 16, 17, 18]);
+    assert_eq!(codes[4].layer, Some(Layer::Url));
+}
