@@ -107,8 +107,10 @@ async fn idle_proxy_cuts_quiet_connections_without_a_close_frame() {
         ),
         "expected an end without a close frame, got {end:?}"
     );
+    // The proxy's timer started when it relayed the echo, a moment before we saw it.
+    let slack = Duration::from_millis(250);
     assert!(
-        after >= IDLE_CUT && after < IDLE_CUT + Duration::from_secs(1),
+        after + slack >= IDLE_CUT && after < IDLE_CUT + Duration::from_secs(1),
         "cut after {after:?}"
     );
     lab.shutdown().await;
