@@ -106,6 +106,9 @@ pub struct RequestOptions {
     pub expect_message: bool,
     pub insecure: bool,
     pub client_cert: bool,
+    /// `--no-pong`: the server's pings were deliberately left unanswered.
+    #[serde(default)]
+    pub no_pong: bool,
 }
 
 // ── DNS ──────────────────────────────────────────────────────────────────────
@@ -397,6 +400,10 @@ pub struct SessionEvidence {
     /// Frames received (headers only), capped.
     pub frames: Vec<FrameSummary>,
     pub ms: f64,
+    /// When the server pinged us, milliseconds after that connection opened: on the
+    /// session connection and, with `--idle`, on the idle one (its keep-alive interval).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub server_pings_ms: Vec<f64>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -13,12 +13,15 @@ mod deadline;
 mod dns;
 mod http;
 mod options;
+mod over_time;
 mod probe;
+mod proxy;
 mod session;
 mod stream;
 mod tcp;
 mod text;
 mod tls;
+mod verdict;
 mod wire;
 
 pub use options::{CaStore, ConnectTo, Family, ProbeOptions, ProxySetting, Resolve};

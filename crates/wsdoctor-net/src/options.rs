@@ -94,6 +94,7 @@ impl ProbeOptions {
             expect_message: self.expect,
             insecure: self.insecure,
             client_cert: self.client_cert.is_some(),
+            no_pong: self.no_pong,
         }
     }
 }

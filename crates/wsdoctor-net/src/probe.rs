@@ -1,28 +1,61 @@
 //! The layer walk: each step records its evidence and timing, and the walk stops at
-//! the first layer that makes going on impossible (later layers stay `None`).
+//! the first layer that makes going on impossible (later layers stay `None`). The
+//! probes over time (`--idle`, `--concurrency`) run on connections of their own after
+//! the session, so the session's evidence stays about the session.
 
 use crate::deadline::{Deadline, ms_since};
 use crate::dns::{self, DNS_CAP, Target};
-use crate::http::{self, UpgradeRequest};
-use crate::options::ProbeOptions;
-use crate::session;
+use crate::http::{self, UpgradeRequest, Upgraded};
+use crate::options::{ProbeOptions, ProxySetting};
+use crate::over_time;
+use crate::proxy::{self, Route};
+use crate::session::{self, Conn};
 use crate::stream::BoxIo;
 use crate::tcp;
 use crate::tls::{self, TlsSetup};
-use crate::wire::{Wire, WireObserver};
-use std::time::{SystemTime, UNIX_EPOCH};
-use tokio::net::TcpStream;
+use crate::verdict::direct_verdict;
+use crate::wire::{NoWire, Wire, WireObserver};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::time::Instant;
 use wsdoctor_core::Layer;
-use wsdoctor_core::evidence::{Evidence, Timing, TlsEvidence, TlsOutcome};
+use wsdoctor_core::evidence::{
+    Evidence, HttpOutcome, IdleEvidence, ProxyEvidence, ProxyKind, ProxyOutcome, Timing,
+    TlsEvidence, TlsOutcome,
+};
 
 /// Probes `opts.url` layer by layer. Never panics on network data and returns by
-/// `opts.timeout` (plus the idle time when `--idle` is given).
+/// `opts.timeout`, plus the idle time and keep-alive trial when `--idle` is given.
 pub async fn probe(opts: &ProbeOptions, observer: &dyn WireObserver) -> Evidence {
+    let route = proxy::route(opts);
+    if !(opts.compare_direct && matches!(route, Route::Proxy(_))) {
+        return walk(opts, route, observer).await;
+    }
+    // The direct path runs at the same time, so the comparison costs no extra time.
+    let direct_opts = ProbeOptions {
+        proxy: ProxySetting::None,
+        compare_direct: false,
+        idle: None,
+        concurrency: None,
+        ..opts.clone()
+    };
+    let (mut ev, direct) = tokio::join!(
+        walk(opts, route, observer),
+        walk(&direct_opts, Route::Direct, &NoWire)
+    );
+    if let Some(p) = ev.proxy.as_mut() {
+        p.direct_verdict = Some(direct_verdict(&direct));
+    }
+    ev
+}
+
+async fn walk(opts: &ProbeOptions, route: Route, observer: &dyn WireObserver) -> Evidence {
     let mut walk = Walk {
         opts,
         wire: Wire::new(observer, opts.show_secrets),
         deadline: Deadline::after(opts.timeout),
+        route,
+        tls: None,
         ev: Evidence {
             url: opts.url.clone(),
             request: opts.request_options(),
@@ -34,11 +67,14 @@ pub async fn probe(opts: &ProbeOptions, observer: &dyn WireObserver) -> Evidence
     walk.ev
 }
 
-pub(crate) struct Walk<'a> {
-    pub opts: &'a ProbeOptions,
-    pub wire: Wire<'a>,
-    pub deadline: Deadline,
-    pub ev: Evidence,
+struct Walk<'a> {
+    opts: &'a ProbeOptions,
+    wire: Wire<'a>,
+    deadline: Deadline,
+    route: Route,
+    /// Loaded once, reused by every connection of this probe.
+    tls: Option<Result<Arc<TlsSetup>, String>>,
+    ev: Evidence,
 }
 
 impl Walk<'_> {
@@ -47,17 +83,12 @@ impl Walk<'_> {
             // The URL layer found nothing to connect to; its issues say why.
             return;
         }
-        let target = dns::connect_target(
-            &self.opts.url.host,
-            self.opts.url.port,
-            &self.opts.connect_to,
-        );
-        let Some(stream) = self.direct_tcp(&target).await else {
+        let target = self.target();
+        let Some(io) = self.transport(&target).await else {
             return;
         };
-        let io: BoxIo = Box::new(stream);
         let io = if self.opts.url.secure {
-            match self.tls(io).await {
+            match self.secure(io).await {
                 Some(io) => io,
                 None => return,
             }
@@ -73,17 +104,87 @@ impl Walk<'_> {
             return;
         };
         let start = Instant::now();
-        let (session, _conn) =
-            session::run(self.opts, upgraded, self.deadline, self.wire, false).await;
+        let session = session::run(self.opts, upgraded, self.deadline, self.wire).await;
         self.time(Layer::Session, start);
         self.ev.session = Some(session);
+        if let Some(idle) = self.opts.idle {
+            self.idle(&target, idle).await;
+        }
+        if let Some(n) = self.opts.concurrency.filter(|n| *n > 0) {
+            self.load(&target, n).await;
+        }
+    }
+
+    fn target(&self) -> Target {
+        dns::connect_target(
+            &self.opts.url.host,
+            self.opts.url.port,
+            &self.opts.connect_to,
+        )
+    }
+
+    /// A byte stream to the target: directly or through the chosen proxy.
+    async fn transport(&mut self, target: &Target) -> Option<BoxIo> {
+        match self.route.clone() {
+            Route::Direct => self.direct_tcp(target).await,
+            Route::Bypassed { variable, by } => {
+                self.wire.note(format!(
+                    "{by} matches {}: not using the proxy from {variable}",
+                    self.opts.url.host
+                ));
+                self.direct_tcp(target).await
+            }
+            Route::Invalid {
+                chosen_by,
+                url,
+                message,
+            } => {
+                self.ev.proxy = Some(ProxyEvidence {
+                    url,
+                    kind: ProxyKind::Http,
+                    chosen_by,
+                    outcome: ProxyOutcome::Error { message },
+                    reply_head: None,
+                    reply_body: None,
+                    direct_verdict: None,
+                    ms: 0.0,
+                });
+                None
+            }
+            Route::Proxy(chosen) => {
+                let start = Instant::now();
+                let t =
+                    proxy::tunnel(&chosen, target, self.opts, self.deadline.end(), self.wire).await;
+                self.time(Layer::Proxy, start);
+                self.ev.dns = t.target_dns;
+                self.ev.proxy = Some(t.evidence);
+                t.io
+            }
+        }
+    }
+
+    /// DNS then TCP to `target`.
+    async fn direct_tcp(&mut self, target: &Target) -> Option<BoxIo> {
+        let start = Instant::now();
+        let dns = dns::resolve(self.opts, target, self.deadline.phase(DNS_CAP), self.wire).await;
+        self.time(Layer::Dns, start);
+        let addrs = dns.addresses.clone();
+        self.ev.dns = Some(dns);
+        if addrs.is_empty() {
+            return None;
+        }
+        let start = Instant::now();
+        let (tcp, stream) = tcp::connect(&addrs, target.port, self.deadline.end(), self.wire).await;
+        self.time(Layer::Tcp, start);
+        self.ev.tcp = Some(tcp);
+        stream.map(|s| Box::new(s) as BoxIo)
     }
 
     /// TLS over `io` for the URL's host (not a `--connect-to` target: the certificate
     /// must match the name the user asked for).
-    async fn tls(&mut self, io: BoxIo) -> Option<BoxIo> {
+    async fn secure(&mut self, io: BoxIo) -> Option<BoxIo> {
         let start = Instant::now();
-        let (tls, io) = match TlsSetup::new(self.opts) {
+        let (tls, io) = match self.tls_setup() {
             Ok(setup) => {
                 tls::handshake(
                     &setup,
@@ -99,13 +200,11 @@ impl Walk<'_> {
                     alert: None,
                     message,
                 };
-                (
-                    TlsEvidence {
-                        outcome,
-                        ..Default::default()
-                    },
-                    None,
-                )
+                let ev = TlsEvidence {
+                    outcome,
+                    ..Default::default()
+                };
+                (ev, None)
             }
         };
         self.time(Layer::Tls, start);
@@ -113,24 +212,121 @@ impl Walk<'_> {
         io
     }
 
-    /// DNS then TCP to `target`.
-    async fn direct_tcp(&mut self, target: &Target) -> Option<TcpStream> {
-        let start = Instant::now();
-        let dns = dns::resolve(self.opts, target, self.deadline.phase(DNS_CAP), self.wire).await;
-        self.time(Layer::Dns, start);
-        let addrs = dns.addresses.clone();
-        self.ev.dns = Some(dns);
-        if addrs.is_empty() {
-            return None;
-        }
-        let start = Instant::now();
-        let (tcp, stream) = tcp::connect(&addrs, target.port, self.deadline.end(), self.wire).await;
-        self.time(Layer::Tcp, start);
-        self.ev.tcp = Some(tcp);
-        stream
+    fn tls_setup(&mut self) -> Result<Arc<TlsSetup>, String> {
+        self.tls
+            .get_or_insert_with(|| TlsSetup::new(self.opts).map(Arc::new))
+            .clone()
     }
 
-    pub(crate) fn time(&mut self, layer: Layer, start: Instant) {
+    /// Another upgraded connection to the same endpoint, evidence discarded: for
+    /// the probes over time, once the walk has shown that the path works.
+    async fn reconnect(&mut self, target: &Target, end: Instant) -> Option<Upgraded> {
+        let quiet = Wire::new(&NoWire, self.opts.show_secrets);
+        let io: BoxIo = match &self.route {
+            Route::Proxy(chosen) => {
+                proxy::tunnel(chosen, target, self.opts, end, quiet)
+                    .await
+                    .io?
+            }
+            Route::Invalid { .. } => return None,
+            Route::Direct | Route::Bypassed { .. } => {
+                let dns =
+                    dns::resolve(self.opts, target, end.min(Instant::now() + DNS_CAP), quiet).await;
+                let (_, stream) = tcp::connect(&dns.addresses, target.port, end, quiet).await;
+                Box::new(stream?)
+            }
+        };
+        let io = if self.opts.url.secure {
+            let setup = self.tls_setup().ok()?;
+            tls::handshake(&setup, &self.opts.url.host, io, end, quiet)
+                .await
+                .1?
+        } else {
+            io
+        };
+        let request = UpgradeRequest::new(self.opts, rand::random());
+        let (http, upgraded) = http::upgrade(&request, io, end, quiet).await;
+        match http.outcome {
+            HttpOutcome::Response(r) if r.status == 101 => upgraded,
+            _ => None,
+        }
+    }
+
+    /// `--idle`: a fresh connection held idle; if it is cut, a second one with
+    /// keep-alive pings below the cut. Runs on its own budget (the idle time on top
+    /// of the timeout) because waiting is the point.
+    async fn idle(&mut self, target: &Target, idle: Duration) {
+        let start = Instant::now();
+        let budget = Deadline::after(self.opts.timeout);
+        let mut evidence = IdleEvidence {
+            requested_s: idle.as_secs_f64(),
+            cut: None,
+            keepalive: None,
+        };
+        self.wire.note(format!(
+            "holding a connection idle for {:.1} s",
+            idle.as_secs_f64()
+        ));
+        let Some(up) = self.reconnect(target, budget.end()).await else {
+            self.wire
+                .note("idle probe: could not open a second connection");
+            self.time(Layer::Async, start);
+            return;
+        };
+        let mut conn = Conn::new(up, self.opts, self.wire);
+        evidence.cut = over_time::hold_idle(&mut conn, idle).await;
+        self.note_server_pings(&conn);
+        conn.close_quietly().await;
+        if let Some(cut) = &evidence.cut {
+            let interval = over_time::keepalive_interval(cut.after_ms, self.opts.ping_interval);
+            let hold = over_time::keepalive_hold(cut.after_ms);
+            let budget = Deadline::after(self.opts.timeout);
+            if let Some(up) = self.reconnect(target, budget.end()).await {
+                let mut conn = Conn::new(up, self.opts, self.wire);
+                evidence.keepalive = Some(over_time::keepalive(&mut conn, interval, hold).await);
+                conn.close_quietly().await;
+            }
+        }
+        self.ev.idle = Some(evidence);
+        self.time(Layer::Async, start);
+    }
+
+    /// `--concurrency N`: a probe connection measured quiet and while N others send.
+    async fn load(&mut self, target: &Target, n: usize) {
+        let start = Instant::now();
+        let end = self.deadline.end();
+        let Some(up) = self.reconnect(target, end).await else {
+            return;
+        };
+        let mut probe = Conn::new(up, self.opts, self.wire);
+        let mut others = Vec::with_capacity(n);
+        // Sequential opens keep the server's accept path out of the measurement.
+        for _ in 0..n {
+            match self.reconnect(target, end).await {
+                Some(up) => others.push(Conn::new(up, self.opts, Wire::new(&NoWire, false))),
+                None => break,
+            }
+        }
+        self.wire.note(format!(
+            "load: {} of {n} extra connections open",
+            others.len()
+        ));
+        let load = over_time::load(&mut probe, &mut others, end).await;
+        probe.close_quietly().await;
+        for c in &mut others {
+            c.close_quietly().await;
+        }
+        self.ev.load = Some(load);
+        self.time(Layer::Async, start);
+    }
+
+    fn note_server_pings(&mut self, conn: &Conn<'_>) {
+        if let Some(s) = self.ev.session.as_mut() {
+            s.server_pings_ms.extend(conn.server_pings.iter().copied());
+        }
+    }
+
+    fn time(&mut self, layer: Layer, start: Instant) {
         self.ev.timings.push(Timing {
             layer,
             ms: ms_since(start),

@@ -21,15 +21,13 @@ const ECHO_GRACE: Duration = Duration::from_secs(1);
 /// How much of a received message is shown.
 const PREVIEW: usize = 200;
 
-/// Runs message → ping → close. Returns the evidence and, if the connection is still
-/// open (only when `keep_open`), the connection for the idle and load probes.
-pub(crate) async fn run<'w>(
+/// Runs message → ping → close on the upgraded connection.
+pub(crate) async fn run(
     opts: &crate::ProbeOptions,
     upgraded: Upgraded,
     deadline: Deadline,
-    wire: Wire<'w>,
-    keep_open: bool,
-) -> (SessionEvidence, Option<Conn<'w>>) {
+    wire: Wire<'_>,
+) -> SessionEvidence {
     let start = Instant::now();
     let mut conn = Conn::new(upgraded, opts, wire);
     let mut ev = SessionEvidence::default();
@@ -41,20 +39,18 @@ pub(crate) async fn run<'w>(
     if conn.open() {
         ev.ping = ping_step(&mut conn, deadline).await;
     }
-    let keep = keep_open && conn.open();
-    if !keep {
-        if conn.open() {
-            ev.close = close_step(&mut conn, deadline).await;
-        }
-        conn.shutdown().await;
+    if conn.open() {
+        ev.close = close_step(&mut conn, deadline).await;
     }
-    if let Some(close) = conn.ended_by_server(start) {
+    conn.shutdown().await;
+    if let Some(close) = conn.ended_by_server() {
         ev.close = close;
     }
     ev.violations = conn.violations.clone();
     ev.frames = conn.frames.clone();
+    ev.server_pings_ms = conn.server_pings.clone();
     ev.ms = ms_since(start);
-    (ev, keep.then_some(conn))
+    ev
 }
 
 async fn message_step(

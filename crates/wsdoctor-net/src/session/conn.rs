@@ -241,7 +241,7 @@ impl<'w> Conn<'w> {
     }
 
     /// How the connection ended if the server (or a violation) ended it first.
-    pub(crate) fn ended_by_server(&self, _since: Instant) -> Option<CloseOutcome> {
+    pub(crate) fn ended_by_server(&self) -> Option<CloseOutcome> {
         let (end, after_ms) = self.ended.as_ref()?;
         let after_ms = *after_ms;
         Some(match end {
@@ -255,6 +255,14 @@ impl<'w> Conn<'w> {
             End::Failed(code) => CloseOutcome::FailedByUs { code: *code },
             End::Timeout => return None,
         })
+    }
+
+    /// Leaves without waiting for an answer: a Close if still open, then our FIN.
+    pub(crate) async fn close_quietly(&mut self) {
+        if self.open() && !self.session.close_sent() {
+            let _ = self.send_close(1000, "", Instant::now() + GOODBYE).await;
+        }
+        self.shutdown().await;
     }
 
     /// Half-closes our side, briefly, so the server sees a FIN rather than a reset.

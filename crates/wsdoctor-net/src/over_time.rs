@@ -1,0 +1,261 @@
+//! Probes that need time or load to show a fault: an idle connection cut by an
+//! intermediary (and the keep-alive pings that prove the fix), and a server whose
+//! event loop blocks so that every connection stalls in lock-step.
+
+use crate::deadline::ms_since;
+use crate::session::{Conn, End, Step};
+use futures_util::future::join_all;
+use std::time::Duration;
+use tokio::time::{Instant, sleep_until};
+use wsdoctor_core::evidence::{IdleCut, KeepaliveTrial, LoadEvidence};
+use wsdoctor_proto::session::Event;
+
+/// The shortest keep-alive interval we try.
+const MIN_INTERVAL: Duration = Duration::from_millis(250);
+/// Round trips measured on the quiet connection before load.
+const IDLE_SAMPLES: usize = 10;
+/// How long the loaded measurement runs at least, and at most.
+const LOAD_WINDOW: Duration = Duration::from_secs(3);
+const LOAD_MIN_SAMPLES: usize = 5;
+/// One round trip may take this long before it counts as this long.
+const RTT_CAP: Duration = Duration::from_secs(2);
+/// A write that takes longer than this has stalled.
+const WRITE_STALL: Duration = Duration::from_secs(1);
+/// What each loading connection sends, over and over.
+const LOAD_MESSAGE_LEN: usize = 1024;
+
+/// Holds `conn` idle (answering only the server's pings) for `hold` and reports if
+/// and how it was cut.
+pub(crate) async fn hold_idle(conn: &mut Conn<'_>, hold: Duration) -> Option<IdleCut> {
+    let start = Instant::now();
+    let until = start + hold;
+    loop {
+        match conn.next_event(until).await {
+            Step::End(End::Timeout) => return None,
+            Step::Event(_) => continue,
+            Step::End(end) => {
+                let cut = cut(end, ms_since(start));
+                conn.wire.note(format!(
+                    "idle connection cut after {:.1} s ({})",
+                    cut.after_ms / 1000.0,
+                    cut.how
+                ));
+                return Some(cut);
+            }
+        }
+    }
+}
+
+fn cut(end: End, after_ms: f64) -> IdleCut {
+    let (how, close_code) = match end {
+        End::ClosedByServer { code, .. } => ("close-frame", code),
+        End::Reset => ("reset", None),
+        End::Failed(code) => ("protocol-violation", Some(code)),
+        End::Eof | End::Timeout => ("fin", None),
+    };
+    IdleCut {
+        after_ms,
+        how: how.to_string(),
+        close_code,
+    }
+}
+
+/// The keep-alive interval to try against a cut after `cut_ms`: the user's, or half the cut.
+pub(crate) fn keepalive_interval(cut_ms: f64, asked: Option<Duration>) -> Duration {
+    asked.unwrap_or_else(|| Duration::from_secs_f64(cut_ms / 2000.0).max(MIN_INTERVAL))
+}
+
+/// How long the keep-alive trial holds: well past the cut that was seen.
+pub(crate) fn keepalive_hold(cut_ms: f64) -> Duration {
+    let cut = Duration::from_secs_f64(cut_ms / 1000.0);
+    (cut + cut / 2).max(cut + Duration::from_secs(1))
+}
+
+/// Pings every `interval` for `hold`; survived = still open at the end.
+pub(crate) async fn keepalive(
+    conn: &mut Conn<'_>,
+    interval: Duration,
+    hold: Duration,
+) -> KeepaliveTrial {
+    let start = Instant::now();
+    let until = start + hold;
+    let mut next_ping = start + interval;
+    let survived = loop {
+        let wake = next_ping.min(until);
+        match conn.next_event(wake).await {
+            Step::End(End::Timeout) => {}
+            Step::Event(_) => continue,
+            Step::End(_) => break false,
+        }
+        if Instant::now() >= until {
+            break conn.open();
+        }
+        if Instant::now() >= next_ping {
+            if conn.send_ping(b"wsdoctor keep-alive", until).await.is_err() {
+                break false;
+            }
+            next_ping += interval;
+        }
+    };
+    conn.wire.note(format!(
+        "keep-alive pings every {:.1} s: connection {} after {:.1} s",
+        interval.as_secs_f64(),
+        if survived { "held" } else { "was cut" },
+        ms_since(start) / 1000.0
+    ));
+    KeepaliveTrial {
+        interval_s: interval.as_secs_f64(),
+        held_ms: ms_since(start),
+        survived,
+    }
+}
+
+/// Round trips on `probe` quiet, then while every connection in `load` keeps sending.
+pub(crate) async fn load(
+    probe: &mut Conn<'_>,
+    load: &mut [Conn<'_>],
+    end: Instant,
+) -> LoadEvidence {
+    let idle = round_trips(probe, IDLE_SAMPLES, Duration::ZERO, end).await;
+    let window_end = end.min(Instant::now() + LOAD_WINDOW);
+    let stop = window_end;
+    let payload = "x".repeat(LOAD_MESSAGE_LEN);
+    let loaders = join_all(load.iter_mut().map(|c| keep_busy(c, &payload, stop)));
+    let measure = round_trips(probe, usize::MAX, LOAD_WINDOW, window_end);
+    let (stalls, (loaded, probe_stalled)) = tokio::join!(loaders, measure);
+    let (idle, _) = idle;
+    probe.wire.note(format!(
+        "load: {} connections, round trip p50 {:.1} ms idle vs {:.1} ms loaded",
+        load.len(),
+        percentile(&idle, 0.5),
+        percentile(&loaded, 0.5)
+    ));
+    LoadEvidence {
+        connections: load.len(),
+        idle_rtt_p50_ms: percentile(&idle, 0.5),
+        idle_rtt_p99_ms: percentile(&idle, 0.99),
+        loaded_rtt_p50_ms: percentile(&loaded, 0.5),
+        loaded_rtt_p99_ms: percentile(&loaded, 0.99),
+        writes_stalled: probe_stalled || stalls.into_iter().any(|s| s),
+    }
+}
+
+/// Ping round trips, one at a time, until `samples` are taken (and at least
+/// `LOAD_MIN_SAMPLES` when running for a `window`) or `end`. A ping that gets no
+/// pong counts as `RTT_CAP`. Returns the samples and whether a write stalled.
+async fn round_trips(
+    conn: &mut Conn<'_>,
+    samples: usize,
+    window: Duration,
+    end: Instant,
+) -> (Vec<f64>, bool) {
+    let start = Instant::now();
+    let mut out = Vec::new();
+    let mut stalled = false;
+    while out.len() < samples && conn.open() {
+        let now = Instant::now();
+        let enough = out.len() >= LOAD_MIN_SAMPLES && now >= start + window;
+        if enough || now >= end {
+            break;
+        }
+        let sent = Instant::now();
+        let until = (sent + RTT_CAP).min(end);
+        if conn
+            .send_ping(b"wsdoctor rtt", sent + WRITE_STALL)
+            .await
+            .is_err()
+        {
+            stalled = true;
+            break;
+        }
+        loop {
+            match conn.next_event(until).await {
+                Step::Event(Event::Pong(_)) => {
+                    out.push(ms_since(sent));
+                    break;
+                }
+                Step::Event(_) => continue,
+                Step::End(_) => {
+                    // No pong by the cap (or the deadline): a lower bound.
+                    out.push(ms_since(sent));
+                    break;
+                }
+            }
+        }
+    }
+    (out, stalled)
+}
+
+/// Sends a message, waits for any reply (or a short while), again until `stop`.
+/// Returns whether a write stalled.
+async fn keep_busy(conn: &mut Conn<'_>, payload: &str, stop: Instant) -> bool {
+    while Instant::now() < stop && conn.open() {
+        if conn
+            .send_text(payload, Instant::now() + WRITE_STALL)
+            .await
+            .is_err()
+        {
+            return conn.open();
+        }
+        let wait = stop.min(Instant::now() + RTT_CAP);
+        if let Step::End(End::Timeout) = conn.next_message(wait).await {
+            // No echo (an --expect server): keep the pressure on at a steady rate.
+            sleep_until(wait.min(stop)).await;
+        }
+    }
+    false
+}
+
+/// Nearest-rank percentile of unsorted samples; 0 when there are none.
+pub(crate) fn percentile(samples: &[f64], q: f64) -> f64 {
+    if samples.is_empty() {
+        return 0.0;
+    }
+    let mut v = samples.to_vec();
+    v.sort_by(f64::total_cmp);
+    let rank = ((q * v.len() as f64).ceil() as usize).clamp(1, v.len());
+    v[rank - 1]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_by_nearest_rank() {
+        let v: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(percentile(&v, 0.5), 50.0);
+        assert_eq!(percentile(&v, 0.99), 99.0);
+        assert_eq!(percentile(&[3.0], 0.99), 3.0);
+        assert_eq!(percentile(&[], 0.5), 0.0);
+    }
+
+    #[test]
+    fn keepalive_interval_is_below_the_cut() {
+        assert_eq!(
+            keepalive_interval(3000.0, None),
+            Duration::from_millis(1500)
+        );
+        assert_eq!(keepalive_interval(100.0, None), MIN_INTERVAL);
+        assert_eq!(
+            keepalive_interval(3000.0, Some(Duration::from_secs(1))),
+            Duration::from_secs(1)
+        );
+        assert_eq!(keepalive_hold(3000.0), Duration::from_millis(4500));
+        assert_eq!(keepalive_hold(1000.0), Duration::from_millis(2000));
+    }
+
+    #[test]
+    fn cuts_are_classified() {
+        let c = cut(
+            End::ClosedByServer {
+                code: Some(1001),
+                reason: String::new(),
+            },
+            10.0,
+        );
+        assert_eq!((c.how.as_str(), c.close_code), ("close-frame", Some(1001)));
+        assert_eq!(cut(End::Eof, 1.0).how, "fin");
+        assert_eq!(cut(End::Reset, 1.0).how, "reset");
+    }
+}
