@@ -4,6 +4,8 @@
 //! long as the test's runtime.
 #![allow(dead_code)]
 
+pub mod external;
+
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, Issuer, KeyPair};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use std::sync::Arc;
@@ -258,4 +260,86 @@ pub fn pem_file(pem: &str) -> tempfile::NamedTempFile {
     let mut f = tempfile::NamedTempFile::new().expect("temp file");
     f.write_all(pem.as_bytes()).expect("write pem");
     f
+}
+
+// ── SOCKS5 ───────────────────────────────────────────────────────────────────
+
+/// A minimal RFC 1928 server (CONNECT only), optionally with RFC 1929 user/password.
+pub async fn socks5_server(auth: Option<(&'static str, &'static str)>) -> u16 {
+    let (l, port) = listener().await;
+    tokio::spawn(async move {
+        while let Ok((s, _)) = l.accept().await {
+            tokio::spawn(async move {
+                let _ = socks5_session(s, auth).await;
+            });
+        }
+    });
+    port
+}
+
+async fn socks5_session(
+    mut s: TcpStream,
+    auth: Option<(&'static str, &'static str)>,
+) -> std::io::Result<()> {
+    let mut head = [0u8; 2];
+    s.read_exact(&mut head).await?;
+    let mut methods = vec![0u8; usize::from(head[1])];
+    s.read_exact(&mut methods).await?;
+    let wanted = if auth.is_some() { 2 } else { 0 };
+    if !methods.contains(&wanted) {
+        s.write_all(&[5, 0xff]).await?;
+        return Ok(());
+    }
+    s.write_all(&[5, wanted]).await?;
+    if let Some((user, pass)) = auth {
+        let mut v = [0u8; 2];
+        s.read_exact(&mut v).await?;
+        let mut u = vec![0u8; usize::from(v[1])];
+        s.read_exact(&mut u).await?;
+        let mut pl = [0u8; 1];
+        s.read_exact(&mut pl).await?;
+        let mut p = vec![0u8; usize::from(pl[0])];
+        s.read_exact(&mut p).await?;
+        let ok = u == user.as_bytes() && p == pass.as_bytes();
+        s.write_all(&[1, if ok { 0 } else { 1 }]).await?;
+        if !ok {
+            return Ok(());
+        }
+    }
+    let mut req = [0u8; 4];
+    s.read_exact(&mut req).await?;
+    let host = match req[3] {
+        1 => {
+            let mut a = [0u8; 4];
+            s.read_exact(&mut a).await?;
+            std::net::Ipv4Addr::from(a).to_string()
+        }
+        3 => {
+            let mut n = [0u8; 1];
+            s.read_exact(&mut n).await?;
+            let mut name = vec![0u8; usize::from(n[0])];
+            s.read_exact(&mut name).await?;
+            String::from_utf8_lossy(&name).into_owned()
+        }
+        _ => {
+            s.write_all(&[5, 8, 0, 1, 0, 0, 0, 0, 0, 0]).await?;
+            return Ok(());
+        }
+    };
+    let mut port = [0u8; 2];
+    s.read_exact(&mut port).await?;
+    let port = u16::from_be_bytes(port);
+    let host = if host == HOST {
+        "127.0.0.1".to_string()
+    } else {
+        host
+    };
+    match TcpStream::connect((host.as_str(), port)).await {
+        Ok(mut upstream) => {
+            s.write_all(&[5, 0, 0, 1, 127, 0, 0, 1, 0, 0]).await?;
+            let _ = tokio::io::copy_bidirectional(&mut s, &mut upstream).await;
+        }
+        Err(_) => s.write_all(&[5, 5, 0, 1, 0, 0, 0, 0, 0, 0]).await?,
+    }
+    Ok(())
 }
