@@ -159,7 +159,12 @@ fn explain_close_code(text: &str, code: u16) -> Explanation {
 }
 
 fn explain_message(text: &str) -> Explanation {
-    let matches = rules::matcher().match_message(text.as_bytes());
+    let mut matches = rules::matcher().match_message(text.as_bytes());
+    // A specific wording outranks generic ones by a wide margin: the bare Chrome prefix
+    // or a lone status word add nothing once "Unexpected response code: 200" matched,
+    // and their guesses would contradict it.
+    let strongest = matches.first().map_or(0, |m| m.rule.weight);
+    matches.retain(|m| m.rule.weight + 3 > strongest);
     let mut ids: Vec<CauseId> = Vec::new();
     for m in &matches {
         for id in &m.causes {
