@@ -35,6 +35,18 @@ pub struct Endpoint {
     pub addr: SocketAddr,
 }
 
+impl Endpoint {
+    /// The `wsdoctor check` arguments that reproduce this scenario, URL last.
+    pub fn check_args(&self, ca_file: Option<&str>) -> Vec<String> {
+        let mut args = self
+            .scenario
+            .plan
+            .check_flags(ca_file, self.proxy.as_deref());
+        args.push(self.url.clone());
+        args
+    }
+}
+
 /// Why the lab could not start.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

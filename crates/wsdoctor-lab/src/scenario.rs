@@ -89,6 +89,43 @@ pub struct CheckPlan {
     pub message: Option<&'static str>,
 }
 
+impl CheckPlan {
+    /// The `wsdoctor check` flags this plan stands for. `ca_file` is added as `--cacert`
+    /// when the plan trusts the lab CA; `proxy` as `--proxy` when it goes through one.
+    pub fn check_flags(&self, ca_file: Option<&str>, proxy: Option<&str>) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut flag = |name: &str, value: String| {
+            out.push(name.to_string());
+            out.push(value);
+        };
+        if let (true, Some(ca)) = (self.use_lab_ca, ca_file) {
+            flag("--cacert", ca.to_string());
+        }
+        if let (true, Some(proxy)) = (self.via_forward_proxy, proxy) {
+            flag("--proxy", proxy.to_string());
+        }
+        if let Some(origin) = self.origin {
+            flag("--origin", origin.to_string());
+        }
+        for protocol in self.subprotocols {
+            flag("--subprotocol", protocol.to_string());
+        }
+        if let Some(idle) = self.idle_s {
+            flag("--idle", idle.to_string());
+        }
+        if let Some(n) = self.concurrency {
+            flag("--concurrency", n.to_string());
+        }
+        if let Some(message) = self.message {
+            flag("--message", message.to_string());
+        }
+        if self.expect_message {
+            out.push("--expect".to_string());
+        }
+        out
+    }
+}
+
 /// Maximum message size of the `message-too-big` scenario, in bytes.
 pub const TOO_BIG_LIMIT: usize = 8;
 /// Idle time after which the `proxy-idle-cut` proxy cuts an upgraded connection.
@@ -716,6 +753,29 @@ mod tests {
     fn the_too_big_message_really_is_too_big() {
         let s = Scenario::named("message-too-big").expect("in the table");
         assert!(s.plan.message.expect("declares its message").len() > TOO_BIG_LIMIT);
+    }
+
+    #[test]
+    fn plans_become_check_flags() {
+        let flags = |name: &str| {
+            let s = Scenario::named(name).expect("in the table");
+            s.plan
+                .check_flags(Some("/tmp/ca.pem"), Some("http://127.0.0.1:9"))
+        };
+        assert!(flags("healthy-echo").is_empty());
+        assert_eq!(flags("healthy-tls-echo"), ["--cacert", "/tmp/ca.pem"]);
+        assert_eq!(
+            flags("forward-proxy-auth"),
+            ["--proxy", "http://127.0.0.1:9"]
+        );
+        assert_eq!(
+            flags("origin-forbidden"),
+            ["--origin", "https://evil.example"]
+        );
+        assert_eq!(flags("subprotocol-not-echoed"), ["--subprotocol", "chat"]);
+        assert_eq!(flags("proxy-idle-cut"), ["--idle", "4"]);
+        assert_eq!(flags("blocked-event-loop"), ["--concurrency", "8"]);
+        assert_eq!(flags("message-too-big")[0], "--message");
     }
 
     #[test]

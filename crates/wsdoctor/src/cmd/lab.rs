@@ -1,10 +1,339 @@
-//! `wsdoctor lab` (not built yet).
+//! `wsdoctor lab`: serve the fault lab on 127.0.0.1 so any client can be tried against
+//! every failure, and list what each scenario must make `check` report.
+//!
+//! The scenarios, their servers and their declarations live in `wsdoctor-lab`; this
+//! module only turns flags into `LabOptions`, writes the lab CA (and the client
+//! certificate for the mutual-TLS scenario) where the user can pass them on, prints the
+//! table or JSON, and serves until interrupted.
 
-use crate::output::Style;
+use crate::output::{Paint, Style};
+use serde_json::json;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use wsdoctor_lab::{Endpoint, Group, Lab, LabError, LabOptions, SCENARIOS, Scenario};
 
 #[derive(clap::Args, Debug)]
-pub struct LabArgs {}
+pub struct LabArgs {
+    /// Print the scenario table and exit without starting any server.
+    #[arg(long)]
+    pub list: bool,
+    /// Serve only these scenarios (space- or comma-separated names; see --list).
+    #[arg(long, value_name = "NAME", num_args = 1.., value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Listen on N + the scenario's index in the table instead of ephemeral ports, so URLs
+    /// stay the same between runs.
+    #[arg(long, value_name = "N")]
+    pub port_base: Option<u16>,
+    /// Write the lab CA certificate (PEM) here instead of a temporary directory.
+    #[arg(long, value_name = "PATH")]
+    pub ca_out: Option<PathBuf>,
+    /// Print one JSON object on one line (with serving: once every server is ready).
+    #[arg(long)]
+    pub json: bool,
+}
 
-pub fn run(_args: LabArgs, _style: Style) -> anyhow::Result<i32> {
-    Err(super::usage("'lab' is not built yet in this version"))
+pub fn run(args: LabArgs, style: Style) -> anyhow::Result<i32> {
+    check_names(&args.only)?;
+    if args.list {
+        let selected: Vec<&Scenario> = SCENARIOS
+            .iter()
+            .filter(|s| args.only.is_empty() || args.only.iter().any(|n| n == s.name))
+            .collect();
+        let mut out = std::io::stdout().lock();
+        if args.json {
+            writeln!(out, "{}", listing_json(&selected, None))?;
+        } else {
+            write!(out, "{}", table(&selected, None, style))?;
+        }
+        return Ok(0);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(serve(args, style))
+}
+
+/// Starts the lab, writes its files, prints, and serves until Ctrl-C or SIGTERM.
+async fn serve(args: LabArgs, style: Style) -> anyhow::Result<i32> {
+    let opts = LabOptions {
+        only: args.only.clone(),
+        port_base: args.port_base,
+    };
+    let lab = Lab::start(opts)
+        .await
+        .map_err(|e| start_error(e, args.port_base))?;
+    let files = LabFiles::write(&lab, args.ca_out.as_deref())?;
+    let printed = print_ready(&lab, &files, args.json, style);
+    if printed.is_ok() {
+        interrupted().await;
+    }
+    lab.shutdown().await;
+    files.remove();
+    printed.map(|()| 0)
+}
+
+fn print_ready(lab: &Lab, files: &LabFiles, json: bool, style: Style) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        let scenarios: Vec<&Scenario> = lab.endpoints().iter().map(|e| e.scenario).collect();
+        writeln!(out, "{}", listing_json(&scenarios, Some((lab, files))))?;
+    } else {
+        let scenarios: Vec<&Scenario> = lab.endpoints().iter().map(|e| e.scenario).collect();
+        write!(out, "{}", table(&scenarios, Some(lab), style))?;
+        write!(out, "{}", footer(lab, files, style))?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Waits for Ctrl-C, or SIGTERM where there is one.
+async fn interrupted() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+fn check_names(only: &[String]) -> anyhow::Result<()> {
+    match only.iter().find(|n| Scenario::named(n).is_none()) {
+        Some(unknown) => Err(super::usage(format!(
+            "unknown scenario '{unknown}' for --only; valid names: {} (wsdoctor lab --list shows them all)",
+            valid_names()
+        ))),
+        None => Ok(()),
+    }
+}
+
+fn valid_names() -> String {
+    SCENARIOS
+        .iter()
+        .map(|s| s.name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Usage errors (exit 2) for what the user can fix with a flag; the rest is internal.
+fn start_error(e: LabError, port_base: Option<u16>) -> anyhow::Error {
+    match e {
+        LabError::UnknownScenario { .. } | LabError::PortRange { .. } => {
+            super::usage(e.to_string())
+        }
+        LabError::Bind { .. } if port_base.is_some() => super::usage(format!(
+            "{e}; choose another --port-base, or leave it out for free ports"
+        )),
+        other => other.into(),
+    }
+}
+
+/// The files `lab` hands to users; the temporary directory goes away on exit.
+struct LabFiles {
+    ca: PathBuf,
+    client_cert: PathBuf,
+    client_key: PathBuf,
+    temp_dir: PathBuf,
+}
+
+impl LabFiles {
+    fn write(lab: &Lab, ca_out: Option<&Path>) -> anyhow::Result<LabFiles> {
+        let temp_dir = std::env::temp_dir().join(format!("wsdoctor-lab-{}", std::process::id()));
+        std::fs::create_dir_all(&temp_dir)?;
+        let files = LabFiles {
+            ca: ca_out.map_or_else(|| temp_dir.join("lab-ca.pem"), Path::to_path_buf),
+            client_cert: temp_dir.join("lab-client.pem"),
+            client_key: temp_dir.join("lab-client.key"),
+            temp_dir,
+        };
+        std::fs::write(&files.ca, lab.ca_pem()).map_err(|e| {
+            super::usage(format!(
+                "cannot write the lab CA to {}: {e}; choose another --ca-out",
+                files.ca.display()
+            ))
+        })?;
+        std::fs::write(&files.client_cert, lab.client_cert_pem())?;
+        write_private(&files.client_key, lab.client_key_pem())?;
+        Ok(files)
+    }
+
+    fn remove(&self) {
+        let _ = std::fs::remove_dir_all(&self.temp_dir);
+    }
+}
+
+/// Writes a key readable by its owner only.
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(contents.as_bytes())
+}
+
+fn listing_json(scenarios: &[&Scenario], served: Option<(&Lab, &LabFiles)>) -> serde_json::Value {
+    let ca_file = served.map(|(_, f)| f.ca.display().to_string());
+    let rows: Vec<serde_json::Value> = scenarios
+        .iter()
+        .map(|s| {
+            let ep = served.and_then(|(lab, _)| lab.endpoint(s.name));
+            json!({
+                "name": s.name,
+                "group": s.group.as_str(),
+                "url": ep.map(|e| e.url.clone()),
+                "proxy": ep.and_then(|e| e.proxy.clone()),
+                "what": s.what,
+                "expect": s.expect.iter().map(|id| id.as_str()).collect::<Vec<_>>(),
+                "check": ep.map(|e| e.check_args(ca_file.as_deref())),
+            })
+        })
+        .collect();
+    json!({
+        "ca_file": ca_file,
+        "client_cert_file": served.map(|(_, f)| f.client_cert.display().to_string()),
+        "client_key_file": served.map(|(_, f)| f.client_key.display().to_string()),
+        "scenarios": rows,
+    })
+}
+
+/// One line per scenario, grouped; the URL column carries the flags `check` needs.
+fn table(scenarios: &[&Scenario], lab: Option<&Lab>, style: Style) -> String {
+    let rows: Vec<(&Scenario, String, String)> = scenarios
+        .iter()
+        .map(|s| {
+            let target = match lab.and_then(|l| l.endpoint(s.name)) {
+                Some(ep) => target_column(ep),
+                None => "(not started)".to_string(),
+            };
+            let expect = match s.expect {
+                [] => "(none: healthy)".to_string(),
+                ids => ids
+                    .iter()
+                    .map(|id| id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            };
+            (*s, target, expect)
+        })
+        .collect();
+    let w_name = rows
+        .iter()
+        .map(|r| r.0.name.len())
+        .max()
+        .unwrap_or(0)
+        .max("SCENARIO".len());
+    let w_target = rows
+        .iter()
+        .map(|r| r.1.len())
+        .max()
+        .unwrap_or(0)
+        .max("URL".len());
+    let w_expect = rows
+        .iter()
+        .map(|r| r.2.len())
+        .max()
+        .unwrap_or(0)
+        .max("EXPECTED CAUSES".len());
+    let mut out = String::new();
+    let head = format!(
+        "  {:w_name$}  {:w_target$}  {:w_expect$}  WHAT",
+        "SCENARIO", "URL", "EXPECTED CAUSES"
+    );
+    out.push_str(&style.paint(&head, Paint::Bold));
+    out.push('\n');
+    let mut group: Option<Group> = None;
+    for (s, target, expect) in &rows {
+        if group != Some(s.group) {
+            group = Some(s.group);
+            out.push_str(&style.paint(group_title(s.group), Paint::Bold));
+            out.push('\n');
+        }
+        let paint = if s.is_healthy() {
+            Paint::Ok
+        } else {
+            Paint::Warn
+        };
+        out.push_str(&format!(
+            "  {:w_name$}  {}  {}  {}\n",
+            s.name,
+            style.paint(&format!("{target:w_target$}"), Paint::Info),
+            style.paint(&format!("{expect:w_expect$}"), paint),
+            s.what
+        ));
+    }
+    out
+}
+
+/// The URL, then the flags that make `check` reproduce the scenario (except `--cacert`,
+/// which the footer explains once).
+fn target_column(ep: &Endpoint) -> String {
+    let flags = ep.scenario.plan.check_flags(None, ep.proxy.as_deref());
+    std::iter::once(ep.url.clone())
+        .chain(flags.iter().map(|f| shell_word(f)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn shell_word(s: &str) -> String {
+    if s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_./:=@,".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+fn group_title(g: Group) -> &'static str {
+    match g {
+        Group::Url => "URL and port",
+        Group::ServerConfig => "Server configuration",
+        Group::Tls => "TLS",
+        Group::ProxyFirewall => "Proxies and firewalls",
+        Group::Handshake => "Opening handshake",
+        Group::Session => "Session and event loop",
+        Group::Healthy => "Healthy (no finding expected)",
+    }
+}
+
+fn footer(lab: &Lab, files: &LabFiles, style: Style) -> String {
+    let ca = files.ca.display().to_string();
+    let mut out = format!(
+        "\nLab CA: {}  (TLS scenarios expect --cacert with it)\n",
+        style.paint(&ca, Paint::Bold)
+    );
+    if lab.endpoint("tls-client-cert-required").is_some() {
+        out.push_str(&format!(
+            "Client certificate for tls-client-cert-required: --cert {} --key {}\n",
+            files.client_cert.display(),
+            files.client_key.display()
+        ));
+    }
+    let example = lab
+        .endpoint("healthy-tls-echo")
+        .or_else(|| lab.endpoints().iter().find(|e| e.scenario.plan.use_lab_ca))
+        .or_else(|| lab.endpoints().first());
+    if let Some(ep) = example {
+        let args: Vec<String> = ep
+            .check_args(Some(&ca))
+            .iter()
+            .map(|a| shell_word(a))
+            .collect();
+        out.push_str(&format!(
+            "Try:    wsdoctor check {}    ({})\n",
+            args.join(" "),
+            ep.scenario.name
+        ));
+    }
+    out.push_str(&format!(
+        "Serving {} scenario{} on 127.0.0.1 until Ctrl-C.\n",
+        lab.endpoints().len(),
+        if lab.endpoints().len() == 1 { "" } else { "s" }
+    ));
+    out
 }
