@@ -207,3 +207,76 @@ pub async fn haproxy(backend: u16, tunnel: &str) -> Option<Process> {
         .await,
     )
 }
+
+/// A Python `websockets` peer script that prints `PORT <n>`; `None` (loudly) when
+/// Python or the library is missing and peers are not required.
+pub fn python_peer(script: &Path, args: &[&str]) -> Option<Peer> {
+    let py = require_program("python3")?;
+    let ok = Command::new(&py)
+        .args(["-c", "import websockets"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        if peers_required() {
+            panic!("Python `websockets` is missing: run scripts/test.sh, which installs it");
+        }
+        eprintln!("!!! SKIPPING: Python websockets is not installed");
+        return None;
+    }
+    let mut child = Command::new(py)
+        .arg(script)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start python peer");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if let Some(p) = line.strip_prefix("PORT ") {
+                let _ = tx.send(p.trim().parse::<u16>().ok());
+                return;
+            }
+        }
+        let _ = tx.send(None);
+    });
+    let port = rx
+        .recv_timeout(Duration::from_secs(20))
+        .ok()
+        .flatten()
+        .expect("the peer did not report its port within 20 s");
+    Some(Peer { child, port })
+}
+
+/// A peer process, killed when dropped (closing its stdin also stops it).
+pub struct Peer {
+    child: Child,
+    pub port: u16,
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The repository's shared peers (tests/peers at the root).
+pub fn repo_peer(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/peers")
+        .join(name)
+}
+
+/// This crate's own peers.
+pub fn own_peer(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/peers")
+        .join(name)
+}

@@ -132,6 +132,46 @@ pub async fn silent_server() -> u16 {
     port
 }
 
+/// An echo server whose single-threaded event loop blocks for `block` on every
+/// message (a synchronous call in an async handler): all its connections stall in
+/// lock-step. It runs on a thread of its own, so only it is blocked.
+pub fn blocking_echo_server(block: Duration) -> u16 {
+    let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = std_listener.local_addr().expect("addr").port();
+    std_listener.set_nonblocking(true).expect("nonblocking");
+    std::thread::spawn(move || {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        rt.block_on(async move {
+            let Ok(l) = TcpListener::from_std(std_listener) else {
+                return;
+            };
+            while let Ok((s, _)) = l.accept().await {
+                tokio::spawn(async move {
+                    use futures_util::{SinkExt, StreamExt};
+                    let Ok(mut ws) = tokio_tungstenite::accept_async(s).await else {
+                        return;
+                    };
+                    while let Some(Ok(msg)) = ws.next().await {
+                        if msg.is_text() || msg.is_binary() {
+                            // Deliberately blocking the loop: the fault under test.
+                            std::thread::sleep(block);
+                            if ws.send(msg).await.is_err() {
+                                break;
+                            }
+                        }
+                    }
+                });
+            }
+        });
+    });
+    port
+}
+
 // ── TLS ──────────────────────────────────────────────────────────────────────
 
 /// A certificate with its key, as a server would load them.
