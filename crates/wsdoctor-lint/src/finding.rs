@@ -49,7 +49,7 @@ rules! {
     "apache/timeout-default" => ProxyIdleTimeout, "Timeout/ProxyTimeout is the 60 s default";
     "apache/timeout-short" => ProxyIdleTimeout, "Timeout/ProxyTimeout is shorter than the ping interval";
     "caddy/stream-timeout" => ProxyStreamLifetime, "stream_timeout closes WebSocket streams";
-    "traefik/responding-timeout" => ProxyStreamLifetime, "Entry point read/write timeout cuts WebSocket connections";
+    "traefik/responding-timeout" => ProxyIdleTimeout, "Entry point responding timeout shorter than the ping interval";
     "envoy/no-websocket-upgrade" => ProxyUpgradeNotForwarded, "No upgrade_configs websocket on the route or connection manager";
     "envoy/stream-idle-timeout-short" => ProxyIdleTimeout, "stream_idle_timeout is shorter than the ping interval";
     "envoy/route-idle-timeout-short" => ProxyIdleTimeout, "Route idle_timeout is shorter than the ping interval";
@@ -62,7 +62,7 @@ rules! {
 }
 
 /// The rule with this id. Rule ids are literals in this crate, so a miss is a bug
-/// caught by the `every_rule_used_is_declared` test.
+/// that the fixture tests (which exercise every rule) catch.
 pub fn rule(id: &str) -> &'static Rule {
     RULES
         .iter()

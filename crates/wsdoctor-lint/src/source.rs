@@ -135,7 +135,11 @@ pub fn resolve(prefix: &Path, path: &str) -> String {
     if Path::new(path).is_absolute() {
         return path.to_string();
     }
-    let joined: PathBuf = prefix.join(path);
+    let joined: PathBuf = prefix
+        .join(path)
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect();
     joined.to_string_lossy().into_owned()
 }
 

@@ -17,7 +17,7 @@ fn ws_regex() -> &'static Regex {
     RE.get_or_init(|| {
         // A literal pattern, so compiling cannot fail.
         Regex::new(
-            r"(?i)(^|[/_.\-\\^~*(|])(wss?|websockets?|socket\\?\.io|sockjs|cable|[a-z]*hubs?|live|realtime)($|[/_.\-\\$?*)|])",
+            r"(?i)(^|[/_.\-\\^~*(|])(wss?|websockets?|socket(?:\\?\.|_|-)?io|sockjs|cable|[a-z]*hubs?|live|realtime)($|[/_.\-\\$?*)|])",
         )
         .expect("valid regex")
     })
@@ -49,7 +49,16 @@ pub fn path_covers(route: &str, path: &str) -> bool {
 /// needs every request of a session on the same backend.
 pub fn is_polling_endpoint(path: &str) -> bool {
     let p = path.to_ascii_lowercase();
-    p.contains("socket.io") || p.contains("socket\\.io") || p.contains("sockjs")
+    [
+        "socket.io",
+        "socket\\.io",
+        "socketio",
+        "socket_io",
+        "socket-io",
+        "sockjs",
+    ]
+    .iter()
+    .any(|w| p.contains(w))
 }
 
 #[cfg(test)]
@@ -63,6 +72,7 @@ mod tests {
             "/ws/",
             "/api/ws",
             "/socket.io/",
+            "/socketio",
             "~ ^/socket\\.io/",
             "/sockjs-node",
             "/cable",

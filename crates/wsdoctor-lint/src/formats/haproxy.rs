@@ -1,5 +1,469 @@
-//! stub
+//! HAProxy: sections (`global`, `defaults`, `frontend`, `backend`, `listen`) of
+//! keyword lines. HAProxy passes WebSocket Upgrades by default in http mode; what goes
+//! wrong is the idle cut after the upgrade: without `timeout tunnel` the (usually
+//! short) `timeout client`/`timeout server` govern the tunnel. A bare number is
+//! milliseconds here, not seconds.
 
-use super::Ctx;
+use super::{Ctx, duration_ms, human_ms};
+use crate::finding::LintFinding;
+use crate::wspath;
+use wsdoctor_core::Severity;
 
-pub(crate) fn lint(_ctx: &mut Ctx, _name: &str, _text: &str) {}
+#[derive(Debug)]
+struct Line {
+    words: Vec<String>,
+    line: usize,
+}
+
+#[derive(Debug)]
+struct Section {
+    kind: String,
+    name: String,
+    line: usize,
+    lines: Vec<Line>,
+    /// Index of the `defaults` section this one takes its settings from.
+    defaults: Option<usize>,
+}
+
+impl Section {
+    fn find(&self, words: &[&str]) -> Option<&Line> {
+        self.lines.iter().rev().find(|l| {
+            l.words.len() >= words.len()
+                && l.words
+                    .iter()
+                    .zip(words)
+                    .all(|(a, b)| a.eq_ignore_ascii_case(b))
+        })
+    }
+
+    fn all<'a>(&'a self, kw: &'a str) -> impl Iterator<Item = &'a Line> + 'a {
+        self.lines
+            .iter()
+            .filter(move |l| l.words[0].eq_ignore_ascii_case(kw))
+    }
+
+    fn is_proxy(&self) -> bool {
+        matches!(self.kind.as_str(), "backend" | "listen")
+    }
+}
+
+const SECTIONS: &[&str] = &[
+    "global",
+    "defaults",
+    "frontend",
+    "backend",
+    "listen",
+    "resolvers",
+    "peers",
+    "userlist",
+    "mailers",
+    "program",
+    "http-errors",
+    "ring",
+    "cache",
+    "crt-store",
+    "traces",
+];
+
+pub(crate) fn lint(ctx: &mut Ctx, name: &str, text: &str) {
+    let sections = parse(text);
+    if sections.is_empty() {
+        ctx.error(
+            name,
+            None,
+            "no HAProxy section (global, defaults, frontend, backend, listen) found",
+        );
+        return;
+    }
+    let ws = websocket_backends(ctx, &sections);
+    for (i, why) in ws {
+        check_timeouts(ctx, name, &sections, i, &why);
+        check_affinity(ctx, name, &sections[i], &why);
+    }
+    for s in sections.iter().filter(|s| s.kind == "frontend") {
+        if let Some(t) = s.find(&["timeout", "tunnel"]) {
+            let f = LintFinding::new(
+                "haproxy/timeout-tunnel-in-frontend",
+                name,
+                t.line,
+                format!("timeout tunnel in frontend {} is ignored (HAProxy warns at start-up): the backend's or the defaults' value applies", s.name),
+            )
+            .severity(Severity::Warning)
+            .quote(name, s.line)
+            .fix("Move timeout tunnel to the defaults section or to the backends that carry WebSockets.")
+            .replace_with(["# in defaults or the backend:", &words(t)]);
+            ctx.push(f);
+        }
+    }
+}
+
+fn parse(text: &str) -> Vec<Section> {
+    let mut out: Vec<Section> = Vec::new();
+    let mut last_defaults: Option<usize> = None;
+    for (i, raw) in text.lines().enumerate() {
+        let words = split_words(raw);
+        let Some(first) = words.first() else {
+            continue;
+        };
+        let kw = first.to_ascii_lowercase();
+        if SECTIONS.contains(&kw.as_str()) {
+            let name = words.get(1).cloned().unwrap_or_default();
+            let defaults = match words.iter().position(|w| w == "from") {
+                Some(p) => words.get(p + 1).and_then(|n| {
+                    out.iter()
+                        .rposition(|s| s.kind == "defaults" && &s.name == n)
+                }),
+                None => last_defaults,
+            };
+            out.push(Section {
+                kind: kw.clone(),
+                name,
+                line: i + 1,
+                lines: Vec::new(),
+                defaults,
+            });
+            if kw == "defaults" {
+                last_defaults = Some(out.len() - 1);
+            }
+            continue;
+        }
+        if let Some(s) = out.last_mut() {
+            s.lines.push(Line { words, line: i + 1 });
+        }
+    }
+    out
+}
+
+/// Words of a line: whitespace-separated, `#` comments dropped, quotes and backslash
+/// escapes honoured.
+fn split_words(raw: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut in_word = false;
+    let mut quote: Option<char> = None;
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), '\\') | (None, '\\') => {
+                if let Some(n) = chars.next() {
+                    cur.push(n);
+                }
+                in_word = true;
+            }
+            (Some(_), c) => cur.push(c),
+            (None, '"' | '\'') => {
+                quote = Some(c);
+                in_word = true;
+            }
+            (None, '#') => break,
+            (None, c) if c.is_whitespace() => {
+                if in_word {
+                    out.push(std::mem::take(&mut cur));
+                    in_word = false;
+                }
+            }
+            (None, c) => {
+                cur.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if in_word {
+        out.push(cur);
+    }
+    out
+}
+
+fn words(l: &Line) -> String {
+    l.words.join(" ")
+}
+
+/// Backends (and listen sections) that carry WebSockets, with the reason.
+fn websocket_backends(ctx: &Ctx, sections: &[Section]) -> Vec<(usize, String)> {
+    let user = &ctx.opts.ws_paths;
+    let mut out: Vec<(usize, String)> = Vec::new();
+    let add = |i: usize, why: String, out: &mut Vec<(usize, String)>| {
+        if !out.iter().any(|(j, _)| *j == i) {
+            out.push((i, why));
+        }
+    };
+    for (i, s) in sections.iter().enumerate().filter(|(_, s)| s.is_proxy()) {
+        if let Some(why) = wspath::path_reason(&format!("/{}", s.name), &[]) {
+            add(
+                i,
+                format!("its name {} looks like a WebSocket backend ({why})", s.name),
+                &mut out,
+            );
+        }
+    }
+    for fe in sections
+        .iter()
+        .filter(|s| s.kind == "frontend" || s.kind == "listen")
+    {
+        let acls: Vec<&Line> = fe.all("acl").collect();
+        let ws_acl = |l: &Line| -> Option<String> {
+            let text = l.words.join(" ").to_ascii_lowercase();
+            if text.contains("upgrade") && text.contains("websocket") {
+                return Some(format!(
+                    "acl {} tests the Upgrade header (line {})",
+                    l.words.get(1).map_or("", |s| s),
+                    l.line
+                ));
+            }
+            l.words.iter().skip(2).find_map(|w| {
+                if w.starts_with('/') {
+                    if let Some(p) = user.iter().find(|p| wspath::path_covers(w, p)) {
+                        return Some(format!(
+                            "acl {} matches --ws-path {p} (line {})",
+                            l.words[1], l.line
+                        ));
+                    }
+                    wspath::path_reason(w, &[])
+                        .map(|r| format!("acl {} on line {}: {r}", l.words[1], l.line))
+                } else {
+                    None
+                }
+            })
+        };
+        if fe.kind == "listen"
+            && let Some(why) = acls.iter().find_map(|l| ws_acl(l))
+            && let Some(i) = sections.iter().position(|s| std::ptr::eq(s, fe))
+        {
+            add(i, why, &mut out);
+        }
+        for ub in fe.all("use_backend") {
+            let Some(target) = ub.words.get(1) else {
+                continue;
+            };
+            let Some(i) = sections
+                .iter()
+                .position(|s| s.is_proxy() && &s.name == target)
+            else {
+                continue;
+            };
+            let cond = &ub.words[2..];
+            let why = acls
+                .iter()
+                .filter(|a| {
+                    a.words
+                        .get(1)
+                        .is_some_and(|n| cond.iter().any(|c| c.trim_start_matches('!') == n))
+                })
+                .find_map(|a| ws_acl(a))
+                .or_else(|| {
+                    // Anonymous ACLs: `use_backend ws if { path_beg /ws }`.
+                    let inline = Line {
+                        words: [vec!["acl".into(), "(inline)".into()], cond.to_vec()].concat(),
+                        line: ub.line,
+                    };
+                    ws_acl(&inline)
+                });
+            if let Some(why) = why {
+                add(i, why, &mut out);
+            }
+        }
+        // `--ws-path` with a frontend that only has a default backend: that backend.
+        if !user.is_empty()
+            && fe.all("use_backend").next().is_none()
+            && let Some(db) = fe.find(&["default_backend"]).and_then(|l| l.words.get(1))
+            && let Some(i) = sections.iter().position(|s| s.is_proxy() && &s.name == db)
+        {
+            add(
+                i,
+                format!("--ws-path was given and {db} is the default backend"),
+                &mut out,
+            );
+        }
+    }
+    out
+}
+
+fn timeout<'a>(sections: &'a [Section], s: &'a Section, which: &str) -> Option<(&'a Line, u64)> {
+    let own = s.find(&["timeout", which]);
+    let line = own.or_else(|| {
+        s.defaults
+            .and_then(|d| sections[d].find(&["timeout", which]))
+    })?;
+    let ms = line.words.get(2).and_then(|v| duration_ms(v, 1))?;
+    Some((line, ms))
+}
+
+fn check_timeouts(ctx: &mut Ctx, file: &str, sections: &[Section], i: usize, why: &str) {
+    let s = &sections[i];
+    let ping_ms = ctx.ping() * 1000;
+    let about = format!(
+        "({} {} is treated as carrying WebSockets because {why})",
+        s.kind, s.name
+    );
+    if let Some((t, ms)) = timeout(sections, s, "tunnel") {
+        if ms <= ping_ms {
+            let f = LintFinding::new(
+                "haproxy/timeout-tunnel-short",
+                file,
+                t.line,
+                format!(
+                    "timeout tunnel {} cuts a WebSocket that is quiet for {}, sooner than the {} s ping interval assumed {about}",
+                    t.words.get(2).map_or("", |s| s),
+                    human_ms(ms),
+                    ctx.ping()
+                ),
+            )
+            .severity(Severity::Warning)
+            .quote(file, s.line)
+            .fix("Raise timeout tunnel above the application's ping interval.")
+            .replace_with(["timeout tunnel 1h"]);
+            ctx.push(f);
+        }
+        return;
+    }
+    // Without a tunnel timeout the shorter of the client and server timeouts applies.
+    let client = timeout(sections, s, "client");
+    let server = timeout(sections, s, "server");
+    let Some((line, ms)) = [client, server]
+        .into_iter()
+        .flatten()
+        .min_by_key(|(_, ms)| *ms)
+    else {
+        return;
+    };
+    let short = ms <= ping_ms;
+    let f = LintFinding::new(
+        "haproxy/no-timeout-tunnel",
+        file,
+        s.line,
+        format!(
+            "no timeout tunnel, so {} ({}) also cuts idle WebSockets{} {about}",
+            words(line),
+            human_ms(ms),
+            if short {
+                format!(", sooner than the {} s ping interval assumed", ctx.ping())
+            } else {
+                "; fine only if the application pings more often".to_string()
+            }
+        ),
+    )
+    .severity(if short { Severity::Warning } else { Severity::Info })
+    .quote(file, line.line)
+    .fix("Add timeout tunnel to the backend (or defaults) so upgraded connections get their own idle limit.")
+    .replace_with(["timeout tunnel 1h"]);
+    ctx.push(f);
+}
+
+fn check_affinity(ctx: &mut Ctx, file: &str, s: &Section, why: &str) {
+    let polling = wspath::is_polling_endpoint(&s.name) || wspath::is_polling_endpoint(why);
+    let servers = s.all("server").count();
+    if !polling || servers < 2 {
+        return;
+    }
+    let sticky = s.find(&["balance", "source"]).is_some()
+        || s.all("cookie").next().is_some()
+        || s.all("stick").next().is_some()
+        || s.all("stick-table").next().is_some()
+        || s.find(&["balance", "url_param", "sid"]).is_some();
+    if sticky {
+        return;
+    }
+    let f = LintFinding::new(
+        "haproxy/sticky-session-missing",
+        file,
+        s.line,
+        format!(
+            "{} {} balances {servers} servers without affinity: Socket.IO/SockJS long-polling requests of one session land on different servers ({why})",
+            s.kind, s.name
+        ),
+    )
+    .severity(Severity::Warning)
+    .fix("Pin sessions to one server with a cookie or balance source, or use the WebSocket transport only.")
+    .replace_with(["balance source"]);
+    ctx.push(f);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Format, Options, lint_text};
+
+    fn opts() -> Options {
+        Options {
+            input_format: Some(Format::Haproxy),
+            ..Options::default()
+        }
+    }
+
+    #[test]
+    fn words_honour_quotes_comments_and_escapes() {
+        assert_eq!(
+            split_words("  acl is_ws hdr(Upgrade) -i WebSocket # c"),
+            ["acl", "is_ws", "hdr(Upgrade)", "-i", "WebSocket"]
+        );
+        assert_eq!(
+            split_words("errorfile 503 \"/a b\\\"c\""),
+            ["errorfile", "503", "/a b\"c"]
+        );
+        assert_eq!(split_words("a\\ b"), ["a b"]);
+        assert!(split_words("   # only").is_empty());
+    }
+
+    #[test]
+    fn timeouts_follow_defaults_and_units() {
+        let conf = "defaults\n  mode http\n  timeout client 30000\n  timeout server 50s\nfrontend fe\n  bind :80\n  acl is_ws path_beg /ws\n  use_backend app_ws if is_ws\n  default_backend app\nbackend app_ws\n  server a 10.0.0.1:80\nbackend app\n  server b 10.0.0.2:80\n";
+        let r = lint_text("h.cfg", conf, &opts());
+        assert_eq!(r.rules(), ["haproxy/no-timeout-tunnel"]);
+        let f = &r.findings[0];
+        assert_eq!((f.line, f.finding.severity), (10, Severity::Warning));
+        // 30000 is milliseconds: 30 s, at the assumed ping interval.
+        assert!(f.finding.detail.contains("30 s"), "{}", f.finding.detail);
+        assert_eq!(f.quoted.iter().map(|q| q.line).collect::<Vec<_>>(), [10, 3]);
+        let with_tunnel = conf.replace(
+            "  timeout server 50s\n",
+            "  timeout server 50s\n  timeout tunnel 1h\n",
+        );
+        assert!(
+            lint_text("h.cfg", &with_tunnel, &opts())
+                .findings
+                .is_empty()
+        );
+        let short = conf.replace("backend app_ws\n", "backend app_ws\n  timeout tunnel 3s\n");
+        let r = lint_text("h.cfg", &short, &opts());
+        assert_eq!(r.rules(), ["haproxy/timeout-tunnel-short"]);
+        assert_eq!(r.findings[0].line, 11);
+    }
+
+    #[test]
+    fn named_defaults_and_frontend_tunnel() {
+        let conf = "defaults base\n  timeout client 1h\n  timeout server 1h\ndefaults other\n  timeout client 5s\nfrontend fe from base\n  timeout tunnel 1h\n  use_backend websocket if { hdr(upgrade) -i websocket }\nbackend websocket from base\n  server a 10.0.0.1:80\n";
+        let r = lint_text("h.cfg", conf, &opts());
+        assert_eq!(
+            r.rules(),
+            [
+                "haproxy/timeout-tunnel-in-frontend",
+                "haproxy/no-timeout-tunnel"
+            ]
+        );
+        assert_eq!(r.findings[1].finding.severity, Severity::Info);
+    }
+
+    #[test]
+    fn socketio_across_servers_needs_affinity() {
+        let conf = "defaults\n  timeout tunnel 1h\nbackend socketio\n  server a 10.0.0.1:80\n  server b 10.0.0.2:80\n";
+        let r = lint_text("h.cfg", conf, &opts());
+        assert_eq!(r.rules(), ["haproxy/sticky-session-missing"]);
+        let fixed = conf.replace("backend socketio\n", "backend socketio\n  balance source\n");
+        assert!(lint_text("h.cfg", &fixed, &opts()).findings.is_empty());
+    }
+
+    #[test]
+    fn plain_backends_are_left_alone() {
+        let conf = "defaults\n  timeout client 5s\n  timeout server 5s\nfrontend fe\n  default_backend app\nbackend app\n  server a 10.0.0.1:80\n";
+        assert!(lint_text("h.cfg", conf, &opts()).findings.is_empty());
+        let o = Options {
+            ws_paths: vec!["/feed".into()],
+            ..opts()
+        };
+        assert_eq!(
+            lint_text("h.cfg", conf, &o).rules(),
+            ["haproxy/no-timeout-tunnel"]
+        );
+    }
+}

@@ -1,5 +1,484 @@
-//! stub
+//! Kubernetes manifests: Ingress objects for ingress-nginx, the AWS Load Balancer
+//! Controller and GKE, with the Services, Deployments and BackendConfigs beside them.
+//! Each controller proxies WebSockets by default; what cuts them is a timeout left at
+//! its default (60 s ingress-nginx and ALB, a 30 s lifetime on GKE), an annotation
+//! written in a form the controller ignores, or Socket.IO polling spread over replicas.
 
-use super::Ctx;
+use super::tree::{self, Node};
+use super::{Ctx, human_ms};
+use crate::finding::LintFinding;
+use crate::wspath;
+use wsdoctor_core::Severity;
 
-pub(crate) fn lint(_ctx: &mut Ctx, _name: &str, _text: &str) {}
+const NGINX: &str = "nginx.ingress.kubernetes.io/";
+const ALB: &str = "alb.ingress.kubernetes.io/";
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Controller {
+    IngressNginx,
+    Alb,
+    Gce,
+    Other,
+}
+
+pub(crate) fn lint(ctx: &mut Ctx, name: &str, text: &str) {
+    let docs = match tree::parse_yaml(text) {
+        Ok(d) => d,
+        Err(e) => {
+            ctx.error(name, e.line, format!("YAML: {}", e.message));
+            return;
+        }
+    };
+    // `kind: List` wraps objects in items.
+    let mut objects: Vec<&Node> = Vec::new();
+    for d in &docs {
+        if kind(d) == "List" {
+            objects.extend(
+                d.get("items")
+                    .map(|i| i.seq().iter().collect::<Vec<_>>())
+                    .unwrap_or_default(),
+            );
+        } else {
+            objects.push(d);
+        }
+    }
+    for o in &objects {
+        match kind(o) {
+            "Ingress" => ingress(ctx, name, o, &objects),
+            "BackendConfig" => backend_config(ctx, name, o),
+            _ => {}
+        }
+    }
+}
+
+fn kind(n: &Node) -> &str {
+    n.get("kind").and_then(Node::str).unwrap_or("")
+}
+
+fn meta_name(n: &Node) -> &str {
+    n.path(&["metadata", "name"])
+        .and_then(Node::str)
+        .unwrap_or("")
+}
+
+fn annotation<'a>(n: &'a Node, key: &str) -> Option<&'a Node> {
+    n.path(&["metadata", "annotations"])?.get(key)
+}
+
+fn controller(ing: &Node) -> Controller {
+    let class = ing
+        .path(&["spec", "ingressClassName"])
+        .and_then(Node::str)
+        .or_else(|| annotation(ing, "kubernetes.io/ingress.class").and_then(Node::str))
+        .unwrap_or("");
+    let annotated = |prefix: &str| {
+        ing.path(&["metadata", "annotations"])
+            .is_some_and(|a| a.entries().iter().any(|(k, _, _)| k.starts_with(prefix)))
+    };
+    if class.contains("nginx") || class.is_empty() && annotated(NGINX) {
+        Controller::IngressNginx
+    } else if class == "alb" || annotated(ALB) {
+        Controller::Alb
+    } else if class.starts_with("gce") {
+        Controller::Gce
+    } else {
+        Controller::Other
+    }
+}
+
+/// (path, line, backend service name, reason) of the Ingress's WebSocket paths.
+fn ws_paths<'a>(ctx: &Ctx, ing: &'a Node) -> Vec<(&'a str, usize, &'a str, String)> {
+    let ws_services: Vec<&str> = annotation(ing, &format!("{NGINX}websocket-services"))
+        .and_then(Node::str)
+        .map(|s| s.split(',').map(str::trim).collect())
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    for rule in ing
+        .path(&["spec", "rules"])
+        .map(Node::seq)
+        .unwrap_or_default()
+    {
+        for p in rule
+            .path(&["http", "paths"])
+            .map(Node::seq)
+            .unwrap_or_default()
+        {
+            let path = p.get("path").and_then(Node::str).unwrap_or("/");
+            let service = p
+                .path(&["backend", "service", "name"])
+                .or_else(|| p.path(&["backend", "serviceName"]))
+                .and_then(Node::str)
+                .unwrap_or("");
+            let why = if ws_services.contains(&service) {
+                Some(format!("service {service} is listed in websocket-services"))
+            } else {
+                wspath::path_reason(path, &ctx.opts.ws_paths)
+            };
+            if let Some(why) = why {
+                out.push((path, p.line, service, why));
+            }
+        }
+    }
+    out
+}
+
+fn ingress(ctx: &mut Ctx, file: &str, ing: &Node, objects: &[&Node]) {
+    let paths = ws_paths(ctx, ing);
+    let Some((first_path, _, _, why)) = paths.first().cloned() else {
+        return;
+    };
+    let about = format!(
+        "(Ingress {} path {first_path} is treated as WebSocket because {why})",
+        meta_name(ing)
+    );
+    match controller(ing) {
+        Controller::IngressNginx => ingress_nginx(ctx, file, ing, &about),
+        Controller::Alb => alb(ctx, file, ing, &about),
+        Controller::Gce => gce(ctx, file, &paths, objects, &about),
+        Controller::Other => {}
+    }
+    for (path, line, service, _) in &paths {
+        if wspath::is_polling_endpoint(path) {
+            affinity(ctx, file, ing, *line, path, service, objects);
+        }
+    }
+}
+
+fn ingress_nginx(ctx: &mut Ctx, file: &str, ing: &Node, about: &str) {
+    let ping = ctx.ping();
+    let anns = ing.path(&["metadata", "annotations"]);
+    let meta_line = ing.key_line("metadata").unwrap_or(ing.line);
+    for which in ["proxy-read-timeout", "proxy-send-timeout"] {
+        let key = format!("{NGINX}{which}");
+        let read = which == "proxy-read-timeout";
+        let Some(v) = annotation(ing, &key) else {
+            if read && ctx.opts.ping_interval.is_none_or(|p| p >= 60) {
+                let line = ing
+                    .get("metadata")
+                    .and_then(|m| m.key_line("annotations"))
+                    .unwrap_or(meta_line);
+                ctx.push(
+                    LintFinding::new(
+                        "k8s/ingress-nginx-timeout-default",
+                        file,
+                        line,
+                        format!("no {key} annotation: ingress-nginx closes a WebSocket that is quiet for 60 s (the default), fine only if the application pings more often {about}"),
+                    )
+                    .severity(Severity::Info)
+                    .fix("Make sure client or server pings more often than every 60 s, or set the annotation (plain seconds).")
+                    .replace_with([format!("{key}: \"3600\"")]),
+                );
+            }
+            continue;
+        };
+        let line = anns.and_then(|a| a.key_line(&key)).unwrap_or(v.line);
+        let text = v.str().unwrap_or("").trim();
+        if text.parse::<u64>().is_err() {
+            let seconds = super::duration_ms(text, 1000)
+                .map(|ms| (ms / 1000).to_string())
+                .unwrap_or_else(|| "3600".into());
+            let (sev, effect) = if read {
+                (Severity::Warning, "the 60 s default stays in force")
+            } else {
+                (
+                    Severity::Info,
+                    "harmless for idle WebSockets, which proxy-read-timeout governs, but not what was meant",
+                )
+            };
+            ctx.push(
+                LintFinding::new(
+                    "k8s/ingress-nginx-timeout-unit",
+                    file,
+                    line,
+                    format!("{key}: \"{text}\" is ignored: ingress-nginx takes plain seconds, so {effect} {about}"),
+                )
+                .severity(sev)
+                .fix("Write the timeout as a number of seconds without a unit.")
+                .replace_with([format!("{key}: \"{seconds}\"")]),
+            );
+            continue;
+        }
+        let secs: u64 = text.parse().unwrap_or(0);
+        if read && secs <= ping {
+            ctx.push(
+                LintFinding::new(
+                    "k8s/ingress-nginx-timeout-short",
+                    file,
+                    line,
+                    format!("{key}: \"{secs}\" closes a WebSocket quiet for {secs} s, sooner than the {ping} s ping interval assumed {about}"),
+                )
+                .severity(Severity::Warning)
+                .replace_with([format!("{key}: \"3600\"")]),
+            );
+        }
+    }
+}
+
+fn alb(ctx: &mut Ctx, file: &str, ing: &Node, about: &str) {
+    let key = format!("{ALB}load-balancer-attributes");
+    let ann = annotation(ing, &key);
+    let anns = ing.path(&["metadata", "annotations"]);
+    let value = ann.and_then(Node::str).and_then(|attrs| {
+        attrs.split(',').find_map(|kv| {
+            let (k, v) = kv.split_once('=')?;
+            (k.trim() == "idle_timeout.timeout_seconds").then(|| v.trim().parse::<u64>().ok())?
+        })
+    });
+    let line = anns
+        .and_then(|a| a.key_line(&key))
+        .or_else(|| ing.get("metadata").and_then(|m| m.key_line("annotations")))
+        .unwrap_or(ing.line);
+    let ping = ctx.ping();
+    let secs = match value {
+        Some(s) if s <= ping => s,
+        Some(_) => return,
+        None if ctx.opts.ping_interval.is_some_and(|p| p < 60) => return,
+        None => 60,
+    };
+    let explicit = value.is_some();
+    ctx.push(
+        LintFinding::new(
+            "k8s/alb-idle-timeout",
+            file,
+            line,
+            if explicit {
+                format!("the ALB idle timeout is {secs} s, sooner than the {ping} s ping interval assumed {about}")
+            } else {
+                format!("no idle_timeout.timeout_seconds: the ALB closes connections idle for 60 s (its default), fine only if the application pings more often {about}")
+            },
+        )
+        .severity(if explicit { Severity::Warning } else { Severity::Info })
+        .replace_with([format!("{key}: idle_timeout.timeout_seconds=3600")]),
+    );
+}
+
+fn gce(
+    ctx: &mut Ctx,
+    file: &str,
+    paths: &[(&str, usize, &str, String)],
+    objects: &[&Node],
+    about: &str,
+) {
+    for (_, _, service, _) in paths {
+        let Some(svc) = objects
+            .iter()
+            .find(|o| kind(o) == "Service" && meta_name(o) == *service)
+        else {
+            continue;
+        };
+        let attached = [
+            "cloud.google.com/backend-config",
+            "beta.cloud.google.com/backend-config",
+        ]
+        .iter()
+        .any(|k| annotation(svc, k).is_some());
+        if attached {
+            continue;
+        }
+        ctx.push(
+            LintFinding::new(
+                "k8s/gke-backend-timeout",
+                file,
+                svc.key_line("metadata").unwrap_or(svc.line),
+                format!("Service {service} has no BackendConfig, so the GKE load balancer's 30 s backend timeout caps every WebSocket at 30 s, busy or not {about}"),
+            )
+            .replace_with([
+                "metadata:".to_string(),
+                "  annotations:".to_string(),
+                format!("    cloud.google.com/backend-config: '{{\"default\": \"{service}-ws\"}}'"),
+                "# with a BackendConfig whose spec.timeoutSec is 3600".to_string(),
+            ]),
+        );
+    }
+}
+
+fn backend_config(ctx: &mut Ctx, file: &str, bc: &Node) {
+    let spec = bc.get("spec");
+    let t = spec.and_then(|s| s.get("timeoutSec"));
+    let secs = t.and_then(Node::str).and_then(|s| s.parse::<u64>().ok());
+    let (line, detail) = match secs {
+        Some(s) if s >= 600 => return,
+        Some(s) => (
+            spec.and_then(|x| x.key_line("timeoutSec"))
+                .unwrap_or(bc.line),
+            format!(
+                "timeoutSec: {s} caps every WebSocket through this backend at {}, busy or not (on GKE it is a connection lifetime, not an idle timeout)",
+                human_ms(s * 1000)
+            ),
+        ),
+        None => (
+            bc.key_line("spec").unwrap_or(bc.line),
+            format!(
+                "BackendConfig {} sets no timeoutSec, so the 30 s default caps every WebSocket through this backend at 30 s",
+                meta_name(bc)
+            ),
+        ),
+    };
+    ctx.push(
+        LintFinding::new("k8s/gke-backend-timeout", file, line, detail)
+            .replace_with(["spec:", "  timeoutSec: 3600"]),
+    );
+}
+
+/// Socket.IO behind several replicas needs session affinity for its polling transport.
+fn affinity(
+    ctx: &mut Ctx,
+    file: &str,
+    ing: &Node,
+    line: usize,
+    path: &str,
+    service: &str,
+    objects: &[&Node],
+) {
+    let replicas = replicas_behind(service, objects);
+    if replicas < 2 {
+        return;
+    }
+    let has = |k: &str| annotation(ing, k).is_some();
+    let sticky = match controller(ing) {
+        Controller::IngressNginx => {
+            has(&format!("{NGINX}affinity")) || has(&format!("{NGINX}upstream-hash-by"))
+        }
+        Controller::Alb => annotation(ing, &format!("{ALB}target-group-attributes"))
+            .and_then(Node::str)
+            .is_some_and(|v| v.contains("stickiness.enabled=true")),
+        _ => return,
+    };
+    if sticky {
+        return;
+    }
+    let fix = match controller(ing) {
+        Controller::Alb => format!(
+            "{ALB}target-group-attributes: stickiness.enabled=true,stickiness.lb_cookie.duration_seconds=86400"
+        ),
+        _ => format!("{NGINX}affinity: \"cookie\""),
+    };
+    ctx.push(
+        LintFinding::new(
+            "k8s/sticky-session-missing",
+            file,
+            line,
+            format!("path {path} goes to service {service} with {replicas} replicas and no session affinity: Socket.IO long-polling requests of one session land on different pods (\"Session ID unknown\")"),
+        )
+        .severity(Severity::Warning)
+        .fix("Enable cookie affinity on the Ingress, or use the WebSocket transport only.")
+        .replace_with([fix]),
+    );
+}
+
+/// Replicas of the Deployment/StatefulSet a Service selects (0 when not in the input).
+fn replicas_behind(service: &str, objects: &[&Node]) -> u64 {
+    let Some(svc) = objects
+        .iter()
+        .find(|o| kind(o) == "Service" && meta_name(o) == service)
+    else {
+        return 0;
+    };
+    let selector = svc
+        .path(&["spec", "selector"])
+        .map(Node::entries)
+        .unwrap_or_default();
+    if selector.is_empty() {
+        return 0;
+    }
+    objects
+        .iter()
+        .filter(|o| matches!(kind(o), "Deployment" | "StatefulSet" | "ReplicaSet"))
+        .filter(|o| {
+            let labels = o.path(&["spec", "template", "metadata", "labels"]);
+            selector
+                .iter()
+                .all(|(k, _, v)| labels.and_then(|l| l.get(k)).and_then(Node::str) == v.str())
+        })
+        .map(|o| {
+            let hpa_min = objects
+                .iter()
+                .filter(|h| kind(h) == "HorizontalPodAutoscaler")
+                .filter(|h| {
+                    h.path(&["spec", "scaleTargetRef", "name"])
+                        .and_then(Node::str)
+                        == Some(meta_name(o))
+                })
+                .filter_map(|h| {
+                    h.path(&["spec", "minReplicas"])
+                        .and_then(Node::str)?
+                        .parse::<u64>()
+                        .ok()
+                })
+                .max()
+                .unwrap_or(0);
+            let own = o
+                .path(&["spec", "replicas"])
+                .and_then(Node::str)
+                .and_then(|r| r.parse().ok())
+                .unwrap_or(1);
+            own.max(hpa_min)
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Input, Options, lint};
+    use std::path::PathBuf;
+
+    fn run(name: &str, opts: &Options) -> crate::LintReport {
+        let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../testdata/lint/k8s")
+            .join(name);
+        lint(&[Input::Path(p)], opts)
+    }
+
+    #[test]
+    fn broken_manifests() {
+        let r = run("broken.yaml", &Options::default());
+        assert!(r.errors.is_empty(), "{:?}", r.errors);
+        let got: Vec<(&str, usize)> = r.findings.iter().map(|f| (f.rule, f.line)).collect();
+        assert_eq!(
+            got,
+            [
+                ("k8s/ingress-nginx-timeout-unit", 7),
+                ("k8s/ingress-nginx-timeout-unit", 8),
+                ("k8s/sticky-session-missing", 15),
+                ("k8s/alb-idle-timeout", 56),
+                ("k8s/gke-backend-timeout", 92),
+                ("k8s/gke-backend-timeout", 104),
+            ]
+        );
+        let sev: Vec<_> = r
+            .findings
+            .iter()
+            .map(|f| f.finding.severity.as_str())
+            .collect();
+        assert_eq!(
+            sev,
+            ["warning", "info", "warning", "info", "warning", "warning"]
+        );
+        assert_eq!(r.findings[0].id().as_str(), "proxy-idle-timeout");
+        assert_eq!(
+            r.findings[0].replacement,
+            ["nginx.ingress.kubernetes.io/proxy-read-timeout: \"3600\""]
+        );
+        assert_eq!(r.findings[2].id().as_str(), "http-sticky-session-missing");
+        assert_eq!(r.findings[4].id().as_str(), "proxy-stream-lifetime");
+    }
+
+    #[test]
+    fn fixed_manifests_are_clean() {
+        let r = run("fixed.yaml", &Options::default());
+        assert!(r.errors.is_empty(), "{:?}", r.errors);
+        assert_eq!(r.rules(), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn bad_yaml_is_an_error_with_a_line() {
+        let r = crate::lint_text(
+            "x.yaml",
+            "apiVersion: v1\nkind: Ingress\nmetadata: [\n",
+            &Options::default(),
+        );
+        assert_eq!(r.errors.len(), 1);
+        assert!(r.errors[0].line.is_some());
+        assert!(r.files.is_empty());
+    }
+}
