@@ -430,6 +430,93 @@ mod tests {
         assert!(ev.queries.is_empty());
     }
 
+    /// A scripted UDP name server: answers A queries per `mode`, AAAA with no records.
+    async fn fake_dns(mode: &'static str) -> std::net::SocketAddr {
+        let sock = tokio::net::UdpSocket::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = sock.local_addr().expect("addr");
+        tokio::spawn(async move {
+            let mut buf = [0u8; 512];
+            while let Ok((n, peer)) = sock.recv_from(&mut buf).await {
+                let q = &buf[..n];
+                if q.len() < 12 || mode == "silent" {
+                    continue;
+                }
+                // The question's type sits right after the first name.
+                let mut i = 12;
+                while i < n && q[i] != 0 {
+                    i += usize::from(q[i]) + 1;
+                }
+                let qtype = q
+                    .get(i + 1..i + 3)
+                    .map(|t| u16::from_be_bytes([t[0], t[1]]));
+                let mut r = q[..(i + 5).min(n)].to_vec();
+                r[2] = 0x81;
+                r[3] = if mode == "nxdomain" { 0x83 } else { 0x80 };
+                r[6..12].copy_from_slice(&[0, 0, 0, 0, 0, 0]);
+                if mode == "answer" && qtype == Some(1) {
+                    r[7] = 1;
+                    r.extend_from_slice(&[0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 127, 0, 0, 9]);
+                }
+                let _ = sock.send_to(&r, peer).await;
+            }
+        });
+        addr
+    }
+
+    fn resolver_at(addr: std::net::SocketAddr) -> TokioResolver {
+        use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolverConfig};
+        let mut conn = ConnectionConfig::udp();
+        conn.port = addr.port();
+        let ns = NameServerConfig::new(addr.ip(), true, vec![conn]);
+        let config = ResolverConfig::from_parts(None, vec![], vec![ns]);
+        let mut b = TokioResolver::builder_with_config(
+            config,
+            hickory_resolver::net::runtime::TokioRuntimeProvider::default(),
+        );
+        b.options_mut().timeout = Duration::from_millis(300);
+        b.options_mut().attempts = 1;
+        b.build().expect("resolver")
+    }
+
+    #[tokio::test]
+    async fn name_server_answers_are_told_apart_per_family() {
+        let end = || Instant::now() + Duration::from_secs(2);
+        let r = resolver_at(fake_dns("answer").await);
+        let q = per_family(&r, "probe.test.", None, end()).await;
+        assert_eq!(q[0].record, "A");
+        assert_eq!(
+            q[0].outcome,
+            DnsOutcome::Answers {
+                addresses: vec![ip("127.0.0.9")],
+                ttl: Some(60)
+            }
+        );
+        assert_eq!(
+            (q[1].record.as_str(), &q[1].outcome),
+            ("AAAA", &DnsOutcome::NoAnswer)
+        );
+
+        let r = resolver_at(fake_dns("nxdomain").await);
+        let q = per_family(&r, "missing.test.", Some(Family::V4), end()).await;
+        assert_eq!(q.len(), 1);
+        assert_eq!(q[0].outcome, DnsOutcome::NxDomain);
+
+        let r = resolver_at(fake_dns("silent").await);
+        let q = per_family(
+            &r,
+            "slow.test.",
+            Some(Family::V6),
+            Instant::now() + Duration::from_secs(1),
+        )
+        .await;
+        assert_eq!(
+            (q[0].record.as_str(), &q[0].outcome),
+            ("AAAA", &DnsOutcome::Timeout)
+        );
+    }
+
     #[tokio::test]
     async fn localhost_uses_the_system_resolver() {
         let end = Instant::now() + Duration::from_secs(3);

@@ -223,6 +223,57 @@ mod tests {
         assert_eq!(ev.connected.map(|a| a.port()), Some(port));
     }
 
+    /// A listener that never accepts, its queue filled: Linux then drops further
+    /// SYNs, which is exactly what a filtering firewall looks like from outside.
+    async fn black_hole() -> (tokio::net::TcpListener, Vec<TcpStream>, u16) {
+        let sock = TcpSocket::new_v4().expect("socket");
+        sock.bind("127.0.0.1:0".parse().expect("addr"))
+            .expect("bind");
+        let hole = sock.listen(1).expect("listen");
+        let port = hole.local_addr().expect("addr").port();
+        let mut fillers = Vec::new();
+        for _ in 0..16 {
+            let attempt = connect_one(SocketAddr::from(([127, 0, 0, 1], port)));
+            match tokio::time::timeout(Duration::from_millis(300), attempt).await {
+                Ok(Ok(s)) => fillers.push(s),
+                _ => break,
+            }
+        }
+        (hole, fillers, port)
+    }
+
+    #[tokio::test]
+    async fn black_holed_address_loses_the_race_and_times_out_alone() {
+        let (_hole, _fillers, port) = black_hole().await;
+        let open = tokio::net::TcpListener::bind(("127.0.0.2", port))
+            .await
+            .expect("bind a second loopback address");
+        let addrs: Vec<IpAddr> = vec![
+            "127.0.0.1".parse().expect("ip"),
+            "127.0.0.2".parse().expect("ip"),
+        ];
+        let end = Instant::now() + Duration::from_secs(3);
+        let (ev, stream) = connect(&addrs, port, end, wire()).await;
+        assert!(stream.is_some());
+        assert_eq!(ev.attempts.len(), 2);
+        assert_eq!(ev.attempts[0].outcome, TcpOutcome::Cancelled);
+        assert_eq!(ev.attempts[1].outcome, TcpOutcome::Connected);
+        assert!(ev.attempts[1].started_ms >= 240.0, "{:?}", ev.attempts[1]);
+        assert_eq!(ev.connected, Some(SocketAddr::new(addrs[1], port)));
+        drop(open);
+
+        let started = Instant::now();
+        let end = started + Duration::from_millis(600);
+        let (ev, stream) = connect(&addrs[..1], port, end, wire()).await;
+        assert!(stream.is_none());
+        assert_eq!(ev.attempts[0].outcome, TcpOutcome::TimedOut);
+        let took = started.elapsed();
+        assert!(
+            took >= Duration::from_millis(550) && took < Duration::from_millis(1000),
+            "{took:?}"
+        );
+    }
+
     #[tokio::test]
     async fn no_addresses_means_no_attempts() {
         let end = Instant::now() + Duration::from_secs(1);
