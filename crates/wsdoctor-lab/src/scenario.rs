@@ -87,6 +87,9 @@ pub struct CheckPlan {
     pub expect_message: bool,
     /// `--message TEXT` to send instead of the default test message.
     pub message: Option<&'static str>,
+    /// `--timeout SECS`: a shorter overall deadline for scenarios whose finding *is* the
+    /// deadline passing (a black hole), so a tour does not wait the default 10 s.
+    pub timeout_s: Option<u64>,
 }
 
 impl CheckPlan {
@@ -119,6 +122,9 @@ impl CheckPlan {
         if let Some(message) = self.message {
             flag("--message", message.to_string());
         }
+        if let Some(secs) = self.timeout_s {
+            flag("--timeout", secs.to_string());
+        }
         if self.expect_message {
             out.push("--expect".to_string());
         }
@@ -150,6 +156,7 @@ const PLAIN: CheckPlan = CheckPlan {
     concurrency: None,
     expect_message: false,
     message: None,
+    timeout_s: None,
 };
 const TLS: CheckPlan = CheckPlan {
     secure: true,
@@ -416,7 +423,10 @@ pub static SCENARIOS: &[Scenario] = &[
         group: Group::ProxyFirewall,
         what: "the port accepts connections and never answers",
         expect: &[C::HttpNoResponse],
-        plan: PLAIN,
+        plan: CheckPlan {
+            timeout_s: Some(3),
+            ..PLAIN
+        },
         path: "/ws",
         serve: Serve::BlackHole,
     },
@@ -775,6 +785,7 @@ mod tests {
         assert_eq!(flags("subprotocol-not-echoed"), ["--subprotocol", "chat"]);
         assert_eq!(flags("proxy-idle-cut"), ["--idle", "4"]);
         assert_eq!(flags("blocked-event-loop"), ["--concurrency", "8"]);
+        assert_eq!(flags("black-hole"), ["--timeout", "3"]);
         assert_eq!(flags("message-too-big")[0], "--message");
     }
 
