@@ -360,6 +360,10 @@ catalog! {
         title: "Session id unknown: sticky sessions are missing",
         why: "Socket.IO or SignalR long-polling across several nodes needs every request of a session to reach the same node.",
         fix: "Enable sticky sessions (ip_hash, cookie affinity) or use WebSocket-only transport.";
+    HttpSubprotocolRejected = "http-subprotocol-rejected", Http, Handshake, Client, Error,
+        title: "The server rejected the requested subprotocol",
+        why: "The server supports none of the subprotocols in Sec-WebSocket-Protocol and refused the Upgrade (Python websockets answers 400 'invalid subprotocol').",
+        fix: "Request a subprotocol the server supports (its answer lists them), or configure the server to accept this one.";
     HttpServedBy = "http-served-by", Http, ProxyFirewall, Path, Info,
         title: "Answered by an identified server or intermediary",
         why: "Response headers or the body identify the component that answered, which is where the fix goes.",

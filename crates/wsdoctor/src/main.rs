@@ -7,12 +7,17 @@
 
 mod cmd;
 mod output;
+mod render;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
-#[command(name = "wsdoctor", version, about = "Finds out why a WebSocket connection fails, says what to change, and proves when it works.")]
+#[command(
+    name = "wsdoctor",
+    version,
+    about = "Finds out why a WebSocket connection fails, says what to change, and proves when it works."
+)]
 pub struct Cli {
     /// When to colour output: auto (a terminal without NO_COLOR or TERM=dumb), always, never.
     #[arg(long, global = true, value_name = "WHEN", default_value = "auto")]
@@ -24,7 +29,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Layered live diagnosis of one WebSocket URL.
-    Check(cmd::check::CheckArgs),
+    Check(Box<cmd::check::CheckArgs>),
     /// The built-in demo: start the fault lab on loopback and diagnose every scenario.
     Tour(cmd::tour::TourArgs),
     /// Run the fault lab: broken and healthy WebSocket servers on 127.0.0.1.
@@ -50,7 +55,7 @@ fn main() -> ExitCode {
     };
     let style = output::Style::resolve(cli.color);
     let result = match cli.command {
-        Command::Check(a) => cmd::check::run(a, style),
+        Command::Check(a) => cmd::check::run(*a, style),
         Command::Tour(a) => cmd::tour::run(a, style),
         Command::Lab(a) => cmd::lab::run(a, style),
         Command::Lint(a) => cmd::lint::run(a, style),

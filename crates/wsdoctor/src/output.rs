@@ -29,12 +29,19 @@ impl Style {
             ColorChoice::Never => false,
             ColorChoice::Auto => tty && !env_off,
         };
-        Style { color, tty: tty && std::io::stderr().is_terminal() }
+        Style {
+            color,
+            tty: tty && std::io::stderr().is_terminal(),
+        }
     }
 
-    /// No colour, no tty: what tests and pipes get.
+    /// No colour, no tty: what tests get.
+    #[cfg(test)]
     pub fn plain() -> Style {
-        Style { color: false, tty: false }
+        Style {
+            color: false,
+            tty: false,
+        }
     }
 
     pub fn paint(&self, text: &str, code: Paint) -> String {

@@ -9,6 +9,9 @@ use crate::report::Finding;
 
 pub fn findings(e: &Evidence, out: &mut Vec<Finding>) {
     let Some(h) = &e.http else { return };
+    if super::tls::rejected_after_handshake(e).is_some() {
+        return; // a TLS finding, not an HTTP one
+    }
     let secure = e.url.secure;
     let f = match &h.outcome {
         HttpOutcome::Response(r) if r.status == 101 => return,
@@ -105,6 +108,9 @@ fn status_findings(e: &Evidence, r: &HttpResponse, out: &mut Vec<Finding>) {
         200 => CauseId::HttpNotUpgraded,
         301 | 302 | 303 | 307 | 308 => CauseId::HttpRedirect,
         400 if body.contains("session id unknown") => CauseId::HttpStickySessionMissing,
+        400 if body.contains("subprotocol") && !e.request.subprotocols.is_empty() => {
+            CauseId::HttpSubprotocolRejected
+        }
         400 if fingerprint::is_socketio(&components) => CauseId::HttpSocketIoEndpoint,
         400 if fingerprint::is_sockjs(&components) => CauseId::HttpSockJsEndpoint,
         400 if body.contains("plain http request was sent to https port") => {
@@ -352,6 +358,25 @@ mod tests {
             ),
             [CauseId::PlaintextToTlsPort]
         );
+    }
+
+    #[test]
+    fn a_400_about_the_subprotocol_blames_the_subprotocol() {
+        let mut e = with_response(
+            healthy_no_session(),
+            response(
+                400,
+                &[],
+                "Failed to open a WebSocket connection: invalid subprotocol; expected one of v2.\n",
+            ),
+        );
+        assert_eq!(
+            ids(&e),
+            [CauseId::HttpBadRequest],
+            "no subprotocol was requested"
+        );
+        e.request.subprotocols = vec!["v1".into()];
+        assert_eq!(ids(&e), [CauseId::HttpSubprotocolRejected]);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use crate::catalog::CauseId;
 use crate::dates;
-use crate::evidence::{CertProblem, Evidence, TlsOutcome};
+use crate::evidence::{CertProblem, Evidence, HttpOutcome, TlsOutcome};
 use crate::report::Finding;
 
 /// A certificate valid for fewer days than this gets a warning.
@@ -102,7 +102,22 @@ pub fn findings(e: &Evidence, out: &mut Vec<Finding>) {
 fn outcome(e: &Evidence, out: &mut Vec<Finding>) {
     let Some(t) = &e.tls else { return };
     let f = match &t.outcome {
-        TlsOutcome::Established => return,
+        TlsOutcome::Established => match rejected_after_handshake(e) {
+            // TLS 1.3 servers check the client certificate after the client has
+            // finished its side of the handshake: the rejection arrives as an alert
+            // on the first read, where the probe expected the HTTP answer.
+            Some(why) if t.client_cert_requested && !e.request.client_cert => Finding::new(
+                CauseId::TlsClientCertRequired,
+                format!(
+                    "The server asked for a client certificate, none was sent, and it rejected the connection ({why})."
+                ),
+            ),
+            Some(why) => Finding::new(
+                CauseId::TlsHandshakeFailed,
+                format!("The server ended TLS right after the handshake: {why}."),
+            ),
+            None => return,
+        },
         TlsOutcome::NotTls { first_bytes } => Finding::new(
             CauseId::TlsToPlaintextPort,
             format!(
@@ -163,6 +178,29 @@ fn outcome(e: &Evidence, out: &mut Vec<Finding>) {
         }
     };
     out.push(f);
+}
+
+/// The reason, when TLS completed from our side but the server rejected the
+/// connection with an alert (or dropped it, having asked for a client certificate
+/// we did not send) before any HTTP answer.
+pub(super) fn rejected_after_handshake(e: &Evidence) -> Option<String> {
+    let t = e
+        .tls
+        .as_ref()
+        .filter(|t| t.outcome == TlsOutcome::Established)?;
+    let outcome = &e.http.as_ref()?.outcome;
+    let unanswered_cert_request = t.client_cert_requested && !e.request.client_cert;
+    match outcome {
+        HttpOutcome::Malformed { message, .. }
+            if message.to_ascii_lowercase().contains("alert") =>
+        {
+            Some(message.clone())
+        }
+        HttpOutcome::Closed | HttpOutcome::Reset if unanswered_cert_request => {
+            Some("the connection ended before any HTTP answer".into())
+        }
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -288,6 +326,20 @@ mod tests {
         assert_eq!(ids(&e), [CauseId::TlsClientCertRequired]);
         e.request.client_cert = true;
         assert_eq!(ids(&e), [CauseId::TlsHandshakeFailed]);
+    }
+
+    #[test]
+    fn tls13_client_certificate_rejection_after_the_handshake() {
+        let mut e = tls(vec![], TlsOutcome::Established);
+        e.tls.as_mut().unwrap().client_cert_requested = true;
+        e.http = Some(HttpEvidence {
+            outcome: HttpOutcome::Malformed {
+                message: "received fatal alert: CertificateRequired".into(),
+                first_bytes: String::new(),
+            },
+            ..HttpEvidence::default()
+        });
+        assert_eq!(ids(&e), [CauseId::TlsClientCertRequired]);
     }
 
     #[test]

@@ -16,14 +16,23 @@ pub fn repo_root() -> PathBuf {
 /// `wsdoctor` as a `Command`, colour off.
 pub fn wsdoctor() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_wsdoctor"));
-    c.env("NO_COLOR", "1").env_remove("HTTPS_PROXY").env_remove("HTTP_PROXY").env_remove("ALL_PROXY")
-        .env_remove("https_proxy").env_remove("http_proxy").env_remove("all_proxy");
+    c.env("NO_COLOR", "1")
+        .env_remove("HTTPS_PROXY")
+        .env_remove("HTTP_PROXY")
+        .env_remove("ALL_PROXY")
+        .env_remove("https_proxy")
+        .env_remove("http_proxy")
+        .env_remove("all_proxy");
     c
 }
 
 /// Run wsdoctor with args and `--json`, returning (exit code, parsed JSON).
 pub fn json(args: &[&str]) -> (i32, serde_json::Value) {
-    let out = wsdoctor().args(args).arg("--json").output().expect("run wsdoctor");
+    let out = wsdoctor()
+        .args(args)
+        .arg("--json")
+        .output()
+        .expect("run wsdoctor");
     let code = out.status.code().unwrap_or(-1);
     let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
@@ -39,7 +48,11 @@ pub fn json(args: &[&str]) -> (i32, serde_json::Value) {
 pub fn ids(report: &serde_json::Value) -> Vec<String> {
     report["findings"]
         .as_array()
-        .map(|a| a.iter().map(|f| f["id"].as_str().unwrap_or("").to_string()).collect())
+        .map(|a| {
+            a.iter()
+                .map(|f| f["id"].as_str().unwrap_or("").to_string())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -110,7 +123,10 @@ pub fn start_peer(mut cmd: Command) -> Peer {
 /// The Python `websockets` echo server (a real peer), with extra arguments.
 pub fn python_echo(extra: &[&str]) -> Option<Peer> {
     let py = require_program("python3")?;
-    let ok = Command::new(&py).args(["-c", "import websockets"]).status().is_ok_and(|s| s.success());
+    let ok = Command::new(&py)
+        .args(["-c", "import websockets"])
+        .status()
+        .is_ok_and(|s| s.success());
     if !ok {
         if peers_required() {
             panic!("Python `websockets` is missing: run scripts/test.sh, which installs it");
@@ -119,7 +135,8 @@ pub fn python_echo(extra: &[&str]) -> Option<Peer> {
         return None;
     }
     let mut cmd = Command::new(py);
-    cmd.arg(repo_root().join("tests/peers/echo_websockets.py")).args(extra);
+    cmd.arg(repo_root().join("tests/peers/echo_websockets.py"))
+        .args(extra);
     Some(start_peer(cmd))
 }
 
