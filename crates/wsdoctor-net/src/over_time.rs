@@ -31,7 +31,13 @@ pub(crate) async fn hold_idle(conn: &mut Conn<'_>, hold: Duration) -> Option<Idl
     let until = start + hold;
     loop {
         match conn.next_event(until).await {
-            Step::End(End::Timeout) => return None,
+            Step::End(End::Timeout) => {
+                conn.wire.note(format!(
+                    "idle connection still open after {:.1} s",
+                    hold.as_secs_f64()
+                ));
+                return None;
+            }
             Step::Event(_) => continue,
             Step::End(end) => {
                 let cut = cut(end, ms_since(start));
@@ -124,12 +130,6 @@ pub(crate) async fn load(
     let measure = round_trips(probe, usize::MAX, LOAD_WINDOW, window_end);
     let (stalls, (loaded, probe_stalled)) = tokio::join!(loaders, measure);
     let (idle, _) = idle;
-    probe.wire.note(format!(
-        "load: {} connections, round trip p50 {:.1} ms idle vs {:.1} ms loaded",
-        load.len(),
-        percentile(&idle, 0.5),
-        percentile(&loaded, 0.5)
-    ));
     LoadEvidence {
         connections: load.len(),
         idle_rtt_p50_ms: percentile(&idle, 0.5),

@@ -298,7 +298,8 @@ impl Walk<'_> {
         let Some(up) = self.reconnect(target, end).await else {
             return;
         };
-        let mut probe = Conn::new(up, self.opts, self.wire);
+        // Quiet: -v would otherwise print every measuring ping.
+        let mut probe = Conn::new(up, self.opts, Wire::new(&NoWire, false));
         let mut others = Vec::with_capacity(n);
         // Sequential opens keep the server's accept path out of the measurement.
         for _ in 0..n {
@@ -312,6 +313,14 @@ impl Walk<'_> {
             others.len()
         ));
         let load = over_time::load(&mut probe, &mut others, end).await;
+        self.wire.note(format!(
+            "load: round trip p50 {:.1} ms quiet, {:.1} ms with {} busy connections (p99 {:.1} → {:.1} ms)",
+            load.idle_rtt_p50_ms,
+            load.loaded_rtt_p50_ms,
+            load.connections,
+            load.idle_rtt_p99_ms,
+            load.loaded_rtt_p99_ms
+        ));
         probe.close_quietly().await;
         for c in &mut others {
             c.close_quietly().await;

@@ -70,7 +70,7 @@ async fn message_step(
         let (preview, binary) = match conn.next_message(until).await {
             Step::Event(Event::Text(t)) if !expect && t == text => {
                 conn.wire
-                    .note(format!("frame: text {} bytes (the echo)", t.len()));
+                    .note(format!("the echo came back after {ms:.1} ms"));
                 return MessageOutcome::Echoed { ms };
             }
             Step::Event(Event::Text(t)) => (preview_text(&t), false),

@@ -176,10 +176,11 @@ impl<'w> Conn<'w> {
         match event {
             Event::FrameSeen(h) => {
                 self.wire.note(format!(
-                    "frame: {:?} {} bytes{}",
-                    h.opcode,
+                    "frame: {}, {} bytes{}{}",
+                    format!("{:?}", h.opcode).to_lowercase(),
                     h.payload_len,
-                    if h.fin { "" } else { " (not final)" }
+                    if h.fin { "" } else { ", not final" },
+                    if h.mask.is_some() { ", masked" } else { "" }
                 ));
                 if self.frames.len() < MAX_FRAMES {
                     self.frames.push(FrameSummary {
@@ -211,7 +212,11 @@ impl<'w> Conn<'w> {
                 Some(Step::Event(Event::Ping(p)))
             }
             Event::Close { code, reason } => {
-                self.wire.note(format!("server close {code:?} {reason:?}"));
+                self.wire.note(match code {
+                    Some(c) if reason.is_empty() => format!("server close {c}"),
+                    Some(c) => format!("server close {c} {reason:?}"),
+                    None => "server close without a code".to_string(),
+                });
                 if self.session.close_sent() {
                     self.completed = true;
                     return Some(Step::Event(Event::Close { code, reason }));
