@@ -206,6 +206,32 @@ async fn client_certificate_request_is_noticed() {
 }
 
 #[tokio::test]
+async fn client_certificate_is_presented_with_cert_and_key() {
+    let root = Ca::root("wsdoctor test root");
+    let client = root.leaf(&["client.test"], -1, 1);
+    let cert = pem_file(&pem("CERTIFICATE", &client.der));
+    let key = pem_file(&client.key.serialize_pem());
+    let port = tls_server_requiring_client_cert(&root.leaf(&[HOST], -1, 1), &root).await;
+    let (mut o, _f) = with_ca(opts(&wss(port)), &root);
+    let ev = probe(&o, &NoWire).await;
+    assert!(tls(&ev).client_cert_requested);
+    assert!(
+        ev.session.is_none(),
+        "the server refuses a client without a certificate"
+    );
+
+    o.client_cert = Some(cert.path().to_path_buf());
+    o.client_key = Some(key.path().to_path_buf());
+    let ev = probe(&o, &NoWire).await;
+    assert!(ev.request.client_cert);
+    assert_eq!(tls(&ev).outcome, TlsOutcome::Established);
+    assert!(matches!(
+        ev.session.expect("session").message,
+        MessageOutcome::Echoed { .. }
+    ));
+}
+
+#[tokio::test]
 async fn wss_to_a_plaintext_port_is_not_tls() {
     let port =
         scripted_server(|_| b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n".to_vec())
