@@ -96,29 +96,38 @@ impl Served {
 
     /// Waits for the child to exit on its own, at most `limit`.
     fn exit_within(mut self, limit: Duration) -> std::process::ExitStatus {
-        let mut child = self.child.take().expect("running");
-        let pid = child.id().to_string();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let _ = tx.send(child.wait());
-        });
-        match rx.recv_timeout(limit) {
-            Ok(status) => status.expect("wait"),
-            Err(_) => {
-                let _ = std::process::Command::new("kill")
-                    .args(["-KILL", &pid])
-                    .status();
-                panic!("lab did not exit within {limit:?}");
-            }
+        let child = self.child.take().expect("running");
+        wait_or_kill(child, limit).unwrap_or_else(|| panic!("lab did not exit within {limit:?}"))
+    }
+}
+
+/// The child's exit status if it exits within `limit`; otherwise SIGKILL and `None`.
+fn wait_or_kill(mut child: Child, limit: Duration) -> Option<std::process::ExitStatus> {
+    let pid = child.id().to_string();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(status) => status.ok(),
+        Err(_) => {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", &pid])
+                .status();
+            None
         }
     }
 }
 
 impl Drop for Served {
     fn drop(&mut self) {
-        if let Some(child) = self.child.as_mut() {
-            let _ = child.kill();
-            let _ = child.wait();
+        // SIGTERM first, so the lab removes its temporary files; SIGKILL if it lingers.
+        if let Some(child) = self.child.take() {
+            let pid = child.id().to_string();
+            let _ = std::process::Command::new("kill")
+                .args(["-TERM", &pid])
+                .status();
+            let _ = wait_or_kill(child, Duration::from_secs(5));
         }
     }
 }

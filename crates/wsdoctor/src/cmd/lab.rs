@@ -62,10 +62,13 @@ async fn serve(args: LabArgs, style: Style) -> anyhow::Result<i32> {
     let lab = Lab::start(opts)
         .await
         .map_err(|e| start_error(e, args.port_base))?;
+    // Listen for signals before saying "ready", so a script that stops the lab as soon
+    // as it has read the URLs still gets the clean-up.
+    let stop = Stop::listen()?;
     let files = LabFiles::write(&lab, args.ca_out.as_deref())?;
     let printed = print_ready(&lab, &files, args.json, style);
     if printed.is_ok() {
-        interrupted().await;
+        stop.wait().await;
     }
     lab.shutdown().await;
     files.remove();
@@ -86,20 +89,37 @@ fn print_ready(lab: &Lab, files: &LabFiles, json: bool, style: Style) -> anyhow:
     Ok(())
 }
 
-/// Waits for Ctrl-C, or SIGTERM where there is one.
-async fn interrupted() {
+/// Ctrl-C, and SIGTERM where there is one, registered up front.
+struct Stop {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Stop {
+    fn listen() -> std::io::Result<Stop> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Stop {
+                interrupt: signal(SignalKind::interrupt())?,
+                terminate: signal(SignalKind::terminate())?,
+            })
         }
+        #[cfg(not(unix))]
+        Ok(Stop {})
     }
-    let _ = tokio::signal::ctrl_c().await;
+
+    async fn wait(mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 fn check_names(only: &[String]) -> anyhow::Result<()> {
