@@ -25,14 +25,6 @@ impl Deadline {
     pub(crate) fn end(&self) -> Instant {
         self.end
     }
-
-    #[allow(dead_code)] // used by --idle, which lands with the proxy work
-    /// A deadline that ends `extra` later (time deliberately spent idle).
-    pub(crate) fn extended(&self, extra: Duration) -> Self {
-        Deadline {
-            end: self.end + extra,
-        }
-    }
 }
 
 /// Milliseconds since `start`, as the evidence records them.

@@ -27,13 +27,11 @@ impl WireObserver for NoWire {
 
 /// The observer plus the redaction choice, so call sites cannot forget to redact.
 #[derive(Clone, Copy)]
-#[allow(dead_code)] // the HTTP layer lands next
 pub(crate) struct Wire<'a> {
     observer: &'a dyn WireObserver,
     show_secrets: bool,
 }
 
-#[allow(dead_code)] // the HTTP layer lands next
 impl<'a> Wire<'a> {
     pub(crate) fn new(observer: &'a dyn WireObserver, show_secrets: bool) -> Self {
         Wire {
