@@ -621,6 +621,10 @@ catalog! {
         title: "A proxy closes WebSocket connections after a fixed lifetime",
         why: "Some timeouts are not idle timeouts: they close a connection a fixed time after it opened, busy or not (GCP backend timeoutSec, Caddy stream_timeout), and pings do not help.",
         fix: "Raise the lifetime limit well above your sessions' length (or remove it) and make clients reconnect with backoff.";
+    ProxyConfigRejected = "proxy-config-rejected", Http, ProxyFirewall, Path, Error,
+        title: "The proxy refuses this configuration",
+        why: "A directive copied from an old WebSocket guide no longer exists (HAProxy removed option http-tunnel in 2.1 and option forceclose in 2.0): the proxy does not start or reload, so nothing is served.",
+        fix: "Remove the directive: current versions tunnel upgraded connections by themselves.";
 }
 
 #[cfg(test)]

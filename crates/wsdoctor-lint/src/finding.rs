@@ -41,6 +41,7 @@ rules! {
     "haproxy/no-timeout-tunnel" => ProxyIdleTimeout, "No timeout tunnel: timeout client/server cut idle WebSockets";
     "haproxy/timeout-tunnel-short" => ProxyIdleTimeout, "timeout tunnel is shorter than the ping interval";
     "haproxy/timeout-tunnel-in-frontend" => ProxyIdleTimeout, "timeout tunnel in a frontend is ignored";
+    "haproxy/removed-option" => ProxyConfigRejected, "option http-tunnel/forceclose, removed from HAProxy, stops it from starting";
     "haproxy/sticky-session-missing" => HttpStickySessionMissing, "Socket.IO across several servers without affinity";
     "apache/wstunnel-missing" => ProxyUpgradeNotForwarded, "ws:// ProxyPass without mod_proxy_wstunnel";
     "apache/proxypass-no-upgrade" => ProxyUpgradeNotForwarded, "http:// ProxyPass for a WebSocket path without upgrade=websocket";

@@ -84,14 +84,15 @@ fn every_format_is_detected_and_every_broken_fixture_found() {
     assert!(has(
         "haproxy/timeout-tunnel-in-frontend",
         "haproxy/broken.cfg",
-        16
+        17
     ));
-    assert!(has("haproxy/no-timeout-tunnel", "haproxy/broken.cfg", 26));
+    assert!(has("haproxy/no-timeout-tunnel", "haproxy/broken.cfg", 27));
     assert!(has(
         "haproxy/sticky-session-missing",
         "haproxy/broken.cfg",
-        29
+        30
     ));
+    assert!(has("haproxy/removed-option", "haproxy/broken.cfg", 10));
     assert!(has(
         "apache/wstunnel-missing",
         "apache/broken/sites/app.conf",
@@ -126,7 +127,7 @@ fn every_format_is_detected_and_every_broken_fixture_found() {
     ));
     assert!(has("envoy/no-websocket-upgrade", "envoy/broken.yaml", 19));
     assert!(has("k8s/ingress-nginx-timeout-unit", "k8s/broken.yaml", 7));
-    assert_eq!(h.len(), 36, "{h:#?}");
+    assert_eq!(h.len(), 37, "{h:#?}");
     // Same cause, same id as `check`: the catalog id travels with the rule.
     let f = v["findings"]
         .as_array()
@@ -188,7 +189,7 @@ fn sarif_is_valid_2_1_0() {
         .map(|r| r["id"].as_str().unwrap())
         .collect();
     let results = run["results"].as_array().unwrap();
-    assert_eq!(results.len(), 16);
+    assert_eq!(results.len(), 17);
     for r in results {
         let rule = r["ruleId"].as_str().unwrap();
         assert!(rules.contains(&rule), "{rule} not declared");
@@ -283,8 +284,16 @@ fn format_flag_takes_output_and_input_names() {
 
 #[test]
 fn fail_on_sets_the_exit_code() {
-    // haproxy/broken.cfg has warnings only.
-    let f = fixture("haproxy/broken.cfg");
+    // haproxy/fixed.cfg with the frontend's ignored tunnel timeout: a warning only.
+    let dir0 = tempfile::tempdir().unwrap();
+    let warn_only = dir0.path().join("haproxy.cfg");
+    let text = std::fs::read_to_string(fixture("haproxy/fixed.cfg")).unwrap();
+    std::fs::write(
+        &warn_only,
+        text.replace("    bind :80\n", "    bind :80\n    timeout tunnel 1h\n"),
+    )
+    .unwrap();
+    let f = warn_only.to_string_lossy().into_owned();
     assert_eq!(json(&["lint", &f]).0, 1);
     assert_eq!(json(&["lint", "--fail-on", "error", &f]).0, 0);
     assert_eq!(json(&["lint", "--fail-on", "never", &f]).0, 0);

@@ -2,7 +2,10 @@
 //! keyword lines. HAProxy passes WebSocket Upgrades by default in http mode; what goes
 //! wrong is the idle cut after the upgrade: without `timeout tunnel` the (usually
 //! short) `timeout client`/`timeout server` govern the tunnel. A bare number is
-//! milliseconds here, not seconds.
+//! milliseconds here, not seconds. Of the `option` habits from old WebSocket guides,
+//! `http-tunnel` and `forceclose` matter (HAProxy 2.1/2.0 refuse to start with them);
+//! `httpclose` and `http-server-close` were seen to pass WebSockets on 2.6 and are not
+//! reported.
 
 use super::{Ctx, duration_ms, human_ms};
 use crate::finding::LintFinding;
@@ -75,6 +78,7 @@ pub(crate) fn lint(ctx: &mut Ctx, name: &str, text: &str) {
         );
         return;
     }
+    removed_options(ctx, name, &sections);
     let ws = websocket_backends(ctx, &sections);
     for (i, why) in ws {
         check_timeouts(ctx, name, &sections, i, &why);
@@ -92,6 +96,26 @@ pub(crate) fn lint(ctx: &mut Ctx, name: &str, text: &str) {
             .quote(name, s.line)
             .fix("Move timeout tunnel to the defaults section or to the backends that carry WebSockets.")
             .replace_with(["# in defaults or the backend:", &words(t)]);
+            ctx.push(f);
+        }
+    }
+}
+
+fn removed_options(ctx: &mut Ctx, file: &str, sections: &[Section]) {
+    for s in sections {
+        for o in s.all("option") {
+            let (since, name) = match o.words.get(1).map(String::as_str) {
+                Some("http-tunnel") => ("2.1", "http-tunnel"),
+                Some("forceclose") => ("2.0", "forceclose"),
+                _ => continue,
+            };
+            let f = LintFinding::new(
+                "haproxy/removed-option",
+                file,
+                o.line,
+                format!("option {name} was removed in HAProxy {since}: current versions refuse to start with it (older guides used it for WebSockets, which HAProxy now tunnels by itself)"),
+            )
+            .fix(format!("Delete the option {name} line."));
             ctx.push(f);
         }
     }
@@ -451,6 +475,21 @@ mod tests {
         assert_eq!(r.rules(), ["haproxy/sticky-session-missing"]);
         let fixed = conf.replace("backend socketio\n", "backend socketio\n  balance source\n");
         assert!(lint_text("h.cfg", &fixed, &opts()).findings.is_empty());
+    }
+
+    #[test]
+    fn removed_options_are_errors_and_httpclose_is_fine() {
+        let conf = "defaults\n  option http-tunnel\n  option httpclose\n  option forceclose\n  option http-server-close\n";
+        let r = lint_text("h.cfg", conf, &opts());
+        assert_eq!(
+            r.rules(),
+            ["haproxy/removed-option", "haproxy/removed-option"]
+        );
+        assert_eq!(
+            r.findings.iter().map(|f| f.line).collect::<Vec<_>>(),
+            [2, 4]
+        );
+        assert_eq!(r.findings[0].id().as_str(), "proxy-config-rejected");
     }
 
     #[test]
