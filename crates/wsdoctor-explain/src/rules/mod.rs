@@ -193,7 +193,8 @@ impl Matcher {
         out
     }
 
-    fn apply(&self, i: usize, text: &[u8]) -> Option<RuleMatch> {
+    /// Rule `i` (an index into [`all`]) applied to `text`.
+    pub fn apply(&self, i: usize, text: &[u8]) -> Option<RuleMatch> {
         let rule = self.order[i];
         if rule.ctx == Ctx::Message && !whole_message(text) {
             return None;

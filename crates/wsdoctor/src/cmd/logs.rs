@@ -1,10 +1,297 @@
-//! `wsdoctor logs` (not built yet).
+//! `wsdoctor logs FILE…|-`: scans server and client logs (nginx, HAProxy, Apache, HAR,
+//! application logs; gzip read directly) for WebSocket failure signatures and prints
+//! the causes with counts, first and last seen, affected URLs and upstreams, examples
+//! with file:line, idle timeouts read from session durations and bursts of 502/504.
+//!
+//! Exit codes: 0 nothing found (informational findings only), 1 findings, 2 usage
+//! (no file, an unreadable file: named in the message).
 
-use crate::output::Style;
+use crate::output::{Paint, Style};
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use wsdoctor_core::Severity;
+use wsdoctor_explain::logs::{Capped, LogFinding, LogReport, Options, ScanError, Scanner, Seen};
+
+/// Files at least this large get a progress bar on a terminal.
+const PROGRESS_MIN_BYTES: u64 = 64 << 20;
 
 #[derive(clap::Args, Debug)]
-pub struct LogsArgs {}
+pub struct LogsArgs {
+    /// Log files (plain or gzip; nginx, HAProxy, Apache, HAR exports, application
+    /// logs); `-` reads stdin.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// Print one JSON object (schema wsdoctor.logs/1) instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// A path that carries WebSockets, beyond those recognised by name or seen
+    /// answered with 101 (repeatable; a prefix, e.g. /events/).
+    #[arg(long = "ws-path", value_name = "PATH")]
+    pub ws_paths: Vec<String>,
+    /// Example lines shown per cause.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub examples: usize,
+}
 
-pub fn run(_args: LogsArgs, _style: Style) -> anyhow::Result<i32> {
-    Err(super::usage("'logs' is not built yet in this version"))
+pub fn run(args: LogsArgs, style: Style) -> anyhow::Result<i32> {
+    let inputs = open_all(&args.files)?;
+    let total: u64 = inputs.iter().map(|i| i.size).sum();
+    let bar = (style.tty && total >= PROGRESS_MIN_BYTES).then(|| progress_bar(total));
+    let opts = Options {
+        ws_paths: args.ws_paths.clone(),
+        max_examples: args.examples,
+        ..Options::default()
+    };
+    let mut scanner = Scanner::new(opts);
+    for mut input in inputs {
+        let mut tick = |n: u64| {
+            if let Some(b) = &bar {
+                b.inc(n);
+            }
+        };
+        if let Err(e) = scanner.scan(&input.name, &mut input.reader, &mut tick) {
+            if let Some(b) = &bar {
+                b.finish_and_clear();
+            }
+            return Err(scan_error(&input.name, e));
+        }
+    }
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let report = scanner.finish();
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        render(&mut out, &report, style)?;
+    }
+    out.flush()?;
+    Ok(if report.has_problems() { 1 } else { 0 })
+}
+
+struct Input {
+    name: String,
+    size: u64,
+    reader: Box<dyn Read>,
+}
+
+/// Every file is opened before any is scanned, so a typo fails fast, naming the file.
+fn open_all(files: &[PathBuf]) -> anyhow::Result<Vec<Input>> {
+    let mut out = Vec::new();
+    for f in files {
+        if f.as_os_str() == "-" {
+            out.push(Input {
+                name: "-".into(),
+                size: 0,
+                reader: Box::new(std::io::stdin()),
+            });
+            continue;
+        }
+        let name = f.display().to_string();
+        let file = File::open(f).map_err(|e| {
+            super::usage(format!(
+                "cannot read {name}: {e}; check the path and permissions"
+            ))
+        })?;
+        let meta = file
+            .metadata()
+            .map_err(|e| super::usage(format!("cannot read {name}: {e}")))?;
+        if meta.is_dir() {
+            return Err(super::usage(format!(
+                "{name} is a directory: pass the log files in it (e.g. {name}/*.log)"
+            )));
+        }
+        out.push(Input {
+            name,
+            size: meta.len(),
+            reader: Box::new(file),
+        });
+    }
+    Ok(out)
+}
+
+fn scan_error(name: &str, e: ScanError) -> anyhow::Error {
+    match e {
+        ScanError::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe => io.into(),
+        ScanError::Io(io) => super::usage(format!("cannot read {name}: {io}")),
+        ScanError::Har(msg) => super::usage(format!(
+            "{name}: {msg}; export it again from the browser's Network panel"
+        )),
+    }
+}
+
+fn progress_bar(total: u64) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(total),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    if let Ok(s) = indicatif::ProgressStyle::with_template(
+        "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+    ) {
+        bar.set_style(s);
+    }
+    bar
+}
+
+fn render(out: &mut impl Write, r: &LogReport, style: Style) -> std::io::Result<()> {
+    let lines: u64 = r.files.iter().map(|f| f.lines).sum();
+    let bytes: u64 = r.files.iter().map(|f| f.bytes).sum();
+    writeln!(
+        out,
+        "{} {} file(s), {lines} lines, {}",
+        style.paint("Scanned", Paint::Bold),
+        r.files.len(),
+        human_bytes(bytes)
+    )?;
+    for f in &r.files {
+        let gz = if f.compressed { ", gzip" } else { "" };
+        writeln!(out, "  {}  {}{gz}", f.path, f.format)?;
+    }
+    let s = &r.sessions;
+    if s.upgraded > 0 {
+        let mut line = format!("WebSocket sessions: {} upgraded (101)", s.upgraded);
+        if let (Some(m), Some(p)) = (s.median_seconds, s.p90_seconds) {
+            line.push_str(&format!(
+                ", {} with durations (median {m:.1} s, p90 {p:.1} s)",
+                s.with_duration
+            ));
+        }
+        writeln!(out, "{line}")?;
+    }
+    if let Some(h) = &r.har {
+        writeln!(
+            out,
+            "HAR: {} entries, {} WebSocket ({} upgraded, {} failed), {} messages sent, {} received",
+            h.entries, h.websockets, h.upgraded, h.failed, h.messages_sent, h.messages_received
+        )?;
+    }
+    if r.findings.is_empty() {
+        writeln!(
+            out,
+            "\n{}",
+            style.paint("No WebSocket failure signatures found.", Paint::Ok)
+        )?;
+    }
+    for f in &r.findings {
+        finding(out, f, style)?;
+    }
+    if r.ignored_lines > 0 {
+        writeln!(
+            out,
+            "\n{} lines with generic errors (refused, 502, …) were on paths not known to carry WebSockets; name such paths with --ws-path to count them.",
+            r.ignored_lines
+        )?;
+    }
+    if r.long_lines > 0 {
+        writeln!(
+            out,
+            "{} lines longer than 1 MiB were read only in part.",
+            r.long_lines
+        )?;
+    }
+    Ok(())
+}
+
+fn finding(out: &mut impl Write, f: &LogFinding, style: Style) -> std::io::Result<()> {
+    let paint = match f.severity {
+        Severity::Error => Paint::Error,
+        Severity::Warning => Paint::Warn,
+        Severity::Info => Paint::Info,
+    };
+    writeln!(
+        out,
+        "\n{}  {}  {}",
+        style.paint(f.id.as_str(), paint),
+        style.paint(
+            &format!("[{} · {}]", f.layer, f.severity.as_str()),
+            Paint::Dim
+        ),
+        style.paint(&format!("{} occurrence(s)", f.count), Paint::Bold)
+    )?;
+    writeln!(out, "  {}", f.title)?;
+    for t in &f.timeouts {
+        let who = t
+            .component
+            .map(|c| format!(" — likely {c}"))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "  timeout: sessions end at {:.1} s ({} sessions within ±2%){who}",
+            t.seconds, t.sessions
+        )?;
+    }
+    for b in &f.bursts {
+        writeln!(
+            out,
+            "  burst: {} between {} and {}",
+            b.count, b.start, b.end
+        )?;
+    }
+    if let (Some(a), Some(b)) = (&f.first_seen, &f.last_seen) {
+        writeln!(out, "  first {}   last {}", seen(a), seen(b))?;
+    }
+    capped(out, "paths/urls", &f.urls)?;
+    capped(out, "upstreams", &f.upstreams)?;
+    let sigs: Vec<String> = f
+        .signatures
+        .iter()
+        .map(|(k, v)| format!("{k} ({v})"))
+        .collect();
+    writeln!(
+        out,
+        "  {} {}",
+        style.paint("seen as:", Paint::Dim),
+        sigs.join(", ")
+    )?;
+    for e in &f.examples {
+        writeln!(
+            out,
+            "  {} {}:{}  {}",
+            style.paint("e.g.", Paint::Dim),
+            e.file,
+            e.line,
+            e.text
+        )?;
+    }
+    if !f.alternatives.is_empty() {
+        let alts: Vec<&str> = f.alternatives.iter().map(|a| a.as_str()).collect();
+        writeln!(
+            out,
+            "  {} {}",
+            style.paint("or:", Paint::Dim),
+            alts.join(", ")
+        )?;
+    }
+    writeln!(out, "  fix: {}", f.fix)
+}
+
+fn seen(s: &Seen) -> String {
+    match &s.time {
+        Some(t) => format!("{t} ({}:{})", s.file, s.line),
+        None => format!("{}:{}", s.file, s.line),
+    }
+}
+
+fn capped(out: &mut impl Write, label: &str, c: &Capped) -> std::io::Result<()> {
+    if c.is_empty() {
+        return Ok(());
+    }
+    let mut parts: Vec<String> = c.top(5).iter().map(|(k, n)| format!("{k} ({n})")).collect();
+    let hidden = c.items.len().saturating_sub(5) as u64 + c.more;
+    if hidden > 0 {
+        parts.push(format!("…and {hidden} more"));
+    }
+    writeln!(out, "  {label}: {}", parts.join(", "))
+}
+
+fn human_bytes(b: u64) -> String {
+    match b {
+        0..1024 => format!("{b} B"),
+        1024..1_048_576 => format!("{:.1} KiB", b as f64 / 1024.0),
+        1_048_576..1_073_741_824 => format!("{:.1} MiB", b as f64 / 1_048_576.0),
+        _ => format!("{:.2} GiB", b as f64 / 1_073_741_824.0),
+    }
 }

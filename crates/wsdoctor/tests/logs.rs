@@ -1,0 +1,224 @@
+//! `wsdoctor logs` end to end on generated logs (nginx error and access, HAProxy, HAR,
+//! gzip, stdin): exit codes, ids, counts and places from `--json`, never prose.
+
+mod common;
+
+use common::{json, wsdoctor};
+use std::io::Write;
+use std::path::Path;
+use std::process::Stdio;
+
+fn write(dir: &Path, name: &str, data: &[u8]) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, data).expect("write log");
+    p.display().to_string()
+}
+
+fn finding<'a>(v: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    v["findings"]
+        .as_array()
+        .and_then(|a| a.iter().find(|f| f["id"] == id))
+        .unwrap_or_else(|| panic!("{id} not in {}", v["findings"]))
+}
+
+const ERROR_LOG: &str = r#"2024/05/01 10:01:00 [info] 7#7: *11 upstream timed out (110: Connection timed out) while proxying upgraded connection, client: 203.0.113.7, server: chat.example.com, request: "GET /ws HTTP/1.1", upstream: "http://127.0.0.1:9000/ws", host: "chat.example.com"
+2024/05/01 10:02:00 [info] 7#7: *12 upstream timed out (110: Connection timed out) while proxying upgraded connection, client: 203.0.113.8, server: chat.example.com, request: "GET /ws HTTP/1.1", upstream: "http://127.0.0.1:9000/ws", host: "chat.example.com"
+2024/05/01 10:03:00 [error] 7#7: *13 upstream prematurely closed connection while reading response header from upstream, client: 203.0.113.9, server: chat.example.com, request: "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1", upstream: "http://127.0.0.1:3000/socket.io/?EIO=4&transport=websocket", host: "chat.example.com"
+2024/05/01 10:04:00 [error] 7#7: *14 connect() failed (111: Connection refused) while connecting to upstream, client: 203.0.113.9, server: shop.example.com, request: "GET /api/cart HTTP/1.1", upstream: "http://127.0.0.1:8080/api/cart", host: "shop.example.com"
+"#;
+
+fn access_log() -> String {
+    let mut s = String::new();
+    for i in 0..30 {
+        s.push_str(&format!(
+            "198.51.100.{i} - - [01/May/2024:10:{:02}:00 +0000] \"GET /ws HTTP/1.1\" 101 1834 \"-\" \"Mozilla/5.0\" {}.{:03}\n",
+            i,
+            2 + i * 13 % 300,
+            i * 37 % 1000
+        ));
+        s.push_str(&format!("198.51.100.{i} - - [01/May/2024:10:{:02}:01 +0000] \"GET /app.js HTTP/1.1\" 200 5120 \"-\" \"Mozilla/5.0\" 0.003\n", i));
+    }
+    for i in 0..9 {
+        s.push_str(&format!("198.51.100.{i} - - [01/May/2024:11:{:02}:00 +0000] \"GET /ws HTTP/1.1\" 101 77 \"-\" \"Mozilla/5.0\" 100.{:03}\n", i, i * 11));
+    }
+    for i in 0..7 {
+        s.push_str(&format!("198.51.100.3 - - [01/May/2024:12:00:{:02} +0000] \"GET /ws HTTP/1.1\" 504 160 \"-\" \"Mozilla/5.0\" 60.000\n", i * 3));
+    }
+    s
+}
+
+#[test]
+fn nginx_error_and_access_logs_together() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let err = write(dir.path(), "error.log", ERROR_LOG.as_bytes());
+    let acc = write(dir.path(), "access.log", access_log().as_bytes());
+    let (code, v) = json(&["logs", &err, &acc]);
+    assert_eq!(code, 1);
+    assert_eq!(v["schema"], "wsdoctor.logs/1");
+    assert_eq!(v["files"][0]["format"], "nginx-error");
+    assert_eq!(v["files"][1]["format"], "access");
+    assert_eq!(v["files"][1]["lines"], 76);
+    assert_eq!(v["sessions"]["upgraded"], 39);
+    assert_eq!(v["sessions"]["timeouts"][0]["seconds"], 100.0);
+    assert_eq!(v["sessions"]["timeouts"][0]["sessions"], 9);
+
+    let idle = finding(&v, "proxy-idle-timeout");
+    assert_eq!(idle["count"], 2 + 9);
+    assert_eq!(idle["signatures"]["nginx-upgraded-timeout"], 2);
+    assert_eq!(idle["signatures"]["duration-cluster"], 9);
+    assert_eq!(idle["first_seen"]["line"], 1);
+    assert!(
+        idle["first_seen"]["file"]
+            .as_str()
+            .is_some_and(|f| f.ends_with("error.log"))
+    );
+    assert_eq!(idle["upstreams"]["items"]["http://127.0.0.1:9000/ws"], 2);
+
+    let gw = finding(&v, "http-gateway-timeout");
+    assert_eq!(gw["count"], 7);
+    assert_eq!(gw["bursts"][0]["count"], 7);
+    assert_eq!(finding(&v, "http-bad-gateway")["count"], 1);
+    // The shop's /api/cart refusal is not a WebSocket path.
+    assert_eq!(v["ignored_lines"], 1);
+}
+
+#[test]
+fn haproxy_log() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = r#"May  1 10:01:00 lb haproxy[99]: 10.0.0.1:5555 [01/May/2024:10:00:00.000] fe~ be_ws/ws1 0/0/1/3/30001 101 1234 - - cD-- 10/10/5/5/0 0/0 "GET /ws HTTP/1.1"
+May  1 10:02:00 lb haproxy[99]: 10.0.0.3:5557 [01/May/2024:10:03:00.000] fe~ be_ws/ws2 0/0/-1/-1/3001 503 212 - - SC-- 1/1/0/0/3 0/0 "GET /ws HTTP/1.1"
+"#;
+    let p = write(dir.path(), "haproxy.log", log.as_bytes());
+    let (code, v) = json(&["logs", &p]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        finding(&v, "proxy-idle-timeout")["signatures"]["haproxy-cD"],
+        1
+    );
+    assert_eq!(
+        finding(&v, "http-bad-gateway")["upstreams"]["items"]["be_ws/ws2"],
+        1
+    );
+}
+
+#[test]
+fn har_export() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let har = r#"{"log": {"version": "1.2", "creator": {"name": "WebInspector"}, "entries": [
+      {"startedDateTime": "2024-05-01T10:00:00.000Z", "request": {"method": "GET", "url": "wss://chat.example.com/ws", "headers": []},
+       "response": {"status": 101}, "_resourceType": "websocket",
+       "_webSocketMessages": [{"type": "send", "time": 1714557600.5, "opcode": 1, "data": "hi"}, {"type": "receive", "time": 1714557610.0, "opcode": 1, "data": "hi"}]},
+      {"startedDateTime": "2024-05-01T10:01:00.000Z", "request": {"method": "GET", "url": "wss://chat.example.com/ws", "headers": []},
+       "response": {"status": 0, "_error": "net::ERR_CONNECTION_REFUSED"}, "_resourceType": "websocket"},
+      {"startedDateTime": "2024-05-01T10:02:00.000Z", "request": {"method": "GET", "url": "wss://chat.example.com/ws", "headers": []},
+       "response": {"status": 404}, "_resourceType": "websocket"}
+    ]}}"#;
+    let p = write(dir.path(), "page.har", har.as_bytes());
+    let (code, v) = json(&["logs", &p]);
+    assert_eq!(code, 1);
+    assert_eq!(v["files"][0]["format"], "har");
+    assert_eq!(v["har"]["websockets"], 3);
+    assert_eq!(v["har"]["upgraded"], 1);
+    assert_eq!(v["har"]["messages_received"], 1);
+    assert_eq!(
+        finding(&v, "tcp-refused")["signatures"]["har-network-error"],
+        1
+    );
+    assert_eq!(finding(&v, "http-not-found")["first_seen"]["line"], 3);
+}
+
+#[test]
+fn gzip_is_read_directly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = write(
+        dir.path(),
+        "error.log.2.gz",
+        &gzip_stored(ERROR_LOG.as_bytes()),
+    );
+    let (code, v) = json(&["logs", &p]);
+    assert_eq!(code, 1);
+    assert_eq!(v["files"][0]["compressed"], true);
+    assert_eq!(v["files"][0]["lines"], 4);
+    assert_eq!(finding(&v, "proxy-idle-timeout")["count"], 2);
+}
+
+#[test]
+fn stdin_with_a_dash() {
+    let mut child = wsdoctor()
+        .args(["logs", "-", "--json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(ERROR_LOG.as_bytes())
+        .expect("write");
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["files"][0]["path"], "-");
+    assert_eq!(finding(&v, "proxy-idle-timeout")["count"], 2);
+}
+
+#[test]
+fn clean_logs_exit_0() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = write(dir.path(), "access.log", b"198.51.100.1 - - [01/May/2024:10:00:00 +0000] \"GET / HTTP/1.1\" 200 512 \"-\" \"curl/8\"\n");
+    let (code, v) = json(&["logs", &p]);
+    assert_eq!(code, 0);
+    assert!(v["findings"].as_array().is_some_and(|a| a.is_empty()));
+}
+
+#[test]
+fn unreadable_files_are_usage_errors_naming_the_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let missing = dir.path().join("nope.log").display().to_string();
+    let out = wsdoctor().args(["logs", &missing]).output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nope.log"));
+    let bad_har = write(
+        dir.path(),
+        "bad.har",
+        b"{\"log\": {\"entries\": [ {\"request\": ",
+    );
+    let out = wsdoctor().args(["logs", &bad_har]).output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.har"));
+    let out = wsdoctor().arg("logs").output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// A gzip member holding `data` in stored (uncompressed) deflate blocks: a valid gzip
+/// file written without a compression library.
+fn gzip_stored(data: &[u8]) -> Vec<u8> {
+    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+    let chunks: Vec<&[u8]> = data.chunks(65_535).collect();
+    for (i, c) in chunks.iter().enumerate() {
+        out.push(u8::from(i + 1 == chunks.len()));
+        let len = c.len() as u16;
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(&(!len).to_le_bytes());
+        out.extend_from_slice(c);
+    }
+    out.extend_from_slice(&crc32(data).to_le_bytes());
+    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    out
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
