@@ -155,6 +155,54 @@ fn haproxy(template: &str, backend: u16) -> Option<Proxy> {
     ))
 }
 
+/// Where the distribution keeps Apache's modules.
+fn apache_modules() -> Option<PathBuf> {
+    let found = [
+        "/usr/lib/apache2/modules",
+        "/usr/lib64/httpd/modules",
+        "/usr/lib/httpd/modules",
+        "/usr/local/apache2/modules",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .find(|d| d.join("mod_proxy.so").is_file());
+    if found.is_none() {
+        assert!(
+            !common::peers_required(),
+            "Apache's mod_proxy.so was not found"
+        );
+        eprintln!("!!! SKIPPING: Apache modules not found");
+    }
+    found
+}
+
+/// Apache httpd (single process, foreground) with `site` as sites/site.conf.
+fn apache(site: &str, backend: u16) -> Option<Proxy> {
+    let apache = require_program("apache2")?;
+    let modules = apache_modules()?;
+    Some(start(
+        &apache,
+        |dir, port| {
+            std::fs::create_dir(dir.join("sites")).expect("sites");
+            let fill = |from: &Path, to: &Path| {
+                render(from, to, port, backend);
+                let text = std::fs::read_to_string(to).expect("rendered");
+                let text = text
+                    .replace("@DIR@", &dir.display().to_string())
+                    .replace("@MODDIR@", &modules.display().to_string());
+                std::fs::write(to, text).expect("write");
+            };
+            fill(&live("apache/httpd.conf"), &dir.join("httpd.conf"));
+            fill(
+                &live(&format!("apache/sites/{site}")),
+                &dir.join("sites/site.conf"),
+            );
+            dir.join("httpd.conf")
+        },
+        |_, conf| vec!["-X".into(), "-f".into(), conf.display().to_string()],
+    ))
+}
+
 /// The version of the installed nginx, from `nginx -v` ("nginx version: nginx/1.22.1").
 fn nginx_version() -> String {
     let nginx = require_program("nginx").expect("nginx checked by the caller");
@@ -437,4 +485,84 @@ fn haproxy_short_tunnel_timeout_agrees_and_the_fix_passes() {
     );
     assert_eq!(live["verdict"], "ok", "{live:#}");
     assert_eq!(code, 0);
+}
+
+/// Lints an Apache site, runs it, checks through it; the ids must agree.
+fn apache_case(site: &str, rule: &str, line: u64, id: &str, check_args: &[&str]) {
+    let Some(echo) = python_echo(&[]) else {
+        return;
+    };
+    let Some(ap) = apache(site, echo.port) else {
+        return;
+    };
+    let (_, report) = lint(&ap, &[]);
+    assert!(
+        report["errors"].as_array().is_some_and(|e| e.is_empty()),
+        "{report:#}"
+    );
+    let hits = lint_hits(&report);
+    assert!(
+        hits.contains(&(rule.to_string(), "site.conf".to_string(), line)),
+        "{site}: lint did not report {rule} at site.conf:{line}: {hits:?}"
+    );
+    let (code, live) = check(&format!("ws://127.0.0.1:{}/ws/", ap.port), check_args);
+    assert!(
+        ids(&live).contains(&id.to_string()),
+        "{site}: lint predicted {id}, the live check reported {:?}",
+        ids(&live)
+    );
+    assert_ne!(code, 0);
+}
+
+#[test]
+fn apache_rewrite_without_p_agrees() {
+    apache_case(
+        "rewrite-redirect.conf",
+        "apache/rewrite-without-p",
+        4,
+        "http-redirect",
+        &[],
+    );
+}
+
+#[test]
+fn apache_short_timeouts_agree() {
+    apache_case(
+        "timeout.conf",
+        "apache/timeout-short",
+        3,
+        "proxy-idle-timeout",
+        &["--idle", "6"],
+    );
+}
+
+#[test]
+#[ignore = "pending in check: the backend's 426 passed through Apache is reported as http-upgrade-required, not attributed to the proxy (proxy-upgrade-not-forwarded) as it is for nginx"]
+fn apache_proxypass_without_upgrade_agrees() {
+    apache_case(
+        "no-upgrade.conf",
+        "apache/proxypass-no-upgrade",
+        3,
+        "proxy-upgrade-not-forwarded",
+        &[],
+    );
+}
+
+#[test]
+fn apache_fixed_site_lints_clean_and_passes() {
+    let Some(echo) = python_echo(&[]) else {
+        return;
+    };
+    let Some(ap) = apache("fixed.conf", echo.port) else {
+        return;
+    };
+    let (code, report) = lint(&ap, &["--fail-on", "info"]);
+    assert_eq!(lint_hits(&report), [], "false alarm on the fixed site");
+    assert_eq!(report["errors"], Value::Array(vec![]));
+    assert_eq!(code, 0);
+    for path in ["ws", "live"] {
+        let (code, live) = check(&format!("ws://127.0.0.1:{}/{path}/", ap.port), &[]);
+        assert_eq!(live["verdict"], "ok", "/{path}/: {live:#}");
+        assert_eq!(code, 0);
+    }
 }

@@ -42,17 +42,20 @@ pub(crate) fn lint(ctx: &mut Ctx, name: &str, _text: &str) {
     };
     read_file(ctx, &mut state, name, &prefix, 0);
     let dirs = state.out;
-    let wstunnel_known = dirs
-        .iter()
-        .any(|d| d.is("LoadModule") && d.args.first().is_some_and(|m| m == "proxy_module"));
-    let wstunnel = dirs.iter().any(|d| {
-        d.is("LoadModule") && d.args.first().is_some_and(|m| m == "proxy_wstunnel_module")
-    });
+    // ws:// needs a module that speaks it: mod_proxy_wstunnel, or mod_proxy_http on
+    // 2.4.47 and later (seen: 2.4.71 tunnels ws:// with mod_proxy_http alone). Only
+    // judged when the LoadModule lines are in what was read.
+    let loaded = |m: &str| {
+        dirs.iter()
+            .any(|d| d.is("LoadModule") && d.args.first().is_some_and(|x| x == m))
+    };
+    let ws_handler_missing =
+        loaded("proxy_module") && !loaded("proxy_wstunnel_module") && !loaded("proxy_http_module");
     for (i, d) in dirs.iter().enumerate() {
         if d.is("ProxyPass") || d.is("ProxyPassMatch") {
-            proxy_pass(ctx, &dirs, d, wstunnel_known && !wstunnel);
+            proxy_pass(ctx, &dirs, d, ws_handler_missing);
         } else if d.is("RewriteRule") {
-            rewrite_rule(ctx, &dirs, i, wstunnel_known && !wstunnel);
+            rewrite_rule(ctx, &dirs, i, ws_handler_missing);
         }
     }
 }
@@ -290,10 +293,10 @@ fn proxy_pass(ctx: &mut Ctx, dirs: &[Dir], d: &Dir, wstunnel_missing: bool) {
             "apache/wstunnel-missing",
             &d.file,
             d.line,
-            format!("{target} needs mod_proxy_wstunnel, which no LoadModule line loads; Apache answers 500 'No protocol handler' {about}"),
+            format!("{target} needs mod_proxy_wstunnel (or mod_proxy_http on 2.4.47+), and no LoadModule line loads either: Apache answers 500 'No protocol handler' {about}"),
         )
-        .fix("Load mod_proxy_wstunnel (a2enmod proxy_wstunnel), or on 2.4.47+ proxy http:// with upgrade=websocket.")
-        .replace_with(["LoadModule proxy_wstunnel_module modules/mod_proxy_wstunnel.so"]);
+        .fix("Load mod_proxy_http (2.4.47+) or mod_proxy_wstunnel (a2enmod proxy_http proxy_wstunnel).")
+        .replace_with(["LoadModule proxy_http_module modules/mod_proxy_http.so"]);
         ctx.push(f);
     }
     if !is_ws_url(&target) && !upgrade {
@@ -357,10 +360,10 @@ fn rewrite_rule(ctx: &mut Ctx, dirs: &[Dir], i: usize, wstunnel_missing: bool) {
             "apache/wstunnel-missing",
             &d.file,
             d.line,
-            format!("{target} needs mod_proxy_wstunnel, which no LoadModule line loads {about}"),
+            format!("{target} needs mod_proxy_wstunnel (or mod_proxy_http on 2.4.47+), and no LoadModule line loads either {about}"),
         )
-        .fix("Load mod_proxy_wstunnel (a2enmod proxy_wstunnel).")
-        .replace_with(["LoadModule proxy_wstunnel_module modules/mod_proxy_wstunnel.so"]);
+        .fix("Load mod_proxy_http (2.4.47+) or mod_proxy_wstunnel (a2enmod proxy_http proxy_wstunnel).")
+        .replace_with(["LoadModule proxy_http_module modules/mod_proxy_http.so"]);
         ctx.push(f);
     }
     // The RewriteCond lines that apply are the ones right before the rule.
