@@ -566,3 +566,41 @@ fn apache_fixed_site_lints_clean_and_passes() {
         assert_eq!(code, 0);
     }
 }
+
+#[test]
+fn nginx_shadowed_location_fails_live_as_predicted_and_the_fix_passes() {
+    let Some(echo) = python_echo(&[]) else {
+        return;
+    };
+    let version = nginx_version();
+    let Some(ng) = nginx("location-shadowed.conf", echo.port) else {
+        return;
+    };
+    let (_, report) = lint(&ng, &["--nginx-version", &version]);
+    // The regex location takes /ws/ and lacks the Upgrade headers: both are said,
+    // and the live symptom is the missing headers' id.
+    let s = |r: &str, l: u64| (r.to_string(), "site.conf".to_string(), l);
+    assert_eq!(
+        lint_hits(&report),
+        [
+            s("nginx/missing-upgrade-header", 8),
+            s("nginx/location-shadowed", 11)
+        ]
+    );
+    let (_, live) = check(&format!("ws://127.0.0.1:{}/ws/", ng.port), &[]);
+    assert!(
+        ids(&live).contains(&"proxy-upgrade-not-forwarded".to_string()),
+        "{:?}",
+        ids(&live)
+    );
+    drop(ng);
+    let Some(fixed) = nginx("location-shadowed-fixed.conf", echo.port) else {
+        return;
+    };
+    let (code, report) = lint(&fixed, &["--nginx-version", &version]);
+    assert_eq!(lint_hits(&report), []);
+    assert_eq!(code, 0);
+    let (code, live) = check(&format!("ws://127.0.0.1:{}/ws/", fixed.port), &[]);
+    assert_eq!(live["verdict"], "ok", "{live:#}");
+    assert_eq!(code, 0);
+}

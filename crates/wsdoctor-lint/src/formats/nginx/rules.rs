@@ -135,6 +135,7 @@ impl<'a> Rules<'_, '_, 'a> {
             })
         });
         let why = match wspath::path_reason(pattern, &self.ctx.opts.ws_paths) {
+            _ if !own_upgrade && regex_loses_ws_paths(modifier, pattern, server) => return,
             Some(w) => w,
             None if own_upgrade => "it sets an Upgrade header".to_string(),
             None => return,
@@ -603,6 +604,29 @@ impl<'a> Rules<'_, '_, 'a> {
         }
         map_lines("connection_upgrade", false)
     }
+}
+
+/// A regex location whose WebSocket-looking part is taken first by a `^~` or `=`
+/// location of the same server never sees WebSocket requests.
+fn regex_loses_ws_paths(modifier: &str, pattern: &str, server: Option<&Directive>) -> bool {
+    if modifier != "~" && modifier != "~*" {
+        return false;
+    }
+    let Ok(re) = RegexBuilder::new(pattern)
+        .case_insensitive(modifier == "~*")
+        .size_limit(1 << 20)
+        .build()
+    else {
+        return false;
+    };
+    server.is_some_and(|s| {
+        s.children().iter().any(|d| match d.args.as_slice() {
+            [m, p] if (m == "^~" || m == "=") && wspath::path_reason(p, &[]).is_some() => {
+                re.is_match(p)
+            }
+            _ => false,
+        })
+    })
 }
 
 fn map_lines(var: &str, keepalive: bool) -> Vec<String> {

@@ -325,3 +325,27 @@ fn garbage_never_panics() {
         );
     }
 }
+
+#[test]
+fn a_regex_location_that_loses_the_websocket_path_is_not_judged() {
+    let conf = |m: &str| {
+        format!(
+            "server {{\n  location ~ ^/(api|ws)/ {{\n    proxy_pass http://b;\n  }}\n  location {m}/ws/ {{\n    proxy_http_version 1.1;\n    proxy_set_header Upgrade $http_upgrade;\n    proxy_set_header Connection upgrade;\n    proxy_read_timeout 1h;\n    proxy_pass http://b;\n  }}\n}}\n"
+        )
+    };
+    let r = lint_text("a", &conf(""), &Options::default());
+    assert_eq!(
+        r.rules(),
+        [
+            "nginx/missing-upgrade-header",
+            "nginx/proxy-http-version",
+            "nginx/read-timeout-default",
+            "nginx/location-shadowed"
+        ]
+    );
+    assert!(
+        lint_text("a", &conf("^~ "), &Options::default())
+            .findings
+            .is_empty()
+    );
+}
