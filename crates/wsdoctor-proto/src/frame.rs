@@ -115,9 +115,10 @@ impl FrameHeader {
         2 + LengthForm::minimal(self.payload_len).extra_bytes() + self.mask.map_or(0, |_| 4)
     }
 
-    /// Which length form a decoded header of `header_len` bytes used.
+    /// Which length form a decoded header of `header_len` bytes used (as returned by
+    /// [`decode_header`]).
     pub fn length_form(&self, header_len: usize) -> LengthForm {
-        match header_len - self.mask.map_or(0, |_| 4) {
+        match header_len.saturating_sub(self.mask.map_or(0, |_| 4)) {
             2 => LengthForm::Short,
             4 => LengthForm::Extended16,
             _ => LengthForm::Extended64,

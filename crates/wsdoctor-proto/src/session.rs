@@ -306,6 +306,8 @@ impl Session {
             return &bytes[take..];
         };
         self.header_buf.clear();
+        // The `before` bytes buffered earlier did not complete a header, so header_len > before,
+        // and the rest of the header came from the `take` bytes of this input.
         let rest = &bytes[header_len - before..];
         self.events.push_back(Event::FrameSeen(header));
         match self.check_header(&header, header_len) {
