@@ -2,8 +2,8 @@
 
 Prints `PORT <n>` on stdout once listening, then serves until stdin closes or it is
 killed. Options: --subprotocol NAME (selects it when offered), --origins A,B (origin
-check), --max-size N (closes with 1009 above N bytes), --no-pong (answers no pings:
-pings are answered by the library, so this uses a raw override).
+check), --max-size N (closes with 1009 above N bytes), --ping-interval/--ping-timeout
+(the library's keep-alive: it closes with 1011 when its pings go unanswered).
 """
 import argparse
 import asyncio
@@ -26,8 +26,14 @@ async def main():
     ap.add_argument("--subprotocol", action="append", default=[])
     ap.add_argument("--origins", default=None)
     ap.add_argument("--max-size", type=int, default=2**20)
+    ap.add_argument("--ping-interval", type=float, default=20)
+    ap.add_argument("--ping-timeout", type=float, default=20)
     args = ap.parse_args()
-    kwargs = {"max_size": args.max_size}
+    kwargs = {
+        "max_size": args.max_size,
+        "ping_interval": args.ping_interval,
+        "ping_timeout": args.ping_timeout,
+    }
     if args.subprotocol:
         kwargs["subprotocols"] = args.subprotocol
     if args.origins:

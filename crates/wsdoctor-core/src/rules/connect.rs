@@ -211,8 +211,9 @@ pub fn proxy(e: &Evidence, out: &mut Vec<Finding>) {
             CauseId::ProxyTunnelClosed,
             format!("{} closed the connection during CONNECT.", p.url),
         ),
+        // A proxy URL that cannot be used, or a failure before the tunnel existed.
         ProxyOutcome::Error { message } => {
-            Finding::new(CauseId::ProxyTunnelClosed, format!("{}: {message}.", p.url))
+            Finding::new(CauseId::ProxyUnreachable, format!("{}: {message}.", p.url))
         }
     };
     out.push(f);

@@ -163,10 +163,12 @@ fn violation(v: &Violation) -> Finding {
     Finding::new(id, detail)
 }
 
-/// Idle cuts and load (`--idle`, `--concurrency`).
+/// Idle cuts and load (`--idle`, `--concurrency`), and server pings.
 pub fn over_time(e: &Evidence, out: &mut Vec<Finding>) {
+    // A cut the server made because its pings went unanswered is not an idle timeout.
+    let ping_timeout = server_ping_timeout(e, out);
     if let Some(idle) = &e.idle {
-        if let Some(cut) = &idle.cut {
+        if let Some(cut) = idle.cut.as_ref().filter(|_| !ping_timeout) {
             let secs = cut.after_ms / 1000.0;
             let how = match (cut.how.as_str(), cut.close_code) {
                 ("close-frame", Some(c)) => format!("a close frame with code {c}"),
@@ -220,6 +222,43 @@ pub fn over_time(e: &Evidence, out: &mut Vec<Finding>) {
             ));
         }
     }
+}
+
+/// `--no-pong`: the server pinged, got no pong, and closed us with a close frame.
+fn server_ping_timeout(e: &Evidence, out: &mut Vec<Finding>) -> bool {
+    let Some(s) = &e.session else { return false };
+    if !e.request.no_pong || s.server_pings_ms.is_empty() {
+        return false;
+    }
+    let closed_by_server = match (&s.close, e.idle.as_ref().and_then(|i| i.cut.as_ref())) {
+        (_, Some(cut)) if cut.how == "close-frame" => cut.close_code.map(|c| (c, cut.after_ms)),
+        (
+            CloseOutcome::ByServer {
+                code: Some(c),
+                after_ms,
+                ..
+            },
+            _,
+        ) => Some((*c, *after_ms)),
+        _ => None,
+    };
+    let Some((code, after_ms)) = closed_by_server else {
+        return false;
+    };
+    let pings = &s.server_pings_ms;
+    let interval = match pings.as_slice() {
+        [.., a, b] => format!("every {:.1} s", (b - a) / 1000.0),
+        _ => format!("first at {:.1} s", pings[0] / 1000.0),
+    };
+    let last = pings.last().copied().unwrap_or(0.0);
+    out.push(Finding::new(
+        CauseId::AsyncServerPingTimeout,
+        format!(
+            "The server pinged {interval} and, with no pong, closed with code {code} {:.1} s after its last ping.",
+            ((after_ms - last) / 1000.0).max(0.0)
+        ),
+    ));
+    true
 }
 
 /// Half the cut, rounded down to a whole second, at least one second.
@@ -375,6 +414,29 @@ mod tests {
         );
         assert!(f[0].detail.contains("nginx proxy_read_timeout"));
         assert!(f[0].fix.contains("Ping every 30 s"));
+    }
+
+    #[test]
+    fn unanswered_server_pings_close_the_connection() {
+        let mut e = healthy();
+        e.request.no_pong = true;
+        let s = e.session.as_mut().unwrap();
+        s.server_pings_ms = vec![1000.0, 2000.0];
+        s.close = CloseOutcome::ByServer {
+            code: Some(1011),
+            reason: "keepalive ping timeout".into(),
+            after_ms: 3000.0,
+        };
+        let f = super::super::diagnose(&e);
+        let ids: Vec<_> = f.iter().map(|f| f.id).collect();
+        assert_eq!(
+            ids,
+            [
+                CauseId::SessionCloseServerError,
+                CauseId::AsyncServerPingTimeout
+            ]
+        );
+        assert!(f[1].detail.contains("every 1.0 s"), "{}", f[1].detail);
     }
 
     #[test]
