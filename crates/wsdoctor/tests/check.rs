@@ -216,12 +216,20 @@ fn verbose_shows_the_wire_with_secrets_redacted() {
 
 #[test]
 fn a_client_that_does_not_pong_is_closed_by_python_websockets_keepalive() {
-    let Some(peer) = python_echo(&["--ping-interval", "0.5", "--ping-timeout", "0.5"]) else { return };
+    let Some(peer) = python_echo(&["--ping-interval", "0.5", "--ping-timeout", "0.5"]) else {
+        return;
+    };
     let url = format!("ws://127.0.0.1:{}/", peer.port);
     let (_, r) = json(&["check", &url, "--no-pong", "--idle", "4"]);
     let found = ids(&r);
-    assert!(found.contains(&"async-server-ping-timeout".to_string()), "{found:?}");
-    assert!(!found.contains(&"proxy-idle-timeout".to_string()), "not an idle cut: {found:?}");
+    assert!(
+        found.contains(&"async-server-ping-timeout".to_string()),
+        "{found:?}"
+    );
+    assert!(
+        !found.contains(&"proxy-idle-timeout".to_string()),
+        "not an idle cut: {found:?}"
+    );
     // Answering the pings keeps the same connection open for the whole idle time.
     let (code, r) = json(&["check", &url, "--idle", "2"]);
     assert_eq!(ids(&r), Vec::<String>::new(), "{r:#}");

@@ -108,7 +108,9 @@ pub fn run(args: CheckArgs, style: Style) -> anyhow::Result<i32> {
     let verbose = args.verbose;
     // One probe is IO-bound: a current-thread runtime starts no worker threads, which
     // is most of the start-up cost of a one-shot process (bench/check).
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let report = rt.block_on(async {
         if verbose {
             probe(&opts, &StderrWire { style }).await

@@ -146,7 +146,9 @@ fn plan_options(ep: &Endpoint, ca_file: &Path, timeout: Duration) -> ProbeOption
     let plan = &ep.scenario.plan;
     ProbeOptions {
         url: wsdoctor_core::url::analyze(&ep.url, false),
-        timeout: plan.timeout_s.map_or(timeout, |s| Duration::from_secs(s).min(timeout)),
+        timeout: plan
+            .timeout_s
+            .map_or(timeout, |s| Duration::from_secs(s).min(timeout)),
         cacert: plan.use_lab_ca.then(|| ca_file.to_path_buf()),
         origin: plan.origin.map(str::to_string),
         subprotocols: plan.subprotocols.iter().map(|s| s.to_string()).collect(),
