@@ -208,8 +208,10 @@ pub struct ProxyEvidence {
     /// The proxy's reply head to CONNECT (HTTP proxies), raw text, capped.
     pub reply_head: Option<String>,
     pub reply_body: Option<String>,
-    /// `--compare-direct`: how the direct path ended (verdict string), if tried.
-    pub direct_verdict: Option<String>,
+    /// `--compare-direct`: the evidence of the same probe made without the proxy, so
+    /// the rules can diagnose both paths alike.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direct: Option<Box<Evidence>>,
     pub ms: f64,
 }
 

@@ -21,7 +21,6 @@ mod stream;
 mod tcp;
 mod text;
 mod tls;
-mod verdict;
 mod wire;
 
 pub use options::{CaStore, ConnectTo, Family, ProbeOptions, ProxySetting, Resolve};

@@ -13,7 +13,6 @@ use crate::session::{self, Conn};
 use crate::stream::BoxIo;
 use crate::tcp;
 use crate::tls::{self, TlsSetup};
-use crate::verdict::direct_verdict;
 use crate::wire::{NoWire, Wire, WireObserver};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -44,7 +43,7 @@ pub async fn probe(opts: &ProbeOptions, observer: &dyn WireObserver) -> Evidence
         walk(&direct_opts, Route::Direct, &NoWire)
     );
     if let Some(p) = ev.proxy.as_mut() {
-        p.direct_verdict = Some(direct_verdict(&direct));
+        p.direct = Some(Box::new(direct));
     }
     ev
 }
@@ -146,7 +145,7 @@ impl Walk<'_> {
                     outcome: ProxyOutcome::Error { message },
                     reply_head: None,
                     reply_body: None,
-                    direct_verdict: None,
+                    direct: None,
                     ms: 0.0,
                 });
                 None

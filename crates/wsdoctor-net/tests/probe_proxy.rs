@@ -164,13 +164,15 @@ async fn compare_direct_reports_how_the_direct_path_ended() {
     let ev = probe(&o, &NoWire).await;
     let p = proxy_ev(&ev);
     assert!(matches!(p.outcome, ProxyOutcome::AuthRequired { .. }));
+    let direct = p.direct.as_ref().expect("direct evidence");
     assert!(
-        p.direct_verdict
-            .as_deref()
-            .is_some_and(|v| v.starts_with("worked")),
-        "{:?}",
-        p.direct_verdict
+        matches!(
+            direct.session.as_ref().map(|s| &s.message),
+            Some(wsdoctor_core::evidence::MessageOutcome::Echoed { .. })
+        ),
+        "{direct:?}"
     );
+    assert!(direct.proxy.is_none());
 }
 
 #[tokio::test]

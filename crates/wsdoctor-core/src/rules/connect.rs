@@ -216,15 +216,27 @@ pub fn proxy(e: &Evidence, out: &mut Vec<Finding>) {
             Finding::new(CauseId::ProxyUnreachable, format!("{}: {message}.", p.url))
         }
     };
-    out.push(f);
-    if let Some(direct) = &p.direct_verdict {
-        out.push(
-            Finding::new(
-                CauseId::ProxyDirectWorks,
-                format!("Direct, without the proxy, the check ended: {direct}."),
-            )
-            .severity(Severity::Info),
-        );
+    let Some(direct) = &p.direct else {
+        out.push(f);
+        return;
+    };
+    // The direct path has no proxy evidence, so this does not recurse further.
+    let direct_findings = super::diagnose(direct);
+    match direct_findings.iter().find(|d| d.is_error()) {
+        None => {
+            out.push(f);
+            out.push(
+                Finding::new(
+                    CauseId::ProxyDirectWorks,
+                    "Direct, without the proxy, the same check works: the proxy is the difference.",
+                )
+                .severity(Severity::Info),
+            );
+        }
+        Some(d) => out.push(f.evidence(format!(
+            "direct, without the proxy, the check fails too: {} ({})",
+            d.id, d.title
+        ))),
     }
 }
 
@@ -365,11 +377,30 @@ mod tests {
                 outcome,
                 reply_head: Some("HTTP/1.1 403 Forbidden".into()),
                 reply_body: Some("Access Denied".into()),
-                direct_verdict: None,
+                direct: None,
                 ms: 1.0,
             }),
             ..Evidence::default()
         }
+    }
+
+    #[test]
+    fn compare_direct_diagnoses_the_direct_path_alike() {
+        let mut e = proxy(ProxyOutcome::Refused { status: 403 });
+        e.proxy.as_mut().unwrap().direct = Some(Box::new(crate::rules::test_support::healthy()));
+        assert_eq!(
+            ids(&e),
+            [CauseId::ProxyConnectRefused, CauseId::ProxyDirectWorks]
+        );
+        let mut broken = crate::rules::test_support::healthy();
+        broken.session.as_mut().unwrap().ping = PingOutcome::NoPong { waited_ms: 3000.0 };
+        e.proxy.as_mut().unwrap().direct = Some(Box::new(broken));
+        let f = crate::diagnose(&e);
+        assert_eq!(
+            f.iter().map(|f| f.id).collect::<Vec<_>>(),
+            [CauseId::ProxyConnectRefused]
+        );
+        assert!(f[0].evidence.iter().any(|l| l.contains("session-no-pong")));
     }
 
     #[test]

@@ -50,7 +50,7 @@ pub(crate) async fn tunnel(
         outcome: ProxyOutcome::Closed,
         reply_head: None,
         reply_body: None,
-        direct_verdict: None,
+        direct: None,
         ms: 0.0,
     };
     wire.note(format!(
