@@ -71,6 +71,18 @@ impl Sources {
             .map(|l| l.trim_end_matches('\r'))
     }
 
+    /// Every line of `name` (empty when unknown), line endings trimmed.
+    pub fn lines(&self, name: &str) -> Vec<String> {
+        self.files
+            .get(name)
+            .map(|t| {
+                t.lines()
+                    .map(|l| l.trim_end_matches('\r').to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Loads a file by path (from disk or from the dump), remembering its text.
     pub fn load(&mut self, path: &str) -> Result<String, String> {
         if let Some(t) = self.files.get(path) {

@@ -116,6 +116,8 @@ pub(crate) fn lint_input(input: &Input, opts: &Options, report: &mut LintReport)
             format,
         });
     }
+    // Each file is split into lines once: big configurations have many findings.
+    let mut split_lines: std::collections::HashMap<String, Vec<String>> = Default::default();
     for mut f in findings {
         let primary = (f.file.clone(), f.line);
         if !f
@@ -133,7 +135,15 @@ pub(crate) fn lint_input(input: &Input, opts: &Options, report: &mut LintReport)
             );
         }
         for q in &mut f.quoted {
-            q.text = sources.line(&q.file, q.line).unwrap_or("").to_string();
+            let lines = split_lines
+                .entry(q.file.clone())
+                .or_insert_with(|| sources.lines(&q.file));
+            q.text = q
+                .line
+                .checked_sub(1)
+                .and_then(|i| lines.get(i))
+                .cloned()
+                .unwrap_or_default();
         }
         f.quoted
             .retain(|q| !q.text.trim().is_empty() || q.line == f.line);

@@ -8,7 +8,8 @@ use crate::NginxVersion;
 use crate::finding::LintFinding;
 use crate::formats::{Ctx, duration_ms, human_ms};
 use crate::wspath;
-use regex::RegexBuilder;
+use regex::{Regex, RegexBuilder};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use wsdoctor_core::Severity;
 
@@ -17,6 +18,27 @@ struct Model<'a> {
     /// `map $src $dst { … }` blocks by `dst` (without `$`).
     maps: HashMap<String, &'a Directive>,
     upstreams: HashMap<String, Upstream<'a>>,
+    /// Compiled regex locations by (case-insensitive, pattern): large configurations
+    /// repeat the same few patterns in every server block.
+    regexes: RefCell<HashMap<(bool, String), Option<Regex>>>,
+}
+
+impl Model<'_> {
+    /// The regex of a `~`/`~*` location; `None` for what Rust's regex cannot compile.
+    fn regex(&self, modifier: &str, pattern: &str) -> Option<Regex> {
+        let key = (modifier == "~*", pattern.to_string());
+        self.regexes
+            .borrow_mut()
+            .entry(key)
+            .or_insert_with(|| {
+                RegexBuilder::new(pattern)
+                    .case_insensitive(modifier == "~*")
+                    .size_limit(1 << 20)
+                    .build()
+                    .ok()
+            })
+            .clone()
+    }
 }
 
 struct Upstream<'a> {
@@ -30,6 +52,7 @@ pub(super) fn run(ctx: &mut Ctx, tree: &[Directive], version: Option<NginxVersio
     let mut model = Model {
         maps: HashMap::new(),
         upstreams: HashMap::new(),
+        regexes: RefCell::new(HashMap::new()),
     };
     collect(tree, &mut model);
     let mut chain: Vec<&[Directive]> = vec![tree];
@@ -135,7 +158,9 @@ impl<'a> Rules<'_, '_, 'a> {
             })
         });
         let why = match wspath::path_reason(pattern, &self.ctx.opts.ws_paths) {
-            _ if !own_upgrade && regex_loses_ws_paths(modifier, pattern, server) => return,
+            _ if !own_upgrade && regex_loses_ws_paths(self.model, modifier, pattern, server) => {
+                return;
+            }
             Some(w) => w,
             None if own_upgrade => "it sets an Upgrade header".to_string(),
             None => return,
@@ -519,11 +544,7 @@ impl<'a> Rules<'_, '_, 'a> {
                 [m, p] if m == "~" || m == "~*" => (m.as_str(), p.as_str()),
                 _ => continue,
             };
-            let Ok(re) = RegexBuilder::new(p)
-                .case_insensitive(m == "~*")
-                .size_limit(1 << 20)
-                .build()
-            else {
+            let Some(re) = self.model.regex(m, p) else {
                 continue;
             };
             let Some(hit) = probes.iter().find(|x| re.is_match(x)) else {
@@ -608,15 +629,16 @@ impl<'a> Rules<'_, '_, 'a> {
 
 /// A regex location whose WebSocket-looking part is taken first by a `^~` or `=`
 /// location of the same server never sees WebSocket requests.
-fn regex_loses_ws_paths(modifier: &str, pattern: &str, server: Option<&Directive>) -> bool {
+fn regex_loses_ws_paths(
+    model: &Model,
+    modifier: &str,
+    pattern: &str,
+    server: Option<&Directive>,
+) -> bool {
     if modifier != "~" && modifier != "~*" {
         return false;
     }
-    let Ok(re) = RegexBuilder::new(pattern)
-        .case_insensitive(modifier == "~*")
-        .size_limit(1 << 20)
-        .build()
-    else {
+    let Some(re) = model.regex(modifier, pattern) else {
         return false;
     };
     server.is_some_and(|s| {
