@@ -63,14 +63,6 @@ impl Sources {
         self.files.get(name).map(String::as_str)
     }
 
-    /// The text of line `line` (1-based) of `name`, trimmed of its line ending.
-    pub fn line(&self, name: &str, line: usize) -> Option<&str> {
-        let text = self.files.get(name)?;
-        text.lines()
-            .nth(line.checked_sub(1)?)
-            .map(|l| l.trim_end_matches('\r'))
-    }
-
     /// Every line of `name` (empty when unknown), line endings trimmed.
     pub fn lines(&self, name: &str) -> Vec<String> {
         self.files
@@ -208,12 +200,10 @@ mod tests {
     }
 
     #[test]
-    fn lines_are_one_based() {
+    fn lines_drop_their_endings() {
         let mut s = Sources::new(Origin::Disk, Limits::default());
         s.add("x", "a\r\nb\nc".into());
-        assert_eq!(s.line("x", 1), Some("a"));
-        assert_eq!(s.line("x", 3), Some("c"));
-        assert_eq!(s.line("x", 0), None);
-        assert_eq!(s.line("x", 4), None);
+        assert_eq!(s.lines("x"), ["a", "b", "c"]);
+        assert!(s.lines("y").is_empty());
     }
 }
