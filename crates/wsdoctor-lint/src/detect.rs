@@ -65,7 +65,14 @@ pub fn detect(name: &str, text: &str) -> Option<Format> {
     if lower_name.ends_with(".toml") {
         return Some(Format::Traefik);
     }
-    if lower_name.ends_with(".yaml") || lower_name.ends_with(".yml") || looks_like_yaml(text) {
+    // JSON is YAML: Envoy bootstraps and kubectl output are often JSON.
+    let json =
+        lower_name.ends_with(".json") || text.trim_start().starts_with('{') && text.contains("\":");
+    if json
+        || lower_name.ends_with(".yaml")
+        || lower_name.ends_with(".yml")
+        || looks_like_yaml(text)
+    {
         return Some(detect_yaml(text));
     }
     let mut scores = [0i32; 4]; // nginx, haproxy, apache, caddy
@@ -178,7 +185,7 @@ fn looks_like_yaml(text: &str) -> bool {
 }
 
 fn detect_yaml(text: &str) -> Format {
-    if text.contains("apiVersion:") && text.contains("kind:") {
+    if text.contains("apiVersion") && text.contains("kind") {
         Format::K8s
     } else if text.contains("static_resources")
         || text.contains("envoy.")
@@ -218,6 +225,10 @@ mod tests {
             Some(Format::Traefik)
         );
         assert_eq!(detect("x", "hello world\n"), None);
+        let json = "{\"static_resources\": {\"listeners\": []}}";
+        assert_eq!(detect("envoy.json", json), Some(Format::Envoy));
+        let kubectl = "{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"List\"\n}";
+        assert_eq!(detect("out", kubectl), Some(Format::K8s));
     }
 
     #[test]

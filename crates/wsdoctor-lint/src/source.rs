@@ -155,6 +155,15 @@ pub fn dir_of(path: &str) -> PathBuf {
     }
 }
 
+const NGINX_MESSAGES: &[&str] = &[
+    "nginx: ",
+    "nginx version: ",
+    "built by ",
+    "built with ",
+    "TLS SNI support",
+    "configure arguments: ",
+];
+
 /// Splits `nginx -T` output into its files. Returns `None` when the text has no
 /// `# configuration file PATH:` markers. Lines before the first marker (the
 /// `nginx -V` banner, "syntax is ok") are not configuration.
@@ -170,7 +179,13 @@ pub fn split_nginx_dump(text: &str) -> Option<Vec<(String, String)>> {
             continue;
         }
         if let Some((_, body)) = files.last_mut() {
-            body.push_str(line);
+            // With 2>&1, nginx's own messages ("nginx: … syntax is ok", the -V banner)
+            // can land after the dump: they are not configuration.
+            if NGINX_MESSAGES.iter().any(|p| bare.starts_with(p)) {
+                body.push('\n');
+            } else {
+                body.push_str(line);
+            }
         }
     }
     if files.is_empty() {
@@ -197,6 +212,10 @@ mod tests {
         assert_eq!(files[0].0, "/etc/nginx/nginx.conf");
         assert_eq!(files[1].1.lines().nth(1), Some("  listen 80;"));
         assert!(split_nginx_dump("http {}\n").is_none());
+        // stderr interleaved after the dump is not configuration.
+        let late = "# configuration file /a.conf:\nevents {}\n\nnginx: the configuration file /a.conf syntax is ok\nnginx: configuration file /a.conf test is successful\n";
+        let files = split_nginx_dump(late).unwrap();
+        assert_eq!(files[0].1.trim(), "events {}");
     }
 
     #[test]

@@ -354,7 +354,8 @@ fn nginx_fixed_site_lints_clean_and_passes() {
     let (code, live) = check(&format!("ws://127.0.0.1:{}/ws/", ng.port), &[]);
     assert_eq!(live["verdict"], "ok", "{live:#}");
     assert_eq!(code, 0);
-    // The same configuration as `nginx -T` prints it lints the same: clean.
+    // The same configuration as `nginx -T 2>&1` prints it (its messages after the
+    // dump) lints the same: clean.
     let nginx = require_program("nginx").expect("found above");
     let d = ng.dir.path().display();
     let dump = Command::new(nginx)
@@ -390,8 +391,11 @@ fn nginx_fixed_site_lints_clean_and_passes() {
         .stdout(Stdio::piped())
         .spawn()
         .expect("wsdoctor lint -");
-    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), &dump.stdout)
-        .expect("write dump");
+    std::io::Write::write_all(
+        &mut child.stdin.take().expect("stdin"),
+        &[dump.stdout.as_slice(), dump.stderr.as_slice()].concat(),
+    )
+    .expect("write dump");
     let out = child.wait_with_output().expect("lint output");
     let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(v["findings"], Value::Array(vec![]));
@@ -430,8 +434,11 @@ fn nginx_t_dump_of_a_broken_site_points_at_the_original_file() {
         .stdout(Stdio::piped())
         .spawn()
         .expect("wsdoctor lint -");
-    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), &dump.stdout)
-        .expect("write dump");
+    std::io::Write::write_all(
+        &mut child.stdin.take().expect("stdin"),
+        &[dump.stdout.as_slice(), dump.stderr.as_slice()].concat(),
+    )
+    .expect("write dump");
     let out = child.wait_with_output().expect("lint output");
     let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
     let f = &v["findings"][0];
