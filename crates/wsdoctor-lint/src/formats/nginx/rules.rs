@@ -157,7 +157,16 @@ impl<'a> Rules<'_, '_, 'a> {
                             .is_some_and(|v| v.to_ascii_lowercase().contains("upgrade"))
             })
         });
-        let why = match wspath::path_reason(pattern, &self.ctx.opts.ws_paths) {
+        // A --ws-path belongs to the longest prefix location that covers it, as in nginx.
+        let user_paths: Vec<String> = self
+            .ctx
+            .opts
+            .ws_paths
+            .iter()
+            .filter(|p| !longer_prefix_covers(server, pattern, p))
+            .cloned()
+            .collect();
+        let why = match wspath::path_reason(pattern, &user_paths) {
             _ if !own_upgrade && regex_loses_ws_paths(self.model, modifier, pattern, server) => {
                 return;
             }
@@ -625,6 +634,20 @@ impl<'a> Rules<'_, '_, 'a> {
         }
         map_lines("connection_upgrade", false)
     }
+}
+
+/// Whether another prefix location of the server, longer than `pattern`, covers `path`.
+fn longer_prefix_covers(server: Option<&Directive>, pattern: &str, path: &str) -> bool {
+    server.is_some_and(|s| {
+        s.children().iter().any(|d| {
+            let p = match d.args.as_slice() {
+                [p] if d.name == "location" => p.as_str(),
+                [m, p] if d.name == "location" && (m == "^~" || m == "=") => p.as_str(),
+                _ => return false,
+            };
+            p.len() > pattern.len() && path.starts_with(p)
+        })
+    })
 }
 
 /// A regex location whose WebSocket-looking part is taken first by a `^~` or `=`

@@ -349,3 +349,24 @@ fn a_regex_location_that_loses_the_websocket_path_is_not_judged() {
             .is_empty()
     );
 }
+
+#[test]
+fn a_ws_path_belongs_to_its_longest_prefix_location() {
+    let conf = "server {\n  location / {\n    proxy_pass http://b;\n  }\n  location /feed/ {\n    proxy_pass http://b;\n  }\n}\n";
+    let opts = Options {
+        ws_paths: vec!["/feed/live".into()],
+        ..Options::default()
+    };
+    let r = lint_text("a", conf, &opts);
+    assert!(
+        r.findings
+            .iter()
+            .all(|f| f.quoted.iter().any(|q| q.text.contains("/feed/")))
+    );
+    assert!(r.rules().contains(&"nginx/missing-upgrade-header"));
+    assert!(
+        r.findings.iter().all(|f| f.line >= 5),
+        "{:?}",
+        r.findings.iter().map(|f| f.line).collect::<Vec<_>>()
+    );
+}
