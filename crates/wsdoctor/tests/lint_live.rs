@@ -317,7 +317,6 @@ fn nginx_headers_not_inherited_agree() {
 }
 
 #[test]
-#[ignore = "pending in check: Python websockets answers nginx's HTTP/1.0 request with 505, which check reports as http-server-error instead of http-version-1-0"]
 fn nginx_http_1_0_agrees() {
     nginx_case(
         "http-version-1-0.conf",
@@ -544,7 +543,6 @@ fn apache_short_timeouts_agree() {
 }
 
 #[test]
-#[ignore = "pending in check: the backend's 426 passed through Apache is reported as http-upgrade-required, not attributed to the proxy (proxy-upgrade-not-forwarded) as it is for nginx"]
 fn apache_proxypass_without_upgrade_agrees() {
     apache_case(
         "no-upgrade.conf",

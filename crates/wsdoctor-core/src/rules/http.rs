@@ -116,7 +116,9 @@ fn status_findings(e: &Evidence, r: &HttpResponse, out: &mut Vec<Finding>) {
         400 if body.contains("plain http request was sent to https port") => {
             CauseId::PlaintextToTlsPort
         }
-        400 | 426 if passing.is_some() => CauseId::ProxyUpgradeNotForwarded,
+        400 | 426 if passing.is_some() || backend_missed_upgrade(&body) => {
+            CauseId::ProxyUpgradeNotForwarded
+        }
         400 => CauseId::HttpBadRequest,
         401 => CauseId::HttpUnauthorized,
         403 => CauseId::HttpForbidden,
@@ -127,6 +129,8 @@ fn status_findings(e: &Evidence, r: &HttpResponse, out: &mut Vec<Finding>) {
         502 => CauseId::HttpBadGateway,
         503 => CauseId::HttpServiceUnavailable,
         504 => CauseId::HttpGatewayTimeout,
+        // wsdoctor always sends HTTP/1.1: a 505 means a hop in between downgraded it.
+        505 => CauseId::HttpVersion10,
         500..=599 => CauseId::HttpServerError,
         _ => CauseId::HttpUnexpectedStatus,
     };
@@ -143,6 +147,25 @@ fn status_findings(e: &Evidence, r: &HttpResponse, out: &mut Vec<Finding>) {
     }
 }
 
+/// The backend's own words say the Upgrade or Connection header it needed was missing
+/// or wrong (Python websockets, gorilla, Node ws, Spring wording). wsdoctor always sends
+/// both, so such a complaint proves a hop in between dropped or rewrote them.
+fn backend_missed_upgrade(body: &str) -> bool {
+    [
+        "invalid connection header",
+        "missing connection header",
+        "invalid upgrade header",
+        "missing upgrade header",
+        "'upgrade' token not found",
+        "'websocket' token not found",
+        "not using the websocket protocol",
+        "can \"upgrade\" only to \"websocket\"",
+        "connection must be upgrade",
+    ]
+    .iter()
+    .any(|needle| body.contains(needle))
+}
+
 fn detail(id: CauseId, e: &Evidence, r: &HttpResponse, passing: Option<&Component>) -> String {
     let status = r.status;
     match id {
@@ -150,9 +173,16 @@ fn detail(id: CauseId, e: &Evidence, r: &HttpResponse, passing: Option<&Componen
             "The server answered {status} and points to {}; WebSocket clients do not follow redirects.",
             r.header("location").unwrap_or("(no Location header)")
         ),
+        CauseId::ProxyUpgradeNotForwarded if passing.is_none() => format!(
+            "The backend answered {status} complaining about {}: it never saw the Upgrade/Connection headers wsdoctor sent, so a hop in between dropped or rewrote them.",
+            super::connect::first_line(&r.body)
+        ),
         CauseId::ProxyUpgradeNotForwarded => format!(
             "{} passed on a {status} from the backend: the backend saw a request without Upgrade/Connection.",
             passing.map_or("A proxy", |c| c.name)
+        ),
+        CauseId::HttpVersion10 => format!(
+            "The answer is {status} HTTP Version Not Supported although wsdoctor sent HTTP/1.1: a hop in between (e.g. nginx proxy_http_version 1.0) spoke HTTP/1.0 to the backend."
         ),
         CauseId::HttpForbidden => match &e.request.origin {
             Some(o) => {
@@ -377,6 +407,23 @@ mod tests {
         );
         e.request.subprotocols = vec!["v1".into()];
         assert_eq!(ids(&e), [CauseId::HttpSubprotocolRejected]);
+    }
+
+    #[test]
+    fn a_backend_complaining_about_upgrade_headers_was_behind_a_stripping_hop() {
+        // Apache without upgrade=websocket passes Python websockets' 426 on unchanged
+        // (its own Server header), so only the body shows what the backend received.
+        let body =
+            "Failed to open a WebSocket connection: invalid Connection header: Keep-Alive.\n";
+        assert_eq!(
+            status(426, &[("Server", "Python/3.11 websockets/17.4")], body),
+            [CauseId::ProxyUpgradeNotForwarded]
+        );
+        // nginx with proxy_http_version 1.0 in front of websockets: 505.
+        assert_eq!(
+            status(505, &[("Server", "nginx/1.22.1")], ""),
+            [CauseId::HttpVersion10]
+        );
     }
 
     #[test]
