@@ -20,7 +20,13 @@ set -uo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
-TOOLS="${AUTOBAHN_TOOLS:-/work/shared/tools/autobahn}"
+# shared/ sits beside the checkout (as in CI's fresh clone); /work/shared is this machine's copy.
+if [ -z "${AUTOBAHN_TOOLS:-}" ]; then
+  for cand in "$ROOT/../shared/tools/autobahn" /work/shared/tools/autobahn; do
+    [ -d "$cand" ] && { AUTOBAHN_TOOLS="$cand"; break; }
+  done
+fi
+TOOLS="${AUTOBAHN_TOOLS:-$ROOT/../shared/tools/autobahn}"
 PREFIX="${AUTOBAHN_PREFIX:-${XDG_CACHE_HOME:-$HOME/.cache}/autobahn-wstest}"
 WSTEST="$PREFIX/venv27/bin/wstest"
 MODE="${1:-}"; shift || true
