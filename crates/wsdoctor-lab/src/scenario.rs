@@ -251,7 +251,7 @@ pub static SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "bad-request",
         group: Group::ServerConfig,
-        what: "the server answers 400: it did not see the Upgrade headers",
+        what: "the server answers 400: a header it requires is missing",
         expect: &[C::HttpBadRequest],
         plan: PLAIN,
         path: "/ws",

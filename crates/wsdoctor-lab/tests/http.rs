@@ -60,7 +60,7 @@ async fn server_configuration_statuses_are_what_the_products_send() {
     );
     let cases: &[Case] = &[
         ("upgrade-required", 426, None, "Upgrade Required"),
-        ("bad-request", 400, None, "'upgrade' token not found"),
+        ("bad-request", 400, None, "missing required header"),
         (
             "server-error",
             500,

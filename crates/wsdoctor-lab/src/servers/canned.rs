@@ -136,7 +136,9 @@ pub static UPGRADE_REQUIRED: Canned = Canned {
     body: "Upgrade Required",
 };
 
-/// gorilla/websocket's answer when the Upgrade headers did not arrive.
+/// A handler that insists on an application header the client did not send. (Not
+/// gorilla's "'upgrade' token not found" answer: wsdoctor always sends the Upgrade
+/// headers, so that complaint means a hop dropped them, which `proxy-drops-upgrade` shows.)
 pub static BAD_REQUEST: Canned = Canned {
     version: "HTTP/1.1",
     status: 400,
@@ -147,7 +149,7 @@ pub static BAD_REQUEST: Canned = Canned {
         ("X-Content-Type-Options", "nosniff"),
         ("Connection", "close"),
     ],
-    body: "Bad Request\nwebsocket: the client is not using the websocket protocol: 'upgrade' token not found in 'Connection' header\n",
+    body: "Bad Request: missing required header X-Client-Id\n",
 };
 
 /// uvicorn when the application raised during the handshake.
