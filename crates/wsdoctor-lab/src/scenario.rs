@@ -135,7 +135,7 @@ impl CheckPlan {
 /// Maximum message size of the `message-too-big` scenario, in bytes.
 pub const TOO_BIG_LIMIT: usize = 8;
 /// Idle time after which the `proxy-idle-cut` proxy cuts an upgraded connection.
-pub const IDLE_CUT: Duration = Duration::from_secs(2);
+pub const IDLE_CUT: Duration = Duration::from_secs(1);
 /// How long the `blocked-event-loop` server blocks its loop for each message.
 pub const BLOCKING_HANDLER: Duration = Duration::from_millis(300);
 /// The Origin the `origin-forbidden` server allows (send it to prove the fix).
@@ -454,7 +454,7 @@ pub static SCENARIOS: &[Scenario] = &[
         what: "a reverse proxy cuts upgraded connections idle for 2 s, without a close frame",
         expect: &[C::ProxyIdleTimeout],
         plan: CheckPlan {
-            idle_s: Some(4),
+            idle_s: Some(3),
             ..PLAIN
         },
         path: "/ws",
@@ -783,7 +783,7 @@ mod tests {
             ["--origin", "https://evil.example"]
         );
         assert_eq!(flags("subprotocol-not-echoed"), ["--subprotocol", "chat"]);
-        assert_eq!(flags("proxy-idle-cut"), ["--idle", "4"]);
+        assert_eq!(flags("proxy-idle-cut"), ["--idle", "3"]);
         assert_eq!(flags("blocked-event-loop"), ["--concurrency", "8"]);
         assert_eq!(flags("black-hole"), ["--timeout", "3"]);
         assert_eq!(flags("message-too-big")[0], "--message");
