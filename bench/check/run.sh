@@ -9,7 +9,8 @@
 # it when missing). Results go to target/bench-check/.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-out=target/bench-check
+tgt=${CARGO_TARGET_DIR:-target}
+out=$tgt/bench-check
 mkdir -p "$out"
 runs=${RUNS:-40}
 
@@ -19,8 +20,8 @@ if ! command -v websocat >/dev/null; then
   cargo install --locked websocat >/dev/null
 fi
 cargo build --release -q -p wsdoctor --bin wsdoctor --example floor_client
-bin=target/release/wsdoctor
-floor=target/release/examples/floor_client
+bin=$tgt/release/wsdoctor
+floor=$tgt/release/examples/floor_client
 
 "$bin" lab --only healthy-echo healthy-tls-echo --json > "$out/lab.json" &
 lab=$!
