@@ -203,6 +203,30 @@ fn unreachable_proxy_is_told_apart_from_the_server() {
     }
 }
 
+#[test]
+#[ignore = "pending in core: squid's 503 with X-Squid-Error: ERR_CONNECT_FAIL 111 (the proxy \
+            could not connect: nothing listens on the target) is reported as \
+            proxy-connect-refused, whose explanation blames the proxy's CONNECT policy"]
+fn squid_that_cannot_reach_the_server_blames_the_server() {
+    let Some(sq) = squid(None, None) else { return };
+    let closed = format!("ws://127.0.0.1:{}/", free_port());
+    let run = check(&[&closed, "--proxy", &sq.url(None)], &[]);
+    assert_eq!(run.evidence()["proxy"]["outcome"]["status"], 503, "{run}");
+    // The same cause as without the proxy: nothing listens there.
+    expect(&run, &["tcp-refused"], 12);
+}
+
+#[test]
+#[ignore = "pending in core: with both paths working, --compare-direct adds proxy-direct-works, \
+            whose title and explanation say the paths disagree"]
+fn compare_direct_with_both_paths_working_reports_no_difference() {
+    let Some(echo) = python_echo(&[]) else { return };
+    let Some(sq) = squid(None, None) else { return };
+    let ws = format!("ws://127.0.0.1:{}/", echo.port);
+    let run = check(&[&ws, "--proxy", &sq.url(None), "--compare-direct"], &[]);
+    expect_ok(&run, &["proxy-used"]);
+}
+
 // ── Reverse proxies (nginx, HAProxy) ─────────────────────────────────────────
 
 #[test]
@@ -248,6 +272,28 @@ fn nginx_with_http_1_0_upstream() {
     expect(&run, &["http-version-1-0"], 15);
     assert_eq!(run.layer("http-version-1-0"), Some("http"), "{run}");
     assert_eq!(run.evidence()["http"]["outcome"]["status"], 505, "{run}");
+}
+
+#[test]
+fn reverse_proxies_with_their_backend_down_blame_the_backend() {
+    let backend = free_port();
+    let Some(ng) = nginx(backend, NGINX_UPGRADE) else {
+        return;
+    };
+    let Some(hp) = haproxy(backend, "1h") else {
+        return;
+    };
+    // nginx answers 502 itself; HAProxy 503 "No server is available" after its
+    // connection retries (about 3 s): the proxy works, the hop behind it does not.
+    for (port, id, status) in [
+        (ng.port, "http-bad-gateway", 502),
+        (hp.port, "http-service-unavailable", 503),
+    ] {
+        let run = check(&[&format!("ws://127.0.0.1:{port}/")], &[]);
+        expect(&run, &[id], 15);
+        assert_eq!(run.layer(id), Some("http"), "{run}");
+        assert_eq!(run.evidence()["http"]["outcome"]["status"], status, "{run}");
+    }
 }
 
 #[test]
