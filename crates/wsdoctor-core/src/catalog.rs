@@ -214,6 +214,10 @@ catalog! {
         title: "A forward proxy is in the path",
         why: "The connection was tunnelled through a proxy chosen by a flag or an environment variable.",
         fix: "Nothing to change if that is intended; --noproxy '*' bypasses it.";
+    ProxyBypassed = "proxy-bypassed", Proxy, ProxyFirewall, Path, Info,
+        title: "A proxy is configured but bypassed for this host",
+        why: "A proxy variable is set, and NO_PROXY/no_proxy excludes this host, so the connection went direct; clients that ignore NO_PROXY (or read another variable) take the proxy instead.",
+        fix: "Nothing to change if direct is intended; remove the host from NO_PROXY to test through the proxy.";
     ProxyUpgradeNotForwarded = "proxy-upgrade-not-forwarded", Http, ProxyFirewall, Path, Error,
         title: "A reverse proxy did not pass the Upgrade on",
         why: "Upgrade and Connection are hop-by-hop headers: a reverse proxy must forward them explicitly, otherwise the backend sees a plain GET and answers 200, 400 or 426.",

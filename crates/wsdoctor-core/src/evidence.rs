@@ -226,12 +226,23 @@ pub enum ProxyKind {
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum ProxyOutcome {
     Tunnel,
-    Unreachable { detail: String },
-    AuthRequired { scheme: Option<String> },
-    Refused { status: u16 },
+    /// A proxy variable was set, but `no_proxy`/`NO_PROXY` (named in `chosen_by`)
+    /// excludes this host: the connection went direct.
+    Bypassed,
+    Unreachable {
+        detail: String,
+    },
+    AuthRequired {
+        scheme: Option<String>,
+    },
+    Refused {
+        status: u16,
+    },
     Closed,
     Timeout,
-    Error { message: String },
+    Error {
+        message: String,
+    },
 }
 
 // ── TLS ──────────────────────────────────────────────────────────────────────

@@ -126,11 +126,21 @@ impl Walk<'_> {
     async fn transport(&mut self, target: &Target) -> Option<BoxIo> {
         match self.route.clone() {
             Route::Direct => self.direct_tcp(target).await,
-            Route::Bypassed { variable, by } => {
+            Route::Bypassed { variable, by, url } => {
                 self.wire.note(format!(
                     "{by} matches {}: not using the proxy from {variable}",
                     self.opts.url.host
                 ));
+                self.ev.proxy = Some(ProxyEvidence {
+                    url,
+                    kind: ProxyKind::Http,
+                    chosen_by: format!("{variable}, bypassed by {by}"),
+                    outcome: ProxyOutcome::Bypassed,
+                    reply_head: None,
+                    reply_body: None,
+                    direct: None,
+                    ms: 0.0,
+                });
                 self.direct_tcp(target).await
             }
             Route::Invalid {

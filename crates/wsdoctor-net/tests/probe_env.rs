@@ -45,6 +45,8 @@ async fn proxy_variables_and_no_proxy_are_honoured() {
     // SAFETY: as above.
     unsafe { std::env::set_var("NO_PROXY", format!("localhost,.{HOST}")) };
     let ev = probe(&opts(&url), &NoWire).await;
-    assert!(ev.proxy.is_none());
+    let p = ev.proxy.expect("the bypass is recorded");
+    assert_eq!(p.outcome, wsdoctor_core::evidence::ProxyOutcome::Bypassed);
+    assert_eq!(p.chosen_by, "ws_proxy, bypassed by NO_PROXY");
     assert!(ev.tcp.is_some_and(|t| t.connected.is_some()));
 }

@@ -87,23 +87,41 @@ fn squid_tunnels_ws_and_wss_chosen_by_flag_or_environment() {
 
     // NO_PROXY (and --noproxy, like curl) bypass the variable: a direct connection,
     // no proxy evidence, no proxy finding.
-    for (args, env) in [
+    // The report says "none because of NO_PROXY": an info finding and the variable
+    // that was bypassed. `--noproxy` is the user's own flag: nothing to report.
+    for (args, env, bypassed_by) in [
         (
             vec![ws.as_str()],
             vec![("HTTP_PROXY", proxy.as_str()), ("NO_PROXY", "127.0.0.1")],
+            Some("HTTP_PROXY, bypassed by NO_PROXY"),
         ),
         (
             vec![wss.as_str(), "--cacert", &ca],
             vec![("https_proxy", proxy.as_str()), ("no_proxy", "127.0.0.1")],
+            Some("https_proxy, bypassed by no_proxy"),
         ),
         (
             vec![ws.as_str(), "--noproxy", "127.0.0.1"],
             vec![("HTTP_PROXY", proxy.as_str())],
+            None,
         ),
     ] {
         let run = check(&args, &env);
-        expect_ok(&run, &[]);
-        assert!(run.evidence()["proxy"].is_null(), "{run}");
+        match bypassed_by {
+            Some(by) => {
+                expect_ok(&run, &["proxy-bypassed"]);
+                assert_eq!(
+                    run.evidence()["proxy"]["outcome"]["kind"],
+                    "bypassed",
+                    "{run}"
+                );
+                assert_eq!(run.evidence()["proxy"]["chosen_by"], by, "{run}");
+            }
+            None => {
+                expect_ok(&run, &[]);
+                assert!(run.evidence()["proxy"].is_null(), "{run}");
+            }
+        }
         let target = args[0]
             .trim_start_matches("ws://")
             .trim_start_matches("wss://");
@@ -204,9 +222,6 @@ fn unreachable_proxy_is_told_apart_from_the_server() {
 }
 
 #[test]
-#[ignore = "pending in core: squid's 503 with X-Squid-Error: ERR_CONNECT_FAIL 111 (the proxy \
-            could not connect: nothing listens on the target) is reported as \
-            proxy-connect-refused, whose explanation blames the proxy's CONNECT policy"]
 fn squid_that_cannot_reach_the_server_blames_the_server() {
     let Some(sq) = squid(None, None) else { return };
     let closed = format!("ws://127.0.0.1:{}/", free_port());
@@ -217,8 +232,6 @@ fn squid_that_cannot_reach_the_server_blames_the_server() {
 }
 
 #[test]
-#[ignore = "pending in core: with both paths working, --compare-direct adds proxy-direct-works, \
-            whose title and explanation say the paths disagree"]
 fn compare_direct_with_both_paths_working_reports_no_difference() {
     let Some(echo) = python_echo(&[]) else { return };
     let Some(sq) = squid(None, None) else { return };

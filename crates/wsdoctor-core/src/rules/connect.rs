@@ -1,7 +1,7 @@
 //! Getting to the server: DNS answers, TCP attempts and the forward proxy.
 
 use crate::catalog::CauseId;
-use crate::evidence::{DnsOutcome, Evidence, ProxyOutcome, TcpOutcome};
+use crate::evidence::{DnsOutcome, Evidence, ProxyEvidence, ProxyOutcome, TcpOutcome};
 use crate::layer::Severity;
 use crate::report::Finding;
 use std::net::SocketAddr;
@@ -165,6 +165,13 @@ pub fn proxy(e: &Evidence, out: &mut Vec<Finding>) {
         None => f,
     };
     let f = match &p.outcome {
+        ProxyOutcome::Bypassed => Finding::new(
+            CauseId::ProxyBypassed,
+            format!(
+                "{} ({}) was not used for {}.",
+                p.url, p.chosen_by, e.url.host
+            ),
+        ),
         ProxyOutcome::Tunnel => Finding::new(
             CauseId::ProxyUsed,
             format!(
@@ -194,19 +201,7 @@ pub fn proxy(e: &Evidence, out: &mut Vec<Finding>) {
                     .unwrap_or_default()
             ),
         )),
-        ProxyOutcome::Refused { status } => {
-            let mut f = head(Finding::new(
-                CauseId::ProxyConnectRefused,
-                format!(
-                    "{} refused CONNECT to {}:{} with status {status}.",
-                    p.url, e.url.host, e.url.port
-                ),
-            ));
-            if let Some(b) = p.reply_body.as_deref().filter(|b| !b.trim().is_empty()) {
-                f = f.evidence(format!("proxy said: {}", first_line(b)));
-            }
-            f
-        }
+        ProxyOutcome::Refused { status } => refused(e, p, *status),
         ProxyOutcome::Closed => Finding::new(
             CauseId::ProxyTunnelClosed,
             format!("{} closed the connection during CONNECT.", p.url),
@@ -216,7 +211,8 @@ pub fn proxy(e: &Evidence, out: &mut Vec<Finding>) {
             Finding::new(CauseId::ProxyUnreachable, format!("{}: {message}.", p.url))
         }
     };
-    let Some(direct) = &p.direct else {
+    let proxied_failed = f.is_error() || has_later_error(e);
+    let Some(direct) = p.direct.as_ref().filter(|_| proxied_failed) else {
         out.push(f);
         return;
     };
@@ -238,6 +234,103 @@ pub fn proxy(e: &Evidence, out: &mut Vec<Finding>) {
             d.id, d.title
         ))),
     }
+}
+
+/// Whether the proxied probe failed after the tunnel was up (TLS, HTTP, session…).
+fn has_later_error(e: &Evidence) -> bool {
+    let without_proxy = Evidence {
+        proxy: None,
+        ..e.clone()
+    };
+    super::diagnose(&without_proxy)
+        .iter()
+        .any(Finding::is_error)
+}
+
+/// A CONNECT answered with an error status. A proxy that tried and could not reach
+/// the server says so (squid: `X-Squid-Error: ERR_CONNECT_FAIL 111`; 502/503/504):
+/// that is the server's or the network's fault, reported with the id the same
+/// failure gets without a proxy. Anything else is the proxy's policy.
+fn refused(e: &Evidence, p: &ProxyEvidence, status: u16) -> Finding {
+    let head = p.reply_head.as_deref().unwrap_or("");
+    let squid = head.lines().find_map(|l| {
+        let (name, value) = l.split_once(':')?;
+        name.trim()
+            .eq_ignore_ascii_case("x-squid-error")
+            .then(|| value.trim().to_string())
+    });
+    let target = format!("{}:{}", e.url.host, e.url.port);
+    let said = proxy_said(p, squid.as_deref());
+    let upstream = match squid
+        .as_deref()
+        .map(|s| s.split_whitespace().collect::<Vec<_>>())
+    {
+        Some(w) if w.first() == Some(&"ERR_CONNECT_FAIL") => Some(match w.get(1).copied() {
+            Some("111") => (
+                CauseId::TcpRefused,
+                format!("{target} refused the proxy's connection: nothing listens there."),
+            ),
+            Some("110") => (
+                CauseId::TcpTimeout,
+                format!("The proxy's connection to {target} timed out."),
+            ),
+            _ => (
+                CauseId::TcpUnreachable,
+                format!("The proxy could not connect to {target}."),
+            ),
+        }),
+        Some(w) if w.first() == Some(&"ERR_DNS_FAIL") => Some((
+            CauseId::DnsNxdomain,
+            format!("The proxy could not resolve {}.", e.url.host),
+        )),
+        Some(_) if matches!(status, 502..=504) => Some((
+            CauseId::TcpUnreachable,
+            format!("The proxy could not reach {target}."),
+        )),
+        None if matches!(status, 502 | 504) => Some((
+            CauseId::TcpUnreachable,
+            format!("The proxy could not reach {target} (status {status})."),
+        )),
+        _ => None,
+    };
+    let f = match upstream {
+        Some((id, detail)) => Finding::new(id, detail).evidence(format!(
+            "via {} (chosen by {}), CONNECT answered {status}",
+            p.url, p.chosen_by
+        )),
+        None => Finding::new(
+            CauseId::ProxyConnectRefused,
+            format!(
+                "{} refused CONNECT to {target} with status {status}.",
+                p.url
+            ),
+        ),
+    };
+    let f = match head.lines().next() {
+        Some(l) if !l.is_empty() => f.evidence(l.to_string()),
+        _ => f,
+    };
+    match said {
+        Some(s) => f.evidence(format!("proxy said: {s}")),
+        None => f,
+    }
+}
+
+/// The proxy's own words: squid's error code, else the page's <title>, else its first
+/// line of text.
+fn proxy_said(p: &ProxyEvidence, squid: Option<&str>) -> Option<String> {
+    if let Some(s) = squid {
+        return Some(s.to_string());
+    }
+    let body = p.reply_body.as_deref()?.trim();
+    let lower = body.to_ascii_lowercase();
+    if let (Some(a), Some(b)) = (lower.find("<title>"), lower.find("</title>"))
+        && a + 7 <= b
+    {
+        return Some(body[a + 7..b].trim().to_string());
+    }
+    let line = first_line(body);
+    (!line.is_empty()).then_some(line)
 }
 
 pub(crate) fn first_line(s: &str) -> String {
@@ -385,6 +478,47 @@ mod tests {
     }
 
     #[test]
+    fn a_proxy_that_cannot_reach_the_server_blames_the_server() {
+        let mut e = proxy(ProxyOutcome::Refused { status: 503 });
+        let p = e.proxy.as_mut().unwrap();
+        p.reply_head =
+            Some("HTTP/1.1 503 Service Unavailable\r\nX-Squid-Error: ERR_CONNECT_FAIL 111".into());
+        p.reply_body = Some("<!DOCTYPE html><html><head><title>ERROR: The requested URL could not be retrieved</title>".into());
+        let f = crate::diagnose(&e);
+        assert_eq!(
+            f.iter().map(|f| f.id).collect::<Vec<_>>(),
+            [CauseId::TcpRefused]
+        );
+        assert!(
+            f[0].evidence
+                .iter()
+                .any(|l| l == "proxy said: ERR_CONNECT_FAIL 111")
+        );
+        e.proxy.as_mut().unwrap().reply_head =
+            Some("HTTP/1.1 503 x\r\nX-Squid-Error: ERR_DNS_FAIL 0".into());
+        assert_eq!(ids(&e), [CauseId::DnsNxdomain]);
+        // A policy refusal keeps its own id, quoting the page title, not the doctype.
+        let mut e = proxy(ProxyOutcome::Refused { status: 403 });
+        e.proxy.as_mut().unwrap().reply_body =
+            Some("<!DOCTYPE html><title>Access Denied</title>".into());
+        let f = crate::diagnose(&e);
+        assert_eq!(f[0].id, CauseId::ProxyConnectRefused);
+        assert!(
+            f[0].evidence
+                .iter()
+                .any(|l| l == "proxy said: Access Denied")
+        );
+    }
+
+    #[test]
+    fn bypassed_proxy_is_noted() {
+        assert_eq!(
+            ids(&proxy(ProxyOutcome::Bypassed)),
+            [CauseId::ProxyBypassed]
+        );
+    }
+
+    #[test]
     fn compare_direct_diagnoses_the_direct_path_alike() {
         let mut e = proxy(ProxyOutcome::Refused { status: 403 });
         e.proxy.as_mut().unwrap().direct = Some(Box::new(crate::rules::test_support::healthy()));
@@ -394,13 +528,17 @@ mod tests {
         );
         let mut broken = crate::rules::test_support::healthy();
         broken.session.as_mut().unwrap().ping = PingOutcome::NoPong { waited_ms: 3000.0 };
-        e.proxy.as_mut().unwrap().direct = Some(Box::new(broken));
+        e.proxy.as_mut().unwrap().direct = Some(Box::new(broken.clone()));
         let f = crate::diagnose(&e);
         assert_eq!(
             f.iter().map(|f| f.id).collect::<Vec<_>>(),
             [CauseId::ProxyConnectRefused]
         );
         assert!(f[0].evidence.iter().any(|l| l.contains("session-no-pong")));
+        // Both paths working: nothing to compare.
+        let mut e = proxy(ProxyOutcome::Tunnel);
+        e.proxy.as_mut().unwrap().direct = Some(Box::new(crate::rules::test_support::healthy()));
+        assert_eq!(ids(&e), [CauseId::ProxyUsed]);
     }
 
     #[test]

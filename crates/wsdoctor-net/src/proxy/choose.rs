@@ -28,6 +28,8 @@ pub(crate) enum Route {
     Bypassed {
         variable: String,
         by: String,
+        /// The proxy that would have been used, credentials redacted.
+        url: String,
     },
     Proxy(Chosen),
     /// The setting names no usable proxy (bad URL, unsupported scheme).
@@ -76,6 +78,7 @@ pub(crate) fn choose(
                 return Route::Bypassed {
                     variable: name,
                     by: by.to_string(),
+                    url: wsdoctor_core::redact::url(value.trim()),
                 };
             }
             (value, name)
@@ -230,7 +233,8 @@ mod tests {
             choose(&ProxySetting::Auto, "ws.corp.test", true, &e),
             Route::Bypassed {
                 variable: "https_proxy".into(),
-                by: "NO_PROXY".into()
+                by: "NO_PROXY".into(),
+                url: "http://s:3128".into()
             }
         );
         assert!(matches!(
