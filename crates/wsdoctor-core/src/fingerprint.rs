@@ -172,16 +172,7 @@ mod tests {
     use super::*;
 
     fn resp(headers: &[(&str, &str)], body: &str) -> HttpResponse {
-        HttpResponse {
-            version: 1,
-            status: 400,
-            reason: String::new(),
-            headers: headers
-                .iter()
-                .map(|(a, b)| (a.to_string(), b.to_string()))
-                .collect(),
-            body: body.into(),
-        }
+        crate::rules::test_support::response(400, headers, body)
     }
 
     #[test]
