@@ -167,7 +167,7 @@ fn explain_message(text: &str) -> Explanation {
     matches.retain(|m| m.rule.weight + 3 > strongest);
     let mut ids: Vec<CauseId> = Vec::new();
     for m in &matches {
-        for id in &m.causes {
+        for id in m.causes {
             if !ids.contains(id) {
                 ids.push(*id);
             }

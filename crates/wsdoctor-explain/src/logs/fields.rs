@@ -11,7 +11,7 @@ pub struct Access<'a> {
     /// The request target, query included.
     pub target: &'a [u8],
     pub status: u16,
-    /// Seconds, when the last field is a request time (`$request_time`: `60.001`).
+    /// Seconds, for a 101 whose last field is a request time (`$request_time`: `60.001`).
     pub duration: Option<f64>,
 }
 
@@ -32,7 +32,12 @@ pub fn access(line: &[u8]) -> Option<Access<'_>> {
     let tail = &after_q1[q2 + 1..];
     let mut fields = tail.split(|&b| b == b' ').filter(|f| !f.is_empty());
     let status = status3(fields.next()?)?;
-    let duration = last_field(tail).and_then(float_secs);
+    // Only an upgraded session's request time is its duration.
+    let duration = if status == 101 {
+        last_field(tail).and_then(float_secs)
+    } else {
+        None
+    };
     Some(Access {
         method,
         target,
@@ -112,24 +117,35 @@ fn is_timers(t: &[u8]) -> bool {
     n == 5
 }
 
+/// A field after an nginx error message.
+#[derive(Clone, Copy)]
+pub enum NginxField {
+    Request,
+    Upstream,
+}
+
 /// The value of `name: "value"` in the tail of an nginx error.log line.
-pub fn nginx_field<'a>(line: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
-    let mut from = 0;
-    while let Some(at) = memchr::memmem::find(&line[from..], name) {
-        let start = from + at;
-        let rest = &line[start + name.len()..];
-        if let Some(v) = rest.strip_prefix(b": \"") {
-            let end = memchr::memchr(b'"', v)?;
-            return Some(&v[..end]);
-        }
-        from = start + name.len();
-    }
-    None
+pub fn nginx_field(line: &[u8], field: NginxField) -> Option<&[u8]> {
+    use memchr::memmem::Finder;
+    use std::sync::LazyLock;
+    static CLIENT: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(", client: "));
+    static REQUEST: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(", request: \""));
+    static UPSTREAM: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(", upstream: \""));
+    // The fields follow the message; searching from ", client: " skips it.
+    let from = CLIENT.find(line)?;
+    let finder = match field {
+        NginxField::Request => &*REQUEST,
+        NginxField::Upstream => &*UPSTREAM,
+    };
+    let start = from + finder.find(&line[from..])? + finder.needle().len();
+    let v = &line[start..];
+    let end = memchr::memchr(b'"', v)?;
+    Some(&v[..end])
 }
 
 /// The target of an nginx `request: "GET /ws HTTP/1.1"` field.
 pub fn nginx_request_target(line: &[u8]) -> Option<&[u8]> {
-    let req = nginx_field(line, b", request")?;
+    let req = nginx_field(line, NginxField::Request)?;
     let mut p = req.split(|&b| b == b' ');
     p.next()?;
     p.next()
@@ -158,10 +174,12 @@ fn float_secs(f: &[u8]) -> Option<f64> {
 }
 
 fn status3(f: &[u8]) -> Option<u16> {
-    if f.len() != 3 || !f.iter().all(u8::is_ascii_digit) {
-        return None;
+    match *f {
+        [a @ b'1'..=b'5', b @ b'0'..=b'9', c @ b'0'..=b'9'] => {
+            Some(u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0'))
+        }
+        _ => None,
     }
-    std::str::from_utf8(f).ok()?.parse().ok()
 }
 
 #[cfg(test)]
@@ -212,10 +230,11 @@ mod tests {
             Some(&b"/socket.io/?EIO=4&transport=websocket"[..])
         );
         assert_eq!(
-            nginx_field(l, b", upstream"),
+            nginx_field(l, NginxField::Upstream),
             Some(&b"http://127.0.0.1:3000/socket.io/?EIO=4&transport=websocket"[..])
         );
-        assert_eq!(nginx_field(l, b", host"), Some(&b"ex.com"[..]));
-        assert_eq!(nginx_field(l, b", referrer"), None);
+        let no_fields = b"2024/05/01 10:00:00 [error] 7#7: *1 no live upstreams";
+        assert_eq!(nginx_field(no_fields, NginxField::Upstream), None);
+        assert_eq!(nginx_request_target(no_fields), None);
     }
 }

@@ -1,15 +1,22 @@
-//! The scanning loop: big reads into one reusable buffer, one Aho-Corasick search over
-//! the whole buffer, and line boundaries looked up only around hits, as ripgrep does.
-//! Lines without any anchor are never touched beyond counting their newlines.
-//! Memory is the buffer: lines longer than it are cut and counted.
+//! The scanning loop: big reads into one reusable buffer, then either one Aho-Corasick
+//! search over the whole buffer with line boundaries looked up only around hits (as
+//! ripgrep does: lines without an anchor are never touched beyond counting their
+//! newlines), or every line handed over in turn, for structured logs whose lines are
+//! cheaper to parse than to search. Memory is the buffer: longer lines are cut and
+//! counted.
 
-use aho_corasick::{AhoCorasick, Input};
+use aho_corasick::AhoCorasick;
 use std::io::{self, Read};
 
 /// Read size, and the longest line looked at in full.
 pub const CHUNK: usize = 1 << 20;
-/// Lines given to the format sniffer.
-const SNIFF_LINES: usize = 20;
+/// Which lines the callback sees.
+#[derive(Clone, Copy)]
+pub enum Select<'a> {
+    /// Only lines holding an anchor of the automaton.
+    Anchored(&'a AhoCorasick),
+    Every,
+}
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LineStats {
@@ -18,19 +25,20 @@ pub struct LineStats {
     pub long_lines: u64,
 }
 
-/// Calls `sniff` on the first lines, then `hit(line_number, line)` on every line
-/// holding an anchor of `ac`. Line numbers are 1-based; a trailing `\r` is removed.
+/// What a selected line is handed to: its 1-based number, the line without its
+/// newline (or `\r\n`), and the ids of the anchors in it (empty for [`Select::Every`]).
+pub type Hit<'a> = dyn FnMut(u64, &[u8], &[usize]) + 'a;
+
+/// Calls `hit` on the selected lines.
 pub fn scan(
     reader: &mut dyn Read,
-    ac: &AhoCorasick,
+    select: Select<'_>,
     chunk: usize,
-    sniff: &mut dyn FnMut(&[u8]),
-    hit: &mut dyn FnMut(u64, &[u8]),
+    hit: &mut Hit<'_>,
 ) -> io::Result<LineStats> {
     let mut buf = vec![0u8; chunk.max(16)];
     let mut len = 0;
     let mut stats = LineStats::default();
-    let mut sniffed = 0;
     // Inside the remainder of a line longer than the buffer.
     let mut skipping = false;
     loop {
@@ -62,7 +70,19 @@ pub fn scan(
                     // One line fills the buffer: look at what fits, skip the rest.
                     stats.long_lines += 1;
                     stats.lines += 1;
-                    hit_if_anchored(ac, &buf[..len], stats.lines, hit);
+                    let line = strip_cr(&buf[..len]);
+                    match select {
+                        Select::Anchored(ac) => {
+                            let pats: Vec<usize> = ac
+                                .find_overlapping_iter(line)
+                                .map(|m| m.pattern().as_usize())
+                                .collect();
+                            if !pats.is_empty() {
+                                hit(stats.lines, line, &pats);
+                            }
+                        }
+                        Select::Every => hit(stats.lines, line, &[]),
+                    }
                     skipping = true;
                     len = 0;
                     continue;
@@ -71,17 +91,10 @@ pub fn scan(
             }
         };
         let block = &buf[start..end];
-        if sniffed < SNIFF_LINES {
-            for line in block
-                .split(|&b| b == b'\n')
-                .filter(|l| !l.is_empty())
-                .take(SNIFF_LINES - sniffed)
-            {
-                sniff(strip_cr(line));
-                sniffed += 1;
-            }
-        }
-        stats.lines = block_lines(block, ac, stats.lines, hit);
+        stats.lines = match select {
+            Select::Anchored(ac) => block_lines(block, ac, stats.lines, hit),
+            Select::Every => every_line(block, stats.lines, hit),
+        };
         if eof {
             if !block.is_empty() && block.last() != Some(&b'\n') {
                 stats.lines += 1;
@@ -94,34 +107,56 @@ pub fn scan(
     Ok(stats)
 }
 
-/// Hits in one block of whole lines; returns the line count after it.
-fn block_lines(
-    block: &[u8],
-    ac: &AhoCorasick,
-    mut line_no: u64,
-    hit: &mut dyn FnMut(u64, &[u8]),
-) -> u64 {
-    let mut pos = 0;
-    while pos < block.len() {
-        let Some(m) = ac.find(Input::new(block).span(pos..block.len())) else {
-            return line_no + count_nl(&block[pos..]);
-        };
-        let ls = memchr::memrchr(b'\n', &block[pos..m.start()]).map_or(pos, |i| pos + i + 1);
-        line_no += count_nl(&block[pos..ls]);
-        let le = memchr::memchr(b'\n', &block[m.start()..]).map_or(block.len(), |i| m.start() + i);
-        hit(line_no + 1, strip_cr(&block[ls..le]));
-        if le < block.len() {
+/// Hits in one block of whole lines, each with the anchors (pattern ids) it holds;
+/// returns the line count after the block. One overlapping pass over the block finds
+/// every anchor, so a hit line is never searched twice.
+fn block_lines(block: &[u8], ac: &AhoCorasick, mut line_no: u64, hit: &mut Hit<'_>) -> u64 {
+    let mut pats: Vec<usize> = Vec::new();
+    // Newlines before `counted` are in `line_no`.
+    let mut counted = 0;
+    let mut current: Option<(usize, usize)> = None;
+    for m in ac.find_overlapping_iter(block) {
+        if let Some((ls, le)) = current {
+            if m.start() < le {
+                pats.push(m.pattern().as_usize());
+                continue;
+            }
+            hit(line_no + 1, strip_cr(&block[ls..le]), &pats);
             line_no += 1;
+            counted = le + 1;
+            pats.clear();
         }
-        pos = le + 1;
+        let ls =
+            memchr::memrchr(b'\n', &block[counted..m.start()]).map_or(counted, |i| counted + i + 1);
+        line_no += count_nl(&block[counted..ls]);
+        let le = memchr::memchr(b'\n', &block[m.start()..]).map_or(block.len(), |i| m.start() + i);
+        current = Some((ls, le));
+        pats.push(m.pattern().as_usize());
     }
-    line_no
+    if let Some((ls, le)) = current {
+        hit(line_no + 1, strip_cr(&block[ls..le]), &pats);
+        if le >= block.len() {
+            // The last line of the input, without a newline: `scan` counts it.
+            return line_no;
+        }
+        line_no += 1;
+        counted = le + 1;
+    }
+    line_no + count_nl(&block[counted..])
 }
 
-fn hit_if_anchored(ac: &AhoCorasick, line: &[u8], line_no: u64, hit: &mut dyn FnMut(u64, &[u8])) {
-    if ac.is_match(line) {
-        hit(line_no, strip_cr(line));
+/// Every line of a block; returns the line count after it.
+fn every_line(block: &[u8], mut line_no: u64, hit: &mut Hit<'_>) -> u64 {
+    let mut pos = 0;
+    for nl in memchr::memchr_iter(b'\n', block) {
+        line_no += 1;
+        hit(line_no, strip_cr(&block[pos..nl]), &[]);
+        pos = nl + 1;
     }
+    if pos < block.len() {
+        hit(line_no + 1, strip_cr(&block[pos..]), &[]);
+    }
+    line_no
 }
 
 fn count_nl(b: &[u8]) -> u64 {
@@ -151,19 +186,29 @@ fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
 mod tests {
     use super::*;
 
-    fn run(text: &str, chunk: usize) -> (LineStats, Vec<(u64, String)>, usize) {
+    fn run(text: &str, chunk: usize) -> (LineStats, Vec<(u64, String)>, u64) {
         let ac = AhoCorasick::new(["ws"]).expect("builds");
         let mut hits = Vec::new();
-        let mut sniffed = 0;
         let stats = scan(
             &mut text.as_bytes(),
-            &ac,
+            Select::Anchored(&ac),
             chunk,
-            &mut |_| sniffed += 1,
-            &mut |n, l| hits.push((n, String::from_utf8_lossy(l).into_owned())),
+            &mut |n, l, _| hits.push((n, String::from_utf8_lossy(l).into_owned())),
         )
         .expect("scan");
-        (stats, hits, sniffed)
+        let mut every = 0;
+        let all = scan(
+            &mut text.as_bytes(),
+            Select::Every,
+            chunk,
+            &mut |n, _, _| {
+                every += 1;
+                assert_eq!(n, every, "every line, in order");
+            },
+        )
+        .expect("scan");
+        assert_eq!(all, stats);
+        (stats, hits, every)
     }
 
     #[test]
@@ -179,10 +224,10 @@ mod tests {
             }
         }
         for chunk in [37, 64, 1000, 1 << 20] {
-            let (stats, hits, sniffed) = run(&text, chunk);
+            let (stats, hits, every) = run(&text, chunk);
             assert_eq!(stats.lines, 200, "chunk {chunk}");
             assert_eq!(hits, want, "chunk {chunk}");
-            assert_eq!(sniffed, SNIFF_LINES.min(200), "chunk {chunk}");
+            assert_eq!(every, 200, "chunk {chunk}");
         }
     }
 

@@ -21,6 +21,7 @@ mod lines;
 mod report;
 mod sessions;
 mod timestamp;
+mod wspath;
 
 pub use aggregate::{Capped, Example, Seen};
 pub use input::MAX_HAR_BYTES;
@@ -90,6 +91,8 @@ const ACCESS_LITERALS: &[&str] = &[
     "\" 101 ", "\" 400 ", "\" 401 ", "\" 403 ", "\" 404 ", "\" 426 ", "\" 429 ", "\" 499 ",
     "\" 500 ", "\" 502 ", "\" 503 ", "\" 504 ",
 ];
+/// The statuses of [`ACCESS_LITERALS`].
+const ACCESS_STATUSES: &[u16] = &[101, 400, 401, 403, 404, 426, 429, 499, 500, 502, 503, 504];
 const WS_PATH_LITERALS: &[&str] = &[
     "/ws",
     "socket.io",
@@ -113,8 +116,11 @@ const WS_WORDS: &[&str] = &[
 pub struct Scanner {
     opts: Options,
     ac: AhoCorasick,
-    actions: Vec<Action>,
+    /// For each literal of `ac`, what its occurrence means (a literal shared by several
+    /// rules appears once per rule).
+    actions: Vec<Vec<Action>>,
     scratch: Vec<usize>,
+    patterns: Vec<usize>,
     files: Vec<FileSummary>,
     findings: BTreeMap<CauseId, CauseStats>,
     alternatives: BTreeMap<CauseId, Vec<CauseId>>,
@@ -165,6 +171,7 @@ impl Scanner {
             lits.push(p.to_ascii_lowercase());
             actions.push(Action::WsPath);
         }
+        let actions: Vec<Vec<Action>> = actions.into_iter().map(|a| vec![a]).collect();
         // The literals are static or plain user strings: building cannot fail short of
         // exhausting memory, which the DFA's size limit prevents by falling back.
         let ac = AhoCorasickBuilder::new()
@@ -183,6 +190,7 @@ impl Scanner {
             ac,
             actions,
             scratch: Vec::new(),
+            patterns: Vec::new(),
             files: Vec::new(),
             findings: BTreeMap::new(),
             alternatives: BTreeMap::new(),
@@ -227,18 +235,36 @@ impl Scanner {
                 0
             }
             input::Content::Lines => {
-                let mut sniff = Sniff::default();
+                let format = Sniff::head(reader.fill_buf()?).format();
+                self.files[file as usize].format = format;
                 let ac = self.ac.clone();
                 let chunk = self.opts.chunk;
-                let stats = lines::scan(
-                    &mut reader,
-                    &ac,
-                    chunk,
-                    &mut |l| sniff.add(l),
-                    &mut |n, l| self.line(file, n, l),
-                )?;
+                // Structured logs are parsed line by line, which is cheaper than searching
+                // every byte for hundreds of anchors; anything else is searched.
+                let stats = match format {
+                    "access" => {
+                        lines::scan(&mut reader, lines::Select::Every, chunk, &mut |n, l, _| {
+                            self.access_fast(file, n, l)
+                        })?
+                    }
+                    "haproxy" => {
+                        lines::scan(&mut reader, lines::Select::Every, chunk, &mut |n, l, _| {
+                            self.haproxy_fast(file, n, l)
+                        })?
+                    }
+                    "nginx-error" => {
+                        lines::scan(&mut reader, lines::Select::Every, chunk, &mut |n, l, _| {
+                            self.nginx_error_fast(file, n, l)
+                        })?
+                    }
+                    _ => lines::scan(
+                        &mut reader,
+                        lines::Select::Anchored(&ac),
+                        chunk,
+                        &mut |n, l, p| self.line(file, n, l, p),
+                    )?,
+                };
                 self.long_lines += stats.long_lines;
-                self.files[file as usize].format = sniff.format();
                 stats.lines
             }
         };
@@ -266,19 +292,28 @@ impl Scanner {
         report::build(self)
     }
 
-    fn line(&mut self, file: u32, n: u64, text: &[u8]) {
+    /// A line that is not (or not known to be) a structured access or HAProxy line,
+    /// with the anchors found in it.
+    fn line(&mut self, file: u32, n: u64, text: &[u8], patterns: &[usize]) {
+        self.line_in(file, n, text, text, patterns);
+    }
+
+    /// `msg` is the part of `text` the message rules are matched against.
+    fn line_in(&mut self, file: u32, n: u64, text: &[u8], msg: &[u8], patterns: &[usize]) {
         let mut flags = Flags::default();
         self.scratch.clear();
-        for m in self.ac.find_overlapping_iter(text) {
-            match self.actions[m.pattern().as_usize()] {
-                Action::Rule(i) => self.scratch.push(i),
-                Action::AccessStatus => flags.access = true,
-                Action::WsPath => {
-                    flags.access = true;
-                    flags.ws = true;
+        for &p in patterns {
+            for action in &self.actions[p] {
+                match *action {
+                    Action::Rule(i) => self.scratch.push(i),
+                    Action::AccessStatus => flags.access = true,
+                    Action::WsPath => {
+                        flags.access = true;
+                        flags.ws = true;
+                    }
+                    Action::WsWord => flags.ws = true,
+                    Action::Haproxy => flags.haproxy = true,
                 }
-                Action::WsWord => flags.ws = true,
-                Action::Haproxy => flags.haproxy = true,
             }
         }
         if flags.haproxy
@@ -292,7 +327,59 @@ impl Scanner {
             return self.access_line(file, n, text, &a);
         }
         if !self.scratch.is_empty() {
-            self.message_line(file, n, text, flags.ws);
+            self.message_line(file, n, text, msg, flags.ws);
+        }
+    }
+
+    /// An access log, line by line: only upgrades, the statuses that matter on the
+    /// Upgrade path and requests to WebSocket-named paths go further; lines that are
+    /// not access lines get the general treatment.
+    fn access_fast(&mut self, file: u32, n: u64, text: &[u8]) {
+        match fields::access(text) {
+            Some(a) => {
+                if ACCESS_STATUSES.contains(&a.status) || self.is_ws_path(fields::path_of(a.target))
+                {
+                    self.access_line(file, n, text, &a);
+                }
+            }
+            None => self.unstructured(file, n, text),
+        }
+    }
+
+    /// An nginx error log, line by line: the anchors are searched in the message only,
+    /// not in the `, client: …, request: …, upstream: …` fields after it, which are read
+    /// separately.
+    fn nginx_error_fast(&mut self, file: u32, n: u64, text: &[u8]) {
+        let msg = &text[..CLIENT_FIELD.find(text).unwrap_or(text.len())];
+        let mut patterns = std::mem::take(&mut self.patterns);
+        patterns.clear();
+        patterns.extend(
+            self.ac
+                .find_overlapping_iter(msg)
+                .map(|m| m.pattern().as_usize()),
+        );
+        if !patterns.is_empty() {
+            self.line_in(file, n, text, msg, &patterns);
+        }
+        self.patterns = patterns;
+    }
+
+    /// A line met in a structured log that is not in its format.
+    fn unstructured(&mut self, file: u32, n: u64, text: &[u8]) {
+        let patterns: Vec<usize> = self
+            .ac
+            .find_overlapping_iter(text)
+            .map(|m| m.pattern().as_usize())
+            .collect();
+        if !patterns.is_empty() {
+            self.line(file, n, text, &patterns);
+        }
+    }
+
+    fn haproxy_fast(&mut self, file: u32, n: u64, text: &[u8]) {
+        match fields::haproxy(text) {
+            Some(h) => self.haproxy_line(file, n, text, &h),
+            None => self.unstructured(file, n, text),
         }
     }
 
@@ -359,15 +446,22 @@ impl Scanner {
         }
     }
 
-    fn message_line(&mut self, file: u32, n: u64, text: &[u8], ws_word: bool) {
+    fn message_line(&mut self, file: u32, n: u64, text: &[u8], msg: &[u8], ws_word: bool) {
         let matcher = rules::matcher();
+        // Strongest rules first (table order breaks ties, as in `explain`): the first
+        // that matches is the one a line is counted under, so the others never run.
+        let order = rules::all();
+        self.scratch
+            .sort_unstable_by_key(|&i| (std::cmp::Reverse(order[i].weight), i));
+        self.scratch.dedup();
         let mut best: Option<rules::RuleMatch> = None;
         for &i in &self.scratch {
-            if let Some(m) = matcher.apply(i, text)
+            if matcher.is_match(i, msg)
+                && let Some(m) = matcher.apply_matching(i, msg)
                 && !m.causes.is_empty()
-                && best.as_ref().is_none_or(|b| m.rule.weight > b.rule.weight)
             {
                 best = Some(m);
+                break;
             }
         }
         let Some(m) = best else { return };
@@ -481,7 +575,7 @@ impl Scanner {
             return false;
         }
         self.upgraded_paths.contains(path)
-            || WS_PATH.is_match(path)
+            || wspath::named(path)
             || self
                 .opts
                 .ws_paths
@@ -585,12 +679,9 @@ struct Flags {
     haproxy: bool,
 }
 
-/// Paths that name a WebSocket endpoint (the same segments `lint` recognises).
-static WS_PATH: LazyLock<Regex> = LazyLock::new(|| {
-    // Static pattern, covered by tests.
-    Regex::new(r"(?i)(?:^|[/_.\-])(?:wss?|websockets?|socket(?:\.|_|-)?io|sockjs|cable|[a-z]*hubs?|live|realtime|graphql-ws|subscriptions)(?:$|[/_.\-?])")
-        .expect("valid")
-});
+/// Where the fields after an nginx error message begin.
+static CLIENT_FIELD: LazyLock<memchr::memmem::Finder<'static>> =
+    LazyLock::new(|| memchr::memmem::Finder::new(", client: "));
 
 /// Which format most of the first lines are in.
 #[derive(Default)]
@@ -600,6 +691,23 @@ struct Sniff {
 
 impl Sniff {
     const NAMES: [&'static str; 5] = ["nginx-error", "access", "haproxy", "apache-error", "text"];
+
+    /// The first 20 non-empty lines of a log's first buffer.
+    fn head(head: &[u8]) -> Sniff {
+        let mut s = Sniff::default();
+        let mut lines = head
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .take(21)
+            .peekable();
+        while let Some(l) = lines.next() {
+            // The last piece may be cut by the buffer's end: judge only whole lines.
+            if lines.peek().is_some() || head.ends_with(b"\n") {
+                s.add(l.strip_suffix(b"\r").unwrap_or(l));
+            }
+        }
+        s
+    }
 
     fn add(&mut self, l: &[u8]) {
         let i = if l.len() > 20 && l[4] == b'/' && l[7] == b'/' && l[10] == b' ' {
@@ -642,7 +750,7 @@ fn url_path(url: &str) -> String {
 /// The upstream named by nginx (`upstream: "…"`) or Apache (`connect to host:port`,
 /// `remote server host:port`, `backend: host`).
 fn upstream_of(text: &[u8]) -> Option<String> {
-    if let Some(u) = fields::nginx_field(text, b", upstream") {
+    if let Some(u) = fields::nginx_field(text, fields::NginxField::Upstream) {
         return Some(wsdoctor_core::redact::url(&String::from_utf8_lossy(u)));
     }
     static APACHE: LazyLock<Regex> = LazyLock::new(|| {

@@ -32,7 +32,7 @@ use crate::closecode;
 use crate::status;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::bytes::{Regex, RegexSet, RegexSetBuilder};
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 use wsdoctor_core::CauseId;
 
 /// Where a rule applies.
@@ -88,7 +88,7 @@ pub struct RuleMatch {
     pub code: Option<u16>,
     pub termination: Option<[u8; 2]>,
     /// Ranked causes of this match.
-    pub causes: Vec<CauseId>,
+    pub causes: &'static [CauseId],
 }
 
 /// Every rule, in table order.
@@ -96,13 +96,15 @@ pub fn all() -> &'static [&'static Rule] {
     &COMPILED.order
 }
 
-/// The compiled matcher, built once.
+/// The matcher. Each regex is compiled the first time it is needed: a log scan
+/// usually needs a handful of the rules, and start-up stays short.
 pub struct Matcher {
     order: Vec<&'static Rule>,
-    regexes: Vec<Regex>,
-    set: RegexSet,
+    sources: Vec<String>,
+    regexes: Vec<OnceLock<Regex>>,
+    set: OnceLock<RegexSet>,
     /// Anchor literals of the rules that may apply to log lines.
-    anchors: AhoCorasick,
+    anchors: OnceLock<AhoCorasick>,
     /// For each anchor pattern, the rule index it belongs to.
     anchor_rule: Vec<usize>,
 }
@@ -123,45 +125,42 @@ impl Matcher {
             .chain(transport::RULES)
             .collect();
         let sources: Vec<String> = order.iter().map(|r| format!("(?i){}", r.pattern)).collect();
-        // The table is static and unit-tested (`every_rule_compiles`): a failure here is
-        // a programming error caught by the test suite, never input-dependent.
-        let regexes = sources
+        let regexes = order.iter().map(|_| OnceLock::new()).collect();
+        let anchor_rule = order
             .iter()
-            .map(|s| Regex::new(s).expect("rule regex compiles"))
+            .enumerate()
+            .filter(|(_, r)| r.ctx != Ctx::Message)
+            .flat_map(|(i, r)| r.anchors.iter().map(move |_| i))
             .collect();
-        let set = RegexSetBuilder::new(&sources)
-            .size_limit(64 << 20)
-            .build()
-            .expect("rule set compiles");
-        let mut lits = Vec::new();
-        let mut anchor_rule = Vec::new();
-        for (i, r) in order.iter().enumerate() {
-            if r.ctx == Ctx::Message {
-                continue;
-            }
-            for a in r.anchors {
-                lits.push(*a);
-                anchor_rule.push(i);
-            }
-        }
-        let anchors = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .build(&lits)
-            .expect("anchor automaton builds");
         Matcher {
             order,
+            sources,
             regexes,
-            set,
-            anchors,
+            set: OnceLock::new(),
+            anchors: OnceLock::new(),
             anchor_rule,
         }
+    }
+
+    // The table is static and unit-tested (`every_rule_compiles`): a compile failure
+    // is a programming error caught by the test suite, never input-dependent.
+    fn regex(&self, i: usize) -> &Regex {
+        self.regexes[i].get_or_init(|| Regex::new(&self.sources[i]).expect("rule regex compiles"))
+    }
+
+    fn set(&self) -> &RegexSet {
+        self.set.get_or_init(|| {
+            RegexSetBuilder::new(&self.sources)
+                .size_limit(64 << 20)
+                .build()
+                .expect("rule set compiles")
+        })
     }
 
     /// Every rule matching a pasted message (all contexts), strongest first.
     pub fn match_message(&self, text: &[u8]) -> Vec<RuleMatch> {
         let mut out: Vec<RuleMatch> = self
-            .set
+            .set()
             .matches(text)
             .iter()
             .filter_map(|i| self.apply(i, text))
@@ -173,14 +172,26 @@ impl Matcher {
     /// The automaton over every log-applicable anchor: a hit at any position means
     /// the line holding it needs a closer look.
     pub fn anchors(&self) -> &AhoCorasick {
-        &self.anchors
+        self.anchors.get_or_init(|| {
+            let lits: Vec<&str> = self
+                .order
+                .iter()
+                .filter(|r| r.ctx != Ctx::Message)
+                .flat_map(|r| r.anchors.iter().copied())
+                .collect();
+            AhoCorasickBuilder::new()
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::Standard)
+                .build(&lits)
+                .expect("anchor automaton builds")
+        })
     }
 
     /// The rules matching one log line (not `Ctx::Message` rules), strongest first.
     /// `rules_hit` is scratch space reused between lines to avoid allocation.
     pub fn match_line(&self, line: &[u8], rules_hit: &mut Vec<usize>) -> Vec<RuleMatch> {
         rules_hit.clear();
-        for m in self.anchors.find_overlapping_iter(line) {
+        for m in self.anchors().find_overlapping_iter(line) {
             rules_hit.push(self.anchor_rule[m.pattern().as_usize()]);
         }
         rules_hit.sort_unstable();
@@ -193,18 +204,56 @@ impl Matcher {
         out
     }
 
+    /// Whether rule `i` matches `text`: cheaper than [`Matcher::apply`], which also
+    /// captures.
+    pub fn is_match(&self, i: usize, text: &[u8]) -> bool {
+        let rule = self.order[i];
+        (rule.ctx != Ctx::Message || whole_message(text)) && self.regex(i).is_match(text)
+    }
+
+    /// [`Matcher::apply`] for a rule already known to match (by [`Matcher::is_match`]):
+    /// fixed-cause rules need no second search, and the span is left empty.
+    pub fn apply_matching(&self, i: usize, text: &[u8]) -> Option<RuleMatch> {
+        let rule = self.order[i];
+        match rule.causes {
+            Causes::Fixed(causes) => Some(RuleMatch {
+                rule,
+                span: (0, 0),
+                status: None,
+                code: None,
+                termination: None,
+                causes,
+            }),
+            _ => self.apply(i, text),
+        }
+    }
+
     /// Rule `i` (an index into [`all`]) applied to `text`.
     pub fn apply(&self, i: usize, text: &[u8]) -> Option<RuleMatch> {
         let rule = self.order[i];
         if rule.ctx == Ctx::Message && !whole_message(text) {
             return None;
         }
-        let caps = self.regexes[i].captures(text)?;
+        // Most families have fixed causes: a plain search is enough, captures (several
+        // times slower) only for families that read a status, a code or a state.
+        if let Causes::Fixed(list) = rule.causes {
+            let m = self.regex(i).find(text)?;
+            let span = (m.start(), m.end());
+            return Some(RuleMatch {
+                rule,
+                span,
+                status: None,
+                code: None,
+                termination: None,
+                causes: list,
+            });
+        }
+        let caps = self.regex(i).captures(text)?;
         let whole = caps.get(0)?;
         // Families with several wordings name their groups `status`, `status2`, …
         // (a regex may not repeat a name): the first one that took part wins.
         let num = |prefix: &str| {
-            self.regexes[i]
+            self.regex(i)
                 .capture_names()
                 .enumerate()
                 .filter(|(_, n)| n.is_some_and(|n| n.starts_with(prefix)))
@@ -218,20 +267,17 @@ impl Matcher {
             let b = m.as_bytes();
             (b.len() >= 2).then(|| [b[0], b[1]])
         });
-        let causes = match rule.causes {
-            Causes::Fixed(list) => list.to_vec(),
+        let causes: &'static [CauseId] = match rule.causes {
+            Causes::Fixed(list) => list,
             Causes::Status(default) => match status {
-                Some(s) if (100..600).contains(&s) => status::status_causes(s).to_vec(),
-                _ => default.to_vec(),
+                Some(s) if (100..600).contains(&s) => status::status_causes(s),
+                _ => default,
             },
             Causes::Close(default) => match code {
-                Some(c) => closecode::close_causes(c).to_vec(),
-                None => default.to_vec(),
+                Some(c) => closecode::close_causes(c),
+                None => default,
             },
-            Causes::Termination => termination
-                .map(termination_causes)
-                .unwrap_or_default()
-                .to_vec(),
+            Causes::Termination => termination.map(termination_causes).unwrap_or_default(),
         };
         Some(RuleMatch {
             rule,

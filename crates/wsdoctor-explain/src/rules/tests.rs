@@ -287,6 +287,10 @@ const UNRELATED: &[&str] = &[
 fn every_rule_compiles_and_names_are_unique() {
     let rules = all();
     assert!(rules.len() > 100);
+    for i in 0..rules.len() {
+        matcher().regex(i);
+    }
+    matcher().set();
     let mut names = HashSet::new();
     for r in rules {
         assert!(names.insert(r.name), "duplicate rule name {}", r.name);

@@ -367,7 +367,7 @@ pub(super) static RULES: &[Rule] = &[
         "http",
         6,
         Ws,
-        ["http/1", "http/2"],
+        ["http/1.1 ", "http/1.0 ", "http/2 ", "http/2.0 "],
         r"http/(?:1\.[01]|2(?:\.0)?) (?P<status>[1-5]\d\d)\b",
         Status(UNKNOWN_STATUS)
     ),
