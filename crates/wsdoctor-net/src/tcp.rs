@@ -54,7 +54,13 @@ impl Race {
 
     async fn run(mut self, end: Instant, wire: Wire<'_>) -> (TcpEvidence, Option<TcpStream>) {
         let mut winner: Option<(SocketAddr, TcpStream)> = None;
-        let mut next_start = Instant::now();
+        // Start the first attempt (and any attempt after a failure) directly rather than
+        // through a timer set to "now": tokio's timer wheel ticks in whole milliseconds,
+        // which would add about 1 ms to every loopback connect.
+        if !self.addrs.is_empty() {
+            self.spawn_next(wire);
+        }
+        let mut next_start = Instant::now() + ATTEMPT_DELAY;
         loop {
             let more = self.next < self.addrs.len();
             if !more && self.set.is_empty() {
@@ -79,7 +85,10 @@ impl Race {
                             wire.note(format!("connect to {} failed: {e}", self.addrs[i]));
                             self.finish(i, outcome);
                             // A failure starts the next address at once (RFC 8305 §5).
-                            next_start = Instant::now();
+                            if self.next < self.addrs.len() {
+                                self.spawn_next(wire);
+                            }
+                            next_start = Instant::now() + ATTEMPT_DELAY;
                         }
                     }
                 }
