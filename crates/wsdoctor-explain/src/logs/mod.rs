@@ -91,6 +91,11 @@ const ACCESS_LITERALS: &[&str] = &[
     "\" 101 ", "\" 400 ", "\" 401 ", "\" 403 ", "\" 404 ", "\" 426 ", "\" 429 ", "\" 499 ",
     "\" 500 ", "\" 502 ", "\" 503 ", "\" 504 ",
 ];
+/// Entries of the nginx message cache (a power of two) and the longest message kept.
+const MSG_CACHE: usize = 1024;
+const MSG_CACHE_BYTES: usize = 512;
+/// Entries of the path-verdict cache (a power of two).
+const PATH_CACHE: usize = 4096;
 /// The statuses of [`ACCESS_LITERALS`].
 const ACCESS_STATUSES: &[u16] = &[101, 400, 401, 403, 404, 426, 429, 499, 500, 502, 503, 504];
 const WS_PATH_LITERALS: &[&str] = &[
@@ -121,6 +126,10 @@ pub struct Scanner {
     actions: Vec<Vec<Action>>,
     scratch: Vec<usize>,
     patterns: Vec<usize>,
+    /// (path hash, named WebSocket path?) for recent request paths.
+    path_cache: Vec<(u64, bool)>,
+    /// What recent nginx error messages decided.
+    msg_cache: Vec<Option<CachedMessage>>,
     files: Vec<FileSummary>,
     findings: BTreeMap<CauseId, CauseStats>,
     alternatives: BTreeMap<CauseId, Vec<CauseId>>,
@@ -191,6 +200,8 @@ impl Scanner {
             actions,
             scratch: Vec::new(),
             patterns: Vec::new(),
+            path_cache: vec![(0, false); PATH_CACHE],
+            msg_cache: vec![None; MSG_CACHE],
             files: Vec::new(),
             findings: BTreeMap::new(),
             alternatives: BTreeMap::new(),
@@ -300,6 +311,25 @@ impl Scanner {
 
     /// `msg` is the part of `text` the message rules are matched against.
     fn line_in(&mut self, file: u32, n: u64, text: &[u8], msg: &[u8], patterns: &[usize]) {
+        let flags = self.candidates(patterns);
+        if flags.haproxy
+            && let Some(h) = fields::haproxy(text)
+        {
+            return self.haproxy_line(file, n, text, &h);
+        }
+        if flags.access
+            && let Some(a) = fields::access(text)
+        {
+            return self.access_line(file, n, text, &a);
+        }
+        if !self.scratch.is_empty() {
+            self.message_line(file, n, text, msg, flags.ws);
+        }
+    }
+
+    /// What the anchors found mean: candidate rules go to `self.scratch`, the rest
+    /// into the flags.
+    fn candidates(&mut self, patterns: &[usize]) -> Flags {
         let mut flags = Flags::default();
         self.scratch.clear();
         for &p in patterns {
@@ -316,19 +346,7 @@ impl Scanner {
                 }
             }
         }
-        if flags.haproxy
-            && let Some(h) = fields::haproxy(text)
-        {
-            return self.haproxy_line(file, n, text, &h);
-        }
-        if flags.access
-            && let Some(a) = fields::access(text)
-        {
-            return self.access_line(file, n, text, &a);
-        }
-        if !self.scratch.is_empty() {
-            self.message_line(file, n, text, msg, flags.ws);
-        }
+        flags
     }
 
     /// An access log, line by line: only upgrades, the statuses that matter on the
@@ -337,7 +355,11 @@ impl Scanner {
     fn access_fast(&mut self, file: u32, n: u64, text: &[u8]) {
         match fields::access(text) {
             Some(a) => {
-                if ACCESS_STATUSES.contains(&a.status) || self.is_ws_path(fields::path_of(a.target))
+                // Other statuses matter on WebSocket paths only, known by name here (a
+                // 200 on a path seen upgraded elsewhere is not looked up: that would
+                // hash every line of the log).
+                if ACCESS_STATUSES.contains(&a.status)
+                    || self.named_ws_path(fields::path_of(a.target))
                 {
                     self.access_line(file, n, text, &a);
                 }
@@ -350,7 +372,23 @@ impl Scanner {
     /// not in the `, client: …, request: …, upstream: …` fields after it, which are read
     /// separately.
     fn nginx_error_fast(&mut self, file: u32, n: u64, text: &[u8]) {
-        let msg = &text[..CLIENT_FIELD.find(text).unwrap_or(text.len())];
+        let end = CLIENT_FIELD.find(text).unwrap_or(text.len());
+        let msg = &text[nginx_message_start(&text[..end])..end];
+        let target = fields::nginx_request_target(text);
+        // nginx repeats the same messages word for word ("upstream timed out (110:
+        // Connection timed out) while …"): what a message decides is cached under its
+        // exact bytes (compared, not only hashed), so a repeat skips the search.
+        let key = aggregate::fxhash(msg) ^ u64::from(target.is_some());
+        let slot = (key as usize) & (MSG_CACHE - 1);
+        if let Some(e) = &self.msg_cache[slot]
+            && e.key == key
+            && e.msg == msg
+        {
+            if let Some((m, ws)) = e.decision.clone() {
+                self.record_match(file, n, text, m, ws, target);
+            }
+            return;
+        }
         let mut patterns = std::mem::take(&mut self.patterns);
         patterns.clear();
         patterns.extend(
@@ -358,10 +396,31 @@ impl Scanner {
                 .find_overlapping_iter(msg)
                 .map(|m| m.pattern().as_usize()),
         );
-        if !patterns.is_empty() {
-            self.line_in(file, n, text, msg, &patterns);
-        }
+        let flags = self.candidates(&patterns);
         self.patterns = patterns;
+        if flags.access || flags.haproxy {
+            // Not an nginx message after all: the general path, uncached.
+            let patterns = std::mem::take(&mut self.patterns);
+            self.line_in(file, n, text, msg, &patterns);
+            self.patterns = patterns;
+            return;
+        }
+        let decision = if self.scratch.is_empty() {
+            None
+        } else {
+            self.best_rule(msg, flags.ws || target.is_some())
+                .map(|m| (m, flags.ws))
+        };
+        if msg.len() <= MSG_CACHE_BYTES {
+            self.msg_cache[slot] = Some(CachedMessage {
+                key,
+                msg: msg.to_vec(),
+                decision: decision.clone(),
+            });
+        }
+        if let Some((m, ws)) = decision {
+            self.record_match(file, n, text, m, ws, target);
+        }
     }
 
     /// A line met in a structured log that is not in its format.
@@ -447,43 +506,60 @@ impl Scanner {
     }
 
     fn message_line(&mut self, file: u32, n: u64, text: &[u8], msg: &[u8], ws_word: bool) {
+        // Generic wording counts only on a WebSocket line or a request path that may
+        // turn out to be one: without either, those rules need not run at all (most
+        // of an nginx error log is "closed keepalive connection" and the like).
+        let target = fields::nginx_request_target(text);
+        if let Some(m) = self.best_rule(msg, ws_word || target.is_some()) {
+            self.record_match(file, n, text, m, ws_word, target);
+        }
+    }
+
+    /// The strongest rule among the candidates in `self.scratch` that matches `msg`
+    /// (table order breaks ties, as in `explain`): a line is counted under that one,
+    /// so the weaker ones never run.
+    fn best_rule(&mut self, msg: &[u8], generic_ok: bool) -> Option<rules::RuleMatch> {
         let matcher = rules::matcher();
-        // Strongest rules first (table order breaks ties, as in `explain`): the first
-        // that matches is the one a line is counted under, so the others never run.
         let order = rules::all();
         self.scratch
             .sort_unstable_by_key(|&i| (std::cmp::Reverse(order[i].weight), i));
         self.scratch.dedup();
-        let mut best: Option<rules::RuleMatch> = None;
-        for &i in &self.scratch {
-            if matcher.is_match(i, msg)
-                && let Some(m) = matcher.apply_matching(i, msg)
-                && !m.causes.is_empty()
-            {
-                best = Some(m);
-                break;
+        self.scratch.iter().find_map(|&i| {
+            if (generic_ok || order[i].ctx != Ctx::Ws) && matcher.is_match(i, msg) {
+                matcher
+                    .apply_matching(i, msg)
+                    .filter(|m| !m.causes.is_empty())
+            } else {
+                None
             }
-        }
-        let Some(m) = best else { return };
+        })
+    }
+
+    fn record_match(
+        &mut self,
+        file: u32,
+        n: u64,
+        text: &[u8],
+        m: rules::RuleMatch,
+        ws_word: bool,
+        target: Option<&[u8]>,
+    ) {
         let id = m.causes[0];
         self.alternatives
             .entry(id)
             .or_insert_with(|| m.causes[1..].to_vec());
-        let target = fields::nginx_request_target(text);
         let url = target.map(redacted_target).or_else(|| {
             let s = String::from_utf8_lossy(text);
             crate::explain::find_url(&s)
         });
         let upstream = upstream_of(text);
         let sig = m.rule.name;
-        if m.rule.ctx == Ctx::Ws && !ws_word {
-            match target {
-                Some(t) => {
-                    let path = fields::path_of(t).to_vec();
-                    self.record_on_path(id, &path, file, n, text, sig, url, upstream);
-                }
-                None => self.ignored += 1,
-            }
+        if m.rule.ctx == Ctx::Ws
+            && !ws_word
+            && let Some(t) = target
+        {
+            let path = fields::path_of(t).to_vec();
+            self.record_on_path(id, &path, file, n, text, sig, url, upstream);
         } else {
             self.record(id, file, n, text, sig, url, upstream);
         }
@@ -568,6 +644,26 @@ impl Scanner {
         self.findings
             .entry(id)
             .or_insert_with(|| CauseStats::new(cap))
+    }
+
+    /// Asked of nearly every access-log line: the verdict for recent paths is cached
+    /// (paths repeat heavily: the same assets, the same API routes). Slots are keyed
+    /// by a 64-bit hash alone; two distinct paths sharing one is not a practical
+    /// concern, and would only misjudge a 2xx on that path.
+    fn named_ws_path(&mut self, path: &[u8]) -> bool {
+        let h = aggregate::fxhash(path);
+        let slot = &mut self.path_cache[(h as usize) & (PATH_CACHE - 1)];
+        if slot.0 == h && h != 0 {
+            return slot.1;
+        }
+        let named = wspath::named(path)
+            || self
+                .opts
+                .ws_paths
+                .iter()
+                .any(|p| path.starts_with(p.trim_end_matches('*').as_bytes()));
+        *slot = (h, named);
+        named
     }
 
     fn is_ws_path(&self, path: &[u8]) -> bool {
@@ -672,11 +768,34 @@ impl Scanner {
     }
 }
 
+#[derive(Clone)]
+struct CachedMessage {
+    key: u64,
+    msg: Vec<u8>,
+    /// The rule the message matched, and whether it named WebSockets.
+    decision: Option<(rules::RuleMatch, bool)>,
+}
+
 #[derive(Default)]
 struct Flags {
     access: bool,
     ws: bool,
     haproxy: bool,
+}
+
+/// Where the message of an nginx error line starts: after `2024/05/01 10:00:00
+/// [error] 7#7: ` and the connection number `*123 ` when there is one.
+fn nginx_message_start(line: &[u8]) -> usize {
+    let Some(colon) = memchr::memmem::find(line, b": ") else {
+        return 0;
+    };
+    let mut at = colon + 2;
+    if line.get(at) == Some(&b'*')
+        && let Some(sp) = memchr::memchr(b' ', &line[at..])
+    {
+        at += sp + 1;
+    }
+    at
 }
 
 /// Where the fields after an nginx error message begin.

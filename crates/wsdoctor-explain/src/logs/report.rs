@@ -20,7 +20,8 @@ pub struct LogReport {
     pub sessions: SessionSummary,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub har: Option<HarSummary>,
-    /// Lines with generic wording (an errno, a 502) on paths that are not WebSocket ones.
+    /// Lines with generic wording (an errno, a 502) on request paths not known to carry
+    /// WebSockets (by name, `--ws-path`, or a 101 anywhere in the logs).
     pub ignored_lines: u64,
     /// Lines longer than the read buffer, looked at only in part.
     pub long_lines: u64,

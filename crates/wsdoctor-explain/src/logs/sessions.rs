@@ -242,13 +242,26 @@ impl Bursts {
         }
     }
 
-    /// Consecutive minutes with at least [`BURST_PER_MINUTE`] events, largest first,
-    /// at most five. `fmt` renders a minute's epoch.
+    /// Consecutive minutes well above the usual rate, largest first, at most five.
+    /// A minute counts when it holds at least [`BURST_PER_MINUTE`] events and more
+    /// than the mean rate plus five standard deviations (Poisson) plus three, so that
+    /// a steady trickle of 502s over weeks does not read as bursts. `fmt` renders a
+    /// minute's epoch.
     pub fn bursts(&self, fmt: impl Fn(i64) -> String) -> Vec<Burst> {
+        let (Some((&first, _)), Some((&last, _))) = (
+            self.minutes.first_key_value(),
+            self.minutes.last_key_value(),
+        ) else {
+            return Vec::new();
+        };
+        let total: u64 = self.minutes.values().sum();
+        // Over an hour at least: a lone burst is its own whole span otherwise.
+        let rate = total as f64 / ((last - first + 1).max(60)) as f64;
+        let threshold = (BURST_PER_MINUTE as f64).max(rate + 5.0 * rate.sqrt() + 3.0);
         let mut out: Vec<Burst> = Vec::new();
         let mut current: Option<(i64, i64, u64)> = None;
         for (&m, &n) in &self.minutes {
-            if n < BURST_PER_MINUTE {
+            if (n as f64) < threshold {
                 continue;
             }
             current = match current {
@@ -340,6 +353,25 @@ mod tests {
             few.add(60.0, o);
         }
         assert!(few.clusters().is_empty());
+    }
+
+    #[test]
+    fn a_steady_trickle_is_not_a_burst() {
+        let mut b = Bursts::default();
+        // One event every 20 s for a week, with a few random-looking doubles.
+        for s in (0..7 * 86_400).step_by(20) {
+            b.add(s);
+            if s % 7_777 == 0 {
+                for _ in 0..3 {
+                    b.add(s);
+                }
+            }
+        }
+        assert!(b.bursts(|e| e.to_string()).is_empty());
+        for s in 0..30 {
+            b.add(100_000 + s);
+        }
+        assert_eq!(b.bursts(|e| e.to_string()).len(), 1);
     }
 
     #[test]
