@@ -20,7 +20,14 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let parts: [(&str, Vec<&Sample>); 4] = [
+    let unseen2 = match wsdoctor_explain::eval::load_unseen(include_str!("../data/unseen2.tsv")) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("eval: {e}");
+            std::process::exit(2);
+        }
+    };
+    let parts: [(&str, Vec<&Sample>); 5] = [
         (
             "development (4 of 5)",
             all.iter().filter(|s| !held_out(s.line)).collect(),
@@ -31,6 +38,7 @@ fn main() {
         ),
         ("whole file", all.iter().collect()),
         ("unseen wordings", unseen.iter().collect()),
+        ("unseen, second batch", unseen2.iter().collect()),
     ];
     for (name, part) in &parts {
         let s = score(part.iter().copied());
@@ -45,7 +53,7 @@ fn main() {
         );
     }
     let verbose = std::env::args().any(|a| a == "-v");
-    for s in all.iter().chain(&unseen) {
+    for s in all.iter().chain(&unseen).chain(&unseen2) {
         let e = wsdoctor_explain::explain(&s.message);
         let top: Vec<_> = e.causes.iter().take(3).map(|c| c.id).collect();
         let hit = top.iter().any(|id| s.gold.contains(id));

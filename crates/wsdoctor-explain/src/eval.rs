@@ -299,6 +299,19 @@ mod tests {
     }
 
     #[test]
+    fn second_unseen_batch_floor() {
+        let unseen =
+            load_unseen(include_str!("../data/unseen2.tsv")).expect("second unseen set loads");
+        let s = score(&unseen);
+        assert!(
+            s.pct(s.top3_hit) >= 90.0,
+            "unseen2 top-3 hit {:.1}% misses {:?}",
+            s.pct(s.top3_hit),
+            s.misses
+        );
+    }
+
+    #[test]
     fn layer_words_are_all_known() {
         for s in samples() {
             let any = wsdoctor_core::CATALOG

@@ -56,12 +56,9 @@ pub(super) static RULES: &[Rule] = &[
         "java",
         5,
         Any,
-        [
-            "handshake error",
-            "deploymentexception",
-            "handshakeexception"
-        ],
-        r"handshake error|deploymentexception|handshakeexception",
+        ["handshake error", "deploymentexception"],
+        // Not Java's SSLHandshakeException nor Dart's "Handshake error in client": TLS.
+        r"deploymentexception|handshake error\.",
         F(&[C::HttpUnexpectedStatus, C::HttpForbidden, C::HttpNotFound])
     ),
     rule!(
@@ -205,9 +202,10 @@ pub(super) static RULES: &[Rule] = &[
             "while reading http status line",
             "did not receive a valid http response",
             "handshake not finished",
-            "handshakeincomplete"
+            "handshakeincomplete",
+            "before receiving a handshake response"
         ],
-        r"closed while reading http status line|did not receive a valid http response|handshake not finished|handshakeincomplete",
+        r"closed before receiving a handshake response|closed while reading http status line|did not receive a valid http response|handshake not finished|handshakeincomplete",
         F(&[
             C::HttpClosedWithoutResponse,
             C::PlaintextToTlsPort,
@@ -473,9 +471,10 @@ pub(super) static RULES: &[Rule] = &[
             "closed abnormally",
             "resetwithoutclosinghandshake",
             "remote host was lost",
-            "frame header: eof"
+            "frame header: eof",
+            "eofexception"
         ],
-        r"abnormal closure|unexpected eof|reset without closing handshake|resetwithoutclosinghandshake|without completing the close handshake|no close frame (?:received|sent)|connectionclosederror|closed abnormally|connection to remote host was lost|failed to read frame header: eof",
+        r"eofexception|abnormal closure|unexpected eof|reset without closing handshake|resetwithoutclosinghandshake|without completing the close handshake|no close frame (?:received|sent)|connectionclosederror|closed abnormally|connection to remote host was lost|failed to read frame header: eof",
         F(ABRUPT)
     ),
     rule!(
@@ -496,8 +495,14 @@ pub(super) static RULES: &[Rule] = &[
         "libraries",
         8,
         Any,
-        ["pong", "ping timeout", "ping timed out", "heartbeat"],
-        r"(?:didn't|did not|no)[^\n]{0,30}pong|pong[^\n]{0,20}(?:timeout|timed out|in time|not received)|ping(?:/pong)? timed out|ping timeout|missed heartbeats?|heartbeat (?:timeout|timed out)",
+        [
+            "pong",
+            "ping timeout",
+            "ping timed out",
+            "heartbeat",
+            "server timeout elapsed"
+        ],
+        r"server timeout elapsed without receiving|(?:didn't|did not|no)[^\n]{0,30}pong|pong[^\n]{0,20}(?:timeout|timed out|in time|not received)|ping(?:/pong)? timed out|ping timeout|missed heartbeats?|heartbeat (?:timeout|timed out)",
         F(&[
             C::SessionNoPong,
             C::AsyncEventLoopBlocked,
@@ -530,9 +535,10 @@ pub(super) static RULES: &[Rule] = &[
             "not connected",
             "transitioned into the",
             "after close",
-            "use of closed network connection"
+            "use of closed network connection",
+            "close sent"
         ],
-        r"not open: readystate [1-3]|socket is already closed|already closed|alreadyclosed|work with closed connection|websocket is not connected|transitioned into the '[^']*' state|send(?:ing)? after close|use of closed network connection",
+        r"websocket: close sent|not open: readystate [1-3]|socket is already closed|already closed|alreadyclosed|work with closed connection|websocket is not connected|transitioned into the '[^']*' state|send(?:ing)? after close|use of closed network connection",
         F(&[C::AsyncSendAfterClose, C::AsyncSendBeforeOpen])
     ),
     rule!(

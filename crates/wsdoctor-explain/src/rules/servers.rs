@@ -193,8 +193,13 @@ pub(super) static RULES: &[Rule] = &[
         "apache-httpd",
         9,
         Any,
-        ["ah01102", "error reading status line from remote server"],
-        r"ah01102|error reading status line from remote server",
+        [
+            "ah01102",
+            "error reading status line from remote server",
+            "ah01097",
+            "pass request body failed"
+        ],
+        r"ah01102|error reading status line from remote server|ah01097|pass request body failed",
         F(&[C::HttpBadGateway, C::HttpClosedWithoutResponse])
     ),
     rule!(

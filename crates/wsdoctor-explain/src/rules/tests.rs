@@ -336,9 +336,11 @@ fn anchors_cover_every_match() {
     )
     .expect("data loads");
     let unseen = eval::load_unseen(include_str!("../../data/unseen.tsv")).expect("unseen loads");
+    let unseen2 = eval::load_unseen(include_str!("../../data/unseen2.tsv")).expect("unseen2 loads");
     let texts = data
         .iter()
         .chain(&unseen)
+        .chain(&unseen2)
         .map(|s| s.message.as_str())
         .chain(FAMILIES.iter().map(|f| f.0));
     let mut uncovered = Vec::new();

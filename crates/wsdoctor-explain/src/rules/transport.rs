@@ -23,9 +23,10 @@ pub(super) static RULES: &[Rule] = &[
             "cannot connect to host",
             "could not connect to the server",
             "connect call failed",
-            "unable to connect to the remote server"
+            "unable to connect to the remote server",
+            "couldn't connect to server"
         ],
-        r"econnrefused|connection ?refused|actively refused|connect call failed|os error 111|posix error 61\b|cannot connect to host|could not connect to the server",
+        r"econnrefused|connection ?refused|couldn't connect to server|actively refused|connect call failed|os error 111|posix error 61\b|cannot connect to host|could not connect to the server",
         F(&[C::TcpRefused])
     ),
     rule!(
@@ -140,6 +141,16 @@ pub(super) static RULES: &[Rule] = &[
         r"eai_again|temporary failure in name resolution|servfail",
         F(&[C::DnsTimeout, C::DnsFailure])
     ),
+    // Go: "dial tcp: lookup host on 127.0.0.53:53: i/o timeout" is the resolver, not TCP.
+    rule!(
+        "dns-lookup-timeout",
+        "dns",
+        8,
+        Ws,
+        ["lookup "],
+        r"\blookup \S+(?: on \S+)?: (?:i/o timeout|server misbehaving)",
+        F(&[C::DnsTimeout, C::DnsFailure])
+    ),
     // ── TLS ────────────────────────────────────────────────────────────────────
     rule!(
         "tls-expired",
@@ -173,9 +184,11 @@ pub(super) static RULES: &[Rule] = &[
             "subject alternative name",
             "server name type",
             "ip address mismatch",
-            "sslpeerunverified"
+            "sslpeerunverified",
+            "no subject alternative",
+            "not valid for any names"
         ],
-        r"hostname mismatch|does not match certificate's altnames|not valid for name|certificate is (?:only )?valid for|notvalidforname|doesn't match any of the subject alternative names|no alternative certificate subject name matches|x509: certificate is valid for|ip address mismatch|hostname[^\n]{0,40}not verified|presented server name type wasn't supported|sslpeerunverifiedexception|host ?name[^\n]{0,30}(?:doesn't|does not) match",
+        r"no subject alternative (?:dns |ip )?names? matching|not valid for any names|hostname mismatch|does not match certificate's altnames|not valid for name|certificate is (?:only )?valid for|notvalidforname|doesn't match any of the subject alternative names|no alternative certificate subject name matches|x509: certificate is valid for|ip address mismatch|hostname[^\n]{0,40}not verified|presented server name type wasn't supported|sslpeerunverifiedexception|host ?name[^\n]{0,30}(?:doesn't|does not) match",
         F(&[C::TlsHostnameMismatch])
     ),
     rule!(
@@ -201,9 +214,10 @@ pub(super) static RULES: &[Rule] = &[
             "unable to get local issuer",
             "unable to verify the first certificate",
             "unable_to_verify_leaf_signature",
-            "unable_to_get_issuer_cert"
+            "unable_to_get_issuer_cert",
+            "unable to get issuer certificate"
         ],
-        r"unable to get local issuer|unable to verify the first certificate|unable_to_verify_leaf_signature|unable_to_get_issuer_cert",
+        r"unable to get (?:local )?issuer|unable to verify the first certificate|unable_to_verify_leaf_signature|unable_to_get_issuer_cert",
         F(&[
             C::TlsIncompleteChain,
             C::TlsUnknownIssuer,
@@ -228,7 +242,7 @@ pub(super) static RULES: &[Rule] = &[
             "unknown ca",
             "certificate for this server is invalid"
         ],
-        r"unknown authority|certificate for this server is invalid|unknownissuer|pkix path building failed|unable to find valid certification path|untrusted root|untrustedroot|servercertificateuntrusted|certificate (?:is )?not trusted|unknown ca\b",
+        r"unknown authority|certificate for this server is invalid|unknownissuer|pkix path building failed|unable to find valid certification path|untrusted root|untrustedroot|servercertificateuntrusted|certificate (?:is |was )?not trusted|unknown ca\b",
         F(&[
             C::TlsUnknownIssuer,
             C::TlsSelfSigned,
@@ -328,9 +342,10 @@ pub(super) static RULES: &[Rule] = &[
             "tls handshake",
             "remote error: tls",
             "handshake error in client",
-            "an ssl error has occurred"
+            "an ssl error has occurred",
+            "handshakeexception"
         ],
-        r"disconnected before secure tls connection was established|an ssl error has occurred|ssl_error_syscall|unexpected eof while reading|eof occurred in violation of protocol|tls handshake (?:error|failed|failure|timeout)|remote error: tls|handshake error in client",
+        r"disconnected before secure tls connection was established|an ssl error has occurred|handshakeexception|ssl_error_syscall|unexpected eof while reading|eof occurred in violation of protocol|tls handshake (?:error|failed|failure|timeout)|remote error: tls|handshake error in client",
         F(&[
             C::TlsHandshakeFailed,
             C::TlsToPlaintextPort,
