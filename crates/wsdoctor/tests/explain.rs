@@ -3,9 +3,7 @@
 
 mod common;
 
-use common::{json, wsdoctor};
-use std::io::Write;
-use std::process::Stdio;
+use common::{json, json_with_stdin, wsdoctor};
 
 fn cause_ids(v: &serde_json::Value) -> Vec<String> {
     v["causes"]
@@ -110,21 +108,11 @@ fn unrelated_text_is_not_recognised_and_exits_1() {
 
 #[test]
 fn stdin_is_read_with_a_dash() {
-    let mut child = wsdoctor()
-        .args(["explain", "-", "--json"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(b"x509: certificate signed by unknown authority\n")
-        .expect("write");
-    let out = child.wait_with_output().expect("wait");
-    assert_eq!(out.status.code(), Some(0));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let (code, v) = json_with_stdin(
+        &["explain", "-"],
+        b"x509: certificate signed by unknown authority\n",
+    );
+    assert_eq!(code, 0);
     assert_eq!(cause_ids(&v)[0], "tls-unknown-issuer");
 }
 

@@ -3,10 +3,8 @@
 
 mod common;
 
-use common::{json, wsdoctor};
-use std::io::Write;
+use common::{json, json_with_stdin, wsdoctor};
 use std::path::Path;
-use std::process::Stdio;
 
 fn write(dir: &Path, name: &str, data: &[u8]) -> String {
     let p = dir.join(name);
@@ -144,21 +142,8 @@ fn gzip_is_read_directly() {
 
 #[test]
 fn stdin_with_a_dash() {
-    let mut child = wsdoctor()
-        .args(["logs", "-", "--json"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(ERROR_LOG.as_bytes())
-        .expect("write");
-    let out = child.wait_with_output().expect("wait");
-    assert_eq!(out.status.code(), Some(1));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let (code, v) = json_with_stdin(&["logs", "-"], ERROR_LOG.as_bytes());
+    assert_eq!(code, 1);
     assert_eq!(v["files"][0]["path"], "-");
     assert_eq!(finding(&v, "proxy-idle-timeout")["count"], 2);
 }

@@ -44,6 +44,27 @@ pub fn json(args: &[&str]) -> (i32, serde_json::Value) {
     (code, v)
 }
 
+/// Run wsdoctor with args and `--json`, feeding `input` on stdin.
+pub fn json_with_stdin(args: &[&str], input: &[u8]) -> (i32, serde_json::Value) {
+    use std::io::Write;
+    let mut child = wsdoctor()
+        .args(args)
+        .arg("--json")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn wsdoctor");
+    child
+        .stdin
+        .take()
+        .expect("piped stdin")
+        .write_all(input)
+        .expect("write stdin");
+    let out = child.wait_with_output().expect("wait for wsdoctor");
+    let v = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
+    (out.status.code().unwrap_or(-1), v)
+}
+
 /// The finding ids of a report.
 pub fn ids(report: &serde_json::Value) -> Vec<String> {
     report["findings"]
