@@ -23,6 +23,13 @@ const RTT_CAP: Duration = Duration::from_secs(2);
 const WRITE_STALL: Duration = Duration::from_secs(1);
 /// What each loading connection sends, over and over.
 const LOAD_MESSAGE_LEN: usize = 1024;
+/// The backpressure probe pushes at most this much: more than loopback's socket
+/// buffers on both sides hold, so a server that does not read must block our writes.
+const PUSH_CAP: usize = 16 * 1024 * 1024;
+const PUSH_MESSAGE_LEN: usize = 16 * 1024;
+/// Replies are drained after every this many pushed messages.
+const PUSH_DRAIN_EVERY: usize = 16;
+const PUSH_WINDOW: Duration = Duration::from_secs(2);
 
 /// Holds `conn` idle (answering only the server's pings) for `hold` and reports if
 /// and how it was cut.
@@ -130,13 +137,15 @@ pub(crate) async fn load(
     let measure = round_trips(probe, usize::MAX, LOAD_WINDOW, window_end);
     let (stalls, (loaded, probe_stalled)) = tokio::join!(loaders, measure);
     let (idle, _) = idle;
+    // After the round trips, so the push cannot disturb them.
+    let push_stalled = push(probe, end).await;
     LoadEvidence {
         connections: load.len(),
         idle_rtt_p50_ms: percentile(&idle, 0.5),
         idle_rtt_p99_ms: percentile(&idle, 0.99),
         loaded_rtt_p50_ms: percentile(&loaded, 0.5),
         loaded_rtt_p99_ms: percentile(&loaded, 0.99),
-        writes_stalled: probe_stalled || stalls.into_iter().any(|s| s),
+        writes_stalled: probe_stalled || push_stalled || stalls.into_iter().any(|s| s),
     }
 }
 
@@ -204,6 +213,43 @@ async fn keep_busy(conn: &mut Conn<'_>, payload: &str, stop: Instant) -> bool {
         }
     }
     false
+}
+
+/// Pushes messages without waiting for replies, draining whatever comes back now and
+/// then (so a healthy echo is never blocked by us), to see whether the server keeps
+/// reading. Returns whether a write blocked for longer than `WRITE_STALL`.
+async fn push(conn: &mut Conn<'_>, end: Instant) -> bool {
+    let stop = end.min(Instant::now() + PUSH_WINDOW);
+    let payload = "x".repeat(PUSH_MESSAGE_LEN);
+    let quiet = std::mem::replace(&mut conn.quiet, true);
+    let mut sent = 0usize;
+    let mut stalled = false;
+    while sent < PUSH_CAP && Instant::now() < stop && conn.open() {
+        if conn
+            .send_text(&payload, Instant::now() + WRITE_STALL)
+            .await
+            .is_err()
+        {
+            stalled = conn.open();
+            break;
+        }
+        sent += payload.len();
+        if (sent / PUSH_MESSAGE_LEN).is_multiple_of(PUSH_DRAIN_EVERY) {
+            let drain_until = Instant::now() + Duration::from_millis(1);
+            while let Step::Event(_) = conn.next_event(drain_until).await {}
+        }
+    }
+    conn.quiet = quiet;
+    conn.wire.note(format!(
+        "pushed {} KiB without waiting for replies: {}",
+        sent / 1024,
+        if stalled {
+            "a write blocked for over 1 s (the server stopped reading)"
+        } else {
+            "writes kept flowing"
+        }
+    ));
+    stalled
 }
 
 /// Nearest-rank percentile of unsorted samples; 0 when there are none.

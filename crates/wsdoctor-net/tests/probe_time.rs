@@ -79,3 +79,80 @@ async fn server_pings_are_answered_or_withheld_with_no_pong() {
     assert!((400.0..2000.0).contains(&cut.after_ms), "{cut:?}");
     assert!(!ev.session.expect("session").server_pings_ms.is_empty());
 }
+
+/// A slow consumer: completes the upgrade, then reads at most 1 KiB every 100 ms,
+/// answering pings and echoing text as it gets to them (written on wsdoctor-proto).
+async fn slow_consumer_server() -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use wsdoctor_proto::handshake::{accept_key, parse_request};
+    use wsdoctor_proto::session::{Config, Event, Role, Session};
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = l.local_addr().expect("addr").port();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 1024];
+                let req = loop {
+                    if let Ok(Some(req)) = parse_request(&buf, 16 * 1024) {
+                        break req;
+                    }
+                    match s.read(&mut chunk).await {
+                        Ok(n) if n > 0 => buf.extend_from_slice(&chunk[..n]),
+                        _ => return,
+                    }
+                };
+                let accept = accept_key(req.header("sec-websocket-key").unwrap_or(""));
+                let head = format!(
+                    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
+                );
+                if s.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                let mut session = Session::new(Config::new(Role::Server));
+                session.feed(&buf[req.head_len..]);
+                loop {
+                    let mut out = Vec::new();
+                    while let Some(ev) = session.poll_event() {
+                        match ev {
+                            Event::Ping(p) => session.encode_pong(&p, None, &mut out),
+                            Event::Text(t) => session.encode_text(&t, None, &mut out),
+                            Event::Close { .. } => return,
+                            _ => {}
+                        }
+                    }
+                    if !out.is_empty() && s.write_all(&out).await.is_err() {
+                        return;
+                    }
+                    // The slowness under test, not synchronisation.
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    match s.read(&mut chunk).await {
+                        Ok(n) if n > 0 => session.feed(&chunk[..n]),
+                        _ => return,
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn a_server_that_stops_keeping_up_blocks_our_writes() {
+    let port = slow_consumer_server().await;
+    let o = ProbeOptions {
+        concurrency: Some(1),
+        timeout: Duration::from_secs(20),
+        ..opts(&format!("ws://127.0.0.1:{port}/"))
+    };
+    let ev = probe(&o, &NoWire).await;
+    let load = ev.load.as_ref().expect("load evidence");
+    assert!(load.writes_stalled, "{load:?}");
+    let ids: Vec<_> = wsdoctor_core::diagnose(&ev).iter().map(|f| f.id).collect();
+    assert!(
+        ids.contains(&wsdoctor_core::CauseId::AsyncBackpressure),
+        "{ids:?}"
+    );
+}

@@ -426,7 +426,15 @@ fn blocked_event_loop_is_told_from_a_healthy_server_under_the_same_load() {
         assert_eq!(l["connections"], 8, "{run}");
     }
     expect_ok(&good, &[]);
-    expect(&bad, &["async-event-loop-blocked"], 18);
+    // A blocked loop also stops reading: websockets pauses its reads once its queue is
+    // full, so the push after the round trips stalls (async-backpressure).
+    expect(
+        &bad,
+        &["async-event-loop-blocked", "async-backpressure"],
+        18,
+    );
+    assert_eq!(bad.evidence()["load"]["writes_stalled"], true, "{bad}");
+    assert_eq!(good.evidence()["load"]["writes_stalled"], false, "{good}");
     assert_eq!(
         bad.layer("async-event-loop-blocked"),
         Some("async"),

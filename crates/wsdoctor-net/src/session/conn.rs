@@ -55,6 +55,8 @@ pub(crate) struct Conn<'w> {
     pub violations: Vec<Violation>,
     /// When the server pinged us, ms after the session began.
     pub server_pings: Vec<f64>,
+    /// No per-frame `-v` notes (the backpressure probe sends and drains hundreds).
+    pub quiet: bool,
 }
 
 impl<'w> Conn<'w> {
@@ -76,6 +78,7 @@ impl<'w> Conn<'w> {
             frames: Vec::new(),
             violations: Vec::new(),
             server_pings: Vec::new(),
+            quiet: false,
         }
     }
 
@@ -90,7 +93,9 @@ impl<'w> Conn<'w> {
     pub(crate) async fn send_text(&mut self, text: &str, until: Instant) -> io::Result<()> {
         let mut out = Vec::new();
         self.session.encode_text(text, Some(mask()), &mut out);
-        self.wire.note(format!("send text {} bytes", text.len()));
+        if !self.quiet {
+            self.wire.note(format!("send text {} bytes", text.len()));
+        }
         self.write(&out, until).await
     }
 
@@ -174,6 +179,7 @@ impl<'w> Conn<'w> {
 
     async fn handle(&mut self, event: Event, until: Instant) -> Option<Step> {
         match event {
+            Event::FrameSeen(_) if self.quiet => None,
             Event::FrameSeen(h) => {
                 self.wire.note(format!(
                     "frame: {}, {} bytes{}{}",
