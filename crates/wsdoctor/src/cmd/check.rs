@@ -168,6 +168,12 @@ pub fn options(a: &CheckArgs) -> anyhow::Result<ProbeOptions> {
             )));
         }
     }
+    if a.max_message < 126 {
+        return Err(usage(format!(
+            "--max-message {} is too small: a WebSocket message cap needs at least 126 bytes (default 16777216)",
+            a.max_message
+        )));
+    }
     if a.concurrency == Some(0) || a.concurrency.is_some_and(|n| n > 1000) {
         return Err(usage("--concurrency takes 1 to 1000 connections"));
     }
