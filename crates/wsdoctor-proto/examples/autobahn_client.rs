@@ -7,14 +7,12 @@
 
 mod common;
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 use wsdoctor_proto::deflate::{self, Params};
 use wsdoctor_proto::handshake::{self, ClientRequest};
 use wsdoctor_proto::session::{Config, Role, Session};
-
-const MAX_HEAD: usize = 16 << 10;
 
 fn main() {
     let url = std::env::var("AUTOBAHN_URL").unwrap_or_else(|_| "ws://127.0.0.1:9001".into());
@@ -84,26 +82,13 @@ fn run(host: &str, path: &str, echo: bool) -> io::Result<Vec<String>> {
     common::drive(&mut stream, &mut Session::new(cfg), &leftover, echo)
 }
 
-/// Reads until the response head is complete; returns it and the bytes after it.
 fn read_response(stream: &mut TcpStream) -> io::Result<(handshake::Response, Vec<u8>)> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    loop {
-        let n = stream.read(&mut chunk)?;
-        if n == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "closed during handshake",
-            ));
-        }
-        buf.extend_from_slice(&chunk[..n]);
-        match handshake::parse_response(&buf, MAX_HEAD) {
-            Ok(Some(resp)) => {
-                let rest = buf[resp.head_len..].to_vec();
-                return Ok((resp, rest));
-            }
-            Ok(None) => {}
-            Err(e) => return Err(io::Error::other(e.to_string())),
-        }
-    }
+    common::read_head(stream, |buf| {
+        handshake::parse_response(buf, common::MAX_HEAD).map(|h| {
+            h.map(|h| {
+                let len = h.head_len;
+                (h, len)
+            })
+        })
+    })
 }

@@ -6,14 +6,12 @@
 
 mod common;
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
 use wsdoctor_proto::deflate;
 use wsdoctor_proto::handshake::{self, ServerResponse};
 use wsdoctor_proto::session::{Config, Role, Session};
-
-const MAX_HEAD: usize = 16 << 10;
 
 fn main() -> io::Result<()> {
     let port: u16 = std::env::args()
@@ -63,24 +61,12 @@ fn serve(mut stream: TcpStream) -> io::Result<()> {
 }
 
 fn read_request(stream: &mut TcpStream) -> io::Result<(handshake::Request, Vec<u8>)> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    loop {
-        let n = stream.read(&mut chunk)?;
-        if n == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "closed during handshake",
-            ));
-        }
-        buf.extend_from_slice(&chunk[..n]);
-        match handshake::parse_request(&buf, MAX_HEAD) {
-            Ok(Some(req)) => {
-                let rest = buf[req.head_len..].to_vec();
-                return Ok((req, rest));
-            }
-            Ok(None) => {}
-            Err(e) => return Err(io::Error::other(e.to_string())),
-        }
-    }
+    common::read_head(stream, |buf| {
+        handshake::parse_request(buf, common::MAX_HEAD).map(|h| {
+            h.map(|h| {
+                let len = h.head_len;
+                (h, len)
+            })
+        })
+    })
 }

@@ -9,6 +9,8 @@ use wsdoctor_proto::session::{Event, Role, Session};
 
 /// Largest message the testees accept: Autobahn 9.* sends 16 MiB messages.
 pub const MAX_MESSAGE: usize = 64 << 20;
+/// Cap on a handshake head in either direction.
+pub const MAX_HEAD: usize = 16 << 10;
 
 /// Runs a session until the connection is over. With `echo`, every text and binary message is
 /// sent back; without, text messages are collected and returned (for `getCaseCount`).
@@ -103,5 +105,31 @@ pub fn mask_for(role: Role) -> Option<[u8; 4]> {
     match role {
         Role::Client => Some(rand::random()),
         Role::Server => None,
+    }
+}
+
+/// Reads until `parse` recognises a complete head; returns it and the bytes after it
+/// (which may already be the first frames). `parse` is `parse_request` or
+/// `parse_response` with its head length.
+pub fn read_head<T>(
+    stream: &mut TcpStream,
+    parse: impl Fn(&[u8]) -> Result<Option<(T, usize)>, wsdoctor_proto::handshake::HeadError>,
+) -> io::Result<(T, Vec<u8>)> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = stream.read(&mut chunk)?;
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "closed during handshake",
+            ));
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        match parse(&buf) {
+            Ok(Some((head, len))) => return Ok((head, buf[len..].to_vec())),
+            Ok(None) => {}
+            Err(e) => return Err(io::Error::other(e.to_string())),
+        }
     }
 }
