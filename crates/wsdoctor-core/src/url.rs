@@ -17,7 +17,7 @@ pub fn analyze(input: &str, show_secrets: bool) -> UrlEvidence {
         }
     };
     let mut ev = UrlEvidence {
-        input: shown(input),
+        input: bounded(&shown(input)),
         ..UrlEvidence::default()
     };
     let trimmed = input.trim();
@@ -96,6 +96,18 @@ pub fn analyze(input: &str, show_secrets: bool) -> UrlEvidence {
         url::Host::Ipv4(a) => a.to_string(),
         url::Host::Ipv6(a) => a.to_string(),
     };
+    if let Some(reason) = unresolvable_host(&ev.host) {
+        ev.host = String::new();
+        ev.issues.push(UrlIssue::Unparseable { reason });
+        return ev;
+    }
+    if parsed.port() == Some(0) {
+        ev.issues.push(UrlIssue::Unparseable {
+            reason: "port 0 cannot be connected to (it means \"any port\" only when listening)"
+                .into(),
+        });
+        return ev;
+    }
     if ev.host.split('.').any(|l| l.starts_with("xn--")) {
         let unicode = authority_host(trimmed).unwrap_or_default();
         if !unicode.is_ascii() {
@@ -107,7 +119,12 @@ pub fn analyze(input: &str, show_secrets: bool) -> UrlEvidence {
     }
     if let Some(f) = parsed.fragment() {
         ev.issues.push(UrlIssue::Fragment {
-            fragment: f.to_string(),
+            // OAuth puts tokens in fragments (#access_token=…).
+            fragment: if show_secrets {
+                f.to_string()
+            } else {
+                redact::fragment_text(f)
+            },
         });
         parsed.set_fragment(None);
     }
@@ -142,6 +159,28 @@ pub fn analyze(input: &str, show_secrets: bool) -> UrlEvidence {
     ev
 }
 
+/// DNS limits (RFC 1035 §2.3.4): a name is at most 253 characters, a label 63.
+/// A longer host cannot be looked up, so it is a URL mistake, not a DNS failure.
+fn unresolvable_host(host: &str) -> Option<String> {
+    const NAME_MAX: usize = 253;
+    const LABEL_MAX: usize = 63;
+    if host.parse::<std::net::IpAddr>().is_ok() {
+        return None;
+    }
+    if host.trim_end_matches('.').len() > NAME_MAX {
+        return Some(format!(
+            "the host is {} characters long; a DNS name has at most {NAME_MAX}",
+            host.len()
+        ));
+    }
+    host.split('.').find(|l| l.len() > LABEL_MAX).map(|l| {
+        format!(
+            "a label of the host is {} characters long; DNS allows at most {LABEL_MAX}",
+            l.len()
+        )
+    })
+}
+
 /// True when the issues make a probe impossible.
 pub fn is_unusable(ev: &UrlEvidence) -> bool {
     ev.issues.iter().any(|i| {
@@ -150,6 +189,16 @@ pub fn is_unusable(ev: &UrlEvidence) -> bool {
             UrlIssue::Unparseable { .. } | UrlIssue::UnsupportedScheme { .. }
         )
     })
+}
+
+/// What the report quotes of the input: a 10,000-character URL is shortened, so
+/// every finding that quotes it stays readable and the report small.
+fn bounded(s: &str) -> String {
+    const SHOWN: usize = 300;
+    match s.char_indices().nth(SHOWN) {
+        Some((i, _)) => format!("{}… ({} characters)", &s[..i], s.chars().count()),
+        None => s.to_string(),
+    }
 }
 
 fn split_scheme(s: &str) -> Option<(&str, &str)> {
@@ -315,6 +364,35 @@ mod tests {
         );
         let shown = analyze("wss://h/ws?token=abc", true);
         assert!(shown.effective.contains("abc"));
+    }
+
+    #[test]
+    fn port_zero_and_names_dns_cannot_hold_are_unusable() {
+        assert!(is_unusable(&analyze("ws://127.0.0.1:0/", false)));
+        assert!(is_unusable(&analyze("wss://h:0/", false)));
+        let long = format!("ws://{}.example/", "a".repeat(10_000));
+        let ev = analyze(&long, false);
+        assert!(is_unusable(&ev));
+        assert!(ev.input.len() < 400, "the input is quoted bounded");
+        assert!(is_unusable(&analyze(
+            &format!("ws://{}.x/", "a".repeat(64)),
+            false
+        )));
+        assert!(!is_unusable(&analyze(
+            &format!("ws://{}.x/", "a".repeat(63)),
+            false
+        )));
+    }
+
+    #[test]
+    fn fragment_tokens_are_redacted() {
+        let ev = analyze("wss://h/cb#access_token=abc&state=1", false);
+        assert_eq!(
+            ev.issues,
+            vec![UrlIssue::Fragment {
+                fragment: "access_token=[redacted]&state=1".into()
+            }]
+        );
     }
 
     #[test]

@@ -25,4 +25,14 @@ mod wire;
 
 pub use options::{CaStore, ConnectTo, Family, ProbeOptions, ProxySetting, Resolve};
 pub use probe::probe;
+pub use proxy::validate_proxy;
+
+/// Loads the `--cacert`, `--cert` and `--key` files the options name, so a file
+/// that is not what it claims is refused before any IO; the error names the file.
+pub fn validate_tls_files(opts: &ProbeOptions) -> Result<(), String> {
+    if opts.cacert.is_none() && opts.client_cert.is_none() && opts.client_key.is_none() {
+        return Ok(());
+    }
+    tls::TlsSetup::new(opts).map(|_| ())
+}
 pub use wire::{NoWire, WireLine, WireObserver};

@@ -123,6 +123,15 @@ fn parse(value: &str, chosen_by: String) -> Route {
     })
 }
 
+/// Checks a `--proxy` value the way `choose` will read it; the error says what is
+/// wrong (an unsupported scheme, no host).
+pub fn validate(value: &str) -> Result<(), String> {
+    match parse(value, "--proxy".to_string()) {
+        Route::Invalid { url, message, .. } => Err(format!("{url}: {message}")),
+        _ => Ok(()),
+    }
+}
+
 /// curl's `NO_PROXY`: `*`, host names matching as a domain suffix (a leading dot is
 /// optional), IP addresses and CIDR ranges.
 pub(crate) fn no_proxy_matches(list: &str, host: &str) -> bool {

@@ -13,6 +13,7 @@ use crate::options::ProbeOptions;
 use crate::stream::BoxIo;
 use crate::tcp;
 use crate::wire::Wire;
+pub use choose::validate as validate_proxy;
 pub(crate) use choose::{Chosen, Route, choose};
 use tokio::time::Instant;
 use wsdoctor_core::evidence::{

@@ -143,23 +143,37 @@ pub async fn probe(opts: &ProbeOptions, wire: &dyn WireObserver) -> Report {
 /// Resolve flags into probe options: the one place that interprets them.
 pub fn options(a: &CheckArgs) -> anyhow::Result<ProbeOptions> {
     let url = wsdoctor_core::url::analyze(&a.url, a.show_secrets);
-    if !(a.timeout.is_finite() && a.timeout > 0.0) {
-        return Err(usage(format!(
-            "--timeout {} must be a positive number of seconds",
-            a.timeout
-        )));
-    }
+    // Every duration flag is bounded: a value past a day (1e19, inf) would overflow
+    // the deadline arithmetic, and nothing wsdoctor waits for takes that long.
     let secs = |flag: &str, v: Option<f64>| -> anyhow::Result<Option<Duration>> {
         match v {
             None => Ok(None),
-            Some(s) if s.is_finite() && s > 0.0 && s < 86_400.0 => {
+            Some(s) if s.is_finite() && s > 0.0 && s <= MAX_SECS => {
                 Ok(Some(Duration::from_secs_f64(s)))
             }
             Some(s) => Err(usage(format!(
-                "{flag} {s} must be between 0 and 86400 seconds"
+                "{flag} {s} must be a number of seconds above 0 and at most {MAX_SECS}"
             ))),
         }
     };
+    let timeout = secs("--timeout", Some(a.timeout))?.unwrap_or_default();
+    for (flag, values) in [
+        ("--origin", a.origin.iter().collect::<Vec<_>>()),
+        ("--subprotocol", a.subprotocols.iter().collect()),
+        ("--extension", a.extensions.iter().collect()),
+    ] {
+        if values.iter().any(|v| v.contains(['\r', '\n', '\0'])) {
+            return Err(usage(format!(
+                "{flag}: the value must not contain line breaks (it goes into one request header)"
+            )));
+        }
+    }
+    if let Some(family) = literal_family_conflict(a, &url) {
+        return Err(usage(family));
+    }
+    if let Some(p) = a.proxy.as_deref().filter(|p| !p.is_empty()) {
+        wsdoctor_net::validate_proxy(p).map_err(|e| usage(format!("--proxy: {e}")))?;
+    }
     for f in [&a.cacert, &a.cert, &a.key].into_iter().flatten() {
         if !f.is_file() {
             return Err(usage(format!(
@@ -177,7 +191,7 @@ pub fn options(a: &CheckArgs) -> anyhow::Result<ProbeOptions> {
     if a.concurrency == Some(0) || a.concurrency.is_some_and(|n| n > 1000) {
         return Err(usage("--concurrency takes 1 to 1000 connections"));
     }
-    Ok(ProbeOptions {
+    let opts = ProbeOptions {
         resolve: a
             .resolve
             .iter()
@@ -193,7 +207,7 @@ pub fn options(a: &CheckArgs) -> anyhow::Result<ProbeOptions> {
             (_, true) => Some(Family::V6),
             _ => None,
         },
-        timeout: Duration::from_secs_f64(a.timeout),
+        timeout,
         cacert: a.cacert.clone(),
         client_cert: a.cert.clone(),
         client_key: a.key.clone(),
@@ -223,7 +237,28 @@ pub fn options(a: &CheckArgs) -> anyhow::Result<ProbeOptions> {
         no_pong: a.no_pong,
         url,
         ..ProbeOptions::default()
-    })
+    };
+    // A --cacert, --cert or --key that cannot be loaded is the user's file, not the
+    // server's TLS: say so before any IO, naming the file.
+    wsdoctor_net::validate_tls_files(&opts).map_err(usage)?;
+    Ok(opts)
+}
+
+/// The longest any duration flag may be (one day).
+const MAX_SECS: f64 = 86_400.0;
+
+/// `-6` with an IPv4 literal (or `-4` with an IPv6 one) can never connect.
+fn literal_family_conflict(a: &CheckArgs, url: &UrlEvidence) -> Option<String> {
+    let ip: IpAddr = url.host.parse().ok()?;
+    match (ip, a.ipv4, a.ipv6) {
+        (IpAddr::V4(_), _, true) => Some(format!(
+            "-6 asks for IPv6 but the URL's host {ip} is an IPv4 address; drop -6 or use an IPv6 host"
+        )),
+        (IpAddr::V6(_), true, _) => Some(format!(
+            "-4 asks for IPv4 but the URL's host {ip} is an IPv6 address; drop -4 or use an IPv4 host"
+        )),
+        _ => None,
+    }
 }
 
 fn proxy_setting(proxy: Option<&str>, noproxy: Option<&str>, url: &UrlEvidence) -> ProxySetting {
@@ -331,10 +366,9 @@ fn split_host_ports(s: &str) -> Vec<String> {
 }
 
 fn parse_header(h: &str) -> anyhow::Result<(String, String)> {
+    // The value may be a credential: errors name the header, never echo its value.
     let (name, value) = h.split_once(':').ok_or_else(|| {
-        usage(format!(
-            "-H {h:?}: expected \"Name: value\", e.g. -H 'Authorization: Bearer …'"
-        ))
+        usage("-H: expected \"Name: value\" (no colon found), e.g. -H 'Authorization: Bearer …'")
     })?;
     let name = name.trim();
     if name.is_empty()
@@ -342,9 +376,9 @@ fn parse_header(h: &str) -> anyhow::Result<(String, String)> {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
     {
-        return Err(usage(format!(
-            "-H {h:?}: {name:?} is not a valid header name"
-        )));
+        return Err(usage(
+            "-H: the part before the colon is not a valid header name (letters, digits and !#$%&'*+-.^_`|~ only)",
+        ));
     }
     if value.contains(['\r', '\n']) {
         return Err(usage(format!(
