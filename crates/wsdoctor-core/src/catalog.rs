@@ -506,10 +506,10 @@ catalog! {
         title: "The close frame's payload is invalid",
         why: "RFC 6455 §5.5.1: a close payload is empty or a 2-byte code plus UTF-8 reason.",
         fix: "Send a valid close code and a UTF-8 reason.";
-    SessionMessageTooLarge = "session-message-too-large", Session, Async, Server, Warning,
+    SessionMessageTooLarge = "session-message-too-large", Session, Async, Server, Error,
         title: "A server message exceeded wsdoctor's size cap",
-        why: "The server sent more than the cap allows in one message.",
-        fix: "Raise --max-message if that size is expected.";
+        why: "The server sent or announced more than the cap allows in one message (a frame length of 2^63, a message whose fragments never end), so wsdoctor failed the connection with 1009 as a client with that limit does.",
+        fix: "If messages that large are expected, raise --max-message (and the limit of your clients); otherwise fix the server's framing: a message must end with a final frame of a sane length.";
     SessionProtocolViolation = "session-protocol-violation", Session, Handshake, Server, Error,
         title: "The server broke RFC 6455 framing",
         why: "A frame did not follow RFC 6455 in a way not covered by a more specific finding.",

@@ -493,15 +493,34 @@ pub enum CloseOutcome {
 #[non_exhaustive]
 pub enum Violation {
     MaskedFrame,
-    ReservedBits { rsv1: bool, rsv2: bool, rsv3: bool },
-    UnknownOpcode { opcode: u8 },
-    ControlFrameTooLong { len: u64 },
+    ReservedBits {
+        rsv1: bool,
+        rsv2: bool,
+        rsv3: bool,
+    },
+    UnknownOpcode {
+        opcode: u8,
+    },
+    ControlFrameTooLong {
+        len: u64,
+    },
     FragmentedControl,
-    BadFragmentation { detail: String },
+    BadFragmentation {
+        detail: String,
+    },
     InvalidUtf8,
-    BadClosePayload { detail: String },
-    MessageTooLarge { limit: usize },
-    Other { detail: String },
+    BadClosePayload {
+        detail: String,
+    },
+    /// A message (or one frame, whose announced length is kept) went past our cap.
+    MessageTooLarge {
+        limit: usize,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        announced: Option<u64>,
+    },
+    Other {
+        detail: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -99,12 +99,37 @@ impl PhaseStatus {
     }
 }
 
+/// Why a layer was skipped. Added beside `status` (whose values stay as they were) so a
+/// program can tell a layer that does not apply from one the probe never reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum SkipReason {
+    /// The layer does not apply to this URL: TLS for `ws://`.
+    NotUsed,
+    /// An earlier layer failed, so the probe stopped before this one.
+    NotReached,
+}
+
+impl SkipReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::NotUsed => "not-used",
+            SkipReason::NotReached => "not-reached",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Phase {
     pub layer: Layer,
     pub status: PhaseStatus,
-    /// Milliseconds spent in the layer; null when skipped.
+    /// Milliseconds spent in the layer; null when skipped, and for layers that are
+    /// judgement only (url parsing, the handshake checks on the 101).
     pub ms: Option<f64>,
+    /// Set only when `status` is `skipped`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<SkipReason>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -119,8 +144,11 @@ pub struct Report {
 }
 
 impl Report {
-    /// Build the report: findings sorted by layer then severity, phase status derived
-    /// from the findings of that layer, the verdict from the worst finding.
+    /// Build the report: findings root cause first — by layer in probe order (an earlier
+    /// layer's finding explains the later ones), then by severity, and among equals in
+    /// the order the rules gave (each rule puts a cause before its consequences) —
+    /// phase status derived from the findings of that layer, the verdict from the worst
+    /// finding.
     pub fn new(evidence: Evidence, mut findings: Vec<Finding>) -> Report {
         findings.sort_by(|a, b| a.layer.cmp(&b.layer).then(b.severity.cmp(&a.severity)));
         let phases = phases(&evidence, &findings);
@@ -188,8 +216,14 @@ fn phases(evidence: &Evidence, findings: &[Finding]) -> Vec<Phase> {
             .filter(|f| f.layer == layer)
             .map(|f| f.severity)
             .max();
-        // The URL layer is pure parsing: it ran whenever the URL was usable.
-        let ran = ms.is_some() || (layer == Layer::Url && !evidence.url.effective.is_empty());
+        // The URL layer is pure parsing: it ran whenever the URL was usable. The
+        // handshake layer is the RFC 6455 checks on a 101: they ran whenever one came.
+        let ran = ms.is_some()
+            || match layer {
+                Layer::Url => !evidence.url.effective.is_empty(),
+                Layer::Handshake => got_101(evidence),
+                _ => false,
+            };
         let status = match (ran, worst) {
             (_, Some(Severity::Error)) => PhaseStatus::Failed,
             (_, Some(Severity::Warning)) => PhaseStatus::Warning,
@@ -201,9 +235,27 @@ fn phases(evidence: &Evidence, findings: &[Finding]) -> Vec<Phase> {
         if optional && status == PhaseStatus::Skipped {
             continue;
         }
-        out.push(Phase { layer, status, ms });
+        let reason = match (status, layer) {
+            (PhaseStatus::Skipped, Layer::Tls) if !evidence.url.secure => Some(SkipReason::NotUsed),
+            (PhaseStatus::Skipped, _) => Some(SkipReason::NotReached),
+            _ => None,
+        };
+        out.push(Phase {
+            layer,
+            status,
+            ms,
+            reason,
+        });
     }
     out
+}
+
+fn got_101(evidence: &Evidence) -> bool {
+    use crate::evidence::HttpOutcome;
+    matches!(
+        evidence.http.as_ref().map(|h| &h.outcome),
+        Some(HttpOutcome::Response(r)) if r.status == 101
+    )
 }
 
 #[cfg(test)]
@@ -239,6 +291,46 @@ mod tests {
         assert_eq!(r.phases[0].status, PhaseStatus::Ok);
         let tls = r.phases.iter().find(|p| p.layer == Layer::Tls).unwrap();
         assert_eq!(tls.status, PhaseStatus::Skipped);
+    }
+
+    #[test]
+    fn a_healthy_run_shows_the_handshake_checks_ok_and_tls_not_used() {
+        let mut e = crate::rules::test_support::healthy();
+        e.timings = [Layer::Dns, Layer::Tcp, Layer::Http, Layer::Session]
+            .map(|layer| Timing { layer, ms: 0.5 })
+            .to_vec();
+        let r = Report::new(e, vec![]);
+        let phase = |l: Layer| r.phases.iter().find(|p| p.layer == l).unwrap();
+        assert_eq!(phase(Layer::Handshake).status, PhaseStatus::Ok);
+        assert_eq!(phase(Layer::Handshake).reason, None);
+        let tls = phase(Layer::Tls);
+        assert_eq!(
+            tls.status,
+            PhaseStatus::Skipped,
+            "the status values stay as they were"
+        );
+        assert_eq!(tls.reason, Some(SkipReason::NotUsed));
+        let json = serde_json::to_value(tls).unwrap();
+        assert_eq!(json["reason"], "not-used");
+        let json = serde_json::to_value(phase(Layer::Http)).unwrap();
+        assert!(
+            json.get("reason").is_none(),
+            "only skipped layers carry one"
+        );
+    }
+
+    #[test]
+    fn layers_after_a_failure_are_not_reached() {
+        let r = Report::new(ev(), vec![Finding::new(CauseId::TcpRefused, "refused")]);
+        let http = r.phases.iter().find(|p| p.layer == Layer::Http).unwrap();
+        assert_eq!(http.status, PhaseStatus::Skipped);
+        assert_eq!(http.reason, Some(SkipReason::NotReached));
+        let handshake = r
+            .phases
+            .iter()
+            .find(|p| p.layer == Layer::Handshake)
+            .unwrap();
+        assert_eq!(handshake.status, PhaseStatus::Skipped, "no 101, no checks");
     }
 
     #[test]

@@ -2,7 +2,10 @@
 //! and what happens over time (idle cuts, load).
 
 use crate::catalog::CauseId;
-use crate::evidence::{CloseOutcome, Evidence, MessageOutcome, PingOutcome, Violation};
+use crate::evidence::{
+    CloseOutcome, Evidence, MessageOutcome, PingOutcome, SessionEvidence, Violation,
+};
+use crate::layer::Severity;
 use crate::report::Finding;
 
 /// A round trip slower than this on a probe is worth a warning.
@@ -10,10 +13,42 @@ const SLOW_MS: f64 = 1000.0;
 
 pub fn findings(e: &Evidence, out: &mut Vec<Finding>) {
     let Some(s) = &e.session else { return };
+    // The session ended before any reply (a violation made us fail it, or the server
+    // closed or dropped it): that end is the root cause of the missing echo and of the
+    // ping never tried, so it comes first, fails the session, and stands for both.
+    let no_reply = matches!(s.message, MessageOutcome::NoReply { .. });
+    let server_ended = matches!(
+        s.close,
+        CloseOutcome::ByServer { .. } | CloseOutcome::Eof { .. } | CloseOutcome::Reset { .. }
+    );
+    let cut_short = no_reply && (server_ended || !s.violations.is_empty());
+    let mut explained = false;
     for v in &s.violations {
-        out.push(violation(v));
+        let f = violation(v, s);
+        out.push(if cut_short && !explained {
+            f.evidence(CUT_SHORT)
+        } else {
+            f
+        });
+        explained = true;
+    }
+    if cut_short
+        && !explained
+        && let Some(f) = ended(s)
+    {
+        out.push(f.severity(Severity::Error).evidence(CUT_SHORT));
+        explained = true;
     }
     match &s.message {
+        MessageOutcome::NoReply { .. } if explained => {}
+        MessageOutcome::NoReply { .. } if cut_short => out.push(
+            Finding::new(
+                CauseId::SessionNoEcho,
+                "The server closed the session normally before it replied to the test message.",
+            )
+            .severity(Severity::Error)
+            .evidence(CUT_SHORT),
+        ),
         MessageOutcome::NoReply { waited_ms } if e.request.expect_message => {
             out.push(Finding::new(
                 CauseId::SessionNoMessage,
@@ -23,7 +58,7 @@ pub fn findings(e: &Evidence, out: &mut Vec<Finding>) {
                 ),
             ))
         }
-        MessageOutcome::NoReply { waited_ms } if s.violations.is_empty() => out.push(Finding::new(
+        MessageOutcome::NoReply { waited_ms } => out.push(Finding::new(
             CauseId::SessionNoEcho,
             format!(
                 "The test message got no reply within {:.1} s.",
@@ -48,47 +83,52 @@ pub fn findings(e: &Evidence, out: &mut Vec<Finding>) {
         )),
         _ => {}
     }
+    if !cut_short {
+        out.extend(ended(s));
+    }
+}
+
+/// Evidence on the finding that ended a session before any reply.
+const CUT_SHORT: &str =
+    "the session ended before any reply: the echo never came back and the ping was not tried";
+
+/// The finding for how the session ended, if that end is one.
+fn ended(s: &SessionEvidence) -> Option<Finding> {
     match &s.close {
         CloseOutcome::ByServer {
             code: Some(code),
             reason,
             after_ms,
-        } => {
-            if let Some(f) = close_code(*code, reason) {
-                out.push(f.evidence(format!(
-                    "closed by the server {:.0} ms into the session",
-                    after_ms
-                )));
-            }
-        }
+        } => close_code(*code, reason).map(|f| {
+            f.evidence(format!(
+                "closed by the server {:.0} ms into the session",
+                after_ms
+            ))
+        }),
         CloseOutcome::Clean {
             code: Some(code),
             reason,
             ..
-        } => {
-            if let Some(f) = close_code(*code, reason) {
-                out.push(f);
-            }
-        }
-        CloseOutcome::Eof { after_ms } if s.violations.is_empty() => out.push(Finding::new(
+        } => close_code(*code, reason),
+        CloseOutcome::Eof { after_ms } if s.violations.is_empty() => Some(Finding::new(
             CauseId::SessionAbruptEof,
             format!(
                 "The TCP connection ended {:.0} ms into the session without a close frame.",
                 after_ms
             ),
         )),
-        CloseOutcome::Reset { after_ms } => out.push(Finding::new(
+        CloseOutcome::Reset { after_ms } => Some(Finding::new(
             CauseId::SessionReset,
             format!("A TCP reset ended the session {:.0} ms in.", after_ms),
         )),
-        CloseOutcome::NoAnswer { waited_ms } => out.push(Finding::new(
+        CloseOutcome::NoAnswer { waited_ms } => Some(Finding::new(
             CauseId::SessionCloseNoAnswer,
             format!(
                 "No close frame came back within {:.1} s of ours.",
                 waited_ms / 1000.0
             ),
         )),
-        _ => {}
+        _ => None,
     }
 }
 
@@ -119,7 +159,7 @@ pub fn close_code(code: u16, reason: &str) -> Option<Finding> {
     ))
 }
 
-fn violation(v: &Violation) -> Finding {
+fn violation(v: &Violation, s: &SessionEvidence) -> Finding {
     let (id, detail) = match v {
         Violation::MaskedFrame => (
             CauseId::SessionMaskedFrame,
@@ -154,10 +194,33 @@ fn violation(v: &Violation) -> Finding {
         Violation::BadClosePayload { detail } => {
             (CauseId::SessionBadClosePayload, format!("{detail}."))
         }
-        Violation::MessageTooLarge { limit } => (
+        Violation::MessageTooLarge {
+            limit,
+            announced: Some(len),
+        } => (
             CauseId::SessionMessageTooLarge,
-            format!("A message exceeded {limit} bytes."),
+            format!(
+                "The server announced a frame of {len} bytes, over the {limit}-byte cap: wsdoctor failed the connection (1009) before reading it."
+            ),
         ),
+        Violation::MessageTooLarge {
+            limit,
+            announced: None,
+        } => {
+            // Data frames without FIN: the message was still growing in fragments.
+            let fragments = s.frames.iter().any(|f| !f.fin && f.opcode <= 2);
+            let how = if fragments {
+                " in fragments, none of them final"
+            } else {
+                ""
+            };
+            (
+                CauseId::SessionMessageTooLarge,
+                format!(
+                    "A message grew past the {limit}-byte cap{how}: wsdoctor failed the connection (1009)."
+                ),
+            )
+        }
         Violation::Other { detail } => (CauseId::SessionProtocolViolation, format!("{detail}.")),
     };
     Finding::new(id, detail)
@@ -360,6 +423,75 @@ mod tests {
             session(|s| s.close = CloseOutcome::NoAnswer { waited_ms: 3000.0 }),
             [CauseId::SessionCloseNoAnswer]
         );
+    }
+
+    /// What the net driver records when it fails the connection on a violation before
+    /// the echo: no reply, the ping never tried, the close ours.
+    fn failed_before_the_echo(v: Violation) -> Evidence {
+        let mut e = healthy();
+        let s = e.session.as_mut().unwrap();
+        s.violations.push(v);
+        s.message = MessageOutcome::NoReply { waited_ms: 2.0 };
+        s.ping = PingOutcome::NotTried;
+        s.close = CloseOutcome::FailedByUs { code: 1009 };
+        e
+    }
+
+    #[test]
+    fn a_message_over_the_cap_fails_the_session() {
+        // A frame announcing 2^63 bytes, and endless fragments of one message.
+        for announced in [Some(1u64 << 63), None] {
+            let e = failed_before_the_echo(Violation::MessageTooLarge {
+                limit: 16 << 20,
+                announced,
+            });
+            let r = crate::rules::report(e);
+            assert_eq!(r.ids(), [CauseId::SessionMessageTooLarge]);
+            assert_eq!(r.failing_layer(), Some(crate::Layer::Session));
+            assert_eq!(r.exit_code(), crate::Layer::Session.exit_code());
+        }
+    }
+
+    #[test]
+    fn a_close_before_the_echo_is_the_root_cause() {
+        let ended = |close: CloseOutcome| {
+            let mut e = healthy();
+            let s = e.session.as_mut().unwrap();
+            s.message = MessageOutcome::NoReply { waited_ms: 0.0 };
+            s.ping = PingOutcome::NotTried;
+            s.close = close;
+            crate::rules::report(e)
+        };
+        let r = ended(CloseOutcome::ByServer {
+            code: Some(1001),
+            reason: String::new(),
+            after_ms: 1.0,
+        });
+        assert_eq!(r.ids(), [CauseId::SessionCloseGoingAway]);
+        assert_eq!(
+            r.exit_code(),
+            crate::Layer::Session.exit_code(),
+            "no echo, no ping: the session failed"
+        );
+        let r = ended(CloseOutcome::Eof { after_ms: 1.0 });
+        assert_eq!(r.ids(), [CauseId::SessionAbruptEof]);
+        // A normal close is no cause of its own: the missing reply is the finding, and
+        // it failed the session too.
+        let r = ended(CloseOutcome::ByServer {
+            code: Some(1000),
+            reason: String::new(),
+            after_ms: 1.0,
+        });
+        assert_eq!(r.ids(), [CauseId::SessionNoEcho]);
+        assert_eq!(r.exit_code(), crate::Layer::Session.exit_code());
+        // After the echo, a 1001 stays what the catalog says: a warning.
+        let mut e = healthy();
+        e.session.as_mut().unwrap().close = CloseOutcome::ByServer {
+            code: Some(1001),
+            reason: String::new(),
+            after_ms: 1.0,
+        };
+        assert_eq!(crate::rules::report(e).exit_code(), 1);
     }
 
     #[test]

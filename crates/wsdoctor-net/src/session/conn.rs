@@ -330,9 +330,14 @@ pub(crate) fn violation(v: &ProtocolViolation) -> Violation {
                 detail: v.to_string(),
             }
         }
-        P::MessageTooLarge { limit } | P::FrameTooLarge { limit, .. } => {
-            Violation::MessageTooLarge { limit: *limit }
-        }
+        P::MessageTooLarge { limit } => Violation::MessageTooLarge {
+            limit: *limit,
+            announced: None,
+        },
+        P::FrameTooLarge { len, limit } => Violation::MessageTooLarge {
+            limit: *limit,
+            announced: Some(*len),
+        },
         _ => Violation::Other {
             detail: v.to_string(),
         },
@@ -355,7 +360,10 @@ mod tests {
         );
         assert_eq!(
             violation(&ProtocolViolation::FrameTooLarge { len: 9, limit: 4 }),
-            Violation::MessageTooLarge { limit: 4 }
+            Violation::MessageTooLarge {
+                limit: 4,
+                announced: Some(9)
+            }
         );
         assert!(matches!(
             violation(&ProtocolViolation::InvalidCloseCode(1005)),

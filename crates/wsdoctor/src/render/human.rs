@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use wsdoctor_core::evidence::{
     CloseOutcome, DnsSource, Evidence, HttpOutcome, MessageOutcome, PingOutcome, TlsOutcome,
 };
-use wsdoctor_core::{Finding, Layer, PhaseStatus, Report, Severity, dates};
+use wsdoctor_core::{Finding, Layer, PhaseStatus, Report, Severity, SkipReason, dates};
 
 pub fn report(r: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
     writeln!(
@@ -24,9 +24,14 @@ pub fn report(r: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
             PhaseStatus::Skipped => style.paint("skipped", Paint::Dim),
         };
         let ms =
-            p.ms.map(|m| format!("{m:>8.1} ms"))
+            p.ms.map(|m| format!("{:>11}", duration(m)))
                 .unwrap_or_else(|| " ".repeat(11));
-        let summary = summary(p.layer, &r.evidence);
+        let summary = match (p.reason, summary(p.layer, &r.evidence)) {
+            (Some(SkipReason::NotUsed), s) if s.is_empty() => {
+                format!("not used ({})", scheme(&r.evidence))
+            }
+            (_, s) => s,
+        };
         writeln!(
             out,
             "  {:<10} {status} {ms}  {}",
@@ -106,6 +111,20 @@ fn chain(e: &Evidence, style: Style, out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
+/// A time for people: milliseconds with one decimal, microseconds below 0.1 ms (where
+/// one decimal of a millisecond would read `0.0 ms`).
+pub fn duration(ms: f64) -> String {
+    if ms < 0.1 {
+        format!("{:.0} µs", ms * 1000.0)
+    } else {
+        format!("{ms:.1} ms")
+    }
+}
+
+fn scheme(e: &Evidence) -> &'static str {
+    if e.url.secure { "wss://" } else { "ws://" }
+}
+
 /// A few words per layer: what was seen there.
 fn summary(layer: Layer, e: &Evidence) -> String {
     match layer {
@@ -163,13 +182,13 @@ fn summary(layer: Layer, e: &Evidence) -> String {
         },
         Layer::Session => e.session.as_ref().map_or(String::new(), |s| {
             let msg = match &s.message {
-                MessageOutcome::Echoed { ms } => format!("echo {ms:.1} ms"),
-                MessageOutcome::Received { ms, .. } => format!("message {ms:.1} ms"),
+                MessageOutcome::Echoed { ms } => format!("echo {}", duration(*ms)),
+                MessageOutcome::Received { ms, .. } => format!("message {}", duration(*ms)),
                 MessageOutcome::NoReply { .. } => "no reply".into(),
                 MessageOutcome::NotTried => "message not tried".into(),
             };
             let ping = match &s.ping {
-                PingOutcome::Pong { ms, .. } => format!("pong {ms:.1} ms"),
+                PingOutcome::Pong { ms, .. } => format!("pong {}", duration(*ms)),
                 PingOutcome::NoPong { .. } => "no pong".into(),
                 PingOutcome::NotTried => "ping not tried".into(),
             };
@@ -201,8 +220,10 @@ fn summary(layer: Layer, e: &Evidence) -> String {
             }
             if let Some(l) = &e.load {
                 parts.push(format!(
-                    "rtt p50 {:.1} → {:.1} ms under {} connections",
-                    l.idle_rtt_p50_ms, l.loaded_rtt_p50_ms, l.connections
+                    "rtt p50 {} → {} under {} connections",
+                    duration(l.idle_rtt_p50_ms),
+                    duration(l.loaded_rtt_p50_ms),
+                    l.connections
                 ));
             }
             parts.join(", ")
@@ -255,5 +276,68 @@ mod tests {
         assert!(text.contains("[tcp-refused · tcp · error]"), "{text}");
         assert!(lines.last().unwrap().ends_with("(exit 12)"), "{text}");
         assert!(!text.contains('\x1b'), "no colour in plain style");
+    }
+
+    fn healthy_ws() -> Report {
+        let mut e = Evidence {
+            url: wsdoctor_core::url::analyze("ws://127.0.0.1:9/ws", false),
+            ..Evidence::default()
+        };
+        e.http = Some(wsdoctor_core::evidence::HttpEvidence {
+            outcome: HttpOutcome::Response(wsdoctor_core::evidence::HttpResponse {
+                version: 1,
+                status: 101,
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        e.session = Some(wsdoctor_core::evidence::SessionEvidence {
+            message: MessageOutcome::Echoed { ms: 0.042 },
+            ping: PingOutcome::Pong {
+                ms: 0.25,
+                payload_matches: true,
+            },
+            ..Default::default()
+        });
+        e.timings = [
+            (Layer::Dns, 0.004),
+            (Layer::Http, 0.8),
+            (Layer::Session, 0.6),
+        ]
+        .map(|(layer, ms)| Timing { layer, ms })
+        .to_vec();
+        Report::new(e, vec![])
+    }
+
+    fn line<'a>(text: &'a str, layer: &str) -> &'a str {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(&format!("{layer} ")))
+            .unwrap_or_else(|| panic!("no {layer} line in {text}"))
+    }
+
+    #[test]
+    fn a_healthy_ws_run_shows_the_handshake_ok_and_tls_not_used() {
+        let text = render(&healthy_ws());
+        assert!(
+            line(&text, "handshake").contains("handshake  ok "),
+            "{text}"
+        );
+        let tls = line(&text, "tls");
+        assert!(
+            tls.contains("skipped") && tls.ends_with("not used (ws://)"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn times_below_a_tenth_of_a_millisecond_are_microseconds() {
+        let text = render(&healthy_ws());
+        assert!(line(&text, "dns").contains("  4 µs"), "{text}");
+        assert!(line(&text, "http").contains("0.8 ms"), "{text}");
+        assert!(
+            line(&text, "session").contains("echo 42 µs, pong 0.2 ms"),
+            "{text}"
+        );
+        assert!(!text.contains("0.0 ms"), "{text}");
     }
 }

@@ -1,0 +1,152 @@
+//! `wsdoctor check` against small misbehaving servers written here: what a new user
+//! meets first (a frame announcing 2^63 bytes, endless fragments, a close before the
+//! echo, `wss://` to a port that drops the ClientHello). Each server listens on
+//! 127.0.0.1:0, serves a bounded number of connections and every socket has a deadline.
+
+mod common;
+
+use common::*;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::time::Duration;
+
+/// Connections one test server accepts before it stops (check opens one, `tls` + probe two).
+const MAX_CONNECTIONS: usize = 4;
+/// Every socket of a test server gives up after this long.
+const SOCKET_DEADLINE: Duration = Duration::from_secs(10);
+
+/// Serves `behave` on each accepted connection, in a thread of its own.
+fn server(behave: fn(TcpStream)) -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let port = l.local_addr().expect("local addr").port();
+    std::thread::spawn(move || {
+        for s in l.incoming().take(MAX_CONNECTIONS).flatten() {
+            let _ = s.set_read_timeout(Some(SOCKET_DEADLINE));
+            let _ = s.set_write_timeout(Some(SOCKET_DEADLINE));
+            std::thread::spawn(move || behave(s));
+        }
+    });
+    port
+}
+
+/// Reads a request head (capped at 16 KiB); `None` if it never ends.
+fn read_head(s: &mut TcpStream) -> Option<String> {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if head.len() > 16 * 1024 || s.read(&mut byte).ok()? == 0 {
+            return None;
+        }
+        head.push(byte[0]);
+    }
+    Some(String::from_utf8_lossy(&head).into_owned())
+}
+
+/// Reads the Upgrade request and answers a correct 101.
+fn upgrade(s: &mut TcpStream) -> Option<()> {
+    let head = read_head(s)?;
+    let key = head.lines().find_map(|l| {
+        let (name, value) = l.split_once(':')?;
+        name.eq_ignore_ascii_case("sec-websocket-key")
+            .then(|| value.trim().to_string())
+    })?;
+    let accept = wsdoctor_proto::handshake::accept_key(&key);
+    let reply = format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
+    );
+    s.write_all(reply.as_bytes()).ok()
+}
+
+/// Waits until the client goes away (or the socket deadline passes).
+fn drain(mut s: TcpStream) {
+    let mut buf = [0u8; 4096];
+    while matches!(s.read(&mut buf), Ok(n) if n > 0) {}
+}
+
+/// A text frame header announcing 2^63 bytes (64-bit length form), then nothing.
+fn huge_frame(mut s: TcpStream) {
+    if upgrade(&mut s).is_none() {
+        return;
+    }
+    let mut frame = vec![0x81, 127];
+    frame.extend_from_slice(&(1u64 << 63).to_be_bytes());
+    let _ = s.write_all(&frame);
+    drain(s);
+}
+
+/// One text message that never ends: a first fragment, then continuations without FIN,
+/// 32 MiB in all (twice `check`'s default message cap), then the socket stays open.
+fn endless_fragments(mut s: TcpStream) {
+    if upgrade(&mut s).is_none() {
+        return;
+    }
+    let chunk = vec![b'x'; 16 * 1024];
+    let frame = |opcode: u8| {
+        let mut f = vec![opcode, 126];
+        f.extend_from_slice(&(chunk.len() as u16).to_be_bytes());
+        f.extend_from_slice(&chunk);
+        f
+    };
+    if s.write_all(&frame(0x01)).is_err() {
+        return;
+    }
+    let continuation = frame(0x00);
+    for _ in 0..(32 << 20) / chunk.len() {
+        if s.write_all(&continuation).is_err() {
+            return;
+        }
+    }
+    drain(s);
+}
+
+/// Closes with 1001 (going away) as soon as the session opens, before any echo.
+fn going_away(mut s: TcpStream) {
+    if upgrade(&mut s).is_none() {
+        return;
+    }
+    let _ = s.write_all(&[0x88, 2, 0x03, 0xE9]);
+    drain(s);
+}
+
+fn url(port: u16) -> String {
+    format!("ws://127.0.0.1:{port}/ws")
+}
+
+#[test]
+fn a_frame_announcing_2_63_bytes_fails_the_session() {
+    let port = server(huge_frame);
+    let (code, r) = json(&["check", &url(port)]);
+    assert_eq!(ids(&r), ["session-message-too-large"], "{r:#}");
+    assert_eq!(r["findings"][0]["severity"], "error", "{r:#}");
+    assert_eq!(r["verdict"], "failed");
+    assert_eq!(code, 17, "session layer exit code");
+    let session = &r["evidence"]["session"];
+    assert_eq!(session["ping"]["kind"], "not-tried", "{session:#}");
+    assert_eq!(
+        session["violations"][0]["announced"],
+        serde_json::json!(1u64 << 63)
+    );
+}
+
+#[test]
+fn endless_fragments_of_one_message_fail_the_session() {
+    let port = server(endless_fragments);
+    let (code, r) = json(&["check", &url(port)]);
+    assert_eq!(ids(&r), ["session-message-too-large"], "{r:#}");
+    assert_eq!(r["verdict"], "failed");
+    assert_eq!(code, 17, "session layer exit code");
+}
+
+#[test]
+fn a_close_before_the_echo_is_the_headline() {
+    let port = server(going_away);
+    let (code, r) = json(&["check", &url(port)]);
+    let found = ids(&r);
+    assert_eq!(found[0], "session-close-going-away", "{r:#}");
+    assert!(
+        !found.contains(&"session-no-echo".to_string()),
+        "the echo could not come back after the close: {found:?}"
+    );
+    assert_eq!(r["findings"][0]["severity"], "error", "{r:#}");
+    assert_eq!(code, 17, "no echo, no ping: the session layer failed");
+}
