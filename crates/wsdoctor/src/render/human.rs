@@ -30,6 +30,7 @@ pub fn report(r: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
             (Some(SkipReason::NotUsed), s) if s.is_empty() => {
                 format!("not used ({})", scheme(&r.evidence))
             }
+            (Some(SkipReason::NotReached), s) if s.is_empty() => "not reached".into(),
             (_, s) => s,
         };
         writeln!(
