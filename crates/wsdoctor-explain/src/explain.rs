@@ -7,6 +7,7 @@ use crate::closecode::{self, CloseCodeInfo};
 use crate::rules::{self, RuleMatch};
 use crate::status;
 use crate::tell::tell;
+use crate::vocab;
 use regex::Regex;
 use serde::Serialize;
 use std::sync::LazyLock;
@@ -65,8 +66,22 @@ pub struct Explanation {
     pub triage: Vec<&'static str>,
 }
 
+/// Which tier of the matcher recognised a part of the text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tier {
+    /// A known wording of one library or server (high confidence when specific).
+    Family,
+    /// A code of a closed vocabulary (`net::ERR_*`, errno, `X509_V_ERR_*` …).
+    Vocabulary,
+    /// Technical words that occur together (medium or low confidence).
+    Concept,
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct Matched {
+    pub tier: Tier,
+    /// The family, vocabulary or concept name.
     pub rule: &'static str,
     pub source: &'static str,
     /// The part of the input that matched.
@@ -158,6 +173,9 @@ fn explain_close_code(text: &str, code: u16) -> Explanation {
     e
 }
 
+/// Family weight from which a wording is specific enough to outrank a vocabulary code.
+const SPECIFIC_FAMILY: u8 = 7;
+
 fn explain_message(text: &str) -> Explanation {
     let mut matches = rules::matcher().match_message(text.as_bytes());
     // A specific wording outranks generic ones by a wide margin: the bare Chrome prefix
@@ -165,26 +183,63 @@ fn explain_message(text: &str) -> Explanation {
     // and their guesses would contradict it.
     let strongest = matches.first().map_or(0, |m| m.rule.weight);
     matches.retain(|m| m.rule.weight + 3 > strongest);
+    let codes: Vec<vocab::VocabMatch> = vocab::find(text.as_bytes())
+        .into_iter()
+        .filter(|m| !m.entry.causes.is_empty())
+        .collect();
     let mut ids: Vec<CauseId> = Vec::new();
-    for m in &matches {
-        for id in m.causes {
+    let mut add = |list: &[CauseId]| {
+        for id in list {
             if !ids.contains(id) {
                 ids.push(*id);
             }
         }
+    };
+    // A specific family knows the context (which library, which phase); a code only
+    // knows what failed. Below that weight the code is the better evidence.
+    let family_first = strongest >= SPECIFIC_FAMILY;
+    if family_first {
+        matches.iter().for_each(|m| add(m.causes));
+    }
+    codes.iter().for_each(|m| add(&m.entry.causes));
+    if !family_first {
+        matches.iter().for_each(|m| add(m.causes));
     }
     if ids.is_empty() {
         return not_recognised(text);
     }
     let mut e = from_causes(text, Kind::Message, &ids, matches.first());
-    e.matched = matches
-        .iter()
-        .map(|m| Matched {
-            rule: m.rule.name,
-            source: m.rule.source,
-            text: String::from_utf8_lossy(&text.as_bytes()[m.span.0..m.span.1]).into_owned(),
-        })
-        .collect();
+    if !family_first && !codes.is_empty() {
+        // One code with one cause names it; a code with several causes narrows it down.
+        let single = codes
+            .iter()
+            .all(|m| m.entry.causes[0] == codes[0].entry.causes[0]);
+        e.confidence = Some(if single && codes[0].entry.causes.len() == 1 {
+            Confidence::High
+        } else {
+            Confidence::Medium
+        });
+    }
+    let span_text = |(a, b): (usize, usize)| {
+        redact::text(&String::from_utf8_lossy(&text.as_bytes()[a..b])).into_owned()
+    };
+    let families = matches.iter().map(|m| Matched {
+        tier: Tier::Family,
+        rule: m.rule.name,
+        source: m.rule.source,
+        text: span_text(m.span),
+    });
+    let vocabulary = codes.iter().map(|m| Matched {
+        tier: Tier::Vocabulary,
+        rule: m.vocabulary.name,
+        source: m.vocabulary.writer,
+        text: span_text(m.span),
+    });
+    e.matched = if family_first {
+        families.chain(vocabulary).collect()
+    } else {
+        vocabulary.chain(families).collect()
+    };
     if let Some(s) = matches.iter().find_map(|m| m.status) {
         e.status = Some(StatusInfo {
             code: s,

@@ -125,3 +125,69 @@ fn exit_codes_come_from_the_layers() {
     assert_eq!(nums, vec![0, 1, 2, 3, 10, 11, 12, 13, 14, 15, 16, 17, 18]);
     assert_eq!(codes[4].layer, Some(Layer::Url));
 }
+
+/// Tier 2: codes no family was written for are read from their vocabulary, with the
+/// tier and the vocabulary named.
+#[test]
+fn vocabulary_codes_are_recognised() {
+    let cases: &[(&str, C, &str)] = &[
+        (
+            "GET wss://a.example/ws net::ERR_CERT_DATE_INVALID",
+            C::TlsCertExpired,
+            "chrome-net-error",
+        ),
+        (
+            "Task <1F2> finished with error [-1202] Error Domain=NSURLErrorDomain Code=-1202 \"The certificate for this server is invalid.\"",
+            C::TlsCertExpired,
+            "apple-nsurlerror",
+        ),
+        (
+            "SSL_connect failed: error:0A000086:SSL routines::certificate verify failed",
+            C::TlsUnknownIssuer,
+            "openssl-ssl-reason",
+        ),
+        (
+            "ConnectionRefusedError: [Errno 111] Connect call failed",
+            C::TcpRefused,
+            "errno-linux",
+        ),
+        (
+            "System.Net.Sockets.SocketException (10061): No connection could be made",
+            C::TcpRefused,
+            "windows-winsock",
+        ),
+        (
+            "The certificate chain was issued by an authority that is not trusted 0x80090325",
+            C::TlsUnknownIssuer,
+            "windows-schannel",
+        ),
+        (
+            "Firefox: SEC_ERROR_EXPIRED_CERTIFICATE",
+            C::TlsCertExpired,
+            "nss",
+        ),
+        (
+            "Error: self-signed: DEPTH_ZERO_SELF_SIGNED_CERT",
+            C::TlsSelfSigned,
+            "openssl-verify",
+        ),
+    ];
+    for (text, id, vocab) in cases {
+        let e = explain(text);
+        assert!(ids(&e).contains(id), "{text:?}: {:?}", ids(&e));
+        assert!(
+            e.matched
+                .iter()
+                .any(|m| m.tier == Tier::Vocabulary && m.rule == *vocab),
+            "{text:?}: {:?}",
+            e.matched.iter().map(|m| m.rule).collect::<Vec<_>>()
+        );
+    }
+}
+
+/// A known code that names no WebSocket cause is not an answer.
+#[test]
+fn vocabulary_codes_without_a_cause_are_not_answers() {
+    let e = explain("net::ERR_CACHE_MISS");
+    assert!(!e.recognised, "{:?}", ids(&e));
+}

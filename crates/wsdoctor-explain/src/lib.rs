@@ -14,6 +14,7 @@ pub mod logs;
 pub mod rules;
 pub mod status;
 pub mod tell;
+pub mod vocab;
 
 pub use closecode::{CloseCodeInfo, CloseRange, close_causes, close_code};
 pub use explain::{Explanation, explain};
