@@ -19,8 +19,9 @@ pub fn matches(pattern: &str, path: &str) -> bool {
             .all(|(p, x)| component(p.as_bytes(), x.as_bytes()))
 }
 
-/// Files on disk matching `pattern`, at most `cap` of them.
-pub fn expand_on_disk(pattern: &str, cap: usize) -> Vec<String> {
+/// Files on disk matching `pattern`, at most `cap` of them, and whether more matched.
+pub fn expand_on_disk(pattern: &str, cap: usize) -> (Vec<String>, bool) {
+    let mut cut = false;
     let absolute = pattern.starts_with('/');
     let mut current: Vec<PathBuf> = vec![if absolute {
         PathBuf::from("/")
@@ -53,6 +54,7 @@ pub fn expand_on_disk(pattern: &str, cap: usize) -> Vec<String> {
             next.extend(names.into_iter().map(|n| dir.join(n)));
             if next.len() > cap {
                 next.truncate(cap);
+                cut = true;
                 break;
             }
         }
@@ -61,10 +63,11 @@ pub fn expand_on_disk(pattern: &str, cap: usize) -> Vec<String> {
             current.retain(|p| p.is_file());
         }
     }
-    current
+    let files = current
         .into_iter()
         .map(|p| p.to_string_lossy().into_owned())
-        .collect()
+        .collect();
+    (files, cut)
 }
 
 /// fnmatch for one component, iterative with backtracking on the last `*`.
@@ -185,7 +188,8 @@ mod tests {
         }
         std::fs::create_dir(dir.path().join("d.conf")).unwrap();
         let pat = format!("{}/*.conf", dir.path().display());
-        let got = expand_on_disk(&pat, 100);
+        let (got, cut) = expand_on_disk(&pat, 100);
+        assert!(!cut);
         let names: Vec<_> = got
             .iter()
             .map(|p| {

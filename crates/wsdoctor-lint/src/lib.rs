@@ -19,9 +19,12 @@ mod sarif;
 mod source;
 mod wspath;
 
+#[cfg(test)]
+mod hostile_tests;
+
 pub use detect::Format;
 pub use finding::{LintFinding, QuotedLine, RULES, Rule};
-pub use report::{LintError, LintReport, LintedFile, SCHEMA};
+pub use report::{ErrorKind, LintError, LintReport, LintedFile, SCHEMA};
 pub use sarif::to_sarif;
 pub use source::Limits;
 

@@ -22,6 +22,30 @@ pub struct LintError {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<usize>,
     pub message: String,
+    /// What kind of refusal this is, for the errors a program may want to tell apart
+    /// (absent on plain read and syntax errors).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<ErrorKind>,
+    /// For an include cycle: the files from the main file to the one included again.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub chain: Vec<String>,
+}
+
+/// The refusals that keep a hostile or broken input from hanging or exhausting lint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// A file includes itself, directly or through others: followed once, not again.
+    IncludeCycle,
+    /// Includes nest too deep, name too many files, or expand to too much text.
+    IncludeLimit,
+    /// A FIFO, device, socket or directory where a configuration file was expected.
+    NotAFile,
+    /// A file (or stdin) larger than the size cap.
+    TooLarge,
+    /// A document nested deeper or expanding to more nodes than the parser accepts.
+    ParseLimit,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -61,11 +85,17 @@ impl LintReport {
     }
 
     pub(crate) fn error(&mut self, file: &str, line: Option<usize>, message: impl Into<String>) {
-        self.errors.push(LintError {
+        self.push_error(LintError {
             file: file.to_string(),
             line,
             message: message.into(),
+            kind: None,
+            chain: Vec::new(),
         });
+    }
+
+    pub(crate) fn push_error(&mut self, e: LintError) {
+        self.errors.push(e);
     }
 
     pub(crate) fn assume(&mut self, text: String) {

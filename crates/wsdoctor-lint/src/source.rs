@@ -4,28 +4,55 @@
 //! numbers point into the original files rather than into the dump.
 
 use crate::glob;
+use crate::report::{ErrorKind, LintError};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Caps that keep a hostile or huge input from eating memory or looping forever.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
-    /// Largest file read, in bytes.
+    /// Largest file read, in bytes (stdin included).
     pub max_file_bytes: u64,
-    /// Most files read through includes from one input.
+    /// Most distinct files read through includes from one input, and most files one
+    /// include glob may name.
     pub max_files: usize,
     /// Deepest include nesting.
     pub max_include_depth: usize,
+    /// Most include expansions for one input, counting a file included twice twice:
+    /// without it, files that include each other several times expand exponentially.
+    pub max_include_expansions: usize,
+    /// Most text spliced in by includes for one input, counting repeats.
+    pub max_expanded_bytes: u64,
 }
+
+/// The default caps, as constants so the README can quote them.
+pub const MAX_FILE_BYTES: u64 = 8 << 20;
+pub const MAX_FILES: usize = 1024;
+pub const MAX_INCLUDE_DEPTH: usize = 16;
+pub const MAX_INCLUDE_EXPANSIONS: usize = 65_536;
+pub const MAX_EXPANDED_BYTES: u64 = 2 * MAX_FILE_BYTES;
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_file_bytes: 8 << 20,
-            max_files: 1024,
-            max_include_depth: 16,
+            max_file_bytes: MAX_FILE_BYTES,
+            max_files: MAX_FILES,
+            max_include_depth: MAX_INCLUDE_DEPTH,
+            max_include_expansions: MAX_INCLUDE_EXPANSIONS,
+            max_expanded_bytes: MAX_EXPANDED_BYTES,
         }
     }
+}
+
+/// Why an include was not followed.
+#[derive(Debug)]
+pub enum Refusal {
+    /// Report this error (a cycle or a limit, said once per input).
+    Report(LintError),
+    /// Already reported for this input: skip quietly.
+    Said,
+    /// The file could not be read; the caller words the error (it knows the directive).
+    Unreadable(String),
 }
 
 /// Where included files come from.
@@ -37,12 +64,20 @@ pub enum Origin {
     Dump(BTreeMap<String, String>),
 }
 
-/// Every file read for one input, so findings can quote lines.
+/// Every file read for one input, so findings can quote lines, and the include walk
+/// in progress, so cycles and runaway expansion are caught whatever the syntax.
 #[derive(Debug)]
 pub struct Sources {
     pub origin: Origin,
     pub limits: Limits,
     files: BTreeMap<String, String>,
+    /// The files being expanded right now, the main file first.
+    chain: Vec<String>,
+    expansions: usize,
+    expanded_bytes: u64,
+    /// Each cycle reported, as its sorted set of files, so it is said once.
+    cycles: Vec<Vec<String>>,
+    limit_said: bool,
 }
 
 impl Sources {
@@ -51,7 +86,100 @@ impl Sources {
             origin,
             limits,
             files: BTreeMap::new(),
+            chain: Vec::new(),
+            expansions: 0,
+            expanded_bytes: 0,
+            cycles: Vec::new(),
+            limit_said: false,
         }
+    }
+
+    /// Starts the include walk at the main file (already added).
+    pub fn begin(&mut self, main: &str) {
+        self.chain = vec![main.to_string()];
+        self.expanded_bytes = self.files.get(main).map_or(0, |t| t.len() as u64);
+    }
+
+    /// Follows an include of `file` written at `at_file:at_line`: refuses a file that
+    /// is already being expanded (a cycle), a walk too deep, or one past the budget;
+    /// otherwise loads the file and enters it. Every `Ok` must be paired with
+    /// [`Sources::leave`] once the file's directives are read.
+    pub fn enter(&mut self, file: &str, at_file: &str, at_line: usize) -> Result<String, Refusal> {
+        if let Some(start) = self.chain.iter().position(|f| f == file) {
+            let mut set: Vec<String> = self.chain[start..].to_vec();
+            set.sort();
+            if self.cycles.contains(&set) {
+                return Err(Refusal::Said);
+            }
+            self.cycles.push(set);
+            let mut chain = self.chain.clone();
+            chain.push(file.to_string());
+            let message = format!(
+                "include cycle: {} (each file followed once, not again)",
+                chain.join(" → ")
+            );
+            return Err(Refusal::Report(LintError {
+                file: at_file.to_string(),
+                line: Some(at_line),
+                message,
+                kind: Some(ErrorKind::IncludeCycle),
+                chain,
+            }));
+        }
+        // The main file and up to max_files included ones.
+        let new_file = !self.files.contains_key(file);
+        let limit = if new_file && self.files.len() > self.limits.max_files {
+            Some(format!(
+                "more than {} files included: {file} and the rest not read",
+                self.limits.max_files
+            ))
+        } else if self.chain.len() > self.limits.max_include_depth {
+            Some(format!(
+                "includes nested more than {} deep: {file} and deeper not followed",
+                self.limits.max_include_depth
+            ))
+        } else if self.expansions >= self.limits.max_include_expansions {
+            Some(format!(
+                "includes expand more than {} times (files included repeatedly by files included repeatedly): stopped following includes",
+                self.limits.max_include_expansions
+            ))
+        } else {
+            None
+        };
+        if let Some(message) = limit {
+            return Err(self.limit(at_file, at_line, message));
+        }
+        let text = self.load(file).map_err(Refusal::Unreadable)?;
+        self.expanded_bytes += text.len() as u64;
+        if self.expanded_bytes > self.limits.max_expanded_bytes {
+            let message = format!(
+                "includes expand to more than {} bytes of configuration (files included repeatedly): stopped following includes",
+                self.limits.max_expanded_bytes
+            );
+            return Err(self.limit(at_file, at_line, message));
+        }
+        self.expansions += 1;
+        self.chain.push(file.to_string());
+        Ok(text)
+    }
+
+    /// Leaves the file entered last.
+    pub fn leave(&mut self) {
+        self.chain.pop();
+    }
+
+    /// An include limit, said once per input; the chain shows where it was hit.
+    fn limit(&mut self, at_file: &str, at_line: usize, message: String) -> Refusal {
+        if std::mem::replace(&mut self.limit_said, true) {
+            return Refusal::Said;
+        }
+        Refusal::Report(LintError {
+            file: at_file.to_string(),
+            line: Some(at_line),
+            message,
+            kind: Some(ErrorKind::IncludeLimit),
+            chain: self.chain.clone(),
+        })
     }
 
     /// Remember a file's text (the main input, or a dump member).
@@ -76,15 +204,9 @@ impl Sources {
     }
 
     /// Loads a file by path (from disk or from the dump), remembering its text.
-    pub fn load(&mut self, path: &str) -> Result<String, String> {
+    fn load(&mut self, path: &str) -> Result<String, String> {
         if let Some(t) = self.files.get(path) {
             return Ok(t.clone());
-        }
-        if self.files.len() >= self.limits.max_files {
-            return Err(format!(
-                "more than {} files included: stopped following includes",
-                self.limits.max_files
-            ));
         }
         let text = match &self.origin {
             Origin::Dump(files) => files
@@ -98,21 +220,43 @@ impl Sources {
     }
 
     /// The files an include pattern names, sorted (as nginx and Apache do). A pattern
-    /// without wildcards names one file whether or not it exists.
-    pub fn expand(&self, pattern: &str) -> Vec<String> {
+    /// without wildcards names one file whether or not it exists. A glob naming more
+    /// than `max_files` files is cut there, with an error to report.
+    pub fn expand(
+        &self,
+        pattern: &str,
+        at_file: &str,
+        at_line: usize,
+    ) -> (Vec<String>, Option<LintError>) {
         if !glob::has_wildcard(pattern) {
-            return vec![pattern.to_string()];
+            return (vec![pattern.to_string()], None);
         }
-        let mut out: Vec<String> = match &self.origin {
-            Origin::Dump(files) => files
-                .keys()
-                .filter(|p| glob::matches(pattern, p))
-                .cloned()
-                .collect(),
-            Origin::Disk => glob::expand_on_disk(pattern, self.limits.max_files),
+        let cap = self.limits.max_files;
+        let (mut out, cut) = match &self.origin {
+            Origin::Dump(files) => {
+                let mut all: Vec<String> = files
+                    .keys()
+                    .filter(|p| glob::matches(pattern, p))
+                    .take(cap + 1)
+                    .cloned()
+                    .collect();
+                let cut = all.len() > cap;
+                all.truncate(cap);
+                (all, cut)
+            }
+            Origin::Disk => glob::expand_on_disk(pattern, cap),
         };
         out.sort();
-        out
+        let err = cut.then(|| LintError {
+            file: at_file.to_string(),
+            line: Some(at_line),
+            message: format!(
+                "include {pattern} names more than {cap} files: only the first {cap} were read"
+            ),
+            kind: Some(ErrorKind::IncludeLimit),
+            chain: Vec::new(),
+        });
+        (out, err)
     }
 }
 

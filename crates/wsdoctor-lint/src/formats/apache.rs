@@ -5,8 +5,9 @@
 
 use super::{Ctx, duration_ms, human_ms};
 use crate::finding::LintFinding;
-use crate::source;
+use crate::source::{self, Refusal};
 use crate::wspath;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use wsdoctor_core::Severity;
 
@@ -40,7 +41,11 @@ pub(crate) fn lint(ctx: &mut Ctx, name: &str, _text: &str) {
         vhosts: 0,
         server_root: None,
     };
-    read_file(ctx, &mut state, name, &prefix, 0);
+    let Some(text) = ctx.sources.text(name).map(str::to_string) else {
+        return;
+    };
+    ctx.sources.begin(name);
+    read_file(ctx, &mut state, name, &text, &prefix);
     let dirs = state.out;
     // ws:// needs a module that speaks it: mod_proxy_wstunnel, or mod_proxy_http on
     // 2.4.47 and later (seen: 2.4.71 tunnels ws:// with mod_proxy_http alone). Only
@@ -51,12 +56,54 @@ pub(crate) fn lint(ctx: &mut Ctx, name: &str, _text: &str) {
     };
     let ws_handler_missing =
         loaded("proxy_module") && !loaded("proxy_wstunnel_module") && !loaded("proxy_http_module");
+    let idx = Index::new(&dirs);
     for (i, d) in dirs.iter().enumerate() {
         if d.is("ProxyPass") || d.is("ProxyPassMatch") {
-            proxy_pass(ctx, &dirs, d, ws_handler_missing);
+            proxy_pass(ctx, &idx, d, ws_handler_missing);
         } else if d.is("RewriteRule") {
-            rewrite_rule(ctx, &dirs, i, ws_handler_missing);
+            rewrite_rule(ctx, &idx, &dirs, i, ws_handler_missing);
         }
+    }
+}
+
+/// Facts every ProxyPass looks up, gathered in one pass so that a file with 16k
+/// VirtualHosts is linted in linear time (a scan per ProxyPass was quadratic).
+struct Index<'a> {
+    /// Paths that a ws:// ProxyPass handles.
+    ws_paths: HashSet<String>,
+    /// The last `Timeout`/`ProxyTimeout` per VirtualHost (`None`: outside any).
+    last: HashMap<(&'static str, Option<usize>), &'a Dir>,
+}
+
+impl<'a> Index<'a> {
+    fn new(dirs: &'a [Dir]) -> Index<'a> {
+        let mut idx = Index {
+            ws_paths: HashSet::new(),
+            last: HashMap::new(),
+        };
+        for d in dirs {
+            if (d.is("ProxyPass") || d.is("ProxyPassMatch"))
+                && let Some((p, t, _)) = proxy_pass_parts(d)
+                && is_ws_url(&t)
+            {
+                idx.ws_paths.insert(p);
+            }
+            for name in ["Timeout", "ProxyTimeout"] {
+                if d.is(name) {
+                    idx.last.insert((name, d.vhost), d);
+                }
+            }
+        }
+        idx
+    }
+
+    /// The `Timeout`/`ProxyTimeout` in force for `d`: its VirtualHost's, else the
+    /// server-wide one.
+    fn setting(&self, name: &'static str, d: &Dir) -> Option<&'a Dir> {
+        d.vhost
+            .and_then(|_| self.last.get(&(name, d.vhost)))
+            .or_else(|| self.last.get(&(name, None)))
+            .copied()
     }
 }
 
@@ -68,14 +115,7 @@ struct Parse {
     server_root: Option<PathBuf>,
 }
 
-fn read_file(ctx: &mut Ctx, st: &mut Parse, file: &str, prefix: &PathBuf, depth: usize) {
-    let text = match ctx.sources.load(file) {
-        Ok(t) => t,
-        Err(e) => {
-            ctx.error(file, None, e);
-            return;
-        }
-    };
+fn read_file(ctx: &mut Ctx, st: &mut Parse, file: &str, text: &str, prefix: &PathBuf) {
     let depth_at_start = st.sections.len();
     let mut pending = String::new();
     let mut start_line = 0;
@@ -91,7 +131,7 @@ fn read_file(ctx: &mut Ctx, st: &mut Parse, file: &str, prefix: &PathBuf, depth:
         }
         pending.push_str(line);
         let logical = std::mem::take(&mut pending);
-        if let Err(msg) = logical_line(ctx, st, file, start_line, logical.trim(), prefix, depth) {
+        if let Err(msg) = logical_line(ctx, st, file, start_line, logical.trim(), prefix) {
             ctx.error(file, Some(start_line), msg);
             st.sections.truncate(depth_at_start);
             return;
@@ -112,7 +152,6 @@ fn logical_line(
     line: usize,
     text: &str,
     prefix: &PathBuf,
-    depth: usize,
 ) -> Result<(), String> {
     if text.is_empty() || text.starts_with('#') {
         return Ok(());
@@ -154,16 +193,16 @@ fn logical_line(
         let Some(pattern) = args.first() else {
             return Ok(());
         };
-        if depth >= ctx.sources.limits.max_include_depth {
-            return Err("includes nested too deep: not followed".into());
-        }
         let base = if ctx.opts.prefix.is_some() {
             prefix.clone()
         } else {
             st.server_root.clone().unwrap_or_else(|| prefix.clone())
         };
         let resolved = source::resolve(&base, pattern);
-        let files = ctx.sources.expand(&resolved);
+        let (files, cut) = ctx.sources.expand(&resolved, file, line);
+        if let Some(e) = cut {
+            ctx.report.push_error(e);
+        }
         for f in files {
             let missing = !std::path::Path::new(&f).exists()
                 && matches!(ctx.sources.origin, source::Origin::Disk)
@@ -178,7 +217,15 @@ fn logical_line(
                 }
                 continue;
             }
-            read_file(ctx, st, &f, prefix, depth + 1);
+            match ctx.sources.enter(&f, file, line) {
+                Ok(text) => {
+                    read_file(ctx, st, &f, &text, prefix);
+                    ctx.sources.leave();
+                }
+                Err(Refusal::Report(e)) => ctx.report.push_error(e),
+                Err(Refusal::Said) => {}
+                Err(Refusal::Unreadable(e)) => ctx.error(&f, None, e),
+            }
         }
         return Ok(());
     }
@@ -268,7 +315,7 @@ fn is_ws_url(u: &str) -> bool {
     l.starts_with("ws://") || l.starts_with("wss://")
 }
 
-fn proxy_pass(ctx: &mut Ctx, dirs: &[Dir], d: &Dir, wstunnel_missing: bool) {
+fn proxy_pass(ctx: &mut Ctx, idx: &Index, d: &Dir, wstunnel_missing: bool) {
     let Some((path, target, params)) = proxy_pass_parts(d) else {
         return;
     };
@@ -301,11 +348,7 @@ fn proxy_pass(ctx: &mut Ctx, dirs: &[Dir], d: &Dir, wstunnel_missing: bool) {
     }
     if !is_ws_url(&target) && !upgrade {
         // A ws:// ProxyPass for the same path elsewhere handles the Upgrade.
-        let covered = dirs.iter().any(|o| {
-            (o.is("ProxyPass") || o.is("ProxyPassMatch"))
-                && proxy_pass_parts(o).is_some_and(|(p, t, _)| is_ws_url(&t) && p == path)
-        });
-        if !covered {
+        if !idx.ws_paths.contains(&path) {
             let f = LintFinding::new(
                 "apache/proxypass-no-upgrade",
                 &d.file,
@@ -321,10 +364,10 @@ fn proxy_pass(ctx: &mut Ctx, dirs: &[Dir], d: &Dir, wstunnel_missing: bool) {
         p.strip_prefix("timeout=")
             .and_then(|v| duration_ms(v, 1000))
     });
-    timeout(ctx, dirs, d, own, &about);
+    timeout(ctx, idx, d, own, &about);
 }
 
-fn rewrite_rule(ctx: &mut Ctx, dirs: &[Dir], i: usize, wstunnel_missing: bool) {
+fn rewrite_rule(ctx: &mut Ctx, idx: &Index, dirs: &[Dir], i: usize, wstunnel_missing: bool) {
     let d = &dirs[i];
     let (Some(pattern), Some(target)) = (d.args.first(), d.args.get(1)) else {
         return;
@@ -393,7 +436,7 @@ fn rewrite_rule(ctx: &mut Ctx, dirs: &[Dir], i: usize, wstunnel_missing: bool) {
         ]);
         ctx.push(f);
     }
-    timeout(ctx, dirs, d, None, &about);
+    timeout(ctx, idx, d, None, &about);
 }
 
 fn with_ms(x: Option<&Dir>) -> Option<(&Dir, u64)> {
@@ -404,14 +447,8 @@ fn with_ms(x: Option<&Dir>) -> Option<(&Dir, u64)> {
 
 /// The idle limit on the tunnel: the worker's `timeout=`, else the larger of
 /// `Timeout` and `ProxyTimeout` (which defaults to `Timeout`, itself 60 s).
-fn timeout(ctx: &mut Ctx, dirs: &[Dir], d: &Dir, own: Option<u64>, about: &str) {
-    let find = |name: &str| -> Option<&Dir> {
-        let scoped = dirs
-            .iter()
-            .rev()
-            .find(|x| x.is(name) && x.vhost.is_some() && x.vhost == d.vhost);
-        scoped.or_else(|| dirs.iter().rev().find(|x| x.is(name) && x.vhost.is_none()))
-    };
+fn timeout(ctx: &mut Ctx, idx: &Index, d: &Dir, own: Option<u64>, about: &str) {
+    let find = |name: &'static str| idx.setting(name, d);
     let ping_ms = ctx.ping() * 1000;
     let (at, ms, what) = if let Some(ms) = own {
         (Some(d), ms, "timeout=".to_string())

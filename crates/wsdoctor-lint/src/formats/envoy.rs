@@ -13,7 +13,7 @@ pub(crate) fn lint(ctx: &mut Ctx, name: &str, text: &str) {
     let docs = match tree::parse_yaml(text) {
         Ok(d) => d,
         Err(e) => {
-            ctx.error(name, e.line, format!("YAML: {}", e.message));
+            ctx.tree_error(name, "YAML", e);
             return;
         }
     };

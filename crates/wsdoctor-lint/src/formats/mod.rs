@@ -13,7 +13,7 @@ pub(crate) mod tree;
 
 use crate::detect::{self, Format};
 use crate::finding::LintFinding;
-use crate::report::{LintReport, LintedFile};
+use crate::report::{ErrorKind, LintReport, LintedFile};
 use crate::source::{self, Origin, Sources};
 use crate::{Input, Options};
 
@@ -33,6 +33,17 @@ impl Ctx<'_> {
 
     pub fn error(&mut self, file: &str, line: Option<usize>, msg: impl Into<String>) {
         self.report.error(file, line, msg);
+    }
+
+    /// A YAML/TOML document that did not parse, or hit one of the tree's caps.
+    pub fn tree_error(&mut self, file: &str, syntax: &str, e: tree::TreeError) {
+        self.report.push_error(crate::report::LintError {
+            file: file.to_string(),
+            line: e.line,
+            message: format!("{syntax}: {}", e.message),
+            kind: e.limit.then_some(ErrorKind::ParseLimit),
+            chain: Vec::new(),
+        });
     }
 
     pub fn ping(&self) -> u64 {
@@ -107,9 +118,15 @@ pub(crate) fn lint_input(input: &Input, opts: &Options, report: &mut LintReport)
     } = ctx;
     // A main file that failed to parse was not linted; included files that failed
     // are reported but the rest of the configuration still was.
-    let main_failed = report.errors[errors_before..]
-        .iter()
-        .any(|e| e.file == name || dump.as_ref().is_some_and(|d| d[0].0 == e.file));
+    // An include cycle or limit hit in the main file still leaves it linted.
+    let main_failed = report.errors[errors_before..].iter().any(|e| {
+        let on_main = e.file == name || dump.as_ref().is_some_and(|d| d[0].0 == e.file);
+        let refused_include = matches!(
+            e.kind,
+            Some(ErrorKind::IncludeCycle) | Some(ErrorKind::IncludeLimit)
+        );
+        on_main && !refused_include
+    });
     if !main_failed || !findings.is_empty() {
         report.files.push(LintedFile {
             path: name.clone(),

@@ -19,11 +19,7 @@ pub(crate) fn lint(ctx: &mut Ctx, name: &str, text: &str) {
     let docs = match docs {
         Ok(d) => d,
         Err(e) => {
-            ctx.error(
-                name,
-                e.line,
-                format!("{}: {}", if toml { "TOML" } else { "YAML" }, e.message),
-            );
+            ctx.tree_error(name, if toml { "TOML" } else { "YAML" }, e);
             return;
         }
     };

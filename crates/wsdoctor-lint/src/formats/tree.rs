@@ -77,25 +77,39 @@ impl Node {
 pub struct TreeError {
     pub line: Option<usize>,
     pub message: String,
+    /// A cap of ours (depth, nodes, text) rather than a syntax error.
+    pub limit: bool,
 }
 
-/// Caps on what a YAML document may expand to (aliases can multiply nodes).
-const MAX_NODES: usize = 1_000_000;
-const MAX_DEPTH: usize = 256;
+/// Caps on what a YAML document may expand to: aliases can multiply nodes and text
+/// (a "billion laughs"), and nesting is what a recursive consumer would overflow on.
+pub const MAX_YAML_NODES: usize = 1_000_000;
+pub const MAX_YAML_TEXT_BYTES: usize = 32 << 20;
+pub const MAX_YAML_DEPTH: usize = 256;
 
-/// Every document of a YAML stream (`---` separated).
+/// Every document of a YAML stream (`---` separated). Events are pulled one by one
+/// (yaml-rust2's `Parser::load` recurses once per nesting level and overflows the
+/// stack on tens of thousands of levels), and the builder stops at the caps.
 pub fn parse_yaml(text: &str) -> Result<Vec<Node>, TreeError> {
     let mut b = Builder::default();
     let mut parser = Parser::new_from_str(text);
-    parser.load(&mut b, true).map_err(|e| TreeError {
-        line: Some(e.marker().line()),
-        message: e.info().to_string(),
-    })?;
-    if let Some(msg) = b.failed {
-        return Err(TreeError {
-            line: None,
-            message: msg,
-        });
+    loop {
+        let (ev, mark) = parser.next_token().map_err(|e| TreeError {
+            line: Some(e.marker().line()),
+            message: e.info().to_string(),
+            limit: false,
+        })?;
+        if ev == Event::StreamEnd {
+            break;
+        }
+        b.on_event(ev, mark);
+        if let Some(msg) = b.failed.take() {
+            return Err(TreeError {
+                line: Some(mark.line()),
+                message: msg,
+                limit: true,
+            });
+        }
     }
     Ok(b.docs)
 }
@@ -105,25 +119,65 @@ struct Builder {
     docs: Vec<Node>,
     /// Open collections: the node, and for maps the pending key.
     stack: Vec<(Node, Option<(String, usize)>)>,
-    /// Anchored nodes with their size, so aliases are counted before they are copied.
-    anchors: HashMap<usize, (Node, usize)>,
+    /// Anchored nodes with their weight, so aliases are counted before they are copied.
+    anchors: HashMap<usize, (Node, Weight)>,
     anchor_of_open: Vec<usize>,
-    nodes: usize,
+    /// Nodes and text built so far, aliases counted at their full expanded size.
+    built: Weight,
     failed: Option<String>,
+}
+
+/// What a node costs: nodes and bytes of text (scalars and keys).
+#[derive(Clone, Copy, Debug, Default)]
+struct Weight {
+    nodes: usize,
+    bytes: usize,
+}
+
+impl Weight {
+    fn of(node: &Node) -> Weight {
+        let mut w = Weight::default();
+        let mut todo = vec![node];
+        while let Some(n) = todo.pop() {
+            w.nodes += 1;
+            match &n.value {
+                Value::Scalar(s) => w.bytes += s.len(),
+                Value::Seq(s) => todo.extend(s),
+                Value::Map(m) => {
+                    for (k, _, v) in m {
+                        w.bytes += k.len();
+                        todo.push(v);
+                    }
+                }
+            }
+        }
+        w
+    }
+
+    /// Adds `more`, or says which cap it would cross.
+    fn grow(&mut self, more: Weight) -> Result<(), String> {
+        let nodes = self.nodes.saturating_add(more.nodes);
+        let bytes = self.bytes.saturating_add(more.bytes);
+        if nodes > MAX_YAML_NODES {
+            return Err(format!(
+                "the document expands to more than {MAX_YAML_NODES} YAML nodes (aliases repeat what they name)"
+            ));
+        }
+        if bytes > MAX_YAML_TEXT_BYTES {
+            return Err(format!(
+                "the document expands to more than {MAX_YAML_TEXT_BYTES} bytes of text (aliases repeat what they name)"
+            ));
+        }
+        *self = Weight { nodes, bytes };
+        Ok(())
+    }
 }
 
 impl Builder {
     fn add(&mut self, node: Node, anchor: usize) {
-        self.nodes += 1;
-        if self.nodes > MAX_NODES {
-            self.failed = Some(format!("more than {MAX_NODES} YAML nodes"));
-            return;
-        }
         if anchor > 0 {
-            let mut all = Vec::new();
-            node.walk(&mut all);
-            let size = all.len();
-            self.anchors.insert(anchor, (node.clone(), size));
+            let w = Weight::of(&node);
+            self.anchors.insert(anchor, (node.clone(), w));
         }
         let Some((parent, pending)) = self.stack.last_mut() else {
             self.docs.push(node);
@@ -144,6 +198,10 @@ impl Builder {
             Value::Scalar(_) => {}
         }
     }
+
+    fn fail(&mut self, msg: String) {
+        self.failed = Some(msg);
+    }
 }
 
 impl MarkedEventReceiver for Builder {
@@ -153,17 +211,27 @@ impl MarkedEventReceiver for Builder {
         }
         let line = mark.line();
         match ev {
-            Event::Scalar(s, _, anchor, _) => self.add(
-                Node {
-                    line,
-                    value: Value::Scalar(s),
-                },
-                anchor,
-            ),
+            Event::Scalar(s, _, anchor, _) => {
+                if let Err(e) = self.built.grow(Weight {
+                    nodes: 1,
+                    bytes: s.len(),
+                }) {
+                    return self.fail(e);
+                }
+                self.add(
+                    Node {
+                        line,
+                        value: Value::Scalar(s),
+                    },
+                    anchor,
+                )
+            }
             Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
-                if self.stack.len() >= MAX_DEPTH {
-                    self.failed = Some(format!("YAML nested more than {MAX_DEPTH} deep"));
-                    return;
+                if self.stack.len() >= MAX_YAML_DEPTH {
+                    return self.fail(format!("YAML nested more than {MAX_YAML_DEPTH} deep"));
+                }
+                if let Err(e) = self.built.grow(Weight { nodes: 1, bytes: 0 }) {
+                    return self.fail(e);
                 }
                 let value = if matches!(ev, Event::SequenceStart(..)) {
                     Value::Seq(Vec::new())
@@ -181,7 +249,7 @@ impl MarkedEventReceiver for Builder {
                 }
             }
             Event::Alias(id) => {
-                let Some((node, size)) = self.anchors.get(&id) else {
+                let Some(&(_, w)) = self.anchors.get(&id) else {
                     self.add(
                         Node {
                             line,
@@ -191,14 +259,11 @@ impl MarkedEventReceiver for Builder {
                     );
                     return;
                 };
-                if self.nodes + size > MAX_NODES {
-                    self.failed = Some(format!(
-                        "YAML aliases expand to more than {MAX_NODES} nodes"
-                    ));
-                    return;
+                // Counted before it is copied: the copy is what a bomb multiplies.
+                if let Err(e) = self.built.grow(w) {
+                    return self.fail(e);
                 }
-                self.nodes += size;
-                let node = node.clone();
+                let node = self.anchors[&id].0.clone();
                 self.add(node, 0);
             }
             _ => {}
@@ -208,28 +273,45 @@ impl MarkedEventReceiver for Builder {
 
 /// A TOML document as a tree; line numbers come from toml_edit's spans.
 pub fn parse_toml(text: &str) -> Result<Node, TreeError> {
+    let lines = Lines::new(text);
     let doc = toml_edit::Document::parse(text.to_string()).map_err(|e| TreeError {
-        line: e.span().map(|s| line_of(text, s.start)),
+        line: e.span().map(|s| lines.of(s.start)),
         message: e.message().to_string(),
+        limit: false,
     })?;
-    Ok(table(text, doc.as_table(), 1))
+    Ok(table(&lines, doc.as_table(), 1))
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
+/// Byte offset → line number by binary search over the line starts: counting
+/// newlines from the start for every key made 100k keys quadratic.
+struct Lines(Vec<usize>);
+
+impl Lines {
+    fn new(text: &str) -> Lines {
+        let starts = std::iter::once(0)
+            .chain(
+                text.bytes()
+                    .enumerate()
+                    .filter(|&(_, b)| b == b'\n')
+                    .map(|(i, _)| i + 1),
+            )
+            .collect();
+        Lines(starts)
+    }
+
+    /// The 1-based line of `offset`.
+    fn of(&self, offset: usize) -> usize {
+        self.0.partition_point(|&start| start <= offset)
+    }
 }
 
-fn table(text: &str, t: &dyn toml_edit::TableLike, line: usize) -> Node {
+fn table(text: &Lines, t: &dyn toml_edit::TableLike, line: usize) -> Node {
     let mut entries = Vec::new();
     for (k, item) in t.iter() {
         let key_line = t
             .get_key_value(k)
             .and_then(|(key, _)| key.span())
-            .map(|s| line_of(text, s.start))
+            .map(|s| text.of(s.start))
             .unwrap_or(line);
         entries.push((k.to_string(), key_line, item_node(text, item, key_line)));
     }
@@ -239,8 +321,8 @@ fn table(text: &str, t: &dyn toml_edit::TableLike, line: usize) -> Node {
     }
 }
 
-fn item_node(text: &str, item: &toml_edit::Item, line: usize) -> Node {
-    let line = item.span().map(|s| line_of(text, s.start)).unwrap_or(line);
+fn item_node(text: &Lines, item: &toml_edit::Item, line: usize) -> Node {
+    let line = item.span().map(|s| text.of(s.start)).unwrap_or(line);
     match item {
         toml_edit::Item::Value(v) => value_node(text, v, line),
         toml_edit::Item::Table(t) => table(text, t, line),
@@ -248,13 +330,7 @@ fn item_node(text: &str, item: &toml_edit::Item, line: usize) -> Node {
             line,
             value: Value::Seq(
                 a.iter()
-                    .map(|t| {
-                        table(
-                            text,
-                            t,
-                            t.span().map(|s| line_of(text, s.start)).unwrap_or(line),
-                        )
-                    })
+                    .map(|t| table(text, t, t.span().map(|s| text.of(s.start)).unwrap_or(line)))
                     .collect(),
             ),
         },
@@ -265,8 +341,8 @@ fn item_node(text: &str, item: &toml_edit::Item, line: usize) -> Node {
     }
 }
 
-fn value_node(text: &str, v: &toml_edit::Value, line: usize) -> Node {
-    let line = v.span().map(|s| line_of(text, s.start)).unwrap_or(line);
+fn value_node(text: &Lines, v: &toml_edit::Value, line: usize) -> Node {
+    let line = v.span().map(|s| text.of(s.start)).unwrap_or(line);
     let scalar = |s: String| Node {
         line,
         value: Value::Scalar(s),

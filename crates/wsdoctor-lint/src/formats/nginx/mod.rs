@@ -7,7 +7,7 @@ mod rules;
 
 use super::Ctx;
 use crate::NginxVersion;
-use crate::source;
+use crate::source::{self, Refusal};
 use parse::Directive;
 use regex::Regex;
 use std::path::PathBuf;
@@ -28,53 +28,49 @@ pub(crate) fn lint(ctx: &mut Ctx, main: &str, whole_text: &str) {
         .prefix
         .clone()
         .unwrap_or_else(|| source::dir_of(main));
-    let tree = splice_includes(ctx, tree, &prefix, 0);
+    ctx.sources.begin(main);
+    let tree = splice_includes(ctx, tree, &prefix);
     let version = settle_version(ctx, whole_text);
     rules::run(ctx, &tree, version);
 }
 
-/// Replaces every `include` with the directives of the files it names.
-fn splice_includes(
-    ctx: &mut Ctx,
-    list: Vec<Directive>,
-    prefix: &PathBuf,
-    depth: usize,
-) -> Vec<Directive> {
+/// Replaces every `include` with the directives of the files it names; the sources
+/// refuse cycles and runaway expansion.
+fn splice_includes(ctx: &mut Ctx, list: Vec<Directive>, prefix: &PathBuf) -> Vec<Directive> {
     let mut out = Vec::with_capacity(list.len());
     for mut d in list {
         if d.name == "include" && d.block.is_none() {
             let Some(pattern) = d.arg(0) else {
                 continue;
             };
-            if depth >= ctx.sources.limits.max_include_depth {
-                ctx.error(
-                    &d.file,
-                    Some(d.line),
-                    "includes nested too deep: not followed",
-                );
-                continue;
-            }
             let resolved = source::resolve(prefix, pattern);
-            let files = ctx.sources.expand(&resolved);
+            let (files, cut) = ctx.sources.expand(&resolved, &d.file, d.line);
+            if let Some(e) = cut {
+                ctx.report.push_error(e);
+            }
             for file in files {
-                match ctx.sources.load(&file) {
-                    Ok(text) => match parse::parse(&file, &text) {
-                        Ok(sub) => out.extend(splice_includes(ctx, sub, prefix, depth + 1)),
-                        Err(e) => ctx.error(&file, Some(e.line), e.message),
-                    },
-                    Err(e) => {
-                        // mime.types and friends are routinely absent from what people
-                        // paste; only configuration files matter here.
-                        if !file.ends_with("mime.types") {
-                            ctx.error(&d.file, Some(d.line), format!("include {pattern}: {e}"));
+                match ctx.sources.enter(&file, &d.file, d.line) {
+                    Ok(text) => {
+                        match parse::parse(&file, &text) {
+                            Ok(sub) => out.extend(splice_includes(ctx, sub, prefix)),
+                            Err(e) => ctx.error(&file, Some(e.line), e.message),
                         }
+                        ctx.sources.leave();
+                    }
+                    Err(Refusal::Report(e)) => ctx.report.push_error(e),
+                    Err(Refusal::Said) => {}
+                    // mime.types and friends are routinely absent from what people
+                    // paste; only configuration files matter here.
+                    Err(Refusal::Unreadable(_)) if file.ends_with("mime.types") => {}
+                    Err(Refusal::Unreadable(e)) => {
+                        ctx.error(&d.file, Some(d.line), format!("include {pattern}: {e}"))
                     }
                 }
             }
             continue;
         }
         if let Some(children) = d.block.take() {
-            d.block = Some(splice_includes(ctx, children, prefix, depth));
+            d.block = Some(splice_includes(ctx, children, prefix));
         }
         out.push(d);
     }

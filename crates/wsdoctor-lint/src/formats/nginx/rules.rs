@@ -55,7 +55,7 @@ pub(super) fn run(ctx: &mut Ctx, tree: &[Directive], version: Option<NginxVersio
         regexes: RefCell::new(HashMap::new()),
     };
     collect(tree, &mut model);
-    let mut chain: Vec<&[Directive]> = vec![tree];
+    let mut chain: Vec<Level> = vec![settings(tree)];
     let mut rules = Rules {
         ctx,
         model: &model,
@@ -115,14 +115,14 @@ impl<'a> Rules<'_, '_, 'a> {
     fn visit(
         &mut self,
         dirs: &'a [Directive],
-        chain: &mut Vec<&'a [Directive]>,
+        chain: &mut Vec<Level<'a>>,
         server: Option<&'a Directive>,
     ) {
         for d in dirs {
             match d.name.as_str() {
                 "http" | "server" | "location" => {
                     let server = if d.name == "server" { Some(d) } else { server };
-                    chain.push(d.children());
+                    chain.push(settings(d.children()));
                     if d.name == "location" {
                         self.location(d, chain, server);
                     }
@@ -134,12 +134,7 @@ impl<'a> Rules<'_, '_, 'a> {
         }
     }
 
-    fn location(
-        &mut self,
-        d: &'a Directive,
-        chain: &[&'a [Directive]],
-        server: Option<&'a Directive>,
-    ) {
+    fn location(&mut self, d: &'a Directive, chain: &[Level<'a>], server: Option<&'a Directive>) {
         let Some(proxy_pass) = d.children().iter().find(|k| k.name == "proxy_pass") else {
             return;
         };
@@ -205,7 +200,7 @@ impl<'a> Rules<'_, '_, 'a> {
         .quote(&at.file, at.line)
     }
 
-    fn http_version(&mut self, loc: &Loc, chain: &[&'a [Directive]]) {
+    fn http_version(&mut self, loc: &Loc, chain: &[Level<'a>]) {
         match effective(chain, "proxy_http_version") {
             Some(v) if v.arg(0) == Some("1.1") => {}
             Some(v) => {
@@ -248,7 +243,7 @@ impl<'a> Rules<'_, '_, 'a> {
     fn upgrade_headers(
         &mut self,
         loc: &Loc,
-        chain: &[&'a [Directive]],
+        chain: &[Level<'a>],
         headers: Option<(usize, Vec<&'a Directive>)>,
     ) {
         let (level, list) = headers.unwrap_or((usize::MAX, Vec::new()));
@@ -272,7 +267,7 @@ impl<'a> Rules<'_, '_, 'a> {
     fn missing_headers(
         &mut self,
         loc: &Loc,
-        chain: &[&'a [Directive]],
+        chain: &[Level<'a>],
         level: usize,
         list: &[&'a Directive],
         no_upgrade: bool,
@@ -292,7 +287,7 @@ impl<'a> Rules<'_, '_, 'a> {
         let outer: Vec<&Directive> = if level < chain.len() {
             chain[..level]
                 .iter()
-                .flat_map(|l| l.iter())
+                .flat_map(|l| l.iter().copied())
                 .filter(|d| {
                     d.name == "proxy_set_header"
                         && (no_upgrade && header_is(d, "upgrade")
@@ -445,7 +440,7 @@ impl<'a> Rules<'_, '_, 'a> {
         self.ctx.push(f);
     }
 
-    fn read_timeout(&mut self, loc: &Loc, chain: &[&'a [Directive]]) {
+    fn read_timeout(&mut self, loc: &Loc, chain: &[Level<'a>]) {
         let ping = self.ctx.ping();
         let send_note = if effective(chain, "proxy_send_timeout").is_some() {
             "; proxy_send_timeout only limits a blocked write and does not govern idle upgraded connections"
@@ -495,7 +490,7 @@ impl<'a> Rules<'_, '_, 'a> {
         }
     }
 
-    fn sni(&mut self, loc: &Loc, chain: &[&'a [Directive]]) {
+    fn sni(&mut self, loc: &Loc, chain: &[Level<'a>]) {
         let Some(host) = loc
             .proxy_pass
             .arg(0)
@@ -694,20 +689,31 @@ fn is_builtin(var: &str) -> bool {
     matches!(var, "connection" | "http_connection" | "http_upgrade")
 }
 
+/// One enclosing block as the inheritance rules see it: its simple directives, without
+/// its nested blocks. An `http` block with thousands of `server` blocks is filtered
+/// once when entered instead of scanned again for every location (which was
+/// quadratic in the number of servers).
+type Level<'a> = Vec<&'a Directive>;
+
+fn settings(dirs: &[Directive]) -> Level<'_> {
+    dirs.iter().filter(|d| d.block.is_none()).collect()
+}
+
 /// The last `name` directive in the nearest enclosing block that has one.
-fn effective<'a>(chain: &[&'a [Directive]], name: &str) -> Option<&'a Directive> {
+fn effective<'a>(chain: &[Level<'a>], name: &str) -> Option<&'a Directive> {
     chain
         .iter()
         .rev()
-        .find_map(|level| level.iter().rev().find(|d| d.name == name))
+        .find_map(|level| level.iter().rev().find(|d| d.name == name).copied())
 }
 
 /// The `proxy_set_header` lines in force and the index of the block they come from.
-fn effective_headers<'a>(chain: &[&'a [Directive]]) -> Option<(usize, Vec<&'a Directive>)> {
+fn effective_headers<'a>(chain: &[Level<'a>]) -> Option<(usize, Vec<&'a Directive>)> {
     chain.iter().enumerate().rev().find_map(|(i, level)| {
         let list: Vec<&Directive> = level
             .iter()
             .filter(|d| d.name == "proxy_set_header")
+            .copied()
             .collect();
         (!list.is_empty()).then_some((i, list))
     })
