@@ -261,6 +261,21 @@ pub struct TlsEvidence {
     /// The server sent a CertificateRequest (mutual TLS).
     pub client_cert_requested: bool,
     pub ms: f64,
+    /// When the handshake died without a byte from the server: one plain HTTP request
+    /// to the same port, to tell a plaintext server from a TLS one that refused us.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plaintext_probe: Option<PlaintextProbe>,
+}
+
+/// One plaintext `GET /` (nothing of the user's request: no path, query or headers,
+/// since they may hold secrets meant for TLS) and how the port answered it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PlaintextProbe {
+    /// The status code when the answer was an HTTP status line.
+    pub status: Option<u16>,
+    /// The status line, or what came instead ("no answer", "closed", the first bytes).
+    pub answer: String,
+    pub ms: f64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -11,7 +11,7 @@ use std::io;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::{Instant, timeout_at};
-use wsdoctor_core::evidence::{HttpEvidence, HttpOutcome, HttpResponse};
+use wsdoctor_core::evidence::{HttpEvidence, HttpOutcome, HttpResponse, PlaintextProbe};
 use wsdoctor_core::redact;
 use wsdoctor_proto::handshake::{self, ClientRequest, HeadError, Response};
 
@@ -137,6 +137,49 @@ pub(crate) async fn upgrade(
     };
     ev.ms = ms_since(start);
     (ev, upgraded)
+}
+
+/// The head cap of the plaintext probe: it only needs the status line.
+const PROBE_HEAD: usize = 16 * 1024;
+
+/// One plaintext `GET /` with nothing of the user's request in it (the path, query and
+/// headers were meant for TLS and may hold secrets), and how the port answered.
+pub(crate) async fn plaintext_probe(mut io: BoxIo, host: &str, end: Instant) -> PlaintextProbe {
+    let start = Instant::now();
+    let request = format!(
+        "GET / HTTP/1.1\r\nHost: {host}\r\nUser-Agent: wsdoctor\r\nConnection: close\r\n\r\n"
+    );
+    let written = timeout_at(end, io.write_all(request.as_bytes())).await;
+    let answer = match written {
+        Err(_) => Err(HttpOutcome::Silence),
+        Ok(Err(e)) => Err(io_outcome(&e)),
+        Ok(Ok(())) => read_head(&mut io, PROBE_HEAD, end).await,
+    };
+    let (status, answer) = match answer {
+        Ok((r, _)) => (
+            Some(r.status),
+            printable(
+                format!("HTTP/1.{} {} {}", r.version, r.status, r.reason)
+                    .trim()
+                    .as_bytes(),
+            ),
+        ),
+        Err(HttpOutcome::Silence) => (None, "no answer".into()),
+        Err(HttpOutcome::Closed) => (None, "closed without an answer".into()),
+        Err(HttpOutcome::Reset) => (None, "reset".into()),
+        Err(
+            HttpOutcome::NotHttp { first_bytes, .. } | HttpOutcome::Malformed { first_bytes, .. },
+        ) => (None, first_bytes),
+        Err(HttpOutcome::HeadTooLarge { limit }) => (None, format!("a head over {limit} bytes")),
+        // read_head never returns a response as an error.
+        Err(HttpOutcome::Response(_)) => (None, String::new()),
+    };
+    let _ = timeout_at(end, io.shutdown()).await;
+    PlaintextProbe {
+        status,
+        answer,
+        ms: ms_since(start),
+    }
 }
 
 /// Reads until the head is complete; the buffer includes any bytes after it.

@@ -19,9 +19,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::time::Instant;
 use wsdoctor_core::Layer;
 use wsdoctor_core::evidence::{
-    Evidence, HttpOutcome, IdleEvidence, ProxyEvidence, ProxyKind, ProxyOutcome, Timing,
-    TlsEvidence, TlsOutcome,
+    Evidence, HttpOutcome, IdleEvidence, PlaintextProbe, ProxyEvidence, ProxyKind, ProxyOutcome,
+    Timing, TlsEvidence, TlsOutcome,
 };
+
+/// The plaintext probe after a TLS failure waits at most this long.
+const PLAINTEXT_PROBE_CAP: Duration = Duration::from_secs(3);
 
 /// Probes `opts.url` layer by layer. Never panics on network data and returns by
 /// `opts.timeout`, plus the idle time and keep-alive trial when `--idle` is given.
@@ -87,7 +90,7 @@ impl Walk<'_> {
             return;
         };
         let io = if self.opts.url.secure {
-            match self.secure(io).await {
+            match self.secure(io, &target).await {
                 Some(io) => io,
                 None => return,
             }
@@ -191,11 +194,11 @@ impl Walk<'_> {
 
     /// TLS over `io` for the URL's host (not a `--connect-to` target: the certificate
     /// must match the name the user asked for).
-    async fn secure(&mut self, io: BoxIo) -> Option<BoxIo> {
+    async fn secure(&mut self, io: BoxIo, target: &Target) -> Option<BoxIo> {
         let start = Instant::now();
-        let (tls, io) = match self.tls_setup() {
+        let (mut tls, io, silent) = match self.tls_setup() {
             Ok(setup) => {
-                tls::handshake(
+                tls::handshake_recorded(
                     &setup,
                     &self.opts.url.host,
                     io,
@@ -213,10 +216,13 @@ impl Walk<'_> {
                     outcome,
                     ..Default::default()
                 };
-                (ev, None)
+                (ev, None, false)
             }
         };
         self.time(Layer::Tls, start);
+        if silent {
+            tls.plaintext_probe = self.plaintext_probe(target).await;
+        }
         self.ev.tls = Some(tls);
         io
     }
@@ -231,20 +237,7 @@ impl Walk<'_> {
     /// the probes over time, once the walk has shown that the path works.
     async fn reconnect(&mut self, target: &Target, end: Instant) -> Option<Upgraded> {
         let quiet = Wire::new(&NoWire, self.opts.show_secrets);
-        let io: BoxIo = match &self.route {
-            Route::Proxy(chosen) => {
-                proxy::tunnel(chosen, target, self.opts, end, quiet)
-                    .await
-                    .io?
-            }
-            Route::Invalid { .. } => return None,
-            Route::Direct | Route::Bypassed { .. } => {
-                let dns =
-                    dns::resolve(self.opts, target, end.min(Instant::now() + DNS_CAP), quiet).await;
-                let (_, stream) = tcp::connect(&dns.addresses, target.port, end, quiet).await;
-                Box::new(stream?)
-            }
-        };
+        let io = self.reopen(target, end).await?;
         let io = if self.opts.url.secure {
             let setup = self.tls_setup().ok()?;
             tls::handshake(&setup, &self.opts.url.host, io, end, quiet)
@@ -259,6 +252,40 @@ impl Walk<'_> {
             HttpOutcome::Response(r) if r.status == 101 => upgraded,
             _ => None,
         }
+    }
+
+    /// Another byte stream to the target by the same route, evidence discarded.
+    async fn reopen(&self, target: &Target, end: Instant) -> Option<BoxIo> {
+        let quiet = Wire::new(&NoWire, self.opts.show_secrets);
+        match &self.route {
+            Route::Proxy(chosen) => {
+                proxy::tunnel(chosen, target, self.opts, end, quiet)
+                    .await
+                    .io
+            }
+            Route::Invalid { .. } => None,
+            Route::Direct | Route::Bypassed { .. } => {
+                let dns =
+                    dns::resolve(self.opts, target, end.min(Instant::now() + DNS_CAP), quiet).await;
+                let (_, stream) = tcp::connect(&dns.addresses, target.port, end, quiet).await;
+                Some(Box::new(stream?))
+            }
+        }
+    }
+
+    /// TLS died before the server sent a byte: a plaintext server that drops a
+    /// ClientHello looks just like a TLS server that refused us. One plain HTTP request
+    /// on a fresh connection to the same port tells them apart.
+    async fn plaintext_probe(&mut self, target: &Target) -> Option<PlaintextProbe> {
+        let end = self.deadline.phase(PLAINTEXT_PROBE_CAP);
+        let io = self.reopen(target, end).await?;
+        self.wire
+            .note("TLS died without a byte: trying one plaintext GET / on the same port");
+        let host = UpgradeRequest::new(self.opts, [0; 16]).request.host;
+        let probe = http::plaintext_probe(io, &host, end).await;
+        self.wire
+            .note(format!("plaintext GET / answered: {}", probe.answer));
+        Some(probe)
     }
 
     /// `--idle`: a fresh connection held idle; if it is cut, a second one with

@@ -108,6 +108,20 @@ fn going_away(mut s: TcpStream) {
     drain(s);
 }
 
+/// A plaintext HTTP server that drops a connection whose first byte is not HTTP (a
+/// TLS ClientHello starts with 0x16) without a byte of answer, and answers requests.
+fn plaintext_dropping_tls(mut s: TcpStream) {
+    let mut first = [0u8; 1];
+    if s.peek(&mut first).ok() != Some(1) || first[0] == 0x16 {
+        return;
+    }
+    if read_head(&mut s).is_some() {
+        let _ = s.write_all(
+            b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot found",
+        );
+    }
+}
+
 fn url(port: u16) -> String {
     format!("ws://127.0.0.1:{port}/ws")
 }
@@ -149,4 +163,13 @@ fn a_close_before_the_echo_is_the_headline() {
     );
     assert_eq!(r["findings"][0]["severity"], "error", "{r:#}");
     assert_eq!(code, 17, "no echo, no ping: the session layer failed");
+}
+
+#[test]
+fn wss_to_a_plaintext_port_that_drops_the_client_hello() {
+    let port = server(plaintext_dropping_tls);
+    let (code, r) = json(&["check", &format!("wss://127.0.0.1:{port}/ws")]);
+    assert_eq!(ids(&r), ["tls-to-plaintext-port"], "{r:#}");
+    assert_eq!(code, 14, "tls layer exit code");
+    assert_eq!(r["evidence"]["tls"]["plaintext_probe"]["status"], 404);
 }

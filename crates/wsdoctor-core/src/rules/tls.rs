@@ -101,6 +101,10 @@ pub fn findings(e: &Evidence, out: &mut Vec<Finding>) {
 
 fn outcome(e: &Evidence, out: &mut Vec<Finding>) {
     let Some(t) = &e.tls else { return };
+    if let Some(f) = plaintext_answer(e) {
+        out.push(f);
+        return;
+    }
     let f = match &t.outcome {
         TlsOutcome::Established => match rejected_after_handshake(e) {
             // TLS 1.3 servers check the client certificate after the client has
@@ -178,6 +182,31 @@ fn outcome(e: &Evidence, out: &mut Vec<Finding>) {
         }
     };
     out.push(f);
+}
+
+/// TLS died without a byte from the server, and the same port answered a plaintext
+/// HTTP request: a plaintext server that drops a ClientHello instead of answering it.
+fn plaintext_answer(e: &Evidence) -> Option<Finding> {
+    let t = e.tls.as_ref()?;
+    let probe = t.plaintext_probe.as_ref()?;
+    probe.status?;
+    let died = matches!(t.outcome, TlsOutcome::Closed | TlsOutcome::Failed { .. });
+    if !died || !t.problems.is_empty() || t.client_cert_requested {
+        return None;
+    }
+    Some(
+        Finding::new(
+            CauseId::TlsToPlaintextPort,
+            format!(
+                "Port {} ended the connection on the TLS ClientHello without sending a byte, and answered a plaintext HTTP request with {}: it speaks {}.",
+                e.url.port,
+                probe.answer,
+                // The redacted URL: the raw resource may carry a secret.
+                e.url.effective.replacen("wss://", "ws://", 1)
+            ),
+        )
+        .evidence(format!("plaintext GET / answered: {}", probe.answer)),
+    )
 }
 
 /// The reason, when TLS completed from our side but the server rejected the
@@ -326,6 +355,27 @@ mod tests {
         assert_eq!(ids(&e), [CauseId::TlsClientCertRequired]);
         e.request.client_cert = true;
         assert_eq!(ids(&e), [CauseId::TlsHandshakeFailed]);
+    }
+
+    #[test]
+    fn a_port_that_drops_the_client_hello_but_speaks_http_is_plaintext() {
+        let reset = TlsOutcome::Failed {
+            alert: None,
+            message: "Connection reset by peer (os error 104)".into(),
+        };
+        for outcome in [TlsOutcome::Closed, reset] {
+            let mut e = tls(vec![], outcome);
+            assert_eq!(ids(&e), [CauseId::TlsHandshakeFailed], "no probe, no claim");
+            let probe = |status| PlaintextProbe {
+                status,
+                answer: "HTTP/1.1 404 Not Found".into(),
+                ms: 0.3,
+            };
+            e.tls.as_mut().unwrap().plaintext_probe = Some(probe(None));
+            assert_eq!(ids(&e), [CauseId::TlsHandshakeFailed], "no HTTP answer");
+            e.tls.as_mut().unwrap().plaintext_probe = Some(probe(Some(404)));
+            assert_eq!(ids(&e), [CauseId::TlsToPlaintextPort]);
+        }
     }
 
     #[test]

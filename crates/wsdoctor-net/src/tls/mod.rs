@@ -34,6 +34,19 @@ pub(crate) async fn handshake(
     end: Instant,
     wire: Wire<'_>,
 ) -> (TlsEvidence, Option<BoxIo>) {
+    let (ev, io, _) = handshake_recorded(setup, host, io, end, wire).await;
+    (ev, io)
+}
+
+/// `handshake`, also saying whether it died (closed, reset, failed) before the server
+/// sent a single byte: the case where only a plaintext probe can tell what listens.
+pub(crate) async fn handshake_recorded(
+    setup: &TlsSetup,
+    host: &str,
+    io: BoxIo,
+    end: Instant,
+    wire: Wire<'_>,
+) -> (TlsEvidence, Option<BoxIo>, bool) {
     let start = Instant::now();
     let mut ev = TlsEvidence {
         sni: host
@@ -47,7 +60,7 @@ pub(crate) async fn handshake(
             alert: None,
             message: format!("{host:?} is not a name TLS can verify"),
         };
-        return (ev, None);
+        return (ev, None, false);
     };
     let (config, state) = match setup.client_config() {
         Ok(c) => c,
@@ -56,7 +69,7 @@ pub(crate) async fn handshake(
                 alert: None,
                 message,
             };
-            return (ev, None);
+            return (ev, None, false);
         }
     };
     let (io, first) = Recorder::new(io, FIRST_BYTES);
@@ -92,12 +105,12 @@ pub(crate) async fn handshake(
                     .map(|a| format!(" / ALPN {a}"))
                     .unwrap_or_default()
             ));
-            (ev, Some(Box::new(stream)))
+            (ev, Some(Box::new(stream)), false)
         }
         Ok(Err(e)) => {
             ev.outcome = classify(&e, &first);
             wire.note(format!("TLS failed: {e}"));
-            (ev, None)
+            (ev, None, first.is_empty())
         }
         Err(_) => {
             ev.outcome = if first.is_empty() {
@@ -113,7 +126,8 @@ pub(crate) async fn handshake(
                 }
             };
             wire.note("TLS: no handshake before the deadline");
-            (ev, None)
+            // Silence used the whole deadline: no time is left for a probe.
+            (ev, None, false)
         }
     }
 }
