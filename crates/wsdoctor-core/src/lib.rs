@@ -8,6 +8,7 @@
 pub mod catalog;
 pub mod dates;
 pub mod evidence;
+pub mod excerpt;
 pub mod fingerprint;
 pub mod layer;
 pub mod redact;
