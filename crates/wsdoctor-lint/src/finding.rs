@@ -4,7 +4,7 @@
 //! and tests can check that each rule maps to the catalog cause it claims.
 
 use serde::Serialize;
-use wsdoctor_core::{CauseId, Finding, Severity};
+use wsdoctor_core::{CauseId, Finding, Severity, excerpt, redact};
 
 /// One lint rule: a stable id for SARIF and the catalog cause it reports.
 #[derive(Debug)]
@@ -143,6 +143,20 @@ impl LintFinding {
     pub fn id(&self) -> CauseId {
         self.finding.id
     }
+}
+
+/// A configuration line as a finding quotes it: secrets redacted (upstream URLs with
+/// userinfo or tokens), then cut to a bounded excerpt.
+pub(crate) fn shown_line(line: &str) -> String {
+    let redacted = redact::text(line);
+    excerpt::cut(&redacted, excerpt::MAX_LINE_CHARS).into_owned()
+}
+
+/// A finding's or an error's text, which embeds arguments from the input: secrets
+/// redacted, then every overlong argument cut.
+pub(crate) fn shown_text(text: &str) -> String {
+    let redacted = redact::text(text);
+    excerpt::words(&redacted, excerpt::MAX_WORD_CHARS).into_owned()
 }
 
 #[cfg(test)]

@@ -315,3 +315,112 @@ fn yaml_alias_bombs_are_bounded() {
         assert_eq!(kinds(&r), [ErrorKind::ParseLimit], "{:?}", r.errors);
     }
 }
+
+/// Upstream URLs with userinfo or token parameters: the secrets appear in no output
+/// (the report's JSON and SARIF; the binary's human output is tested in
+/// crates/wsdoctor/tests/lint.rs), the rest of the finding does.
+#[test]
+fn credentials_in_upstream_urls_are_redacted() {
+    let cases = [
+        (
+            Format::Apache,
+            "Timeout 600\n<VirtualHost *:80>\n  ProxyPass /ws/ http://admin:s3cret@b/ws/?token=t0ken\n  RewriteRule ^/(.*) ws://admin:s3cret@b/$1\n</VirtualHost>\n",
+        ),
+        (
+            Format::Nginx,
+            "http {\n  server {\n    location /ws {\n      proxy_pass https://admin:s3cret@b/?access_token=t0ken;\n    }\n  }\n}\n",
+        ),
+    ];
+    for (f, text) in cases {
+        let r = crate::lint_text("conf", text, &yaml_opts(f));
+        assert!(!r.findings.is_empty(), "{f}");
+        let json = serde_json::to_string(&r).unwrap();
+        let sarif = crate::to_sarif(&r, "0").to_string();
+        for out in [&json, &sarif] {
+            assert!(
+                !out.contains("s3cret") && !out.contains("t0ken"),
+                "{f}: {out}"
+            );
+        }
+        assert!(
+            json.contains("[redacted]@b/"),
+            "{f}: the host is still shown"
+        );
+        assert!(!json.contains("to admin"), "{f}: userinfo is not the host");
+    }
+}
+
+/// A 4 MiB proxy_pass URL: every finding quotes it cut, so the report stays small
+/// however many findings point at the line.
+#[test]
+fn a_multi_megabyte_line_is_quoted_as_a_bounded_excerpt() {
+    let huge = "x".repeat(4 << 20);
+    let text = format!(
+        "http {{\n  server {{\n    location /ws {{\n      proxy_pass http://{huge};\n    }}\n    location /ws2 {{\n      proxy_pass http://{huge}/2;\n    }}\n  }}\n}}\n"
+    );
+    let r = within(60, move || {
+        crate::lint_text("nginx.conf", &text, &Options::default())
+    });
+    assert!(r.findings.len() >= 3, "{:?}", r.rules());
+    let json = serde_json::to_string(&r).unwrap();
+    assert!(json.len() < 64 << 10, "report is {} bytes", json.len());
+    for f in &r.findings {
+        for q in &f.quoted {
+            assert!(q.text.chars().count() <= wsdoctor_core::excerpt::MAX_LINE_CHARS + 32);
+        }
+    }
+}
+
+/// A FIFO with no writer (opening it would block forever) and a device that never
+/// ends, given as files or reached by an include: refused by type, the rest linted.
+#[cfg(unix)]
+#[test]
+fn fifos_and_devices_are_refused_not_read_forever() {
+    let dir = tree(&[(
+        "nginx.conf",
+        "http {\n  include fifo.conf;\n  include /dev/zero;\n  server {\n    location /ws {\n      proxy_pass http://b;\n    }\n  }\n}\n",
+    )]);
+    let fifo = dir.path().join("fifo.conf");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("run mkfifo");
+    assert!(made.success());
+    let main = dir.path().join("nginx.conf");
+    let inputs = vec![
+        Input::Path(fifo.clone()),
+        Input::Path("/dev/zero".into()),
+        Input::Path(main),
+    ];
+    let r = within(60, move || lint(&inputs, &Options::default()));
+    assert_eq!(kinds(&r), [ErrorKind::NotAFile; 4], "{:?}", r.errors);
+    let lines: Vec<Option<usize>> = r.errors.iter().map(|e| e.line).collect();
+    assert_eq!(lines, [None, None, Some(2), Some(3)]);
+    assert_eq!(r.files.len(), 1);
+    assert!(r.rules().contains(&"nginx/missing-upgrade-header"));
+}
+
+/// `lint DIR` (as the README shows): the broken nginx fixture's directory gives the
+/// findings of its nginx.conf, the included sites counted once, not linted alone.
+#[test]
+fn a_directory_stands_for_its_configuration_files() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/lint/nginx/broken");
+    let by_file = lint_path(&root.join("nginx.conf"), &Options::default());
+    let by_dir = lint_path(&root, &Options::default());
+    assert!(by_dir.errors.is_empty(), "{:?}", by_dir.errors);
+    let key = |r: &LintReport| -> Vec<(String, usize, &str)> {
+        r.findings
+            .iter()
+            .map(|f| {
+                (
+                    f.file.rsplit("broken/").next().unwrap_or("").to_string(),
+                    f.line,
+                    f.rule,
+                )
+            })
+            .collect()
+    };
+    assert!(!by_file.findings.is_empty());
+    assert_eq!(key(&by_dir), key(&by_file));
+    assert_eq!(by_dir.files.len(), 1);
+}

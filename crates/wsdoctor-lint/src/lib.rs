@@ -11,6 +11,7 @@
 //! network and never prints: the binary renders the [`LintReport`].
 
 mod detect;
+mod dir;
 mod finding;
 mod formats;
 mod glob;
@@ -95,11 +96,21 @@ pub enum Input {
 }
 
 /// Lints every input; a file that cannot be read or parsed becomes a [`LintError`]
-/// and the others are still linted.
+/// and the others are still linted. A directory stands for the configuration files
+/// in it.
 pub fn lint(inputs: &[Input], opts: &Options) -> LintReport {
     let mut report = LintReport::new();
     for input in inputs {
-        formats::lint_input(input, opts, &mut report);
+        match input {
+            Input::Path(p) if p.is_dir() => dir::lint_dir(p, opts, &mut report),
+            _ => {
+                formats::lint_input(input, opts, &mut report, false);
+            }
+        }
+    }
+    // Error messages quote include patterns and paths from the input.
+    for e in &mut report.errors {
+        e.message = finding::shown_text(&e.message);
     }
     report.finish();
     report

@@ -51,8 +51,8 @@ pub enum Refusal {
     Report(LintError),
     /// Already reported for this input: skip quietly.
     Said,
-    /// The file could not be read; the caller words the error (it knows the directive).
-    Unreadable(String),
+    /// The file could not be read; the caller places the error (it knows the directive).
+    Unreadable(Unreadable),
 }
 
 /// Where included files come from.
@@ -187,6 +187,11 @@ impl Sources {
         self.files.insert(name.to_string(), text);
     }
 
+    /// Every file read so far (the main file, dump members, included files).
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.files.keys().map(String::as_str)
+    }
+
     pub fn text(&self, name: &str) -> Option<&str> {
         self.files.get(name).map(String::as_str)
     }
@@ -204,15 +209,15 @@ impl Sources {
     }
 
     /// Loads a file by path (from disk or from the dump), remembering its text.
-    fn load(&mut self, path: &str) -> Result<String, String> {
+    fn load(&mut self, path: &str) -> Result<String, Unreadable> {
         if let Some(t) = self.files.get(path) {
             return Ok(t.clone());
         }
         let text = match &self.origin {
-            Origin::Dump(files) => files
-                .get(path)
-                .cloned()
-                .ok_or_else(|| format!("{path} is not in the nginx -T dump"))?,
+            Origin::Dump(files) => files.get(path).cloned().ok_or_else(|| Unreadable {
+                kind: None,
+                message: format!("{path} is not in the nginx -T dump"),
+            })?,
             Origin::Disk => read_capped(Path::new(path), self.limits.max_file_bytes)?,
         };
         self.files.insert(path.to_string(), text.clone());
@@ -260,22 +265,96 @@ impl Sources {
     }
 }
 
-/// Reads a file as text, refusing files over the cap; invalid UTF-8 is replaced
-/// rather than refused, since configuration comments often hold Latin-1.
-pub fn read_capped(path: &Path, cap: u64) -> Result<String, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    if meta.is_dir() {
-        return Err(format!("{} is a directory", path.display()));
+/// Why a file was not read: the kind (when it is a refusal rather than an IO error)
+/// and the message, which names the file.
+#[derive(Debug)]
+pub struct Unreadable {
+    pub kind: Option<ErrorKind>,
+    pub message: String,
+}
+
+impl Unreadable {
+    /// As an error at `file` (`line` when an include directive asked for it).
+    pub fn at(self, file: &str, line: Option<usize>, prefix: &str) -> LintError {
+        LintError {
+            file: file.to_string(),
+            line,
+            message: format!("{prefix}{}", self.message),
+            kind: self.kind,
+            chain: Vec::new(),
+        }
     }
+}
+
+/// Reads a file as text, refusing what is not a regular file (a FIFO or a device
+/// would be read forever; the type is checked before opening, since opening a FIFO
+/// already blocks) and files over the cap (also counted while reading, in case the
+/// file grows). Invalid UTF-8 is replaced rather than refused, since configuration
+/// comments often hold Latin-1.
+pub fn read_capped(path: &Path, cap: u64) -> Result<String, Unreadable> {
+    use std::io::Read;
+    let io = |e: std::io::Error| Unreadable {
+        kind: None,
+        message: format!("{}: {e}", path.display()),
+    };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    not_a_file(path, &meta)?;
+    let too_large = || Unreadable {
+        kind: Some(ErrorKind::TooLarge),
+        message: format!("{} is larger than {cap} bytes: not read", path.display()),
+    };
     if meta.len() > cap {
-        return Err(format!(
-            "{} is larger than {} bytes: not read",
-            path.display(),
-            cap
-        ));
+        return Err(too_large());
     }
-    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let file = std::fs::File::open(path).map_err(io)?;
+    // The path may have been swapped for something else between the two looks.
+    not_a_file(path, &file.metadata().map_err(io)?)?;
+    let mut bytes = Vec::new();
+    file.take(cap + 1).read_to_end(&mut bytes).map_err(io)?;
+    if bytes.len() as u64 > cap {
+        return Err(too_large());
+    }
     Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Refuses anything but a regular file, naming what it is.
+fn not_a_file(path: &Path, meta: &std::fs::Metadata) -> Result<(), Unreadable> {
+    if meta.is_file() {
+        return Ok(());
+    }
+    let what = file_type_name(meta);
+    Err(Unreadable {
+        kind: Some(ErrorKind::NotAFile),
+        message: format!(
+            "{} is {what}, not a configuration file: not read (pipe it on stdin instead: … | wsdoctor lint -)",
+            path.display()
+        ),
+    })
+}
+
+fn file_type_name(meta: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if t.is_char_device() {
+            return "a character device";
+        }
+        if t.is_block_device() {
+            return "a block device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if meta.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file"
+    }
 }
 
 /// Joins a relative include path onto the prefix directory.

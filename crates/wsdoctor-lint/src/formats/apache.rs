@@ -224,7 +224,7 @@ fn logical_line(
                 }
                 Err(Refusal::Report(e)) => ctx.report.push_error(e),
                 Err(Refusal::Said) => {}
-                Err(Refusal::Unreadable(e)) => ctx.error(&f, None, e),
+                Err(Refusal::Unreadable(e)) => ctx.report.push_error(e.at(&f, None, "")),
             }
         }
         return Ok(());

@@ -12,7 +12,7 @@ mod traefik;
 pub(crate) mod tree;
 
 use crate::detect::{self, Format};
-use crate::finding::LintFinding;
+use crate::finding::{LintFinding, shown_line, shown_text};
 use crate::report::{ErrorKind, LintReport, LintedFile};
 use crate::source::{self, Origin, Sources};
 use crate::{Input, Options};
@@ -51,15 +51,32 @@ impl Ctx<'_> {
     }
 }
 
-pub(crate) fn lint_input(input: &Input, opts: &Options, report: &mut LintReport) {
+/// What became of one input.
+pub(crate) enum Outcome {
+    /// Linted (or refused with an error); the files its includes read.
+    Read { included: Vec<String> },
+    /// Its proxy could not be told and the caller asked to skip such files quietly
+    /// (a file met while walking a directory).
+    Unrecognised,
+}
+
+pub(crate) fn lint_input(
+    input: &Input,
+    opts: &Options,
+    report: &mut LintReport,
+    skip_unrecognised: bool,
+) -> Outcome {
+    let nothing = Outcome::Read {
+        included: Vec::new(),
+    };
     let (name, text) = match input {
         Input::Path(p) => {
             let name = p.to_string_lossy().into_owned();
             match source::read_capped(p, opts.limits.max_file_bytes) {
                 Ok(t) => (name, t),
                 Err(e) => {
-                    report.error(&name, None, e);
-                    return;
+                    report.push_error(e.at(&name, None, ""));
+                    return nothing;
                 }
             }
         }
@@ -67,13 +84,14 @@ pub(crate) fn lint_input(input: &Input, opts: &Options, report: &mut LintReport)
     };
     let format = match opts.input_format.or_else(|| detect::detect(&name, &text)) {
         Some(f) => f,
+        None if skip_unrecognised => return Outcome::Unrecognised,
         None => {
             report.error(
                 &name,
                 None,
                 "cannot tell which proxy this configuration is for: pass --input-format nginx|haproxy|apache|caddy|traefik|envoy|k8s",
             );
-            return;
+            return nothing;
         }
     };
     let dump = (format == Format::Nginx)
@@ -133,7 +151,8 @@ pub(crate) fn lint_input(input: &Input, opts: &Options, report: &mut LintReport)
             format,
         });
     }
-    // Each file is split into lines once: big configurations have many findings.
+    // Each file is split into lines (redacted and cut) once: big configurations have
+    // many findings.
     let mut split_lines: std::collections::HashMap<String, Vec<String>> = Default::default();
     for mut f in findings {
         let primary = (f.file.clone(), f.line);
@@ -152,9 +171,13 @@ pub(crate) fn lint_input(input: &Input, opts: &Options, report: &mut LintReport)
             );
         }
         for q in &mut f.quoted {
-            let lines = split_lines
-                .entry(q.file.clone())
-                .or_insert_with(|| sources.lines(&q.file));
+            let lines = split_lines.entry(q.file.clone()).or_insert_with(|| {
+                sources
+                    .lines(&q.file)
+                    .iter()
+                    .map(|l| shown_line(l))
+                    .collect()
+            });
             q.text = q
                 .line
                 .checked_sub(1)
@@ -164,8 +187,19 @@ pub(crate) fn lint_input(input: &Input, opts: &Options, report: &mut LintReport)
         }
         f.quoted
             .retain(|q| !q.text.trim().is_empty() || q.line == f.line);
+        f.finding.detail = shown_text(&f.finding.detail);
+        f.finding.fix = shown_text(&f.finding.fix);
+        for r in &mut f.replacement {
+            *r = shown_text(r);
+        }
         report.findings.push(f);
     }
+    let included = sources
+        .names()
+        .filter(|n| *n != name)
+        .map(str::to_string)
+        .collect();
+    Outcome::Read { included }
 }
 
 /// Seconds in a duration written with an optional unit suffix (`90`, `90s`, `5m`,

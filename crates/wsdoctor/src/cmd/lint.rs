@@ -59,26 +59,43 @@ pub fn run(args: LintArgs, style: Style) -> anyhow::Result<i32> {
     let (output, opts, fail_on) = resolve(&args)?;
     let inputs = inputs(&args, &opts)?;
     let report = wsdoctor_lint::lint(&inputs, &opts);
+    let written = write_report(&report, output, style);
+    // `wsdoctor lint … | head` closes the pipe early: the verdict is the same, so the
+    // exit status still says whether findings reached --fail-on (a CI gate piping
+    // through head must not pass).
+    match written {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        other => other?,
+    }
+    if output != OutputFormat::Human {
+        for e in &report.errors {
+            eprintln!("wsdoctor: {}", terminal(&error_line(e)));
+        }
+    }
+    Ok(exit_code(&report, fail_on))
+}
+
+fn write_report(report: &LintReport, output: OutputFormat, style: Style) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     match output {
-        OutputFormat::Human => render_human(&mut out, &report, style)?,
+        OutputFormat::Human => render_human(&mut out, report, style)?,
         OutputFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &report)?;
+            serde_json::to_writer_pretty(&mut out, report)?;
             writeln!(out)?;
         }
         OutputFormat::Sarif => {
-            let sarif = wsdoctor_lint::to_sarif(&report, env!("CARGO_PKG_VERSION"));
+            let sarif = wsdoctor_lint::to_sarif(report, env!("CARGO_PKG_VERSION"));
             serde_json::to_writer_pretty(&mut out, &sarif)?;
             writeln!(out)?;
         }
     }
-    out.flush()?;
-    if output != OutputFormat::Human {
-        for e in &report.errors {
-            eprintln!("wsdoctor: {}", error_line(e));
-        }
-    }
-    Ok(exit_code(&report, fail_on))
+    out.flush()
+}
+
+/// Text from the input (paths, quoted lines, arguments in details) as it may be
+/// shown on a terminal: escape sequences made visible, not interpreted.
+fn terminal(s: &str) -> std::borrow::Cow<'_, str> {
+    wsdoctor_core::redact::terminal(s)
 }
 
 /// 2 when nothing could be linted; otherwise 1 when findings reach `--fail-on` or a
@@ -214,7 +231,7 @@ fn render_human(out: &mut impl Write, report: &LintReport, style: Style) -> std:
             if current.is_some() {
                 writeln!(out)?;
             }
-            writeln!(out, "{}", style.paint(&f.file, Paint::Bold))?;
+            writeln!(out, "{}", style.paint(&terminal(&f.file), Paint::Bold))?;
             current = Some(&f.file);
         }
         render_finding(out, f, style)?;
@@ -227,11 +244,16 @@ fn render_human(out: &mut impl Write, report: &LintReport, style: Style) -> std:
             out,
             "{} {}",
             style.paint("cannot lint:", Paint::Error),
-            error_line(e)
+            terminal(&error_line(e))
         )?;
     }
     for a in &report.assumptions {
-        writeln!(out, "{} {a}", style.paint("assumed:", Paint::Dim))?;
+        writeln!(
+            out,
+            "{} {}",
+            style.paint("assumed:", Paint::Dim),
+            terminal(a)
+        )?;
     }
     let c = &report.counts;
     let summary = format!(
@@ -258,7 +280,7 @@ fn render_finding(out: &mut impl Write, f: &LintFinding, style: Style) -> std::i
     writeln!(
         out,
         "  {}:{} {} {} {}",
-        f.file,
+        terminal(&f.file),
         f.line,
         style.paint(label, paint),
         style.paint(&f.finding.title, Paint::Bold),
@@ -268,23 +290,24 @@ fn render_finding(out: &mut impl Write, f: &LintFinding, style: Style) -> std::i
         let at = if q.file == f.file {
             format!("{:>6}", q.line)
         } else {
-            format!("{}:{}", q.file, q.line)
+            format!("{}:{}", terminal(&q.file), q.line)
         };
         writeln!(
             out,
             "    {} │ {}",
             style.paint(&at, Paint::Dim),
-            q.text.trim_end()
+            terminal(q.text.trim_end())
         )?;
     }
-    writeln!(out, "    {}", f.finding.detail)?;
+    writeln!(out, "    {}", terminal(&f.finding.detail))?;
     writeln!(
         out,
         "    {} {}",
         style.paint("fix:", Paint::Ok),
-        f.finding.fix
+        terminal(&f.finding.fix)
     )?;
     for r in &f.replacement {
+        let r = terminal(r);
         writeln!(out, "      {}", style.paint(&format!("+ {r}"), Paint::Ok))?;
     }
     Ok(())

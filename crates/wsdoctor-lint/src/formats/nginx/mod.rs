@@ -63,7 +63,8 @@ fn splice_includes(ctx: &mut Ctx, list: Vec<Directive>, prefix: &PathBuf) -> Vec
                     // paste; only configuration files matter here.
                     Err(Refusal::Unreadable(_)) if file.ends_with("mime.types") => {}
                     Err(Refusal::Unreadable(e)) => {
-                        ctx.error(&d.file, Some(d.line), format!("include {pattern}: {e}"))
+                        let at = format!("include {pattern}: ");
+                        ctx.report.push_error(e.at(&d.file, Some(d.line), &at))
                     }
                 }
             }

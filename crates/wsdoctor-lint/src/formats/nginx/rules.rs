@@ -722,7 +722,8 @@ fn effective_headers<'a>(chain: &[Level<'a>]) -> Option<(usize, Vec<&'a Directiv
 /// `host` out of `host:port/path` (the part after `scheme://`).
 fn host_of(rest: &str) -> &str {
     let end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let hostport = &rest[..end];
+    // user:password@ is not part of the host.
+    let hostport = rest[..end].rsplit('@').next().unwrap_or("");
     if hostport.starts_with('[') {
         return hostport.find(']').map_or(hostport, |i| &hostport[..=i]);
     }
