@@ -46,8 +46,14 @@ pub enum Confidence {
 #[derive(Clone, Debug, Serialize)]
 pub struct Explanation {
     pub schema: &'static str,
-    /// The text explained (trimmed, cut at 500 characters for display).
+    /// The text explained as it may be shown: trimmed, secrets redacted, control
+    /// characters escaped, cut at 500 characters. Never the paste verbatim.
     pub input: String,
+    /// True when the input was longer than `input_limit` bytes and only the first
+    /// `input_limit` were read.
+    pub input_truncated: bool,
+    /// How much of the input is read, in bytes (`MAX_INPUT`).
+    pub input_limit: usize,
     pub kind: Kind,
     pub recognised: bool,
     pub confidence: Option<Confidence>,
@@ -136,7 +142,21 @@ pub const TRIAGE: &[&str] = &[
 
 /// Explain one input: a cause id, an HTTP status, a close code or message text.
 pub fn explain(input: &str) -> Explanation {
-    let text = cap(input.trim());
+    let trimmed = input.trim();
+    let text = cap(trimmed);
+    let mut e = explain_capped(text);
+    e.input_truncated = text.len() < trimmed.len();
+    // What is echoed from the input may reach a terminal or a log: no escape
+    // sequences (the URL found in the text and the check command quote it).
+    e.url = e.url.map(|u| redact::terminal(&u).into_owned());
+    e.check = redact::terminal(&e.check).into_owned();
+    for m in &mut e.matched {
+        m.text = redact::terminal(&m.text).into_owned();
+    }
+    e
+}
+
+fn explain_capped(text: &str) -> Explanation {
     if let Some(id) = CauseId::parse(text) {
         return from_causes(text, Kind::Cause, &[id], None);
     }
@@ -269,6 +289,8 @@ fn from_causes(text: &str, kind: Kind, ids: &[CauseId], top: Option<&RuleMatch>)
     Explanation {
         schema: SCHEMA,
         input: display_input(text),
+        input_truncated: false,
+        input_limit: MAX_INPUT,
         kind,
         recognised: !causes.is_empty(),
         confidence: Some(confidence),
@@ -291,6 +313,8 @@ fn not_recognised(text: &str) -> Explanation {
     Explanation {
         schema: SCHEMA,
         input: display_input(text),
+        input_truncated: false,
+        input_limit: MAX_INPUT,
         kind: Kind::NotRecognised,
         recognised: false,
         confidence: None,
@@ -396,9 +420,13 @@ fn cap(text: &str) -> &str {
     &text[..end]
 }
 
+/// The input as the report echoes it: redacted on the whole text first (so a cut
+/// cannot hide the end of a secret from the redactor), then escaped and cut.
 fn display_input(text: &str) -> String {
-    let mut out: String = text.chars().take(500).collect();
-    if out.len() < text.len() {
+    let redacted = redact::text(text);
+    let escaped = redact::terminal(&redacted);
+    let mut out: String = escaped.chars().take(500).collect();
+    if out.len() < escaped.len() {
         out.push('…');
     }
     out

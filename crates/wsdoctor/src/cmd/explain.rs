@@ -63,7 +63,8 @@ fn input(words: &[String]) -> anyhow::Result<String> {
         let mut buf = Vec::new();
         std::io::stdin()
             .lock()
-            .take(MAX_INPUT as u64)
+            // One byte past the cap, so the explanation can say the text was cut.
+            .take(MAX_INPUT as u64 + 1)
             .read_to_end(&mut buf)
             .map_err(|e| {
                 super::usage(format!(
@@ -76,6 +77,14 @@ fn input(words: &[String]) -> anyhow::Result<String> {
 }
 
 fn render(out: &mut impl Write, e: &Explanation, style: Style) -> std::io::Result<()> {
+    if e.input_truncated {
+        writeln!(
+            out,
+            "{} the input was cut at {} bytes (64 KiB): only the start was read. For a whole log use `wsdoctor logs FILE`.\n",
+            style.paint("Note:", Paint::Warn),
+            e.input_limit
+        )?;
+    }
     if !e.recognised {
         writeln!(
             out,
