@@ -112,3 +112,170 @@ fn completions_to_a_full_device_are_an_error_not_a_panic() {
     assert_ne!(o.status.code(), Some(0), "{err}");
     assert!(err.starts_with("wsdoctor:"), "{err}");
 }
+
+/// Loopback servers that misbehave on purpose. Each binds 127.0.0.1:0, serves at
+/// most `max` connections on a thread of its own and reads with a timeout, so a
+/// test that goes wrong cannot leave it running or hang on it.
+mod servers {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::time::Duration;
+
+    /// Reads one request head (up to 16 KiB).
+    pub fn read_head(s: &mut TcpStream) -> String {
+        let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while head.len() < 16 * 1024 && !head.ends_with(b"\r\n\r\n") {
+            match s.read(&mut byte) {
+                Ok(1) => head.push(byte[0]),
+                _ => break,
+            }
+        }
+        String::from_utf8_lossy(&head).into_owned()
+    }
+
+    /// Answers each of up to `max` connections with `reply(request head)`, then
+    /// runs `after` on the stream (hold it, flood it) before closing.
+    pub fn serve(
+        max: usize,
+        reply: impl Fn(&str) -> Vec<u8> + Send + 'static,
+        after: impl Fn(&mut TcpStream) + Send + 'static,
+    ) -> u16 {
+        let l = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let port = l.local_addr().expect("addr").port();
+        std::thread::spawn(move || {
+            for s in l.incoming().take(max) {
+                let Ok(mut s) = s else { continue };
+                let head = read_head(&mut s);
+                let _ = s.write_all(&reply(&head));
+                after(&mut s);
+            }
+        });
+        port
+    }
+}
+
+/// Every secret shape the issue lists, each with a marker that must never be
+/// printed: (what it is, the marker).
+const PLANTED: &[(&str, &str)] = &[
+    ("url password", "pw0Plant"),
+    ("url password after a backslash", "bs1Plant"),
+    ("accessToken query", "q2Plant"),
+    ("authToken query", "q3Plant"),
+    ("id_token fragment", "f4Plant"),
+    ("Bearer", "b5Plant"),
+    ("Basic", "b6Plant"),
+    ("Token", "b7Plant"),
+    ("JWT", "b8Plant"),
+    ("Negotiate", "b9Plant"),
+    ("AWS4-HMAC-SHA256", "b10Plant"),
+    ("cookie one", "c11Plant"),
+    ("cookie two", "c12Plant"),
+    ("k8s subprotocol", "k13Plant"),
+    ("X-Amz-Security-Token", "x14Plant"),
+    ("Set-Cookie from the server", "s15Plant"),
+    ("redirect Location password", "l16Plant"),
+    ("redirect Location code", "l17Plant"),
+    ("redirect Location access_token fragment", "l18Plant"),
+    ("server echoes Authorization", "e19Plant"),
+    ("server X-Amz-Security-Token", "e20Plant"),
+    ("server k8s protocol", "e21Plant"),
+];
+
+/// A server that answers the Upgrade with a redirect carrying secrets in
+/// `Location`, cookies, a token header, the client's own Authorization echoed back,
+/// and terminal escape sequences in its reason phrase and a header.
+fn secret_echo_server(max: usize) -> u16 {
+    servers::serve(
+        max,
+        |head| {
+            let auth = head
+                .lines()
+                .find(|l| l.to_ascii_lowercase().starts_with("authorization:"))
+                .unwrap_or("Authorization: none")
+                .to_string();
+            format!(
+                "HTTP/1.1 302 Found \x1b]0;pwned\x07\x1b[2J\r\n\
+                 Location: wss://admin:l16Plant@127.0.0.1:1/cb?code=l17Plant#access_token=l18Plant\r\n\
+                 Set-Cookie: sid=s15Plant; Path=/; HttpOnly\r\n\
+                 X-Echo-{auth} e19Plant\r\n\
+                 X-Amz-Security-Token: e20Plant\r\n\
+                 Sec-WebSocket-Protocol: base64url.bearer.authorization.k8s.io.e21Plant\r\n\
+                 X-Evil: \x1b[31mred\x1b[0m\r\n\
+                 Content-Length: 0\r\n\r\n"
+            )
+            .into_bytes()
+        },
+        |_| {},
+    )
+}
+
+fn secret_args(port: u16) -> Vec<String> {
+    let mut a = vec![
+        "check".to_string(),
+        format!(
+            "ws://bob:pw0Plant@127.0.0.1:{port}/ws?accessToken=q2Plant&authToken=q3Plant&room=1#id_token=f4Plant"
+        ),
+        "--timeout".into(),
+        "3".into(),
+        "-H".into(),
+        "Cookie: a=c11Plant; b=c12Plant".into(),
+        "-H".into(),
+        "X-Amz-Security-Token: x14Plant".into(),
+        "--subprotocol".into(),
+        "base64url.bearer.authorization.k8s.io.k13Plant".into(),
+    ];
+    // One Authorization scheme per run would need six runs; the server echoes
+    // whichever it got, and the request head shows all of them as repeated headers.
+    for (scheme, marker) in [
+        ("Bearer", "b5Plant"),
+        ("Basic", "b6Plant"),
+        ("Token", "b7Plant"),
+        ("JWT", "b8Plant"),
+        ("Negotiate", "b9Plant"),
+        (
+            "AWS4-HMAC-SHA256",
+            "Credential=AKIDEXAMPLE/20260101/us-east-1/execute-api/aws4_request, Signature=b10Plant",
+        ),
+    ] {
+        a.push("-H".into());
+        a.push(format!("Authorization: {scheme} {marker}"));
+    }
+    a
+}
+
+fn leaked(text: &str) -> Vec<&'static str> {
+    PLANTED
+        .iter()
+        .filter(|(_, m)| text.contains(m))
+        .map(|(what, _)| *what)
+        .collect()
+}
+
+#[test]
+fn no_planted_secret_reaches_any_output_of_check() {
+    let port = secret_echo_server(3);
+    let args = secret_args(port);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    for extra in [&[][..], &["-v"][..], &["--json"][..]] {
+        let mut all = args.clone();
+        all.extend_from_slice(extra);
+        let o = run(&all);
+        let out = String::from_utf8_lossy(&o.stdout);
+        let err = stderr(&o);
+        assert!(!err.contains("panicked"), "{extra:?}: {err}");
+        assert_eq!(leaked(&out), Vec::<&str>::new(), "{extra:?} stdout:\n{out}");
+        assert_eq!(leaked(&err), Vec::<&str>::new(), "{extra:?} stderr:\n{err}");
+        for (name, text) in [("stdout", &*out), ("stderr", &*err)] {
+            assert!(
+                !text.contains('\x1b') && !text.contains('\x07'),
+                "{extra:?}: raw escape in {name}:\n{text}"
+            );
+        }
+        if extra == ["--json"] {
+            let v: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+            assert_eq!(v["verdict"], "failed", "{v:#}");
+        }
+    }
+}

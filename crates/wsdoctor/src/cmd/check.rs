@@ -111,18 +111,28 @@ pub fn run(args: CheckArgs, style: Style) -> anyhow::Result<i32> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
+    let show_secrets = args.show_secrets;
     let report = rt.block_on(async {
         if verbose {
-            probe(&opts, &StderrWire { style }).await
+            probe(
+                &opts,
+                &StderrWire {
+                    style,
+                    show_secrets,
+                },
+            )
+            .await
         } else {
             probe(&opts, &wsdoctor_net::NoWire).await
         }
     });
     let mut out = std::io::stdout().lock();
     if args.json {
-        render::json(&report, &mut out)?;
+        render::json(&report, show_secrets, &mut out)?;
     } else {
-        render::human::report(&report, style, &mut out)?;
+        let mut shown = render::shown::Shown::new(&mut out, show_secrets, style.color);
+        render::human::report(&report, style, &mut shown)?;
+        shown.flush()?;
     }
     out.flush()?;
     Ok(report.exit_code())
@@ -391,14 +401,18 @@ fn parse_header(h: &str) -> anyhow::Result<(String, String)> {
 /// `-v`: the wire on stderr, like curl.
 struct StderrWire {
     style: Style,
+    show_secrets: bool,
 }
 
 impl WireObserver for StderrWire {
     fn wire(&self, line: WireLine) {
+        // Escaped and redacted before painting, so our colour survives and theirs
+        // does not.
+        let shown = |l: &str| render::shown::line(l, self.show_secrets, false);
         let text = match line {
-            WireLine::Sent(l) => format!("> {l}"),
-            WireLine::Received(l) => format!("< {l}"),
-            WireLine::Note(l) => self.style.paint(&format!("* {l}"), Paint::Dim),
+            WireLine::Sent(l) => format!("> {}", shown(&l)),
+            WireLine::Received(l) => format!("< {}", shown(&l)),
+            WireLine::Note(l) => self.style.paint(&format!("* {}", shown(&l)), Paint::Dim),
         };
         // A closed stderr must not abort the probe.
         let _ = writeln!(std::io::stderr().lock(), "{text}");
