@@ -4,7 +4,7 @@
 #
 #   bench/logs/run.sh [SIZE_MIB] [DIR]      (defaults: 1024 MiB in /tmp/wsdoctor-bench)
 #
-# The logs are generated once by crates/wsdoctor-explain/examples/genlog.rs (kept out
+# The logs are generated once by crates/wsdoctor-logs/examples/genlog.rs (kept out
 # of git, in DIR) and read once before timing so both tools scan from the page cache.
 # ripgrep gets the signatures wsdoctor classifies those logs by (patterns.txt: the
 # nginx messages, the access-log statuses of the Upgrade path), case-insensitive and
@@ -23,7 +23,7 @@ command -v rg >/dev/null || { echo "run.sh: ripgrep (rg) is not installed: apt-g
 
 cd "$ROOT"
 cargo build --quiet --release -p wsdoctor
-cargo build --quiet --release -p wsdoctor-explain --example genlog
+cargo build --quiet --release -p wsdoctor-logs --example genlog
 WSDOCTOR="$ROOT/target/release/wsdoctor"
 
 if [[ ! -s "$DIR/access.log" || ! -s "$DIR/error.log" || "$(cat "$DIR/.size" 2>/dev/null)" != "$SIZE_MIB" ]]; then

@@ -1,16 +1,16 @@
-//! wsdoctor-explain: error texts and log lines in, catalog causes out.
+//! wsdoctor-explain: error texts in, catalog causes out.
 //!
 //! Users often hold only what a browser console, a library exception or a server log
 //! said. This crate turns that text into the same catalog causes `check` reports:
-//! [`explain`] for one pasted message, close code, status or cause id, and [`logs`]
-//! for whole log files (nginx, HAProxy, Apache, HAR, application logs), streamed with
-//! flat memory. It also owns the shared readings of close codes ([`close_code`]) and
-//! handshake statuses ([`status_cause`]). No printing: callers render the results.
+//! [`explain`] for one pasted message, close code, status or cause id. Its rules and
+//! their matcher ([`rules`]) are also what `wsdoctor-logs` runs over whole log files,
+//! so a line and a pasted message get the same cause. It also owns the shared readings
+//! of close codes ([`close_code`]) and handshake statuses ([`status_cause`]). No
+//! printing: callers render the results.
 
 pub mod closecode;
 pub mod eval;
 pub mod explain;
-pub mod logs;
 pub mod rules;
 pub mod status;
 pub mod tell;

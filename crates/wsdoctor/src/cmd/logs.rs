@@ -11,7 +11,7 @@ use std::fs::File;
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use wsdoctor_core::Severity;
-use wsdoctor_explain::logs::{Capped, LogFinding, LogReport, Options, ScanError, Scanner, Seen};
+use wsdoctor_logs::{Capped, LogFinding, LogReport, Options, ScanError, Scanner, Seen};
 
 /// Files at least this large get a progress bar on a terminal.
 const PROGRESS_MIN_BYTES: u64 = 64 << 20;

@@ -4,9 +4,9 @@
 use super::aggregate::Hit;
 use super::har;
 use super::{ScanError, Scanner, fields, timestamp};
-use crate::status;
 use std::io::Read;
 use wsdoctor_core::CauseId;
+use wsdoctor_explain::status;
 
 impl Scanner {
     pub(super) fn har_entries(&mut self, file: u32, reader: impl Read) -> Result<(), ScanError> {
@@ -36,7 +36,8 @@ impl Scanner {
             .started
             .as_deref()
             .and_then(|s| timestamp::parse(s.as_bytes()));
-        let url = crate::explain::find_url(&e.request.url).unwrap_or_else(|| e.request.url.clone());
+        let url = wsdoctor_explain::explain::find_url(&e.request.url)
+            .unwrap_or_else(|| e.request.url.clone());
         let path = url_path(&e.request.url);
         let summary = format!(
             "{} {} -> {} ({} sent, {} received){}",
@@ -68,7 +69,7 @@ impl Scanner {
         }
         self.har.failed += 1;
         let cause = match (status, e.network_error()) {
-            (0, Some(err)) => crate::explain::explain(err)
+            (0, Some(err)) => wsdoctor_explain::explain::explain(err)
                 .causes
                 .first()
                 .map(|c| (c.id, "har-network-error")),

@@ -6,10 +6,10 @@ use super::aggregate;
 use super::fields;
 use super::sessions::Origin;
 use super::{ACCESS_STATUSES, Action, MSG_CACHE, MSG_CACHE_BYTES, Scanner};
-use crate::rules::{self, Ctx};
-use crate::status;
 use regex::bytes::Regex;
 use std::sync::LazyLock;
+use wsdoctor_explain::rules::{self, Ctx};
+use wsdoctor_explain::status;
 
 impl Scanner {
     /// A line that is not (or not known to be) a structured access or HAProxy line,
@@ -266,7 +266,7 @@ impl Scanner {
             .or_insert_with(|| m.causes[1..].to_vec());
         let url = target.map(redacted_target).or_else(|| {
             let s = String::from_utf8_lossy(text);
-            crate::explain::find_url(&s)
+            wsdoctor_explain::explain::find_url(&s)
         });
         let upstream = upstream_of(text);
         let sig = m.rule.name;

@@ -4,7 +4,7 @@
 //! error log with upstream timeouts, refusals, premature closes, idle cuts on upgraded
 //! connections and the usual info-level noise.
 //!
-//! `cargo run --release -p wsdoctor-explain --example genlog -- DIR SIZE_MIB`
+//! `cargo run --release -p wsdoctor-logs --example genlog -- DIR SIZE_MIB`
 //! writes DIR/access.log and DIR/error.log, about SIZE_MIB together (9:1).
 
 use std::fs::File;

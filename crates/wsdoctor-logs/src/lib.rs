@@ -1,5 +1,5 @@
-//! `logs`: server and client logs in, catalog causes with counts, times, places and
-//! examples out.
+//! wsdoctor-logs: server and client logs in, catalog causes with counts, times, places
+//! and examples out.
 //!
 //! One scanner reads every format: nginx error and access logs, HAProxy, Apache error
 //! logs, application logs with any message `explain` knows, and browser HAR exports;
@@ -32,7 +32,6 @@ pub use report::{FileSummary, HarSummary, LogFinding, LogReport, SCHEMA, Session
 pub use sessions::{Burst, Cluster};
 pub use timestamp::Ts;
 
-use crate::rules::{self, Ctx};
 use aggregate::{CauseStats, Hit};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use classify::CachedMessage;
@@ -41,6 +40,7 @@ use sniff::Sniff;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read;
 use wsdoctor_core::CauseId;
+use wsdoctor_explain::rules::{self, Ctx};
 
 /// Scanner settings.
 #[derive(Clone, Debug)]

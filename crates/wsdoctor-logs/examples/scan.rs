@@ -1,7 +1,7 @@
 //! Scans log files with the library alone and prints the finding counts; used to
-//! profile the scanner without the binary. `cargo run --release -p wsdoctor-explain --example scan -- FILE…`
+//! profile the scanner without the binary. `cargo run --release -p wsdoctor-logs --example scan -- FILE…`
 
-use wsdoctor_explain::logs::Scanner;
+use wsdoctor_logs::Scanner;
 
 fn main() {
     let mut scanner = Scanner::default();
