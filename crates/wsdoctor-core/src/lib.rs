@@ -14,6 +14,7 @@ pub mod layer;
 pub mod redact;
 pub mod report;
 pub mod rules;
+pub mod tables;
 pub mod url;
 
 pub use catalog::{CATALOG, Cause, CauseId};

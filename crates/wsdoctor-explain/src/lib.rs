@@ -16,7 +16,7 @@ pub mod status;
 pub mod tell;
 pub mod vocab;
 
-pub use closecode::{CloseCodeInfo, CloseRange, close_causes, close_code};
+pub use closecode::{CloseCode, CloseCodeInfo, CloseRange, close_causes, close_code};
 pub use explain::{Explanation, explain};
 pub use status::{status_cause, status_causes};
 pub use wsdoctor_core::CauseId;

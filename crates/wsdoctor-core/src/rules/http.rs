@@ -6,6 +6,7 @@ use crate::catalog::CauseId;
 use crate::evidence::{Evidence, HttpOutcome, HttpResponse};
 use crate::fingerprint::{self, Component};
 use crate::report::Finding;
+use crate::tables::status::{status_cause, status_causes};
 
 pub fn findings(e: &Evidence, out: &mut Vec<Finding>) {
     let Some(h) = &e.http else { return };
@@ -102,38 +103,9 @@ fn status_findings(e: &Evidence, r: &HttpResponse, out: &mut Vec<Finding>) {
             return;
         }
     }
-    let id = match r.status {
-        200 if fingerprint::is_socketio(&components) => CauseId::HttpSocketIoEndpoint,
-        200 if fingerprint::is_sockjs(&components) => CauseId::HttpSockJsEndpoint,
-        200 => CauseId::HttpNotUpgraded,
-        301 | 302 | 303 | 307 | 308 => CauseId::HttpRedirect,
-        400 if body.contains("session id unknown") => CauseId::HttpStickySessionMissing,
-        400 if body.contains("subprotocol") && !e.request.subprotocols.is_empty() => {
-            CauseId::HttpSubprotocolRejected
-        }
-        400 if fingerprint::is_socketio(&components) => CauseId::HttpSocketIoEndpoint,
-        400 if fingerprint::is_sockjs(&components) => CauseId::HttpSockJsEndpoint,
-        400 if body.contains("plain http request was sent to https port") => {
-            CauseId::PlaintextToTlsPort
-        }
-        400 | 426 if passing.is_some() || backend_missed_upgrade(&body) => {
-            CauseId::ProxyUpgradeNotForwarded
-        }
-        400 => CauseId::HttpBadRequest,
-        401 => CauseId::HttpUnauthorized,
-        403 => CauseId::HttpForbidden,
-        404 if fingerprint::is_sockjs(&components) => CauseId::HttpSockJsEndpoint,
-        404 => CauseId::HttpNotFound,
-        426 => CauseId::HttpUpgradeRequired,
-        429 => CauseId::HttpRateLimited,
-        502 => CauseId::HttpBadGateway,
-        503 => CauseId::HttpServiceUnavailable,
-        504 => CauseId::HttpGatewayTimeout,
-        // wsdoctor always sends HTTP/1.1: a 505 means a hop in between downgraded it.
-        505 => CauseId::HttpVersion10,
-        500..=599 => CauseId::HttpServerError,
-        _ => CauseId::HttpUnexpectedStatus,
-    };
+    let id = refined(e, r, &components, passing, &body)
+        .or_else(|| status_cause(r.status))
+        .unwrap_or(CauseId::HttpUnexpectedStatus);
     let mut f = Finding::new(id, detail(id, e, r, passing));
     if let Some(fix) = fix(id, e, r, passing) {
         f = f.fix(fix);
@@ -145,6 +117,44 @@ fn status_findings(e: &Evidence, r: &HttpResponse, out: &mut Vec<Finding>) {
             "The path is a Socket.IO path; a raw WebSocket needs /socket.io/?EIO=4&transport=websocket and Socket.IO framing.",
         ));
     }
+}
+
+/// A more specific cause than the bare status gives, read from what only a live
+/// answer carries (the fingerprinted stack, the body, the request we sent). Each
+/// refinement names a cause the shared table ([`status_causes`]) lists for that status,
+/// so `explain` ranks it too; with no headers and no body this returns `None` and the
+/// table's first cause stands (see the module docs of [`crate::tables::status`]).
+fn refined(
+    e: &Evidence,
+    r: &HttpResponse,
+    components: &[Component],
+    passing: Option<&Component>,
+    body: &str,
+) -> Option<CauseId> {
+    let id = match r.status {
+        200 if fingerprint::is_socketio(components) => CauseId::HttpSocketIoEndpoint,
+        200 if fingerprint::is_sockjs(components) => CauseId::HttpSockJsEndpoint,
+        400 if body.contains("session id unknown") => CauseId::HttpStickySessionMissing,
+        400 if body.contains("subprotocol") && !e.request.subprotocols.is_empty() => {
+            CauseId::HttpSubprotocolRejected
+        }
+        400 if fingerprint::is_socketio(components) => CauseId::HttpSocketIoEndpoint,
+        400 if fingerprint::is_sockjs(components) => CauseId::HttpSockJsEndpoint,
+        400 if body.contains("plain http request was sent to https port") => {
+            CauseId::PlaintextToTlsPort
+        }
+        400 | 426 if passing.is_some() || backend_missed_upgrade(body) => {
+            CauseId::ProxyUpgradeNotForwarded
+        }
+        404 if fingerprint::is_sockjs(components) => CauseId::HttpSockJsEndpoint,
+        _ => return None,
+    };
+    debug_assert!(
+        status_causes(r.status).contains(&id),
+        "{id:?} is not ranked for {} in the shared table",
+        r.status
+    );
+    Some(id)
 }
 
 /// The backend's own words say the Upgrade or Connection header it needed was missing

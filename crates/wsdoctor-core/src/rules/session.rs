@@ -7,6 +7,7 @@ use crate::evidence::{
 };
 use crate::layer::Severity;
 use crate::report::Finding;
+use crate::tables::close::CloseCode;
 
 /// A round trip slower than this on a probe is worth a warning.
 const SLOW_MS: f64 = 1000.0;
@@ -132,21 +133,12 @@ fn ended(s: &SessionEvidence) -> Option<Finding> {
     }
 }
 
-/// The finding for a close code the server sent, or `None` for a normal close.
+/// The finding for a close code the server sent, or `None` for a normal close. The
+/// cause comes from the shared close-code table ([`CloseCode::frame_cause`]).
 pub fn close_code(code: u16, reason: &str) -> Option<Finding> {
-    let id = match code {
-        1000 => return None,
-        1001 => CauseId::SessionCloseGoingAway,
-        1002 => CauseId::SessionCloseProtocolError,
-        1003 => CauseId::SessionCloseUnsupportedData,
-        1007 => CauseId::SessionCloseInvalidPayload,
-        1008 => CauseId::SessionClosePolicy,
-        1009 => CauseId::SessionCloseMessageTooBig,
-        1010 => CauseId::SessionCloseExtensionRequired,
-        1011 => CauseId::SessionCloseServerError,
-        1012..=1014 => CauseId::SessionCloseTryLater,
-        3000..=4999 => CauseId::SessionCloseApplication,
-        _ => CauseId::SessionCloseInvalidCode,
+    let id = match CloseCode::from_u16(code).frame_cause() {
+        CauseId::SessionCloseNormal => return None,
+        id => id,
     };
     let reason = if reason.is_empty() {
         String::new()

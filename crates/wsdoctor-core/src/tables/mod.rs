@@ -1,0 +1,8 @@
+//! The facts several commands need, each kept once: `check`, `explain`, `logs`, `lint`
+//! and the lab read them from here and keep no copy of their own.
+
+pub mod close;
+pub mod status;
+
+pub use close::{CloseCode, CloseCodeInfo, CloseRange, close_causes, close_code};
+pub use status::{reason, status_cause, status_causes};
