@@ -74,18 +74,12 @@ fn session_ended(code: u16) -> Evidence {
         1015 => {
             e.url = wsdoctor_core::url::analyze("wss://127.0.0.1:9000/ws", false);
             e.tls = Some(TlsEvidence {
-                sni: None,
                 outcome: TlsOutcome::Failed {
                     alert: None,
                     message: "the TLS handshake failed".into(),
                 },
-                version: None,
-                cipher: None,
-                alpn: None,
-                chain: Vec::new(),
-                problems: Vec::new(),
-                client_cert_requested: false,
                 ms: 1.0,
+                ..TlsEvidence::default()
             });
             e.http = None;
             return e;

@@ -8,8 +8,8 @@ use super::sessions::Origin;
 use super::{ACCESS_STATUSES, Action, MSG_CACHE, MSG_CACHE_BYTES, Scanner};
 use regex::bytes::Regex;
 use std::sync::LazyLock;
+use wsdoctor_core::tables::status;
 use wsdoctor_explain::rules::{self, Ctx};
-use wsdoctor_explain::status;
 
 impl Scanner {
     /// A line that is not (or not known to be) a structured access or HAProxy line,

@@ -6,7 +6,7 @@ use super::har;
 use super::{ScanError, Scanner, fields, timestamp};
 use std::io::Read;
 use wsdoctor_core::CauseId;
-use wsdoctor_explain::status;
+use wsdoctor_core::tables::status;
 
 impl Scanner {
     pub(super) fn har_entries(&mut self, file: u32, reader: impl Read) -> Result<(), ScanError> {
