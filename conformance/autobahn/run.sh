@@ -20,12 +20,8 @@ set -uo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
-# shared/ sits beside the checkout (as in CI's fresh clone); /work/shared is this machine's copy.
-if [ -z "${AUTOBAHN_TOOLS:-}" ]; then
-  for cand in "$ROOT/../shared/tools/autobahn" /work/shared/tools/autobahn; do
-    [ -d "$cand" ] && { AUTOBAHN_TOOLS="$cand"; break; }
-  done
-fi
+# The shared tools sit beside the checkout (../shared, as in CI's fresh clone); anywhere else,
+# point AUTOBAHN_TOOLS at them. Never a path outside those two.
 TOOLS="${AUTOBAHN_TOOLS:-$ROOT/../shared/tools/autobahn}"
 PREFIX="${AUTOBAHN_PREFIX:-${XDG_CACHE_HOME:-$HOME/.cache}/autobahn-wstest}"
 WSTEST="$PREFIX/venv27/bin/wstest"
@@ -60,7 +56,7 @@ export PY27
 
 # --- wstest and the testees -------------------------------------------------------------------
 if [ ! -x "$WSTEST" ]; then
-  [ -x "$TOOLS/setup_wstest.sh" ] || setup_fail "no $TOOLS/setup_wstest.sh to install wstest"
+  [ -x "$TOOLS/setup_wstest.sh" ] || setup_fail "no $TOOLS/setup_wstest.sh to install wstest (set AUTOBAHN_TOOLS to the shared tools/autobahn directory)"
   "$TOOLS/setup_wstest.sh" "$PREFIX" >&2 || setup_fail "setup_wstest.sh failed"
 fi
 "$WSTEST" -a >/dev/null 2>&1 || setup_fail "$WSTEST does not run"
