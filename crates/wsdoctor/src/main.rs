@@ -42,6 +42,8 @@ pub enum Command {
     Logs(cmd::logs::LogsArgs),
     /// Print shell completions.
     Completions(cmd::completions::CompletionsArgs),
+    /// Print the man page of wsdoctor or of one subcommand (or write them all with --dir).
+    Man(cmd::man::ManArgs),
 }
 
 fn main() -> ExitCode {
@@ -62,6 +64,7 @@ fn main() -> ExitCode {
         Command::Explain(a) => cmd::explain::run(a, style),
         Command::Logs(a) => cmd::logs::run(a, style),
         Command::Completions(a) => cmd::completions::run(a),
+        Command::Man(a) => cmd::man::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),

@@ -7,6 +7,7 @@ pub mod explain;
 pub mod lab;
 pub mod lint;
 pub mod logs;
+pub mod man;
 pub mod tour;
 
 /// A problem with what the user asked for: exits 2 with this message, which names
