@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine: installs the real peers the tests start
-# (nginx, HAProxy, squid, Apache, Python websockets, Node ws), then runs every test.
+# (nginx, HAProxy, squid, Apache, Python websockets and jsonschema, Node ws) and
+# cargo-machete, checks formatting, clippy and unused dependencies, then runs every test.
 # CI (.ci/run) calls exactly this. Under CI=true a missing peer fails the run; a
 # developer without root gets a loud warning and the tests that need it fail loudly too.
 set -euo pipefail
@@ -28,9 +29,33 @@ if ! python3 -c 'import websockets' 2>/dev/null; then
   log "installing Python websockets"
   python3 -m pip install -q websockets
 fi
+if ! python3 -c 'import jsonschema' 2>/dev/null; then
+  log "installing Python jsonschema (the independent validator of schemas/)"
+  python3 -m pip install -q jsonschema
+fi
 if [ ! -d tests/peers/node_modules/ws ]; then
   log "installing Node ws"
   (cd tests/peers && npm install --no-audit --no-fund --silent)
+fi
+
+if ! command -v cargo-machete >/dev/null 2>&1; then
+  log "installing cargo-machete"
+  if ! cargo install cargo-machete --locked; then
+    if [ "${CI:-}" = true ]; then
+      echo "!!! cargo install cargo-machete failed: cannot check for unused dependencies" >&2
+      exit 1
+    fi
+    echo "!!! cargo-machete could not be installed: SKIPPING the unused-dependency check" >&2
+  fi
+fi
+
+log "cargo fmt --check"
+cargo fmt --all -- --check
+log "cargo clippy (all targets, warnings are errors)"
+cargo clippy --workspace --all-targets -- -D warnings
+if command -v cargo-machete >/dev/null 2>&1; then
+  log "cargo machete (unused dependencies)"
+  cargo machete
 fi
 
 export WSDOCTOR_REQUIRE_PEERS=1
