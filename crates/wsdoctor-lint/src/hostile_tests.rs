@@ -424,3 +424,104 @@ fn a_directory_stands_for_its_configuration_files() {
     assert_eq!(key(&by_dir), key(&by_file));
     assert_eq!(by_dir.files.len(), 1);
 }
+
+/// Never-panic properties for every parser: arbitrary text, and text assembled from
+/// each syntax's own punctuation and keywords (which reaches deeper than random bytes),
+/// through every format. Each input is linted or refused with an error; findings
+/// point at a line of the input.
+mod never_panic {
+    use crate::{Format, Options, lint_text};
+    use proptest::prelude::*;
+
+    const PIECES: &[&str] = &[
+        "{",
+        "}",
+        ";",
+        "\n",
+        " ",
+        "\"",
+        "'",
+        "\\",
+        "#",
+        "<",
+        ">",
+        "</",
+        ":",
+        "- ",
+        "[",
+        "]",
+        "&a ",
+        "*a ",
+        "=",
+        ",",
+        "${x}",
+        "include a.conf;",
+        "Include *.conf\n",
+        "location /ws ",
+        "server ",
+        "http ",
+        "proxy_pass http://u:p@b",
+        "<VirtualHost *:80>",
+        "</VirtualHost>",
+        "ProxyPass /ws ws://b/",
+        "backend b\n",
+        "timeout tunnel 1s\n",
+        "reverse_proxy ",
+        "stream_timeout 1s",
+        "entryPoints:",
+        "[entryPoints.web]",
+        "kind: Ingress\n",
+        "apiVersion: v1\n",
+        "static_resources:",
+        "upgrade_configs:",
+        "\t",
+        "é",
+        "\u{0}",
+        "\u{1b}[2J",
+        "# configuration file /a.conf:\n",
+    ];
+
+    fn assembled() -> impl Strategy<Value = String> {
+        prop::collection::vec(prop::sample::select(PIECES), 0..200).prop_map(|v| v.concat())
+    }
+
+    fn check(text: &str) {
+        for f in Format::ALL {
+            let opts = Options {
+                input_format: Some(f),
+                ..Options::default()
+            };
+            let r = lint_text("prop.conf", text, &opts);
+            assert!(
+                !r.files.is_empty() || !r.errors.is_empty(),
+                "{f}: input vanished"
+            );
+            let lines = text.lines().count().max(1);
+            for finding in &r.findings {
+                if finding.file == "prop.conf" {
+                    assert!(
+                        (1..=lines).contains(&finding.line),
+                        "{f}: line {}",
+                        finding.line
+                    );
+                }
+            }
+        }
+        // And with the format detected, as users run it.
+        lint_text("prop.conf", text, &Options::default());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn arbitrary_text(text in any::<String>()) {
+            check(&text);
+        }
+
+        #[test]
+        fn text_made_of_config_syntax(text in assembled()) {
+            check(&text);
+        }
+    }
+}
