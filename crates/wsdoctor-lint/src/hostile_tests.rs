@@ -525,3 +525,29 @@ mod never_panic {
         }
     }
 }
+
+/// 8 MiB of the shortest directives: refused by the statement cap instead of parsed
+/// into gigabytes; through includes, the cap stops the walk and the rest is linted.
+#[test]
+fn the_densest_input_is_capped_by_statements() {
+    let dense = "a;".repeat(4 << 20);
+    let r = within(60, move || {
+        crate::lint_text("nginx.conf", &dense, &Options::default())
+    });
+    assert_eq!(kinds(&r), [ErrorKind::TooLarge]);
+    let chunk = "a;\n".repeat(200_000);
+    let dir = tree(&[
+        (
+            "nginx.conf",
+            &format!("{WS_SERVER}include a.conf;\ninclude b.conf;\ninclude c.conf;\n"),
+        ),
+        ("a.conf", &chunk),
+        ("b.conf", &chunk),
+        ("c.conf", &chunk),
+    ]);
+    let main = dir.path().join("nginx.conf");
+    let r = within(60, move || lint_path(&main, &Options::default()));
+    assert_eq!(kinds(&r), [ErrorKind::TooLarge], "{:?}", r.errors);
+    assert_eq!(r.errors[0].line, Some(8));
+    assert!(r.rules().contains(&"nginx/missing-upgrade-header"));
+}

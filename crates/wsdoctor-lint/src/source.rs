@@ -23,6 +23,10 @@ pub struct Limits {
     pub max_include_expansions: usize,
     /// Most text spliced in by includes for one input, counting repeats.
     pub max_expanded_bytes: u64,
+    /// Most statements (lines, or `;`-terminated directives when denser) in one
+    /// input with everything it includes: the parsed form of a statement costs about
+    /// a hundred times its bytes, so 8 MiB of `a;` would otherwise need gigabytes.
+    pub max_statements: usize,
 }
 
 /// The default caps, as constants so the README can quote them.
@@ -31,6 +35,34 @@ pub const MAX_FILES: usize = 1024;
 pub const MAX_INCLUDE_DEPTH: usize = 16;
 pub const MAX_INCLUDE_EXPANSIONS: usize = 65_536;
 pub const MAX_EXPANDED_BYTES: u64 = 2 * MAX_FILE_BYTES;
+pub const MAX_STATEMENTS: usize = 500_000;
+
+/// The statements in `text` as the cap counts them: its lines, or its `;` when
+/// they are more (nginx puts many directives on a line).
+pub fn statements(text: &str) -> usize {
+    let (mut lines, mut semis) = (1, 0);
+    for b in text.bytes() {
+        match b {
+            b'\n' => lines += 1,
+            b';' => semis += 1,
+            _ => {}
+        }
+    }
+    lines.max(semis)
+}
+
+/// The error for an input over the statement cap.
+pub fn too_many_statements(file: &str, line: Option<usize>, cap: usize) -> LintError {
+    LintError {
+        file: file.to_string(),
+        line,
+        message: format!(
+            "more than {cap} lines or directives with what it includes: not linted (lint the files one by one)"
+        ),
+        kind: Some(ErrorKind::TooLarge),
+        chain: Vec::new(),
+    }
+}
 
 impl Default for Limits {
     fn default() -> Self {
@@ -40,6 +72,7 @@ impl Default for Limits {
             max_include_depth: MAX_INCLUDE_DEPTH,
             max_include_expansions: MAX_INCLUDE_EXPANSIONS,
             max_expanded_bytes: MAX_EXPANDED_BYTES,
+            max_statements: MAX_STATEMENTS,
         }
     }
 }
@@ -75,6 +108,7 @@ pub struct Sources {
     chain: Vec<String>,
     expansions: usize,
     expanded_bytes: u64,
+    statements: usize,
     /// Each cycle reported, as its sorted set of files, so it is said once.
     cycles: Vec<Vec<String>>,
     limit_said: bool,
@@ -89,6 +123,7 @@ impl Sources {
             chain: Vec::new(),
             expansions: 0,
             expanded_bytes: 0,
+            statements: 0,
             cycles: Vec::new(),
             limit_said: false,
         }
@@ -97,7 +132,9 @@ impl Sources {
     /// Starts the include walk at the main file (already added).
     pub fn begin(&mut self, main: &str) {
         self.chain = vec![main.to_string()];
-        self.expanded_bytes = self.files.get(main).map_or(0, |t| t.len() as u64);
+        let main_text = self.files.get(main).map_or("", String::as_str);
+        self.expanded_bytes = main_text.len() as u64;
+        self.statements = statements(main_text);
     }
 
     /// Follows an include of `file` written at `at_file:at_line`: refuses a file that
@@ -157,6 +194,20 @@ impl Sources {
                 self.limits.max_expanded_bytes
             );
             return Err(self.limit(at_file, at_line, message));
+        }
+        self.statements += statements(&text);
+        if self.statements > self.limits.max_statements {
+            if std::mem::replace(&mut self.limit_said, true) {
+                return Err(Refusal::Said);
+            }
+            let mut e = too_many_statements(at_file, Some(at_line), self.limits.max_statements);
+            e.message = format!(
+                "include {file}: {}",
+                e.message
+                    .replace(": not linted", ": stopped following includes")
+            );
+            e.chain = self.chain.clone();
+            return Err(Refusal::Report(e));
         }
         self.expansions += 1;
         self.chain.push(file.to_string());

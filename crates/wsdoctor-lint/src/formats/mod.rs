@@ -82,6 +82,14 @@ pub(crate) fn lint_input(
         }
         Input::Text { name, text } => (name.clone(), text.clone()),
     };
+    if source::statements(&text) > opts.limits.max_statements {
+        report.push_error(source::too_many_statements(
+            &name,
+            None,
+            opts.limits.max_statements,
+        ));
+        return nothing;
+    }
     let format = match opts.input_format.or_else(|| detect::detect(&name, &text)) {
         Some(f) => f,
         None if skip_unrecognised => return Outcome::Unrecognised,
