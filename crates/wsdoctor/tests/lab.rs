@@ -255,3 +255,92 @@ fn ca_out_writes_the_lab_ca_and_sigterm_stops_the_lab() {
     );
     assert!(ca.is_file(), "the CA the user asked for is kept");
 }
+
+/// A lab run with `TMPDIR` pointing at a fresh directory, so what it leaves behind
+/// can be listed without racing other tests.
+fn lab_in(tmp: &std::path::Path, args: &[&str]) -> std::process::Output {
+    wsdoctor()
+        .args(args)
+        .env("TMPDIR", tmp)
+        .output()
+        .expect("run wsdoctor lab")
+}
+
+#[test]
+fn the_temporary_directory_is_private_unpredictable_and_removed_on_sighup() {
+    use std::os::unix::fs::PermissionsExt;
+    let (served, v) = serve(&["lab", "--only", "healthy-tls-echo"]);
+    let key = std::path::PathBuf::from(v["client_key_file"].as_str().expect("key file"));
+    let dir = key.parent().expect("key in a directory").to_path_buf();
+    let mode = std::fs::metadata(&dir).expect("dir").permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700, "{}", dir.display());
+    let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    assert_ne!(
+        name,
+        format!("wsdoctor-lab-{}", served.pid()),
+        "predictable name"
+    );
+    let sent = std::process::Command::new("kill")
+        .args(["-HUP", &served.pid().to_string()])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    let status = served.exit_within(Duration::from_secs(10));
+    assert_eq!(status.code(), Some(0));
+    assert!(!dir.exists(), "removed on SIGHUP: {}", dir.display());
+}
+
+#[test]
+fn ca_out_never_overwrites_or_follows_a_link_without_force() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let tmp = tempfile::tempdir().expect("TMPDIR");
+    let existing = dir.path().join("existing.pem");
+    std::fs::write(&existing, "keep me").expect("write");
+    let target = dir.path().join("target");
+    std::fs::write(&target, "keep me too").expect("write");
+    let link = dir.path().join("link.pem");
+    std::os::unix::fs::symlink(&target, &link).expect("symlink");
+    let dangling = dir.path().join("dangling.pem");
+    std::os::unix::fs::symlink(dir.path().join("nowhere"), &dangling).expect("symlink");
+    let s = |p: &std::path::Path| p.to_str().expect("UTF-8").to_string();
+    for args in [
+        vec!["--ca-out".to_string(), s(&existing)],
+        vec!["--ca-out".to_string(), s(&link)],
+        vec!["--ca-out".to_string(), s(&dangling)],
+        vec!["--ca-out".to_string(), s(&link), "--force".to_string()],
+    ] {
+        let mut all = vec![
+            "lab".to_string(),
+            "--only".into(),
+            "healthy-tls-echo".into(),
+        ];
+        all.extend(args.clone());
+        let all: Vec<&str> = all.iter().map(String::as_str).collect();
+        let o = lab_in(tmp.path(), &all);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("--ca-out"), "{args:?}: {err}");
+        let left: Vec<_> = std::fs::read_dir(tmp.path()).expect("ls").collect();
+        assert!(left.is_empty(), "{args:?} left {left:?}");
+    }
+    assert_eq!(std::fs::read_to_string(&existing).unwrap(), "keep me");
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me too");
+    assert!(!dir.path().join("nowhere").exists());
+
+    let ca = s(&existing);
+    let (served, v) = serve(&[
+        "lab",
+        "--only",
+        "healthy-tls-echo",
+        "--ca-out",
+        &ca,
+        "--force",
+    ]);
+    assert_eq!(v["ca_file"], ca.as_str());
+    let pem = std::fs::read_to_string(&existing).expect("CA");
+    assert!(
+        pem.starts_with("-----BEGIN CERTIFICATE-----"),
+        "--force overwrites"
+    );
+    drop(served);
+}

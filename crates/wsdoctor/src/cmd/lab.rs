@@ -24,9 +24,13 @@ pub struct LabArgs {
     /// stay the same between runs.
     #[arg(long, value_name = "N")]
     pub port_base: Option<u16>,
-    /// Write the lab CA certificate (PEM) here instead of a temporary directory.
+    /// Write the lab CA certificate (PEM) here instead of a temporary directory (a new
+    /// file: an existing file or a symbolic link is refused unless --force).
     #[arg(long, value_name = "PATH")]
     pub ca_out: Option<PathBuf>,
+    /// With --ca-out: replace an existing regular file (a symbolic link is still refused).
+    #[arg(long, requires = "ca_out")]
+    pub force: bool,
     /// Print one JSON object on one line (with serving: once every server is ready).
     #[arg(long)]
     pub json: bool,
@@ -59,13 +63,25 @@ async fn serve(args: LabArgs, style: Style) -> anyhow::Result<i32> {
         only: args.only.clone(),
         port_base: args.port_base,
     };
-    let lab = Lab::start(opts)
-        .await
-        .map_err(|e| start_error(e, args.port_base))?;
+    // The CA file is claimed before anything starts, so a refused --ca-out leaves
+    // nothing behind (no servers, no temporary directory).
+    let ca_out = match &args.ca_out {
+        Some(path) => Some((open_ca_out(path, args.force)?, path.clone())),
+        None => None,
+    };
+    let lab = match Lab::start(opts).await {
+        Ok(lab) => lab,
+        Err(e) => {
+            if let Some((_, path)) = &ca_out {
+                let _ = std::fs::remove_file(path);
+            }
+            return Err(start_error(e, args.port_base));
+        }
+    };
     // Listen for signals before saying "ready", so a script that stops the lab as soon
     // as it has read the URLs still gets the clean-up.
     let stop = Stop::listen()?;
-    let files = LabFiles::write(&lab, args.ca_out.as_deref())?;
+    let files = LabFiles::write(&lab, ca_out)?;
     let printed = print_ready(&lab, &files, args.json, style);
     if printed.is_ok() {
         stop.wait().await;
@@ -89,12 +105,15 @@ fn print_ready(lab: &Lab, files: &LabFiles, json: bool, style: Style) -> anyhow:
     Ok(())
 }
 
-/// Ctrl-C, and SIGTERM where there is one, registered up front.
+/// Ctrl-C, and SIGTERM and SIGHUP (a closed terminal) where they exist, registered
+/// up front: each ends the lab with its clean-up.
 struct Stop {
     #[cfg(unix)]
     interrupt: tokio::signal::unix::Signal,
     #[cfg(unix)]
     terminate: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    hangup: tokio::signal::unix::Signal,
 }
 
 impl Stop {
@@ -105,6 +124,7 @@ impl Stop {
             Ok(Stop {
                 interrupt: signal(SignalKind::interrupt())?,
                 terminate: signal(SignalKind::terminate())?,
+                hangup: signal(SignalKind::hangup())?,
             })
         }
         #[cfg(not(unix))]
@@ -116,6 +136,7 @@ impl Stop {
         tokio::select! {
             _ = self.interrupt.recv() => {}
             _ = self.terminate.recv() => {}
+            _ = self.hangup.recv() => {}
         }
         #[cfg(not(unix))]
         let _ = tokio::signal::ctrl_c().await;
@@ -158,42 +179,95 @@ struct LabFiles {
     ca: PathBuf,
     client_cert: PathBuf,
     client_key: PathBuf,
-    temp_dir: PathBuf,
+    /// Created by mkdtemp: fresh, mode 0700, a random name, never an existing path
+    /// or a link another local user planted, so nobody else can read the client key.
+    temp_dir: tempfile::TempDir,
 }
 
 impl LabFiles {
-    fn write(lab: &Lab, ca_out: Option<&Path>) -> anyhow::Result<LabFiles> {
-        let temp_dir = std::env::temp_dir().join(format!("wsdoctor-lab-{}", std::process::id()));
-        std::fs::create_dir_all(&temp_dir)?;
-        let files = LabFiles {
-            ca: ca_out.map_or_else(|| temp_dir.join("lab-ca.pem"), Path::to_path_buf),
-            client_cert: temp_dir.join("lab-client.pem"),
-            client_key: temp_dir.join("lab-client.key"),
-            temp_dir,
+    fn write(lab: &Lab, ca_out: Option<(std::fs::File, PathBuf)>) -> anyhow::Result<LabFiles> {
+        let mut builder = tempfile::Builder::new();
+        builder.prefix("wsdoctor-lab-");
+        // tempfile leaves the mode to the umask (often 0755); the client key's
+        // directory is for its owner only.
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700));
+        let temp_dir = builder
+            .tempdir()
+            .map_err(|e| anyhow::anyhow!("cannot create the lab's temporary directory: {e}"))?;
+        let ca = match ca_out {
+            Some((mut file, path)) => {
+                file.write_all(lab.ca_pem().as_bytes())
+                    .map_err(|e| super::usage(format!("--ca-out {}: {e}", path.display())))?;
+                path
+            }
+            None => {
+                let path = temp_dir.path().join("lab-ca.pem");
+                create_new(&path, 0o644)?.write_all(lab.ca_pem().as_bytes())?;
+                path
+            }
         };
-        std::fs::write(&files.ca, lab.ca_pem()).map_err(|e| {
-            super::usage(format!(
-                "cannot write the lab CA to {}: {e}; choose another --ca-out",
-                files.ca.display()
-            ))
-        })?;
-        std::fs::write(&files.client_cert, lab.client_cert_pem())?;
-        write_private(&files.client_key, lab.client_key_pem())?;
-        Ok(files)
+        let client_cert = temp_dir.path().join("lab-client.pem");
+        create_new(&client_cert, 0o644)?.write_all(lab.client_cert_pem().as_bytes())?;
+        let client_key = temp_dir.path().join("lab-client.key");
+        create_new(&client_key, 0o600)?.write_all(lab.client_key_pem().as_bytes())?;
+        Ok(LabFiles {
+            ca,
+            client_cert,
+            client_key,
+            temp_dir,
+        })
     }
 
-    fn remove(&self) {
-        let _ = std::fs::remove_dir_all(&self.temp_dir);
+    fn remove(self) {
+        let _ = self.temp_dir.close();
     }
 }
 
-/// Writes a key readable by its owner only.
-fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+/// Opens `--ca-out` for writing: a new file, or with `--force` an existing regular
+/// file; never through a symbolic link (O_NOFOLLOW), so a planted link cannot
+/// redirect the write.
+fn open_ca_out(path: &Path, force: bool) -> anyhow::Result<std::fs::File> {
+    let refuse = |why: String| super::usage(format!("--ca-out {}: {why}", path.display()));
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        if meta.file_type().is_symlink() {
+            return Err(refuse(
+                "is a symbolic link; give the real path of a new file".into(),
+            ));
+        }
+        if !force {
+            return Err(refuse(
+                "already exists; choose a new file, or add --force to replace it".into(),
+            ));
+        }
+        if !meta.is_file() {
+            return Err(refuse("exists and is not a regular file".into()));
+        }
+    }
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    options.write(true);
+    if force {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
     #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)?.write_all(contents.as_bytes())
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW).mode(0o644);
+    }
+    options.open(path).map_err(|e| refuse(e.to_string()))
+}
+
+/// A new file in the lab's private directory.
+fn create_new(path: &Path, mode: u32) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, mode);
+    #[cfg(not(unix))]
+    let _ = mode;
+    options.open(path)
 }
 
 fn listing_json(scenarios: &[&Scenario], served: Option<(&Lab, &LabFiles)>) -> serde_json::Value {
