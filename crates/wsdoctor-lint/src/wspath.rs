@@ -3,37 +3,18 @@
 //! route already sets an Upgrade header, or the user named the path with `--ws-path`.
 //! Every finding states which reason applied, so a wrong guess is easy to spot.
 
-use regex::Regex;
-use std::sync::OnceLock;
-
 /// The ping interval assumed when the user gives none: common client and framework
 /// defaults sit at 20–30 s (Socket.IO pings every 25 s).
 pub const DEFAULT_PING_INTERVAL: u64 = 30;
-
-/// The path segments that name WebSocket endpoints in the wild: `/ws`, `/websocket`,
-/// Socket.IO, SockJS, Action Cable, SignalR hubs, Phoenix LiveView, "realtime".
-fn ws_regex() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        // A literal pattern, so compiling cannot fail.
-        Regex::new(
-            r"(?i)(^|[/_.\-\\^~*(|])(wss?|websockets?|socket(?:\\?\.|_|-)?io|sockjs|cable|[a-z]*hubs?|live|realtime)($|[/_.\-\\$?*)|])",
-        )
-        .expect("valid regex")
-    })
-}
 
 /// Why a route is treated as a WebSocket route, said in findings.
 pub fn path_reason(path: &str, user_paths: &[String]) -> Option<String> {
     if let Some(p) = user_paths.iter().find(|p| path_covers(path, p)) {
         return Some(format!("--ws-path {p} falls under it"));
     }
-    ws_regex().find(path).map(|m| {
-        let word = m
-            .as_str()
-            .trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '.');
-        format!("its path {path} contains \"{word}\"")
-    })
+    // The words are the shared table's (wsdoctor-core), the same `logs` uses.
+    wsdoctor_core::tables::ws_path_word(path.as_bytes())
+        .map(|word| format!("its path {path} contains \"{word}\""))
 }
 
 /// Whether a route for `route` (a prefix, possibly with a trailing `*`) serves `path`.

@@ -24,7 +24,6 @@ mod report;
 mod sessions;
 mod sniff;
 mod timestamp;
-mod wspath;
 
 pub use aggregate::{Capped, Example, Seen};
 pub use input::MAX_HAR_BYTES;
@@ -109,6 +108,7 @@ const WS_PATH_LITERALS: &[&str] = &[
     "/live",
     "realtime",
     "/socket",
+    "/subscriptions",
 ];
 const WS_WORDS: &[&str] = &[
     "websocket",
@@ -396,7 +396,7 @@ impl Scanner {
         if slot.0 == h && h != 0 {
             return slot.1;
         }
-        let named = wspath::named(path)
+        let named = wsdoctor_core::tables::is_ws_path(path)
             || self
                 .opts
                 .ws_paths
@@ -411,7 +411,7 @@ impl Scanner {
             return false;
         }
         self.upgraded_paths.contains(path)
-            || wspath::named(path)
+            || wsdoctor_core::tables::is_ws_path(path)
             || self
                 .opts
                 .ws_paths

@@ -345,3 +345,19 @@ fn ws_paths_are_recognised_by_name() {
         assert!(!s.is_ws_path(p.as_bytes()), "{p}");
     }
 }
+
+/// The prefilter's literals find every word of the shared path table, so no WebSocket
+/// path line is skipped before the table is asked.
+#[test]
+fn path_literals_cover_every_ws_path_word() {
+    for w in wsdoctor_core::tables::WS_PATH_WORDS {
+        let slashed = format!("/{w}");
+        assert!(
+            crate::WS_PATH_LITERALS
+                .iter()
+                .chain(crate::WS_WORDS)
+                .any(|l| slashed.to_ascii_lowercase().contains(l)),
+            "{w}"
+        );
+    }
+}

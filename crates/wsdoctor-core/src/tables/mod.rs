@@ -3,6 +3,8 @@
 
 pub mod close;
 pub mod status;
+pub mod wspath;
 
 pub use close::{CloseCode, CloseCodeInfo, CloseRange, close_causes, close_code};
 pub use status::{reason, status_cause, status_causes};
+pub use wspath::{WS_PATH_WORDS, is_ws_path, ws_path_word};
