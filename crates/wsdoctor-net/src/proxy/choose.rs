@@ -5,7 +5,6 @@
 //! the process environment.
 
 use crate::options::ProxySetting;
-use std::net::IpAddr;
 use url::Url;
 use wsdoctor_core::evidence::ProxyKind;
 
@@ -44,6 +43,7 @@ pub(crate) enum Route {
 pub(crate) fn choose(
     setting: &ProxySetting,
     host: &str,
+    port: u16,
     secure: bool,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Route {
@@ -73,7 +73,7 @@ pub(crate) fn choose(
                 .map(|v| (v, "no_proxy"))
                 .or_else(|| env("NO_PROXY").map(|v| (v, "NO_PROXY")));
             if let Some((list, by)) = no_proxy
-                && no_proxy_matches(&list, host)
+                && wsdoctor_core::tables::no_proxy_matches(&list, host, port)
             {
                 return Route::Bypassed {
                     variable: name,
@@ -132,49 +132,6 @@ pub fn validate(value: &str) -> Result<(), String> {
     }
 }
 
-/// curl's `NO_PROXY`: `*`, host names matching as a domain suffix (a leading dot is
-/// optional), IP addresses and CIDR ranges.
-pub(crate) fn no_proxy_matches(list: &str, host: &str) -> bool {
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
-    let ip = host.parse::<IpAddr>().ok();
-    list.split([',', ' '])
-        .map(str::trim)
-        .filter(|e| !e.is_empty())
-        .any(|entry| {
-            if entry == "*" {
-                return true;
-            }
-            let entry = entry
-                .trim_start_matches('.')
-                .trim_start_matches("*.")
-                .trim_end_matches('.')
-                .to_ascii_lowercase();
-            let entry = entry.trim_start_matches('[').trim_end_matches(']');
-            match (ip, entry.split_once('/')) {
-                (Some(ip), Some((net, bits))) => cidr_contains(net, bits, ip),
-                (Some(ip), None) => entry.parse::<IpAddr>().is_ok_and(|e| e == ip),
-                (None, _) => host == entry || host.ends_with(&format!(".{entry}")),
-            }
-        })
-}
-
-fn cidr_contains(net: &str, bits: &str, ip: IpAddr) -> bool {
-    let (Ok(net), Ok(bits)) = (net.parse::<IpAddr>(), bits.parse::<u32>()) else {
-        return false;
-    };
-    match (net, ip) {
-        (IpAddr::V4(n), IpAddr::V4(i)) if bits <= 32 => {
-            let mask = u32::MAX.checked_shl(32 - bits).unwrap_or(0);
-            u32::from(n) & mask == u32::from(i) & mask
-        }
-        (IpAddr::V6(n), IpAddr::V6(i)) if bits <= 128 => {
-            let mask = u128::MAX.checked_shl(128 - bits).unwrap_or(0);
-            u128::from(n) & mask == u128::from(i) & mask
-        }
-        _ => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,7 +155,7 @@ mod tests {
     fn ws_maps_to_http_and_wss_to_https_like_curl() {
         let e = env(&[("HTTPS_PROXY", "http://s:3128"), ("http_proxy", "p:8080")]);
         assert_eq!(
-            chosen(choose(&ProxySetting::Auto, "a.test", true, &e)),
+            chosen(choose(&ProxySetting::Auto, "a.test", 443, true, &e)),
             (
                 "http://s:3128/".into(),
                 ProxyKind::Http,
@@ -206,7 +163,7 @@ mod tests {
             )
         );
         assert_eq!(
-            chosen(choose(&ProxySetting::Auto, "a.test", false, &e)),
+            chosen(choose(&ProxySetting::Auto, "a.test", 443, false, &e)),
             (
                 "http://p:8080/".into(),
                 ProxyKind::Http,
@@ -221,13 +178,13 @@ mod tests {
             ("wss_proxy", "socks5h://s:1080"),
             ("https_proxy", "http://h:1"),
         ]);
-        let (_, kind, by) = chosen(choose(&ProxySetting::Auto, "a", true, &e));
+        let (_, kind, by) = chosen(choose(&ProxySetting::Auto, "a", 443, true, &e));
         assert_eq!((kind, by.as_str()), (ProxyKind::Socks5, "wss_proxy"));
         let e = env(&[("ALL_PROXY", "socks5://s:1080")]);
-        let (_, _, by) = chosen(choose(&ProxySetting::Auto, "a", false, &e));
+        let (_, _, by) = chosen(choose(&ProxySetting::Auto, "a", 443, false, &e));
         assert_eq!(by, "ALL_PROXY");
         assert_eq!(
-            choose(&ProxySetting::Auto, "a", false, &env(&[])),
+            choose(&ProxySetting::Auto, "a", 443, false, &env(&[])),
             Route::Direct
         );
     }
@@ -239,7 +196,7 @@ mod tests {
             ("NO_PROXY", "localhost,.corp.test,10.0.0.0/8"),
         ]);
         assert_eq!(
-            choose(&ProxySetting::Auto, "ws.corp.test", true, &e),
+            choose(&ProxySetting::Auto, "ws.corp.test", 443, true, &e),
             Route::Bypassed {
                 variable: "https_proxy".into(),
                 by: "NO_PROXY".into(),
@@ -247,17 +204,18 @@ mod tests {
             }
         );
         assert!(matches!(
-            choose(&ProxySetting::Auto, "10.1.2.3", true, &e),
+            choose(&ProxySetting::Auto, "10.1.2.3", 443, true, &e),
             Route::Bypassed { .. }
         ));
         assert!(matches!(
-            choose(&ProxySetting::Auto, "corp.test.evil", true, &e),
+            choose(&ProxySetting::Auto, "corp.test.evil", 443, true, &e),
             Route::Proxy(_)
         ));
         // --proxy ignores NO_PROXY, like curl.
         let r = choose(
             &ProxySetting::Url("http://x:1".into()),
             "ws.corp.test",
+            443,
             true,
             &e,
         );
@@ -265,28 +223,22 @@ mod tests {
     }
 
     #[test]
-    fn no_proxy_forms() {
-        assert!(no_proxy_matches("*", "anything"));
-        assert!(no_proxy_matches("example.com", "example.com"));
-        assert!(no_proxy_matches("example.com", "a.example.com"));
-        assert!(!no_proxy_matches("example.com", "badexample.com"));
-        assert!(no_proxy_matches("::1", "::1"));
-        assert!(no_proxy_matches("[::1]", "::1"));
-        assert!(no_proxy_matches("127.0.0.0/8", "127.0.0.2"));
-        assert!(!no_proxy_matches("127.0.0.0/8", "128.0.0.1"));
-        assert!(!no_proxy_matches("10.0.0.0/99", "10.0.0.1"));
-    }
-
-    #[test]
     fn unsupported_and_broken_proxy_urls_are_invalid() {
         assert!(matches!(
-            choose(&ProxySetting::Url("ftp://x:1".into()), "a", true, &env(&[])),
+            choose(
+                &ProxySetting::Url("ftp://x:1".into()),
+                "a",
+                443,
+                true,
+                &env(&[])
+            ),
             Route::Invalid { .. }
         ));
         assert!(matches!(
             choose(
                 &ProxySetting::Url("http://[bad".into()),
                 "a",
+                443,
                 true,
                 &env(&[])
             ),
@@ -296,6 +248,7 @@ mod tests {
             choose(
                 &ProxySetting::None,
                 "a",
+                443,
                 true,
                 &env(&[("ALL_PROXY", "x:1")])
             ),

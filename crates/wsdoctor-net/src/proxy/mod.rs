@@ -30,9 +30,13 @@ pub(crate) struct Tunnel {
 
 /// The route for this probe, reading the process environment when `proxy` is `Auto`.
 pub(crate) fn route(opts: &ProbeOptions) -> Route {
-    choose(&opts.proxy, &opts.url.host, opts.url.secure, &|name| {
-        std::env::var(name).ok()
-    })
+    choose(
+        &opts.proxy,
+        &opts.url.host,
+        opts.url.port,
+        opts.url.secure,
+        &|name| std::env::var(name).ok(),
+    )
 }
 
 /// Connects to the proxy and opens a tunnel to `target`.
