@@ -8,6 +8,10 @@ use std::io::{self, BufRead, BufReader, Read};
 /// Largest HAR document read (decompressed).
 pub const MAX_HAR_BYTES: u64 = 512 << 20;
 
+/// Most bytes one gzip file may decompress to: logs compress about 10:1, a gzip
+/// bomb a million to one; past this the file is cut with an error.
+pub const MAX_GZIP_OUTPUT: u64 = 16 << 30;
+
 const BUF: usize = 256 << 10;
 
 /// What kind of content a log holds, decided from its first bytes.
@@ -66,12 +70,68 @@ impl<R: Read> Read for Limited<R> {
     }
 }
 
+/// A gzip stream cut once it has produced `left` bytes (a gzip bomb).
+struct GzCapped<R> {
+    inner: R,
+    left: u64,
+}
+
+impl<R: Read> Read for GzCapped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.left = self.left.checked_sub(n as u64).ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "decompresses to more than {} GiB (a gzip bomb?): the rest was not read",
+                    MAX_GZIP_OUTPUT >> 30
+                ),
+            )
+        })?;
+        Ok(n)
+    }
+}
+
+/// The encoding, when the first bytes say UTF-16: a byte-order mark, or NUL bytes
+/// in every other position (UTF-16 without a mark, as Windows tools write it).
+pub fn utf16(head: &[u8]) -> Option<&'static str> {
+    if head.starts_with(&[0xff, 0xfe]) {
+        return Some("UTF-16LE (byte-order mark FF FE)");
+    }
+    if head.starts_with(&[0xfe, 0xff]) {
+        return Some("UTF-16BE (byte-order mark FE FF)");
+    }
+    let sample = &head[..head.len().min(256) & !1];
+    if sample.len() < 8 {
+        return None;
+    }
+    let pairs = sample.len() / 2;
+    let odd_nul = sample
+        .iter()
+        .skip(1)
+        .step_by(2)
+        .filter(|&&b| b == 0)
+        .count();
+    let even_nul = sample.iter().step_by(2).filter(|&&b| b == 0).count();
+    if odd_nul * 10 >= pairs * 9 && even_nul == 0 {
+        Some("UTF-16LE (no byte-order mark)")
+    } else if even_nul * 10 >= pairs * 9 && odd_nul == 0 {
+        Some("UTF-16BE (no byte-order mark)")
+    } else {
+        None
+    }
+}
+
 /// The decompressed stream (when gzip), whether it was compressed, and its content.
 pub fn open<'a, R: Read + 'a>(raw: R) -> io::Result<(Box<dyn BufRead + 'a>, bool, Content)> {
     let mut raw = BufReader::with_capacity(BUF, raw);
     let gz = raw.fill_buf()?.starts_with(&[0x1f, 0x8b]);
     let mut text: Box<dyn BufRead + 'a> = if gz {
-        Box::new(BufReader::with_capacity(BUF, MultiGzDecoder::new(raw)))
+        let gz = GzCapped {
+            inner: MultiGzDecoder::new(raw),
+            left: MAX_GZIP_OUTPUT,
+        };
+        Box::new(BufReader::with_capacity(BUF, gz))
     } else {
         Box::new(raw)
     };

@@ -26,8 +26,11 @@ mod sniff;
 mod timestamp;
 
 pub use aggregate::{Capped, Example, Seen};
+pub use input::MAX_GZIP_OUTPUT;
 pub use input::MAX_HAR_BYTES;
-pub use report::{FileSummary, HarSummary, LogFinding, LogReport, SCHEMA, SessionSummary};
+pub use report::{
+    FileError, FileSummary, HarSummary, LogFinding, LogReport, SCHEMA, SessionSummary,
+};
 pub use sessions::{Burst, Cluster};
 pub use timestamp::Ts;
 
@@ -37,7 +40,7 @@ use classify::CachedMessage;
 use sessions::{Bursts, Durations};
 use sniff::Sniff;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io::Read;
+use std::io::{BufRead, Read};
 use wsdoctor_core::CauseId;
 use wsdoctor_explain::rules::{self, Ctx};
 
@@ -72,6 +75,9 @@ pub enum ScanError {
     Io(#[from] std::io::Error),
     #[error("not a valid HAR export: {0}")]
     Har(String),
+    /// Content the scanner cannot read (a UTF-16 log), with what to do instead.
+    #[error("{0}")]
+    Unsupported(String),
 }
 
 /// What a literal hit in the automaton means.
@@ -145,6 +151,7 @@ pub struct Scanner {
     har: HarSummary,
     ignored: u64,
     long_lines: u64,
+    errors: Vec<FileError>,
 }
 
 impl Default for Scanner {
@@ -215,6 +222,7 @@ impl Scanner {
             har: HarSummary::default(),
             ignored: 0,
             long_lines: 0,
+            errors: Vec::new(),
         }
     }
 
@@ -233,6 +241,11 @@ impl Scanner {
         };
         let counting = input::Counting::new(raw, &mut count);
         let (mut reader, compressed, content) = input::open(counting)?;
+        if let Some(enc) = input::utf16(reader.fill_buf()?) {
+            return Err(ScanError::Unsupported(format!(
+                "the log is {enc}, which is not scanned: convert it first (iconv -f UTF-16 -t UTF-8 FILE > FILE.utf8)"
+            )));
+        }
         let file = self.files.len() as u32;
         self.files.push(FileSummary {
             path: name.to_string(),
@@ -286,6 +299,15 @@ impl Scanner {
         f.lines = lines;
         f.bytes = bytes;
         Ok(())
+    }
+
+    /// Records a file that could not be read (or only in part); the report is still
+    /// built from everything else.
+    pub fn failed(&mut self, name: &str, message: impl Into<String>) {
+        self.errors.push(FileError {
+            path: name.to_string(),
+            message: message.into(),
+        });
     }
 
     /// The report: pending occurrences on paths that turned out to be WebSocket ones

@@ -25,6 +25,16 @@ pub struct LogReport {
     pub ignored_lines: u64,
     /// Lines longer than the read buffer, looked at only in part.
     pub long_lines: u64,
+    /// Files that could not be read, or were read only in part (a truncated gzip, a
+    /// UTF-16 log): the rest of the report stands on the others.
+    pub errors: Vec<FileError>,
+}
+
+/// A file that cost only itself: what went wrong, in words that say what to do.
+#[derive(Clone, Debug, Serialize)]
+pub struct FileError {
+    pub path: String,
+    pub message: String,
 }
 
 impl LogReport {
@@ -209,5 +219,6 @@ pub(super) fn build(mut s: Scanner) -> LogReport {
         har: has_har.then_some(s.har),
         ignored_lines: s.ignored,
         long_lines: s.long_lines,
+        errors: s.errors,
     }
 }

@@ -26,6 +26,11 @@ impl Sniff {
                 s.add(l.strip_suffix(b"\r").unwrap_or(l));
             }
         }
+        // No whole line in the first buffer (one huge line, no newline at all) is
+        // still text, not an empty file.
+        if s.counts.iter().sum::<u32>() == 0 && !head.trim_ascii().is_empty() {
+            s.counts[4] = 1;
+        }
         s
     }
 

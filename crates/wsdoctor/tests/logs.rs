@@ -207,3 +207,46 @@ fn crc32(data: &[u8]) -> u32 {
     }
     !crc
 }
+
+/// A missing file, a truncated .gz and a UTF-16 log among good ones: each costs only
+/// itself, is named in `errors`, and the others' report is still printed (exit 1).
+#[test]
+fn a_bad_file_costs_only_itself() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = write(dir.path(), "error.log", ERROR_LOG.as_bytes());
+    let gz = gzip_stored(ERROR_LOG.as_bytes());
+    let cut = write(dir.path(), "old.log.gz", &gz[..gz.len() / 2]);
+    let utf16: Vec<u8> = [0xff, 0xfe]
+        .into_iter()
+        .chain(ERROR_LOG.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    let wide = write(dir.path(), "win.log", &utf16);
+    let missing = dir.path().join("nope.log").display().to_string();
+    let (code, v) = json(&["logs", &missing, &cut, &wide, &good]);
+    assert_eq!(code, 1);
+    let failed: Vec<&str> = v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(failed, [missing.as_str(), cut.as_str(), wide.as_str()]);
+    // The good file's findings, and the truncated file's first half, are counted.
+    assert!(finding(&v, "proxy-idle-timeout")["count"].as_u64().unwrap() >= 2);
+    // UTF-16 alone: refused with a message, not "read as nothing" with exit 0.
+    let (code, v) = json(&["logs", &wide]);
+    assert_eq!(code, 2);
+    assert_eq!(v["errors"][0]["path"], wide);
+}
+
+/// A non-empty log whose first line is longer than the sniffing buffer (or that has
+/// no newline at all) is text, not "empty".
+#[test]
+fn a_non_empty_file_is_not_called_empty() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let long = write(dir.path(), "one.log", "x".repeat(1 << 20).as_bytes());
+    let short = write(dir.path(), "short.log", b"no newline here");
+    let (_, v) = json(&["logs", &long, &short]);
+    assert_eq!(v["files"][0]["format"], "text");
+    assert_eq!(v["files"][1]["format"], "text");
+}

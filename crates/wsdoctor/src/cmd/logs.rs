@@ -35,8 +35,8 @@ pub struct LogsArgs {
 }
 
 pub fn run(args: LogsArgs, style: Style) -> anyhow::Result<i32> {
-    let inputs = open_all(&args.files)?;
-    let total: u64 = inputs.iter().map(|i| i.size).sum();
+    let opened = open_all(&args.files);
+    let total: u64 = opened.iter().flatten().map(|i| i.size).sum();
     let bar = (style.tty && total >= PROGRESS_MIN_BYTES).then(|| progress_bar(total));
     let opts = Options {
         ws_paths: args.ws_paths.clone(),
@@ -44,17 +44,23 @@ pub fn run(args: LogsArgs, style: Style) -> anyhow::Result<i32> {
         ..Options::default()
     };
     let mut scanner = Scanner::new(opts);
-    for mut input in inputs {
+    // One file that cannot be read (or is cut short, as a truncated .gz) costs that
+    // file only: its error is named in the report built from the others.
+    for input in opened {
+        let mut input = match input {
+            Ok(i) => i,
+            Err((name, msg)) => {
+                scanner.failed(&name, msg);
+                continue;
+            }
+        };
         let mut tick = |n: u64| {
             if let Some(b) = &bar {
                 b.inc(n);
             }
         };
         if let Err(e) = scanner.scan(&input.name, &mut input.reader, &mut tick) {
-            if let Some(b) = &bar {
-                b.finish_and_clear();
-            }
-            return Err(scan_error(&input.name, e));
+            scanner.failed(&input.name, scan_error(e));
         }
     }
     if let Some(b) = &bar {
@@ -69,7 +75,27 @@ pub fn run(args: LogsArgs, style: Style) -> anyhow::Result<i32> {
         render(&mut out, &report, style)?;
     }
     out.flush()?;
-    Ok(if report.has_problems() { 1 } else { 0 })
+    for e in &report.errors {
+        eprintln!(
+            "wsdoctor: cannot read {}: {}",
+            terminal(&e.path),
+            terminal(&e.message)
+        );
+    }
+    // Nothing read whole is the usage error it was before; a file lost among others
+    // fails the run (a gate must not pass on logs it never read) but keeps the report.
+    let read_whole = report
+        .files
+        .iter()
+        .filter(|f| !report.errors.iter().any(|e| e.path == f.path))
+        .count();
+    Ok(if !report.errors.is_empty() && read_whole == 0 {
+        2
+    } else if report.has_problems() || !report.errors.is_empty() {
+        1
+    } else {
+        0
+    })
 }
 
 struct Input {
@@ -78,49 +104,53 @@ struct Input {
     reader: Box<dyn Read>,
 }
 
-/// Every file is opened before any is scanned, so a typo fails fast, naming the file.
-fn open_all(files: &[PathBuf]) -> anyhow::Result<Vec<Input>> {
-    let mut out = Vec::new();
-    for f in files {
-        if f.as_os_str() == "-" {
-            out.push(Input {
-                name: "-".into(),
-                size: 0,
-                reader: Box::new(std::io::stdin()),
-            });
-            continue;
-        }
-        let name = f.display().to_string();
-        let file = File::open(f).map_err(|e| {
-            super::usage(format!(
-                "cannot read {name}: {e}; check the path and permissions"
-            ))
-        })?;
-        let meta = file
-            .metadata()
-            .map_err(|e| super::usage(format!("cannot read {name}: {e}")))?;
-        if meta.is_dir() {
-            return Err(super::usage(format!(
-                "{name} is a directory: pass the log files in it (e.g. {name}/*.log)"
-            )));
-        }
-        out.push(Input {
-            name,
-            size: meta.len(),
-            reader: Box::new(file),
-        });
-    }
-    Ok(out)
+/// Opens every file before any is scanned (so the progress bar knows the total); a
+/// file that cannot be opened is an error for that file alone.
+fn open_all(files: &[PathBuf]) -> Vec<Result<Input, (String, String)>> {
+    files.iter().map(open_one).collect()
 }
 
-fn scan_error(name: &str, e: ScanError) -> anyhow::Error {
-    match e {
-        ScanError::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe => io.into(),
-        ScanError::Io(io) => super::usage(format!("cannot read {name}: {io}")),
-        ScanError::Har(msg) => super::usage(format!(
-            "{name}: {msg}; export it again from the browser's Network panel"
-        )),
+fn open_one(f: &PathBuf) -> Result<Input, (String, String)> {
+    if f.as_os_str() == "-" {
+        return Ok(Input {
+            name: "-".into(),
+            size: 0,
+            reader: Box::new(std::io::stdin()),
+        });
     }
+    let name = f.display().to_string();
+    let fail = |msg: String| (name.clone(), msg);
+    let meta =
+        std::fs::metadata(f).map_err(|e| fail(format!("{e}; check the path and permissions")))?;
+    if meta.is_dir() {
+        return Err(fail(format!(
+            "it is a directory: pass the log files in it (e.g. {name}/*.log)"
+        )));
+    }
+    let file = File::open(f).map_err(|e| fail(format!("{e}; check the path and permissions")))?;
+    Ok(Input {
+        name: name.clone(),
+        size: meta.len(),
+        reader: Box::new(file),
+    })
+}
+
+fn scan_error(e: ScanError) -> String {
+    match e {
+        ScanError::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            format!("{io}: the file ends early (a truncated .gz?); what was read before is counted")
+        }
+        ScanError::Io(io) => format!("{io}; what was read before is counted"),
+        ScanError::Har(msg) => {
+            format!("{msg}; export it again from the browser's Network panel")
+        }
+        ScanError::Unsupported(msg) => msg,
+    }
+}
+
+/// Text from the logs as it may be shown on a terminal.
+fn terminal(s: &str) -> std::borrow::Cow<'_, str> {
+    wsdoctor_core::redact::terminal(s)
 }
 
 fn progress_bar(total: u64) -> indicatif::ProgressBar {
@@ -148,7 +178,16 @@ fn render(out: &mut impl Write, r: &LogReport, style: Style) -> std::io::Result<
     )?;
     for f in &r.files {
         let gz = if f.compressed { ", gzip" } else { "" };
-        writeln!(out, "  {}  {}{gz}", f.path, f.format)?;
+        writeln!(out, "  {}  {}{gz}", terminal(&f.path), f.format)?;
+    }
+    for e in &r.errors {
+        writeln!(
+            out,
+            "  {} {}: {}",
+            style.paint("cannot read", Paint::Error),
+            terminal(&e.path),
+            terminal(&e.message)
+        )?;
     }
     let s = &r.sessions;
     if s.upgraded > 0 {
@@ -251,9 +290,9 @@ fn finding(out: &mut impl Write, f: &LogFinding, style: Style) -> std::io::Resul
             out,
             "  {} {}:{}  {}",
             style.paint("e.g.", Paint::Dim),
-            e.file,
+            terminal(&e.file),
             e.line,
-            e.text
+            terminal(&e.text)
         )?;
     }
     if !f.alternatives.is_empty() {
@@ -270,8 +309,8 @@ fn finding(out: &mut impl Write, f: &LogFinding, style: Style) -> std::io::Resul
 
 fn seen(s: &Seen) -> String {
     match &s.time {
-        Some(t) => format!("{t} ({}:{})", s.file, s.line),
-        None => format!("{}:{}", s.file, s.line),
+        Some(t) => format!("{t} ({}:{})", terminal(&s.file), s.line),
+        None => format!("{}:{}", terminal(&s.file), s.line),
     }
 }
 
@@ -279,7 +318,11 @@ fn capped(out: &mut impl Write, label: &str, c: &Capped) -> std::io::Result<()> 
     if c.is_empty() {
         return Ok(());
     }
-    let mut parts: Vec<String> = c.top(5).iter().map(|(k, n)| format!("{k} ({n})")).collect();
+    let mut parts: Vec<String> = c
+        .top(5)
+        .iter()
+        .map(|(k, n)| format!("{} ({n})", terminal(k)))
+        .collect();
     let hidden = c.items.len().saturating_sub(5) as u64 + c.more;
     if hidden > 0 {
         parts.push(format!("…and {hidden} more"));
