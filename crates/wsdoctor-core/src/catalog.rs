@@ -85,6 +85,23 @@ impl Serialize for CauseId {
     }
 }
 
+/// In schemas a cause id is a kebab-case string, not an enum of today's ids: ids are
+/// only ever added, and a consumer validating with an older schema must still accept
+/// a newer wsdoctor's output (the catalog itself is `wsdoctor explain --list --json`).
+impl schemars::JsonSchema for CauseId {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "CauseId".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$",
+            "description": "A stable cause id from the catalog, e.g. tls-cert-expired."
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for CauseId {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, SocketAddr};
 
 /// Everything one `check` run saw. A layer that was not reached is `None`.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, schemars::JsonSchema, Deserialize)]
 pub struct Evidence {
     pub url: UrlEvidence,
     pub request: RequestOptions,
@@ -36,14 +36,14 @@ pub struct Evidence {
     pub checked_at: i64,
 }
 
-#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Serialize, schemars::JsonSchema, Deserialize)]
 pub struct Timing {
     pub layer: crate::Layer,
     pub ms: f64,
 }
 
 /// The URL as given and as wsdoctor will use it. Built by `crate::url::analyze`.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, schemars::JsonSchema, Deserialize)]
 pub struct UrlEvidence {
     /// What the user typed, redacted.
     pub input: String,
@@ -60,7 +60,7 @@ pub struct UrlEvidence {
     pub issues: Vec<UrlIssue>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum UrlIssue {
@@ -97,7 +97,7 @@ pub enum UrlIssue {
 }
 
 /// The request options that shape the handshake and session, echoed for the report.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, schemars::JsonSchema, Deserialize)]
 pub struct RequestOptions {
     pub origin: Option<String>,
     pub subprotocols: Vec<String>,
@@ -113,7 +113,7 @@ pub struct RequestOptions {
 
 // ── DNS ──────────────────────────────────────────────────────────────────────
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema, Deserialize)]
 pub struct DnsEvidence {
     pub host: String,
     pub source: DnsSource,
@@ -124,7 +124,7 @@ pub struct DnsEvidence {
     pub ms: f64,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DnsSource {
     /// The host is an IP literal: no lookup.
@@ -137,7 +137,7 @@ pub enum DnsSource {
     Resolver,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema, Deserialize)]
 pub struct DnsQuery {
     /// "A" or "AAAA" (or "system").
     pub record: String,
@@ -145,7 +145,7 @@ pub struct DnsQuery {
     pub ms: f64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum DnsOutcome {
     Answers {
@@ -162,14 +162,14 @@ pub enum DnsOutcome {
 
 // ── TCP ──────────────────────────────────────────────────────────────────────
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, schemars::JsonSchema, Deserialize)]
 pub struct TcpEvidence {
     pub attempts: Vec<TcpAttempt>,
     /// The address the probe went on with.
     pub connected: Option<SocketAddr>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema, Deserialize)]
 pub struct TcpAttempt {
     pub addr: SocketAddr,
     /// Milliseconds after the TCP phase began that this attempt started.
@@ -178,7 +178,7 @@ pub struct TcpAttempt {
     pub outcome: TcpOutcome,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum TcpOutcome {
     Connected,
@@ -197,7 +197,7 @@ pub enum TcpOutcome {
 
 // ── proxy ────────────────────────────────────────────────────────────────────
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema, Deserialize)]
 pub struct ProxyEvidence {
     /// Proxy URL, credentials redacted.
     pub url: String,
@@ -215,14 +215,14 @@ pub struct ProxyEvidence {
     pub ms: f64,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ProxyKind {
     Http,
     Socks5,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum ProxyOutcome {
     Tunnel,
@@ -247,7 +247,7 @@ pub enum ProxyOutcome {
 
 // ── TLS ──────────────────────────────────────────────────────────────────────
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, schemars::JsonSchema, Deserialize)]
 pub struct TlsEvidence {
     pub sni: Option<String>,
     pub outcome: TlsOutcome,
@@ -269,7 +269,7 @@ pub struct TlsEvidence {
 
 /// One plaintext `GET /` (nothing of the user's request: no path, query or headers,
 /// since they may hold secrets meant for TLS) and how the port answered it.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, schemars::JsonSchema, Deserialize)]
 pub struct PlaintextProbe {
     /// The status code when the answer was an HTTP status line.
     pub status: Option<u16>,
@@ -278,7 +278,7 @@ pub struct PlaintextProbe {
     pub ms: f64,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum TlsOutcome {
     #[default]
@@ -296,7 +296,7 @@ pub enum TlsOutcome {
     Closed,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema, Deserialize)]
 pub struct CertInfo {
     pub subject: String,
     pub issuer: String,
@@ -309,7 +309,7 @@ pub struct CertInfo {
     pub serial: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum CertProblem {
@@ -345,7 +345,7 @@ pub enum CertProblem {
 
 // ── HTTP Upgrade ─────────────────────────────────────────────────────────────
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, schemars::JsonSchema, Deserialize)]
 pub struct HttpEvidence {
     /// The request head as sent, secrets redacted.
     pub request_head: String,
@@ -356,7 +356,7 @@ pub struct HttpEvidence {
     pub ms: f64,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum HttpOutcome {
     Response(HttpResponse),
@@ -380,7 +380,7 @@ pub enum HttpOutcome {
     },
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema, Deserialize)]
 pub struct HttpResponse {
     /// 0 for HTTP/1.0, 1 for HTTP/1.1.
     pub version: u8,
@@ -418,7 +418,7 @@ impl HttpResponse {
 
 // ── session ──────────────────────────────────────────────────────────────────
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, schemars::JsonSchema, Deserialize)]
 pub struct SessionEvidence {
     pub message: MessageOutcome,
     pub ping: PingOutcome,
@@ -434,7 +434,7 @@ pub struct SessionEvidence {
     pub server_pings_ms: Vec<f64>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, schemars::JsonSchema, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum MessageOutcome {
     /// The session ended before the step was reached.
@@ -454,7 +454,7 @@ pub enum MessageOutcome {
     },
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, schemars::JsonSchema, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum PingOutcome {
     #[default]
@@ -468,7 +468,7 @@ pub enum PingOutcome {
     },
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, schemars::JsonSchema, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum CloseOutcome {
     #[default]
@@ -503,7 +503,7 @@ pub enum CloseOutcome {
 }
 
 /// An RFC 6455 framing violation by the server, mirrored from the codec's own list.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum Violation {
@@ -538,7 +538,7 @@ pub enum Violation {
     },
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema, Deserialize)]
 pub struct FrameSummary {
     pub opcode: u8,
     pub fin: bool,
@@ -549,7 +549,7 @@ pub struct FrameSummary {
 
 // ── over time (issue: proxies and time) ──────────────────────────────────────
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema, Deserialize)]
 pub struct IdleEvidence {
     pub requested_s: f64,
     /// How the idle connection ended, if it did.
@@ -558,7 +558,7 @@ pub struct IdleEvidence {
     pub keepalive: Option<KeepaliveTrial>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema, Deserialize)]
 pub struct IdleCut {
     pub after_ms: f64,
     /// "close-frame", "fin" or "reset".
@@ -566,14 +566,14 @@ pub struct IdleCut {
     pub close_code: Option<u16>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema, Deserialize)]
 pub struct KeepaliveTrial {
     pub interval_s: f64,
     pub held_ms: f64,
     pub survived: bool,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema, Deserialize)]
 pub struct LoadEvidence {
     pub connections: usize,
     /// Round trips on the probe connection without load, milliseconds (median, p99).

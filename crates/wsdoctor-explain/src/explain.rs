@@ -23,7 +23,7 @@ pub const MAX_INPUT: usize = 64 * 1024;
 const MAX_CAUSES: usize = 6;
 
 /// What the input was understood as.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Kind {
     Message,
@@ -35,7 +35,7 @@ pub enum Kind {
 
 /// How much the ranking rests on: a specific wording (high) or only generic words
 /// such as a bare status or errno (low).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Confidence {
     High,
@@ -43,7 +43,7 @@ pub enum Confidence {
     Low,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Explanation {
     pub schema: &'static str,
     /// The text explained as it may be shown: trimmed, secrets redacted, control
@@ -73,7 +73,7 @@ pub struct Explanation {
 }
 
 /// Which tier of the matcher recognised a part of the text.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Tier {
     /// A known wording of one library or server (high confidence when specific).
@@ -84,7 +84,7 @@ pub enum Tier {
     Concept,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Matched {
     pub tier: Tier,
     /// The family, vocabulary or concept name.
@@ -94,13 +94,13 @@ pub struct Matched {
     pub text: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct StatusInfo {
     pub code: u16,
     pub reason: &'static str,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct RankedCause {
     pub rank: usize,
     pub id: CauseId,

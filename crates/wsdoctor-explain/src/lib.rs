@@ -22,7 +22,7 @@ pub use status::{status_cause, status_causes};
 pub use wsdoctor_core::CauseId;
 
 /// One row of `wsdoctor explain exit-codes`.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, schemars::JsonSchema)]
 pub struct ExitCode {
     pub code: i32,
     pub meaning: &'static str,

@@ -72,7 +72,7 @@ pub fn rule(id: &str) -> &'static Rule {
 }
 
 /// A configuration line quoted in a finding.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct QuotedLine {
     pub file: String,
     pub line: usize,
@@ -80,7 +80,7 @@ pub struct QuotedLine {
 }
 
 /// A finding pinned to a configuration file.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct LintFinding {
     #[serde(flatten)]
     pub finding: Finding,

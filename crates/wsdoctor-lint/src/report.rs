@@ -9,14 +9,14 @@ use wsdoctor_core::Severity;
 
 pub const SCHEMA: &str = "wsdoctor.lint/1";
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct LintedFile {
     pub path: String,
     pub format: Format,
 }
 
 /// A file that could not be read or parsed; `line` when the parser knows it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct LintError {
     pub file: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -32,7 +32,7 @@ pub struct LintError {
 }
 
 /// The refusals that keep a hostile or broken input from hanging or exhausting lint.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum ErrorKind {
@@ -48,14 +48,14 @@ pub enum ErrorKind {
     ParseLimit,
 }
 
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, schemars::JsonSchema)]
 pub struct Counts {
     pub error: usize,
     pub warning: usize,
     pub info: usize,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct LintReport {
     pub schema: &'static str,
     pub files: Vec<LintedFile>,

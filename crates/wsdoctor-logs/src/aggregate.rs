@@ -20,7 +20,7 @@ pub struct Mark {
 }
 
 /// Where and when a cause was seen.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Seen {
     pub file: String,
     /// 1-based line number; for a HAR export, the entry number.
@@ -29,7 +29,7 @@ pub struct Seen {
     pub time: Option<Ts>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Example {
     #[serde(skip)]
     pub file_index: u32,
@@ -40,7 +40,7 @@ pub struct Example {
 }
 
 /// A set that keeps the first `cap` distinct values and counts the rest.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, schemars::JsonSchema)]
 pub struct Capped {
     /// Value → occurrences, for the values kept.
     pub items: BTreeMap<String, u64>,

@@ -11,7 +11,7 @@ use wsdoctor_core::{CauseId, Layer, Severity};
 
 pub const SCHEMA: &str = "wsdoctor.logs/1";
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct LogReport {
     pub schema: &'static str,
     pub files: Vec<FileSummary>,
@@ -31,7 +31,7 @@ pub struct LogReport {
 }
 
 /// A file that cost only itself: what went wrong, in words that say what to do.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct FileError {
     pub path: String,
     pub message: String,
@@ -46,7 +46,7 @@ impl LogReport {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct FileSummary {
     pub path: String,
     /// nginx-error, access, haproxy, apache-error, har, text, mixed or empty.
@@ -57,7 +57,7 @@ pub struct FileSummary {
     pub lines: u64,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct LogFinding {
     pub id: CauseId,
     pub layer: Layer,
@@ -86,7 +86,7 @@ pub struct LogFinding {
     pub bursts: Vec<Burst>,
 }
 
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, schemars::JsonSchema)]
 pub struct SessionSummary {
     /// Upgraded connections seen (101 in access or HAProxy logs, HAR entries).
     pub upgraded: u64,
@@ -98,7 +98,7 @@ pub struct SessionSummary {
     pub timeouts: Vec<Cluster>,
 }
 
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, schemars::JsonSchema)]
 pub struct HarSummary {
     pub entries: u64,
     pub websockets: u64,

@@ -50,7 +50,7 @@ static KNOWN: &[(f64, &str)] = &[
     (600.0, "AWS API Gateway WebSocket idle timeout (10 min)"),
 ];
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Cluster {
     /// The centre of the cluster, seconds.
     pub seconds: f64,
@@ -216,7 +216,7 @@ impl Durations {
 }
 
 /// A run of minutes with many 502/504 answers on WebSocket paths.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Burst {
     pub start: String,
     pub end: String,

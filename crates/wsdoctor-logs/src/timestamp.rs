@@ -60,6 +60,20 @@ impl Serialize for Ts {
     }
 }
 
+/// A timestamp is written as text (its `Display`), so in schemas it is a string.
+impl schemars::JsonSchema for Ts {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Timestamp".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "description": "The time of a log line, as text."
+        })
+    }
+}
+
 /// The timestamp of a log line, if it has one in a known form.
 pub fn parse(line: &[u8]) -> Option<Ts> {
     let head = &line[..line.len().min(64)];

@@ -44,6 +44,8 @@ pub enum Command {
     Completions(cmd::completions::CompletionsArgs),
     /// Print the man page of wsdoctor or of one subcommand (or write them all with --dir).
     Man(cmd::man::ManArgs),
+    /// Print the JSON Schema of a --json output (or write them all with --dir).
+    Schema(cmd::schema::SchemaArgs),
 }
 
 fn main() -> ExitCode {
@@ -65,6 +67,7 @@ fn main() -> ExitCode {
         Command::Logs(a) => cmd::logs::run(a, style),
         Command::Completions(a) => cmd::completions::run(a),
         Command::Man(a) => cmd::man::run(a),
+        Command::Schema(a) => cmd::schema::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),

@@ -52,7 +52,7 @@ pub enum CloseCode {
 }
 
 /// Which part of the code space a close code belongs to (RFC 6455 §7.4.2).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum CloseRange {
@@ -320,7 +320,7 @@ impl From<u16> for CloseCode {
 
 /// What a close code means, as `explain` and `logs` print it (JSON field names are
 /// only ever added).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct CloseCodeInfo {
     pub code: u16,
     /// The registered name, or a description of the range.

@@ -42,14 +42,15 @@ pub fn run(args: ExplainArgs, style: Style) -> anyhow::Result<i32> {
         return Ok(0);
     }
     let e = wsdoctor_explain::explain(&text);
+    let code = if e.recognised { 0 } else { 1 };
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &e)?;
+        serde_json::to_writer_pretty(&mut out, &ExplainJson::Explanation(Box::new(e)))?;
         writeln!(out)?;
     } else {
         render(&mut out, &e, style)?;
     }
     out.flush()?;
-    Ok(if e.recognised { 0 } else { 1 })
+    Ok(code)
 }
 
 /// The words joined, or stdin for `-` (capped: a whole log belongs in `wsdoctor logs`).
@@ -234,16 +235,11 @@ fn header(out: &mut impl Write, e: &Explanation, style: Style) -> std::io::Resul
 
 fn list(out: &mut impl Write, json: bool, style: Style) -> std::io::Result<()> {
     if json {
-        let rows: Vec<_> = CATALOG
-            .iter()
-            .map(|c| {
-                serde_json::json!({
-                    "id": c.id, "layer": c.layer, "mistake": c.mistake, "blame": c.blame,
-                    "severity": c.severity, "title": c.title, "why": c.why, "fix": c.fix,
-                })
-            })
-            .collect();
-        let doc = serde_json::json!({ "schema": SCHEMA, "kind": "catalog", "catalog": rows });
+        let doc = ExplainJson::Catalog(CatalogDoc {
+            schema: SCHEMA,
+            kind: CatalogKind::Catalog,
+            catalog: CATALOG.iter().map(CatalogRow::from).collect(),
+        });
         serde_json::to_writer_pretty(&mut *out, &doc)?;
         return writeln!(out);
     }
@@ -280,8 +276,11 @@ fn list(out: &mut impl Write, json: bool, style: Style) -> std::io::Result<()> {
 fn exit_codes(out: &mut impl Write, json: bool, style: Style) -> std::io::Result<()> {
     let codes = wsdoctor_explain::exit_codes();
     if json {
-        let doc =
-            serde_json::json!({ "schema": SCHEMA, "kind": "exit-codes", "exit_codes": codes });
+        let doc = ExplainJson::ExitCodes(ExitCodesDoc {
+            schema: SCHEMA,
+            kind: ExitCodesKind::ExitCodes,
+            exit_codes: codes,
+        });
         serde_json::to_writer_pretty(&mut *out, &doc)?;
         return writeln!(out);
     }
@@ -295,4 +294,69 @@ fn exit_codes(out: &mut impl Write, json: bool, style: Style) -> std::io::Result
         writeln!(out, "{:4}  {:9}  {}", c.code, layer, c.meaning)?;
     }
     Ok(())
+}
+
+/// Everything `explain --json` prints (schema `wsdoctor.explain/1`): one explanation,
+/// the catalog (`--list`) or the exit codes; `kind` tells them apart. Used for the
+/// JSON Schema, and what every JSON answer is printed through.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+#[serde(untagged)]
+pub enum ExplainJson {
+    Explanation(Box<Explanation>),
+    Catalog(CatalogDoc),
+    ExitCodes(ExitCodesDoc),
+}
+
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub struct CatalogDoc {
+    pub schema: &'static str,
+    pub kind: CatalogKind,
+    pub catalog: Vec<CatalogRow>,
+}
+
+#[derive(serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum CatalogKind {
+    Catalog,
+}
+
+/// One catalog entry, as `explain --list --json` prints it.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub struct CatalogRow {
+    pub id: wsdoctor_core::CauseId,
+    pub layer: wsdoctor_core::Layer,
+    pub mistake: wsdoctor_core::Mistake,
+    pub blame: wsdoctor_core::Blame,
+    pub severity: wsdoctor_core::Severity,
+    pub title: &'static str,
+    pub why: &'static str,
+    pub fix: &'static str,
+}
+
+impl From<&wsdoctor_core::Cause> for CatalogRow {
+    fn from(c: &wsdoctor_core::Cause) -> CatalogRow {
+        CatalogRow {
+            id: c.id,
+            layer: c.layer,
+            mistake: c.mistake,
+            blame: c.blame,
+            severity: c.severity,
+            title: c.title,
+            why: c.why,
+            fix: c.fix,
+        }
+    }
+}
+
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub struct ExitCodesDoc {
+    pub schema: &'static str,
+    pub kind: ExitCodesKind,
+    pub exit_codes: Vec<wsdoctor_explain::ExitCode>,
+}
+
+#[derive(serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExitCodesKind {
+    ExitCodes,
 }

@@ -7,9 +7,9 @@
 //! table or JSON, and serves until interrupted.
 
 use crate::output::{Paint, Style};
-use serde_json::json;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use wsdoctor_core::CauseId;
 use wsdoctor_lab::{Endpoint, Group, Lab, LabError, LabOptions, SCENARIOS, Scenario};
 
 #[derive(clap::Args, Debug)]
@@ -270,29 +270,58 @@ fn create_new(path: &Path, mode: u32) -> std::io::Result<std::fs::File> {
     options.open(path)
 }
 
-fn listing_json(scenarios: &[&Scenario], served: Option<(&Lab, &LabFiles)>) -> serde_json::Value {
+/// `lab --json` (schema `wsdoctor.lab/1`): the scenarios, and once served, where
+/// each listens and the files `check` needs.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub struct LabListing {
+    pub schema: &'static str,
+    pub ca_file: Option<String>,
+    pub client_cert_file: Option<String>,
+    pub client_key_file: Option<String>,
+    pub scenarios: Vec<LabRow>,
+}
+
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub struct LabRow {
+    pub name: &'static str,
+    pub group: &'static str,
+    /// Where the scenario listens (null before it is served).
+    pub url: Option<String>,
+    /// The forward proxy to go through, for the proxy scenarios.
+    pub proxy: Option<String>,
+    pub what: &'static str,
+    /// The causes `check` must report against it (empty: healthy).
+    pub expect: Vec<CauseId>,
+    /// The arguments of the `wsdoctor check` that diagnoses it.
+    pub check: Option<Vec<String>>,
+}
+
+fn listing_json(scenarios: &[&Scenario], served: Option<(&Lab, &LabFiles)>) -> String {
     let ca_file = served.map(|(_, f)| f.ca.display().to_string());
-    let rows: Vec<serde_json::Value> = scenarios
+    let rows = scenarios
         .iter()
         .map(|s| {
             let ep = served.and_then(|(lab, _)| lab.endpoint(s.name));
-            json!({
-                "name": s.name,
-                "group": s.group.as_str(),
-                "url": ep.map(|e| e.url.clone()),
-                "proxy": ep.and_then(|e| e.proxy.clone()),
-                "what": s.what,
-                "expect": s.expect.iter().map(|id| id.as_str()).collect::<Vec<_>>(),
-                "check": ep.map(|e| e.check_args(ca_file.as_deref())),
-            })
+            LabRow {
+                name: s.name,
+                group: s.group.as_str(),
+                url: ep.map(|e| e.url.clone()),
+                proxy: ep.and_then(|e| e.proxy.clone()),
+                what: s.what,
+                expect: s.expect.to_vec(),
+                check: ep.map(|e| e.check_args(ca_file.as_deref())),
+            }
         })
         .collect();
-    json!({
-        "ca_file": ca_file,
-        "client_cert_file": served.map(|(_, f)| f.client_cert.display().to_string()),
-        "client_key_file": served.map(|(_, f)| f.client_key.display().to_string()),
-        "scenarios": rows,
-    })
+    let listing = LabListing {
+        schema: "wsdoctor.lab/1",
+        client_cert_file: served.map(|(_, f)| f.client_cert.display().to_string()),
+        client_key_file: served.map(|(_, f)| f.client_key.display().to_string()),
+        ca_file,
+        scenarios: rows,
+    };
+    // Plain strings, numbers and options: serialising cannot fail.
+    serde_json::to_string(&listing).expect("the listing serialises")
 }
 
 /// One line per scenario, grouped; the URL column carries the flags `check` needs.

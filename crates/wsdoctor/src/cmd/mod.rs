@@ -8,6 +8,7 @@ pub mod lab;
 pub mod lint;
 pub mod logs;
 pub mod man;
+pub mod schema;
 pub mod tour;
 
 /// A problem with what the user asked for: exits 2 with this message, which names

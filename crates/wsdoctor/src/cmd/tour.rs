@@ -29,7 +29,7 @@ pub struct TourArgs {
 }
 
 /// One scenario's outcome.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct Row {
     pub scenario: &'static str,
     pub group: &'static str,
@@ -44,8 +44,9 @@ pub struct Row {
     pub report: Report,
 }
 
-#[derive(Serialize)]
-struct TourJson<'a> {
+/// `tour --json`, schema `wsdoctor.tour/1`.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct TourJson<'a> {
     schema: &'static str,
     passed: usize,
     total: usize,
