@@ -150,5 +150,270 @@ def windows():
     write("windows-schannel", "SChannel/SSPI SEC_E_* status codes (Windows TLS)",
           "mingw-w64 winerror.h (Debian mingw-w64-common), every SEC_E_ define", rows)
 
+
+# ── Node.js ────────────────────────────────────────────────────────────────────────
+NODE_RULES = [
+    (r"^ERR_TLS_CERT_ALTNAME_INVALID$", "tls-hostname-mismatch"),
+    (r"^ERR_TLS_HANDSHAKE_TIMEOUT$", "tls-handshake-failed,tcp-timeout"),
+    (r"^ERR_TLS_|^ERR_SSL_", "tls-handshake-failed"),
+    (r"^ERR_INVALID_URL|^ERR_INVALID_FILE_URL", "url-unparseable"),
+    (r"^ERR_UNSUPPORTED_.*PROTOCOL$|^ERR_INVALID_PROTOCOL$|^ERR_INVALID_URL_SCHEME$", "url-unsupported-scheme"),
+    (r"^ERR_STREAM_WRITE_AFTER_END$|^ERR_STREAM_DESTROYED$|^ERR_SOCKET_CLOSED$|^ERR_STREAM_ALREADY_FINISHED$|^ERR_SOCKET_CLOSED_BEFORE_CONNECTION$", "async-send-after-close"),
+    (r"^ERR_SOCKET_CONNECTION_TIMEOUT$", "tcp-timeout"),
+    (r"^ERR_SOCKET_BAD_PORT$|^ERR_INVALID_IP_ADDRESS$|^ERR_INVALID_ADDRESS", "url-unparseable"),
+    (r"^ERR_PROXY_", "proxy-unreachable,proxy-connect-refused"),
+    (r"^ERR_HTTP_HEADERS_SENT$|^ERR_HTTP_INVALID_HEADER_VALUE$|^ERR_INVALID_CHAR$|^ERR_INVALID_HTTP_TOKEN$", "handshake-invalid-request"),
+    (r"^ERR_HTTP_REQUEST_TIMEOUT$", "async-slow-response"),
+    (r"^ERR_STRING_TOO_LONG$|^ERR_BUFFER_TOO_LARGE$|^ERR_OUT_OF_RANGE$", "-"),
+]
+
+def node():
+    import subprocess, shutil
+    binpath = pathlib.Path(shutil.which("node")).resolve()
+    out = subprocess.run(["strings", "-n", "6", str(binpath)], capture_output=True, text=True).stdout
+    names = sorted(set(re.findall(r"E\('(ERR_[A-Z0-9_]+)'", out)))
+    rows = [(n, None, classify(n, NODE_RULES, "-"), "") for n in names]
+    ver = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
+    write("node-error", "Node.js error codes (err.code)",
+          f"every E('ERR_…') definition of lib/internal/errors.js as embedded in node {ver} (Debian/NodeSource binary)", rows)
+    ws = pathlib.Path(__file__).resolve().parents[2] / "tests/peers/node_modules/ws"
+    codes = set()
+    for f in (ws / "lib").glob("*.js"):
+        codes |= set(re.findall(r"'(WS_ERR_[A-Z_]+)'", f.read_text()))
+    wsmap = {"WS_ERR_INVALID_CLOSE_CODE": "session-close-invalid-code,session-bad-close-payload",
+             "WS_ERR_UNEXPECTED_MASK": "session-masked-frame", "WS_ERR_EXPECTED_MASK": "session-protocol-violation",
+             "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH": "session-message-too-large",
+             "WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH": "session-message-too-large",
+             "WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH": "session-control-frame-too-long",
+             "WS_ERR_INVALID_OPCODE": "session-unknown-opcode,session-bad-fragmentation",
+             "WS_ERR_EXPECTED_FIN": "session-fragmented-control", "WS_ERR_INVALID_UTF8": "session-invalid-utf8",
+             "WS_ERR_TOO_MANY_BUFFERED_PARTS": "session-message-too-large"}
+    import json
+    wsver = json.loads((ws / "package.json").read_text())["version"]
+    write("node-ws", "the Node `ws` library's error codes", f"ws {wsver} lib/*.js, every 'WS_ERR_…' code",
+          [(c, None, wsmap.get(c, "session-protocol-violation"), "") for c in sorted(codes)])
+
+
+# ── Python ─────────────────────────────────────────────────────────────────────────
+PY_MAP = {
+ "builtins": {"ConnectionRefusedError": "tcp-refused", "ConnectionResetError": "tcp-reset,session-reset",
+   "ConnectionAbortedError": "session-abrupt-eof,tcp-reset", "BrokenPipeError": "session-abrupt-eof,async-send-after-close",
+   "TimeoutError": "tcp-timeout,async-slow-response", "ConnectionError": "tcp-refused,tcp-reset", "EOFError": "session-abrupt-eof"},
+ "ssl": {"SSLCertVerificationError": "tls-unknown-issuer,tls-self-signed,tls-incomplete-chain", "CertificateError": "tls-hostname-mismatch",
+   "SSLEOFError": "tls-handshake-failed,session-abrupt-eof", "SSLError": "tls-handshake-failed", "SSLZeroReturnError": "session-abrupt-eof",
+   "SSLSyscallError": "tls-handshake-failed"},
+ "socket": {"gaierror": "dns-nxdomain,dns-failure", "herror": "dns-failure", "timeout": "tcp-timeout"},
+ "asyncio": {"TimeoutError": "tcp-timeout,async-slow-response", "IncompleteReadError": "session-abrupt-eof,http-closed-without-response",
+   "InvalidStateError": "async-send-after-close"},
+ "websockets.exceptions": {"ConcurrencyError": "async-concurrent-send", "ConnectionClosed": "session-abrupt-eof",
+   "ConnectionClosedError": "session-abrupt-eof,session-close-no-answer", "ConnectionClosedOK": "session-close-normal,async-send-after-close",
+   "DuplicateParameter": "handshake-extension-unoffered", "HeaderLineTooLong": "http-head-too-large",
+   "InvalidHandshake": "http-not-upgraded,handshake-accept-mismatch", "InvalidHeader": "handshake-upgrade-missing",
+   "InvalidHeaderFormat": "handshake-invalid-request", "InvalidHeaderValue": "handshake-upgrade-missing",
+   "InvalidMessage": "http-not-http,http-closed-without-response", "InvalidMethod": "handshake-invalid-request",
+   "InvalidOrigin": "http-forbidden", "InvalidParameterName": "handshake-extension-unoffered", "InvalidParameterValue": "handshake-extension-unoffered",
+   "InvalidProtocol": "handshake-subprotocol-unrequested", "InvalidProxy": "proxy-unreachable", "InvalidProxyMessage": "proxy-unreachable",
+   "InvalidProxyStatus": "proxy-connect-refused,proxy-auth-required", "InvalidState": "async-send-after-close,async-send-before-open",
+   "InvalidStatus": "http-unexpected-status", "InvalidURI": "url-unparseable,url-unsupported-scheme",
+   "InvalidUpgrade": "handshake-upgrade-missing,proxy-upgrade-not-forwarded", "NegotiationError": "handshake-subprotocol-not-echoed,handshake-extension-unoffered",
+   "PayloadTooBig": "session-message-too-large", "ProtocolError": "session-protocol-violation", "ProxyError": "proxy-unreachable",
+   "RequestLineTooLong": "handshake-invalid-request", "SecurityError": "http-head-too-large", "StatusLineTooLong": "http-not-http",
+   "TooManyFragments": "session-bad-fragmentation", "TooManyHeaders": "http-head-too-large"},
+ "aiohttp": {"ClientConnectionError": "tcp-refused,tcp-reset", "ClientConnectionResetError": "tcp-reset,session-reset",
+   "ClientConnectorCertificateError": "tls-unknown-issuer,tls-hostname-mismatch,tls-cert-expired", "ClientConnectorDNSError": "dns-nxdomain",
+   "ClientConnectorError": "tcp-refused,tcp-unreachable", "ClientConnectorSSLError": "tls-handshake-failed",
+   "ClientHttpProxyError": "proxy-connect-refused,proxy-auth-required", "ClientOSError": "tcp-refused,tcp-reset",
+   "ClientPayloadError": "session-abrupt-eof", "ClientProxyConnectionError": "proxy-unreachable", "ClientResponseError": "http-unexpected-status",
+   "ClientSSLError": "tls-handshake-failed", "ConnectionTimeoutError": "tcp-timeout", "EofStream": "session-abrupt-eof",
+   "InvalidURL": "url-unparseable", "InvalidUrlClientError": "url-unparseable", "InvalidUrlRedirectClientError": "http-redirect",
+   "NonHttpUrlClientError": "url-unsupported-scheme", "NonHttpUrlRedirectClientError": "http-redirect", "RedirectClientError": "http-redirect",
+   "ServerConnectionError": "tcp-reset", "ServerDisconnectedError": "session-abrupt-eof,http-closed-without-response",
+   "ServerFingerprintMismatch": "tls-unknown-issuer", "ServerTimeoutError": "async-slow-response,proxy-idle-timeout",
+   "SocketTimeoutError": "tcp-timeout", "TooManyRedirects": "http-redirect", "WSServerHandshakeError": "http-unexpected-status,http-not-upgraded",
+   "WebSocketError": "session-protocol-violation"},
+ "websocket": {"WebSocketAddressException": "dns-nxdomain,tcp-address-failed", "WebSocketBadStatusException": "http-unexpected-status",
+   "WebSocketConnectionClosedException": "session-abrupt-eof,async-send-after-close", "WebSocketPayloadException": "session-invalid-utf8",
+   "WebSocketProtocolException": "session-protocol-violation", "WebSocketProxyException": "proxy-connect-refused,proxy-unreachable",
+   "WebSocketTimeoutException": "tcp-timeout,async-slow-response"},
+ "socketio.exceptions": {"ConnectionError": "http-socketio-endpoint,socketio-version-mismatch", "ConnectionRefusedError": "http-unauthorized",
+   "DisconnectedError": "session-abrupt-eof", "TimeoutError": "async-slow-response"},
+ "engineio.exceptions": {"ConnectionError": "socketio-version-mismatch,http-socketio-endpoint", "ContentTooLongError": "session-message-too-large",
+   "SocketIsClosedError": "async-send-after-close", "UnknownPacketError": "socketio-version-mismatch"},
+}
+# Names too common in other libraries' texts to match unqualified.
+PY_QUALIFY = {"SecurityError", "ProtocolError", "InvalidState", "InvalidURL", "WebSocketError", "ConnectionError",
+              "TimeoutError", "ConnectionRefusedError", "error", "timeout", "herror", "gaierror", "CancelledError",
+              "QueueEmpty", "QueueFull", "DisconnectedError", "InvalidMessage", "InvalidHeader"}
+
+def python():
+    import inspect, importlib, sys
+    rows, seen = [], set()
+    versions = []
+    for modname, mapping in PY_MAP.items():
+        mod = importlib.import_module(modname)
+        top = importlib.import_module(modname.split(".")[0])
+        versions.append(f"{modname.split('.')[0]} {getattr(top, '__version__', sys.version.split()[0])}")
+        names = sorted(n for n, o in vars(mod).items()
+                       if inspect.isclass(o) and issubclass(o, BaseException) and not n.startswith("_"))
+        for n in names:
+            c = mapping.get(n, "-")
+            qualified = n if modname == "builtins" else f"{modname}.{n}"
+            if qualified not in seen:
+                seen.add(qualified)
+                rows.append((qualified, None, c, ""))
+            if modname != "builtins" and n not in PY_QUALIFY and n not in seen and c != "-":
+                seen.add(n)
+                rows.append((n, None, c, ""))
+    write("python-exception", "Python exception classes (stdlib ssl/socket/asyncio, websockets, aiohttp, websocket-client, python-socketio/engineio)",
+          "every exception class these modules define, by introspection: " + ", ".join(dict.fromkeys(versions)), rows)
+
+
+# ── Java ───────────────────────────────────────────────────────────────────────────
+JAVA_PACKAGES = r"java/net|javax/net/ssl|sun/security/validator|sun/security/provider/certpath|java/security/cert|java/nio/channels|java/io|java/util/concurrent|java/net/http"
+JAVA_MAP = {
+ "java.io.EOFException": "session-abrupt-eof,http-closed-without-response", "java.io.InterruptedIOException": "tcp-timeout,async-slow-response",
+ "java.net.BindException": "-", "java.net.ConnectException": "tcp-refused,tcp-timeout", "java.net.HttpRetryException": "http-unauthorized,http-redirect",
+ "java.net.MalformedURLException": "url-unparseable", "java.net.NoRouteToHostException": "tcp-unreachable",
+ "java.net.PortUnreachableException": "tcp-refused", "java.net.ProtocolException": "http-not-upgraded,http-unexpected-status",
+ "java.net.SocketException": "session-reset,tcp-reset", "java.net.SocketTimeoutException": "tcp-timeout,async-slow-response,proxy-idle-timeout",
+ "java.net.URISyntaxException": "url-invalid-characters,url-unparseable", "java.net.UnknownHostException": "dns-nxdomain",
+ "java.net.UnknownServiceException": "url-unsupported-scheme", "java.net.http.HttpConnectTimeoutException": "tcp-timeout",
+ "java.net.http.HttpTimeoutException": "async-slow-response,tcp-timeout", "java.net.http.WebSocketHandshakeException": "http-unexpected-status,http-not-upgraded",
+ "java.nio.channels.AsynchronousCloseException": "async-send-after-close", "java.nio.channels.ClosedChannelException": "async-send-after-close,session-abrupt-eof",
+ "java.nio.channels.InterruptedByTimeoutException": "async-slow-response", "java.nio.channels.NotYetConnectedException": "async-send-before-open",
+ "java.nio.channels.UnresolvedAddressException": "dns-nxdomain", "java.nio.channels.WritePendingException": "async-concurrent-send",
+ "java.security.cert.CertPathBuilderException": "tls-unknown-issuer,tls-incomplete-chain,proxy-tls-intercepted",
+ "java.security.cert.CertPathValidatorException": "tls-unknown-issuer,tls-incomplete-chain", "java.security.cert.CertificateException": "tls-unknown-issuer,tls-hostname-mismatch",
+ "java.security.cert.CertificateExpiredException": "tls-cert-expired", "java.security.cert.CertificateNotYetValidException": "tls-cert-not-yet-valid",
+ "java.security.cert.CertificateRevokedException": "tls-handshake-failed", "java.util.concurrent.TimeoutException": "async-slow-response,tcp-timeout",
+ "javax.net.ssl.SSLException": "tls-handshake-failed,tls-to-plaintext-port", "javax.net.ssl.SSLHandshakeException": "tls-handshake-failed,tls-unknown-issuer",
+ "javax.net.ssl.SSLKeyException": "tls-handshake-failed", "javax.net.ssl.SSLPeerUnverifiedException": "tls-hostname-mismatch,tls-unknown-issuer",
+ "javax.net.ssl.SSLProtocolException": "tls-handshake-failed",
+ "sun.security.provider.certpath.SunCertPathBuilderException": "tls-unknown-issuer,tls-incomplete-chain,proxy-tls-intercepted",
+ "sun.security.validator.ValidatorException": "tls-unknown-issuer,tls-incomplete-chain,proxy-tls-intercepted",
+}
+# WebSocket libraries on the JVM: the exception classes their users meet (from each
+# project's API documentation; these jars are not on the machine to enumerate).
+JAVA_LIBS = [
+ ("jakarta.websocket.DeploymentException", "http-unexpected-status,tcp-refused"), ("javax.websocket.DeploymentException", "http-unexpected-status,tcp-refused"),
+ ("org.eclipse.jetty.websocket.api.exceptions.UpgradeException", "http-unexpected-status,http-not-upgraded"),
+ ("org.eclipse.jetty.websocket.api.UpgradeException", "http-unexpected-status,http-not-upgraded"),
+ ("org.eclipse.jetty.websocket.api.exceptions.WebSocketTimeoutException", "proxy-idle-timeout,async-slow-response"),
+ ("org.eclipse.jetty.websocket.api.exceptions.MessageTooLargeException", "session-message-too-large"),
+ ("org.eclipse.jetty.websocket.api.exceptions.ProtocolException", "session-protocol-violation"),
+ ("org.eclipse.jetty.websocket.api.exceptions.BadPayloadException", "session-invalid-utf8,session-close-invalid-payload"),
+ ("org.eclipse.jetty.websocket.api.exceptions.CloseException", "session-abrupt-eof"),
+ ("org.eclipse.jetty.io.EofException", "session-abrupt-eof,async-send-after-close"),
+ ("org.glassfish.tyrus.core.HandshakeException", "http-unexpected-status,http-not-upgraded"),
+ ("org.glassfish.tyrus.client.auth.AuthenticationException", "http-unauthorized"),
+ ("org.springframework.web.socket.sockjs.SockJsTransportFailureException", "http-sockjs-endpoint,session-abrupt-eof"),
+ ("org.springframework.messaging.simp.stomp.ConnectionLostException", "async-server-ping-timeout,session-abrupt-eof"),
+ ("org.springframework.web.socket.handler.SessionLimitExceededException", "async-backpressure"),
+ ("org.apache.catalina.connector.ClientAbortException", "session-client-aborted"),
+ ("okhttp3.internal.ws.RealWebSocket", "-"),
+ ("io.netty.handler.codec.http.websocketx.WebSocketHandshakeException", "http-unexpected-status,http-not-upgraded"),
+ ("io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException", "session-protocol-violation"),
+ ("io.netty.handler.codec.TooLongFrameException", "session-message-too-large,http-head-too-large"),
+ ("io.netty.channel.ConnectTimeoutException", "tcp-timeout"),
+ ("io.netty.handler.timeout.ReadTimeoutException", "proxy-idle-timeout,async-slow-response"),
+ ("io.netty.channel.StacklessClosedChannelException", "async-send-after-close"),
+]
+
+def java():
+    import subprocess, shutil
+    jh = pathlib.Path(shutil.which("java")).resolve().parents[1]
+    out = subprocess.run(["jimage", "list", str(jh / "lib/modules")], capture_output=True, text=True).stdout
+    names = sorted(set(m.replace("/", ".") for m in re.findall(rf"^\s+((?:{JAVA_PACKAGES})/[A-Za-z]*(?:Exception|Error))\.class$", out, re.M)))
+    rows = []
+    for n in names:
+        c = JAVA_MAP.get(n, "-")
+        rows.append((n, None, c, ""))
+        simple = n.rsplit(".", 1)[1]
+        # Stack traces name the class in full; log lines and Kotlin messages often only
+        # by its simple name, which is unmistakable for these.
+        if c != "-" and simple not in ("SocketException", "SSLException", "CertificateException", "TimeoutException", "ProtocolException"):
+            rows.append((simple, None, c, ""))
+    rows += [(n, None, c, "") for n, c in JAVA_LIBS]
+    ver = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()[0]
+    write("java-exception", "Java exception classes (JDK networking and TLS, and the JVM WebSocket libraries)",
+          f"every *Exception/*Error class of the JDK packages {JAVA_PACKAGES.replace('/', '.')} in {ver} (jimage list); plus the WebSocket libraries' documented exceptions (Jetty, Tyrus, Spring, Tomcat, Netty)", rows)
+
+
+# ── Rust ───────────────────────────────────────────────────────────────────────────
+def enum_variants(src, enum):
+    m = re.search(rf"pub enum {enum}\b[^{{]*\{{(.*?)\n\}}", src, re.S)
+    body = re.sub(r"//[^\n]*", "", m.group(1))
+    body = re.sub(r"#\[[^\]]*\]", "", body)
+    # Drop nested braces/parens (struct-like and tuple variants' fields).
+    while True:
+        nb = re.sub(r"\([^()]*\)|\{[^{}]*\}", "", body)
+        if nb == body: break
+        body = nb
+    return [v.split("=")[0].strip() for v in body.split(",") if re.match(r"\s*[A-Z]", v)]
+
+TUNG_MAP = {"ConnectionClosed": "session-close-normal,async-send-after-close", "AlreadyClosed": "async-send-after-close",
+ "Io": "tcp-reset,session-reset", "Tls": "tls-handshake-failed", "Capacity": "session-message-too-large", "Protocol": "session-protocol-violation",
+ "WriteBufferFull": "async-backpressure", "Utf8": "session-invalid-utf8", "AttackAttempt": "session-protocol-violation", "Url": "url-unparseable",
+ "Http": "http-unexpected-status", "HttpFormat": "http-not-http", "TooManyHeaders": "http-head-too-large", "MessageTooLong": "session-message-too-large",
+ "ServerSentSubProtocolNoneRequested": "handshake-subprotocol-unrequested", "InvalidSubProtocol": "handshake-subprotocol-unrequested",
+ "NoSubProtocol": "handshake-subprotocol-not-echoed", "WrongHttpMethod": "handshake-invalid-request", "WrongHttpVersion": "http-version-1-0",
+ "MissingConnectionUpgradeHeader": "handshake-connection-missing,proxy-upgrade-not-forwarded", "MissingUpgradeWebSocketHeader": "handshake-upgrade-missing,proxy-upgrade-not-forwarded",
+ "MissingSecWebSocketVersionHeader": "handshake-invalid-request", "MissingSecWebSocketKey": "handshake-invalid-request",
+ "SecWebSocketAcceptKeyMismatch": "handshake-accept-mismatch", "JunkAfterRequest": "handshake-invalid-request", "CustomResponseSuccessful": "-",
+ "InvalidHeader": "handshake-invalid-request", "HandshakeIncomplete": "http-closed-without-response", "HttparseError": "http-not-http",
+ "SendAfterClosing": "async-send-after-close", "ReceivedAfterClosing": "session-protocol-violation", "NonZeroReservedBits": "session-reserved-bits",
+ "UnmaskedFrameFromClient": "session-protocol-violation", "MaskedFrameFromServer": "session-masked-frame", "FragmentedControlFrame": "session-fragmented-control",
+ "ControlFrameTooBig": "session-control-frame-too-long", "UnknownControlFrameType": "session-unknown-opcode", "UnknownDataFrameType": "session-unknown-opcode",
+ "UnexpectedContinueFrame": "session-bad-fragmentation", "ExpectedFragment": "session-bad-fragmentation", "ResetWithoutClosingHandshake": "session-abrupt-eof,session-reset",
+ "InvalidOpcode": "session-unknown-opcode", "InvalidCloseSequence": "session-bad-close-payload", "TlsFeatureNotEnabled": "url-client-lacks-tls",
+ "NoHostName": "url-unparseable", "UnableToConnect": "tcp-refused,tcp-unreachable", "UnsupportedUrlScheme": "url-unsupported-scheme",
+ "EmptyHostName": "url-unparseable", "NoPathOrQuery": "url-unparseable", "Native": "tls-handshake-failed", "Rustls": "tls-handshake-failed",
+ "InvalidDnsName": "tls-hostname-mismatch,url-unparseable", "ResetWithoutClosingHandshake": "session-abrupt-eof,session-reset"}
+RUSTLS_CERT = {"Expired": "tls-cert-expired", "ExpiredContext": "tls-cert-expired", "NotValidYet": "tls-cert-not-yet-valid",
+ "NotValidYetContext": "tls-cert-not-yet-valid", "UnknownIssuer": "tls-unknown-issuer,tls-self-signed,tls-incomplete-chain",
+ "NotValidForName": "tls-hostname-mismatch", "NotValidForNameContext": "tls-hostname-mismatch"}
+RUSTLS_ALERT = {"UnknownCA": "tls-client-cert-required,tls-handshake-failed", "BadCertificate": "tls-client-cert-required,tls-handshake-failed",
+ "CertificateRequired": "tls-client-cert-required", "UnrecognisedName": "tls-hostname-mismatch,tls-handshake-failed",
+ "CertificateExpired": "tls-client-cert-required,tls-handshake-failed", "NoApplicationProtocol": "tls-handshake-failed"}
+
+def rust():
+    import glob
+    reg = sorted(glob.glob(str(pathlib.Path.home() / ".cargo/registry/src/*")))[0] + "/"
+    tung = sorted(glob.glob(reg + "tungstenite-0.*"))[-1]
+    src = pathlib.Path(tung, "src/error.rs").read_text()
+    rows = []
+    for msg, variant in re.findall(r'#\[error\("((?:[^"\\]|\\.)*)"[^\]]*\)\]\s*(?:///[^\n]*\n\s*)*(?:#\[[^\]]*\]\s*)*([A-Z][A-Za-z0-9]*)', src):
+        phrase = msg.split("{")[0].replace('\\"', '"').strip().rstrip(":").strip()
+        c = TUNG_MAP.get(variant, "session-protocol-violation")
+        # Variant names like `Io` or `Url` are too short to match alone: the phrase carries them.
+        token = f"tungstenite::error::{variant}"
+        rows.append((token, None, c, phrase if len(phrase) >= 12 else ""))
+    rustls = sorted(glob.glob(reg + "rustls-0.23.*"))[-1]
+    err = pathlib.Path(rustls, "src/error.rs").read_text()
+    for enum, mapping, default in (("CertificateError", RUSTLS_CERT, "tls-handshake-failed"),
+                                   ("PeerIncompatible", {}, "tls-handshake-failed"),
+                                   ("PeerMisbehaved", {}, "tls-handshake-failed"),
+                                   ("InvalidMessage", {}, "tls-handshake-failed,tls-to-plaintext-port")):
+        for v in enum_variants(err, enum):
+            c = mapping.get(v, default)
+            if enum == "InvalidMessage" and v == "InvalidContentType":
+                c = "tls-to-plaintext-port,tls-handshake-failed"
+            rows.append((f"{enum}::{v}", None, c, ""))
+            if enum == "CertificateError" and v in RUSTLS_CERT:
+                rows.append((f"InvalidCertificate({v}", None, c, ""))
+    enums = pathlib.Path(rustls, "src/enums.rs").read_text()
+    block = re.search(r"pub enum AlertDescription \{(.*?)\n\s*\}", enums, re.S).group(1)
+    for v in re.findall(r"^\s*([A-Z][A-Za-z0-9]+)\s*=>", block, re.M):
+        rows.append((f"AlertReceived({v})", None, RUSTLS_ALERT.get(v, "tls-handshake-failed"), ""))
+    # std::io::ErrorKind as `kind: ConnectionRefused` in a Debug print.
+    kinds = {"ConnectionRefused": "tcp-refused", "ConnectionReset": "tcp-reset,session-reset", "ConnectionAborted": "session-abrupt-eof",
+             "NotConnected": "async-send-before-open", "AddrNotAvailable": "tcp-address-failed", "BrokenPipe": "session-abrupt-eof,async-send-after-close",
+             "TimedOut": "tcp-timeout,async-slow-response", "UnexpectedEof": "session-abrupt-eof,http-closed-without-response",
+             "HostUnreachable": "tcp-unreachable", "NetworkUnreachable": "tcp-unreachable", "NetworkDown": "tcp-unreachable"}
+    for k, c in kinds.items():
+        rows.append((f"kind: {k}", None, c, ""))
+    write("rust-error", "Rust WebSocket and TLS errors (tungstenite, rustls, std::io::ErrorKind)",
+          f"{pathlib.Path(tung).name} src/error.rs every #[error] message; {pathlib.Path(rustls).name} every variant of CertificateError, PeerIncompatible, PeerMisbehaved, InvalidMessage and AlertDescription; the network kinds of std::io::ErrorKind", rows)
+
 if __name__ == "__main__":
-    openssl(); nss(); windows()
+    openssl(); nss(); windows(); node(); python(); java(); rust()

@@ -191,3 +191,45 @@ fn vocabulary_codes_without_a_cause_are_not_answers() {
     let e = explain("net::ERR_CACHE_MISS");
     assert!(!e.recognised, "{:?}", ids(&e));
 }
+
+#[test]
+fn vocabulary_codes_of_libraries_are_recognised() {
+    let cases: &[(&str, C, &str)] = &[
+        (
+            "Error [ERR_TLS_CERT_ALTNAME_INVALID]: Hostname/IP does not match",
+            C::TlsHostnameMismatch,
+            "node-error",
+        ),
+        (
+            "RangeError: Invalid WebSocket frame: WS_ERR_UNEXPECTED_MASK",
+            C::SessionMaskedFrame,
+            "node-ws",
+        ),
+        (
+            "websockets.exceptions.PayloadTooBig: over size limit",
+            C::SessionMessageTooLarge,
+            "python-exception",
+        ),
+        (
+            "Caused by: java.security.cert.CertificateExpiredException: NotAfter: Mon",
+            C::TlsCertExpired,
+            "java-exception",
+        ),
+        (
+            "WebSocket protocol error: Key mismatch in \"Sec-WebSocket-Accept\" header",
+            C::HandshakeAcceptMismatch,
+            "rust-error",
+        ),
+    ];
+    for (text, id, vocab) in cases {
+        let e = explain(text);
+        assert!(ids(&e).contains(id), "{text:?}: {:?}", ids(&e));
+        assert!(
+            e.matched
+                .iter()
+                .any(|m| m.tier == Tier::Vocabulary && m.rule == *vocab),
+            "{text:?}: {:?}",
+            e.matched.iter().map(|m| m.rule).collect::<Vec<_>>()
+        );
+    }
+}

@@ -99,6 +99,15 @@ pub static VOCABULARIES: &[Vocabulary] = &[
         Some(r"(?i)\b(?:winhttp|error|code)\W{1,3}(?P<n>12[01][0-9]{2})\b")
     ),
     vocab!("windows-schannel", "SChannel (Windows TLS)", None),
+    vocab!("node-error", "Node.js", None),
+    vocab!("node-ws", "Node ws", None),
+    vocab!("python-exception", "Python", None),
+    vocab!(
+        "java-exception",
+        "Java and the JVM WebSocket libraries",
+        None
+    ),
+    vocab!("rust-error", "Rust (tungstenite, rustls, std)", None),
     vocab!(
         "errno-linux",
         "Linux C library (errno)",
@@ -315,6 +324,11 @@ mod tests {
             ("windows-winsock", 89),
             ("windows-winhttp", 53),
             ("windows-schannel", 78),
+            ("node-error", 280),
+            ("node-ws", 9),
+            ("python-exception", 249),
+            ("java-exception", 135),
+            ("rust-error", 257),
             ("errno-linux", 130),
         ];
         for (name, n) in expect {
