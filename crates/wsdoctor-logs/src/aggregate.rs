@@ -2,10 +2,8 @@
 //! example lines, and capped sets of affected URLs and upstreams ("…and N more").
 
 use super::timestamp::Ts;
-use regex::bytes::{Captures, Regex};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::LazyLock;
 use wsdoctor_core::redact;
 
 /// Longest example line kept, in bytes.
@@ -224,33 +222,15 @@ impl CauseStats {
     }
 }
 
-static QUERY_SECRET: LazyLock<Regex> = LazyLock::new(|| {
-    // Static pattern, covered by tests.
-    Regex::new(r#"([?&;])([A-Za-z0-9_.\-]+)=([^&\s"',;)\]]*)"#).expect("valid")
-});
-
-static HEADER_SECRET: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?i)\b(authorization|proxy-authorization|cookie|set-cookie|x-api-key|x-auth-token)(["']?\s*[:=]\s*["']?)((?:bearer|basic|digest)\s+)?[^\s"',;]+"#).expect("valid")
-});
-
-/// A log line as it may be shown: secret query values and credential headers
-/// replaced, invalid UTF-8 replaced, cut to a fixed length.
+/// A log line as it may be shown: every secret the one redaction table knows
+/// (query values, credential headers, HAR header objects, URL userinfo) replaced on
+/// the whole line first, so the cut cannot hide a secret's end from the redactor;
+/// invalid UTF-8 replaced; then cut to a fixed length.
 pub fn redact_line(line: &[u8]) -> String {
-    let cut = &line[..line.len().min(EXAMPLE_BYTES)];
-    let q = QUERY_SECRET.replace_all(cut, |c: &Captures<'_>| {
-        let name = String::from_utf8_lossy(&c[2]);
-        if redact::is_secret_param(&name) {
-            [&c[1], &c[2], b"=", redact::REDACTED.as_bytes()].concat()
-        } else {
-            c[0].to_vec()
-        }
-    });
-    let h = HEADER_SECRET.replace_all(&q, |c: &Captures<'_>| {
-        let scheme = c.get(3).map_or(&b""[..], |m| m.as_bytes());
-        [&c[1], &c[2], scheme, redact::REDACTED.as_bytes()].concat()
-    });
-    let mut s = String::from_utf8_lossy(&h).into_owned();
-    if line.len() > EXAMPLE_BYTES {
+    let text = String::from_utf8_lossy(line);
+    let redacted = redact::text(&text);
+    let mut s: String = redacted.chars().take(EXAMPLE_BYTES).collect();
+    if s.len() < redacted.len() {
         s.push('…');
     }
     s

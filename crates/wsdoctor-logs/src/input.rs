@@ -70,6 +70,115 @@ impl<R: Read> Read for Limited<R> {
     }
 }
 
+/// Longest JSON string handed to the HAR parser; the rest of a longer one is
+/// dropped before the parser sees it (the parser buffers a whole string, so a 400 MB
+/// URL would need 400 MB several times over). What wsdoctor reads of a URL, a
+/// header or an error is at its start.
+pub const MAX_HAR_STRING: usize = 64 << 10;
+
+/// Cuts every JSON string in a stream to about `MAX_HAR_STRING` bytes, keeping the
+/// JSON valid: the cut falls at a character start, never inside an escape (`\"`,
+/// `\u00e9`) nor between the two halves of a surrogate pair.
+pub struct StringCap<R> {
+    inner: R,
+    in_string: bool,
+    cutting: bool,
+    len: usize,
+    /// After a backslash: the next byte is the escape's letter.
+    escaped: bool,
+    /// Hex digits of a `\uXXXX` still to come, and the value so far.
+    hex_left: u8,
+    hex: u32,
+    /// A high surrogate was just written: its low half must follow uncut.
+    pair_open: bool,
+}
+
+impl<R> StringCap<R> {
+    pub fn new(inner: R) -> Self {
+        StringCap {
+            inner,
+            in_string: false,
+            cutting: false,
+            len: 0,
+            escaped: false,
+            hex_left: 0,
+            hex: 0,
+            pair_open: false,
+        }
+    }
+
+    /// Whether byte `b` is passed on.
+    fn keep(&mut self, b: u8) -> bool {
+        if !self.in_string {
+            if b == b'"' {
+                self.in_string = true;
+                self.cutting = false;
+                self.len = 0;
+            }
+            return true;
+        }
+        if !self.cutting {
+            // Escapes count at their written length, like everything else.
+            self.len += usize::from(self.escaped || self.hex_left > 0);
+        }
+        if self.escaped {
+            self.escaped = false;
+            if b == b'u' {
+                self.hex_left = 4;
+                self.hex = 0;
+            }
+            return !self.cutting;
+        }
+        if self.hex_left > 0 {
+            self.hex_left -= 1;
+            self.hex = self.hex * 16 + char::from(b).to_digit(16).unwrap_or(0);
+            if self.hex_left == 0 {
+                self.pair_open = (0xd800..0xdc00).contains(&self.hex);
+            }
+            return !self.cutting;
+        }
+        if b == b'"' {
+            self.in_string = false;
+            return true;
+        }
+        let char_start = b & 0xc0 != 0x80;
+        if !self.cutting && self.len >= MAX_HAR_STRING && char_start && !self.pair_open {
+            self.cutting = true;
+        }
+        if b == b'\\' {
+            self.escaped = true;
+        } else {
+            self.pair_open = false;
+        }
+        if !self.cutting {
+            self.len += 1;
+        }
+        !self.cutting
+    }
+}
+
+impl<R: Read> Read for StringCap<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let n = self.inner.read(buf)?;
+            if n == 0 {
+                return Ok(0);
+            }
+            let mut kept = 0;
+            for i in 0..n {
+                let b = buf[i];
+                if self.keep(b) {
+                    buf[kept] = b;
+                    kept += 1;
+                }
+            }
+            if kept > 0 {
+                return Ok(kept);
+            }
+        }
+    }
+}
+
 /// A gzip stream cut once it has produced `left` bytes (a gzip bomb).
 struct GzCapped<R> {
     inner: R,
@@ -135,6 +244,10 @@ pub fn open<'a, R: Read + 'a>(raw: R) -> io::Result<(Box<dyn BufRead + 'a>, bool
     } else {
         Box::new(raw)
     };
+    // A UTF-8 byte-order mark (Windows tools write one) is not content.
+    if text.fill_buf()?.starts_with(b"\xef\xbb\xbf") {
+        text.consume(3);
+    }
     let content = sniff(text.fill_buf()?);
     Ok((text, gz, content))
 }
@@ -181,6 +294,22 @@ mod tests {
             Content::Lines
         );
         assert_eq!(sniff(b""), Content::Lines);
+    }
+
+    #[test]
+    fn long_json_strings_are_cut_and_stay_valid() {
+        let long = "é\\\"\\u00e9\\ud83d\\ude00x".repeat(MAX_HAR_STRING);
+        let doc = format!("{{\"url\": \"wss://h/{long}\", \"n\": \"short \\\" q\"}}");
+        for chunk in [1, 7, 4096] {
+            let mut out = Vec::new();
+            let mut r = StringCap::new(io::BufReader::with_capacity(chunk, doc.as_bytes()));
+            r.read_to_end(&mut out).expect("read");
+            let v: serde_json::Value = serde_json::from_slice(&out).expect("still JSON");
+            let url = v["url"].as_str().unwrap();
+            assert!(url.starts_with("wss://h/é\"é"));
+            assert!(url.len() <= MAX_HAR_STRING + 8, "{}", url.len());
+            assert_eq!(v["n"], "short \" q");
+        }
     }
 
     #[test]

@@ -257,7 +257,9 @@ impl Scanner {
         let lines = match content {
             input::Content::Har => {
                 self.files[file as usize].format = "har";
-                self.har_entries(file, input::Limited::new(&mut reader, MAX_HAR_BYTES))?;
+                // Strings cut before the parser buffers them: a 400 MB URL costs 64 KiB.
+                let capped = input::StringCap::new(input::Limited::new(&mut reader, MAX_HAR_BYTES));
+                self.har_entries(file, capped)?;
                 0
             }
             input::Content::Lines => {

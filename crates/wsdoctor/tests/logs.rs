@@ -250,3 +250,29 @@ fn a_non_empty_file_is_not_called_empty() {
     assert_eq!(v["files"][0]["format"], "text");
     assert_eq!(v["files"][1]["format"], "text");
 }
+
+/// A HAR with a UTF-8 byte-order mark, a 32 MiB URL and an Authorization header
+/// object: read as HAR, the URL cut before parsing (the report stays small), no
+/// credential in the output.
+#[test]
+fn hostile_har_exports() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let long = "a".repeat(32 << 20);
+    let har = format!(
+        "\u{feff}{{\"log\": {{\"entries\": [\n{{\"request\": {{\"method\": \"GET\", \"url\": \"wss://chat.example.com/ws?{long}\", \"headers\": [{{\"name\": \"Authorization\", \"value\": \"Bearer sekrit-token-123\"}}]}}, \"response\": {{\"status\": 404}}, \"_resourceType\": \"websocket\"}},\n{{\"request\": {{\"method\": \"GET\", \"url\": \"wss://u:hunter2@chat.example.com/ws?access_token=tok987\"}}, \"response\": {{\"status\": 403}}, \"_resourceType\": \"websocket\"}}\n]}}}}"
+    );
+    let p = write(dir.path(), "page.har", har.as_bytes());
+    let out = wsdoctor()
+        .args(["logs", "--json", &p])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.len() < 256 << 10, "report is {} bytes", text.len());
+    for secret in ["sekrit-token-123", "hunter2", "tok987"] {
+        assert!(!text.contains(secret), "{secret}");
+    }
+    let v: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(v["files"][0]["format"], "har");
+    assert_eq!(v["har"]["websockets"], 2);
+}
