@@ -24,6 +24,6 @@ mod wire;
 pub use lab::{Endpoint, Lab, LabError, LabOptions};
 pub use pki::{Cert, PkiError};
 pub use scenario::{
-    ALLOWED_ORIGIN, BEARER_TOKEN, BLOCKING_HANDLER, CheckPlan, Group, IDLE_CUT, PROXY_PASSWORD,
-    PROXY_USER, SCENARIOS, Scenario, TOO_BIG_LIMIT,
+    ALLOWED_ORIGIN, BEARER_TOKEN, BLOCKED_LOOP_CONNECTIONS, BLOCKING_HANDLER, CheckPlan, Group,
+    IDLE_CUT, PROXY_PASSWORD, PROXY_USER, SCENARIOS, Scenario, TOO_BIG_LIMIT,
 };

@@ -132,12 +132,41 @@ impl CheckPlan {
     }
 }
 
+// Numbers that a server uses and a scenario's `what` states are written once, as a
+// literal in a macro: `concat!` builds the description from it at compile time and the
+// constant below is made from the same literal, so the two cannot drift apart.
+macro_rules! too_big_limit {
+    () => {
+        8
+    };
+}
+macro_rules! idle_cut_ms {
+    () => {
+        500
+    };
+}
+macro_rules! blocking_handler_ms {
+    () => {
+        40
+    };
+}
+macro_rules! blocked_loop_connections {
+    () => {
+        4
+    };
+}
+
 /// Maximum message size of the `message-too-big` scenario, in bytes.
-pub const TOO_BIG_LIMIT: usize = 8;
+pub const TOO_BIG_LIMIT: usize = too_big_limit!();
 /// Idle time after which the `proxy-idle-cut` proxy cuts an upgraded connection.
-pub const IDLE_CUT: Duration = Duration::from_secs(1);
-/// How long the `blocked-event-loop` server blocks its loop for each message.
-pub const BLOCKING_HANDLER: Duration = Duration::from_millis(300);
+/// Short, so that the tour's idle probe and its keep-alive proof take about 1.5 s.
+pub const IDLE_CUT: Duration = Duration::from_millis(idle_cut_ms!());
+/// How long the `blocked-event-loop` server blocks its loop for each message: with
+/// `BLOCKED_LOOP_CONNECTIONS` busy connections a ping waits behind 3–4 of them
+/// (120–160 ms against well under 1 ms quiet), clear of the rule's 50 ms floor.
+pub const BLOCKING_HANDLER: Duration = Duration::from_millis(blocking_handler_ms!());
+/// The `--concurrency` of the `blocked-event-loop` scenario.
+pub const BLOCKED_LOOP_CONNECTIONS: usize = blocked_loop_connections!();
 /// The Origin the `origin-forbidden` server allows (send it to prove the fix).
 pub const ALLOWED_ORIGIN: &str = "https://app.example";
 /// The bearer token the `auth-required` server accepts.
@@ -424,7 +453,7 @@ pub static SCENARIOS: &[Scenario] = &[
         what: "the port accepts connections and never answers",
         expect: &[C::HttpNoResponse],
         plan: CheckPlan {
-            timeout_s: Some(3),
+            timeout_s: Some(2),
             ..PLAIN
         },
         path: "/ws",
@@ -451,7 +480,11 @@ pub static SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "proxy-idle-cut",
         group: Group::ProxyFirewall,
-        what: "a reverse proxy cuts upgraded connections idle for 2 s, without a close frame",
+        what: concat!(
+            "a reverse proxy cuts upgraded connections idle for ",
+            idle_cut_ms!(),
+            " ms, without a close frame"
+        ),
         expect: &[C::ProxyIdleTimeout],
         plan: CheckPlan {
             idle_s: Some(3),
@@ -575,7 +608,11 @@ pub static SCENARIOS: &[Scenario] = &[
         group: Group::Session,
         what: "the server echoes messages but never answers pings",
         expect: &[C::SessionNoPong],
-        plan: PLAIN,
+        // The finding *is* the wait for a pong that never comes: 2 s make the point.
+        plan: CheckPlan {
+            timeout_s: Some(2),
+            ..PLAIN
+        },
         path: "/ws",
         serve: Serve::BrokenSession(SessionFault::NoPong),
     },
@@ -627,10 +664,17 @@ pub static SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "blocked-event-loop",
         group: Group::Session,
-        what: "a single-threaded server blocks its loop 300 ms per message, stalling every connection",
-        expect: &[C::AsyncEventLoopBlocked],
+        what: concat!(
+            "a single-threaded server blocks its loop ",
+            blocking_handler_ms!(),
+            " ms per message, stalling every connection (",
+            blocked_loop_connections!(),
+            " busy)"
+        ),
+        // A loop that blocks also stops reading: the push after the round trips stalls.
+        expect: &[C::AsyncEventLoopBlocked, C::AsyncBackpressure],
         plan: CheckPlan {
-            concurrency: Some(8),
+            concurrency: Some(BLOCKED_LOOP_CONNECTIONS),
             ..PLAIN
         },
         path: "/ws",
@@ -639,7 +683,11 @@ pub static SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "message-too-big",
         group: Group::Session,
-        what: "the server closes with 1009 when a message exceeds 8 bytes",
+        what: concat!(
+            "the server closes with 1009 when a message exceeds ",
+            too_big_limit!(),
+            " bytes"
+        ),
         expect: &[C::SessionCloseMessageTooBig],
         plan: CheckPlan {
             message: Some("a message longer than eight bytes"),
@@ -784,9 +832,23 @@ mod tests {
         );
         assert_eq!(flags("subprotocol-not-echoed"), ["--subprotocol", "chat"]);
         assert_eq!(flags("proxy-idle-cut"), ["--idle", "3"]);
-        assert_eq!(flags("blocked-event-loop"), ["--concurrency", "8"]);
-        assert_eq!(flags("black-hole"), ["--timeout", "3"]);
+        assert_eq!(flags("blocked-event-loop"), ["--concurrency", "4"]);
+        assert_eq!(flags("black-hole"), ["--timeout", "2"]);
+        assert_eq!(flags("no-pong"), ["--timeout", "2"]);
         assert_eq!(flags("message-too-big")[0], "--message");
+    }
+
+    #[test]
+    fn descriptions_state_the_numbers_the_servers_use() {
+        let what = |name: &str| Scenario::named(name).expect("in the table").what;
+        let cut = format!("idle for {} ms", IDLE_CUT.as_millis());
+        assert!(what("proxy-idle-cut").contains(&cut));
+        let block = format!("{} ms per message", BLOCKING_HANDLER.as_millis());
+        assert!(what("blocked-event-loop").contains(&block));
+        let busy = format!("({BLOCKED_LOOP_CONNECTIONS} busy)");
+        assert!(what("blocked-event-loop").contains(&busy));
+        let limit = format!("exceeds {TOO_BIG_LIMIT} bytes");
+        assert!(what("message-too-big").contains(&limit));
     }
 
     #[test]

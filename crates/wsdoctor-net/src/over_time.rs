@@ -6,8 +6,10 @@ use crate::deadline::ms_since;
 use crate::session::{Conn, End, Step};
 use futures_util::future::join_all;
 use std::time::Duration;
+use tokio::sync::watch;
 use tokio::time::{Instant, sleep_until};
 use wsdoctor_core::evidence::{IdleCut, KeepaliveTrial, LoadEvidence};
+use wsdoctor_core::rules::event_loop_blocked;
 use wsdoctor_proto::session::Event;
 
 /// The shortest keep-alive interval we try.
@@ -78,10 +80,14 @@ pub(crate) fn keepalive_interval(cut_ms: f64, asked: Option<Duration>) -> Durati
     asked.unwrap_or_else(|| Duration::from_secs_f64(cut_ms / 2000.0).max(MIN_INTERVAL))
 }
 
+/// The keep-alive trial outlives the cut by at least this much (for short cuts, where
+/// half the cut would be within a scheduler's jitter).
+const KEEPALIVE_MARGIN: Duration = Duration::from_millis(500);
+
 /// How long the keep-alive trial holds: well past the cut that was seen.
 pub(crate) fn keepalive_hold(cut_ms: f64) -> Duration {
     let cut = Duration::from_secs_f64(cut_ms / 1000.0);
-    (cut + cut / 2).max(cut + Duration::from_secs(1))
+    (cut + cut / 2).max(cut + KEEPALIVE_MARGIN)
 }
 
 /// Pings every `interval` for `hold`; survived = still open at the end.
@@ -129,14 +135,23 @@ pub(crate) async fn load(
     load: &mut [Conn<'_>],
     end: Instant,
 ) -> LoadEvidence {
-    let idle = round_trips(probe, IDLE_SAMPLES, Duration::ZERO, end).await;
+    let (idle, _) = round_trips(probe, IDLE_SAMPLES, Duration::ZERO, end, None).await;
     let window_end = end.min(Instant::now() + LOAD_WINDOW);
-    let stop = window_end;
     let payload = "x".repeat(LOAD_MESSAGE_LEN);
-    let loaders = join_all(load.iter_mut().map(|c| keep_busy(c, &payload, stop)));
-    let measure = round_trips(probe, usize::MAX, LOAD_WINDOW, window_end);
+    // The loaders stop with the measurement, which stops as soon as the samples show a
+    // blocked loop: waiting out the window would only confirm it more slowly.
+    let (done, stopped) = watch::channel(false);
+    let loaders = join_all(
+        load.iter_mut()
+            .map(|c| keep_busy(c, &payload, window_end, stopped.clone())),
+    );
+    let idle_p50 = percentile(&idle, 0.5);
+    let measure = async {
+        let r = round_trips(probe, usize::MAX, LOAD_WINDOW, window_end, Some(idle_p50)).await;
+        let _ = done.send(true);
+        r
+    };
     let (stalls, (loaded, probe_stalled)) = tokio::join!(loaders, measure);
-    let (idle, _) = idle;
     // After the round trips, so the push cannot disturb them.
     let push_stalled = push(probe, end).await;
     LoadEvidence {
@@ -152,19 +167,25 @@ pub(crate) async fn load(
 /// Ping round trips, one at a time, until `samples` are taken (and at least
 /// `LOAD_MIN_SAMPLES` when running for a `window`) or `end`. A ping that gets no
 /// pong counts as `RTT_CAP`. Returns the samples and whether a write stalled.
+/// With `blocked_above` (the quiet median), it also stops once `LOAD_MIN_SAMPLES`
+/// samples already show a blocked loop by core's own rule.
 async fn round_trips(
     conn: &mut Conn<'_>,
     samples: usize,
     window: Duration,
     end: Instant,
+    blocked_above: Option<f64>,
 ) -> (Vec<f64>, bool) {
     let start = Instant::now();
     let mut out = Vec::new();
     let mut stalled = false;
     while out.len() < samples && conn.open() {
         let now = Instant::now();
-        let enough = out.len() >= LOAD_MIN_SAMPLES && now >= start + window;
-        if enough || now >= end {
+        let min_taken = out.len() >= LOAD_MIN_SAMPLES;
+        let conclusive = min_taken
+            && blocked_above.is_some_and(|idle| event_loop_blocked(idle, percentile(&out, 0.5)));
+        let enough = min_taken && now >= start + window;
+        if enough || conclusive || now >= end {
             break;
         }
         let sent = Instant::now();
@@ -197,8 +218,15 @@ async fn round_trips(
 
 /// Sends a message, waits for any reply (or a short while), again until `stop`.
 /// Returns whether a write stalled.
-async fn keep_busy(conn: &mut Conn<'_>, payload: &str, stop: Instant) -> bool {
-    while Instant::now() < stop && conn.open() {
+/// Stops early when `stopped` turns true; only between whole messages, so a loading
+/// connection never ends inside a frame it was writing.
+async fn keep_busy(
+    conn: &mut Conn<'_>,
+    payload: &str,
+    stop: Instant,
+    mut stopped: watch::Receiver<bool>,
+) -> bool {
+    while Instant::now() < stop && conn.open() && !*stopped.borrow() {
         if conn
             .send_text(payload, Instant::now() + WRITE_STALL)
             .await
@@ -207,9 +235,17 @@ async fn keep_busy(conn: &mut Conn<'_>, payload: &str, stop: Instant) -> bool {
             return conn.open();
         }
         let wait = stop.min(Instant::now() + RTT_CAP);
-        if let Step::End(End::Timeout) = conn.next_message(wait).await {
+        // Reading is cancel-safe: a read not yet completed loses no byte.
+        let step = tokio::select! {
+            step = conn.next_message(wait) => Some(step),
+            _ = stopped.wait_for(|s| *s) => None,
+        };
+        if let Some(Step::End(End::Timeout)) = step {
             // No echo (an --expect server): keep the pressure on at a steady rate.
-            sleep_until(wait.min(stop)).await;
+            tokio::select! {
+                _ = sleep_until(wait.min(stop)) => {}
+                _ = stopped.wait_for(|s| *s) => {}
+            }
         }
     }
     false
@@ -288,7 +324,8 @@ mod tests {
             Duration::from_secs(1)
         );
         assert_eq!(keepalive_hold(3000.0), Duration::from_millis(4500));
-        assert_eq!(keepalive_hold(1000.0), Duration::from_millis(2000));
+        assert_eq!(keepalive_hold(1000.0), Duration::from_millis(1500));
+        assert_eq!(keepalive_hold(500.0), Duration::from_millis(1000));
     }
 
     #[test]

@@ -16,6 +16,9 @@ use wsdoctor_proto::session::Event;
 
 /// Each session step waits at most this long.
 pub(crate) const STEP_CAP: Duration = Duration::from_secs(3);
+/// The message and ping steps leave this much of the deadline to the close handshake,
+/// so a short `--timeout` spent waiting for a pong does not also fail the close.
+const CLOSE_RESERVE: Duration = Duration::from_millis(500);
 /// After a message that is not the echo, how much longer the echo is waited for.
 const ECHO_GRACE: Duration = Duration::from_secs(1);
 /// How much of a received message is shown.
@@ -60,7 +63,7 @@ async fn message_step(
     deadline: Deadline,
 ) -> MessageOutcome {
     let start = Instant::now();
-    let mut until = deadline.phase(STEP_CAP);
+    let mut until = step_until(deadline);
     if conn.send_text(text, until).await.is_err() {
         return MessageOutcome::NoReply { waited_ms: 0.0 };
     }
@@ -101,7 +104,7 @@ async fn message_step(
 }
 
 async fn ping_step(conn: &mut Conn<'_>, deadline: Deadline) -> PingOutcome {
-    let until = deadline.phase(STEP_CAP);
+    let until = step_until(deadline);
     let payload = format!("wsdoctor {:08x}", rand::random::<u32>()).into_bytes();
     let start = Instant::now();
     if conn.send_ping(&payload, until).await.is_err() {
@@ -168,6 +171,16 @@ async fn close_step(conn: &mut Conn<'_>, deadline: Deadline) -> CloseOutcome {
                 };
             }
         }
+    }
+}
+
+/// When a step before the close must end: its cap, and `CLOSE_RESERVE` before the
+/// deadline while that much is left.
+fn step_until(deadline: Deadline) -> Instant {
+    let until = deadline.phase(STEP_CAP);
+    match deadline.end().checked_sub(CLOSE_RESERVE) {
+        Some(t) if t > Instant::now() => until.min(t),
+        _ => until,
     }
 }
 

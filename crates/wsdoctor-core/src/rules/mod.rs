@@ -9,6 +9,8 @@ mod session;
 mod tls;
 mod url;
 
+pub use session::event_loop_blocked;
+
 use crate::evidence::Evidence;
 use crate::report::{Finding, Report};
 

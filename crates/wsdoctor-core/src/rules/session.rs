@@ -261,7 +261,7 @@ pub fn over_time(e: &Evidence, out: &mut Vec<Finding>) {
         } else {
             0.0
         };
-        if ratio >= 3.0 && l.loaded_rtt_p50_ms - l.idle_rtt_p50_ms >= 50.0 {
+        if event_loop_blocked(l.idle_rtt_p50_ms, l.loaded_rtt_p50_ms) {
             out.push(Finding::new(
                 CauseId::AsyncEventLoopBlocked,
                 format!(
@@ -277,6 +277,20 @@ pub fn over_time(e: &Evidence, out: &mut Vec<Finding>) {
             ));
         }
     }
+}
+
+/// Round trips this many times slower under load (at the median) …
+const BLOCKED_RATIO: f64 = 3.0;
+/// … and at least this much slower, so sub-millisecond noise never counts.
+const BLOCKED_EXTRA_MS: f64 = 50.0;
+
+/// Whether round trips that rose from `idle_p50_ms` quiet to `loaded_p50_ms` under load
+/// show a blocked event loop. The rule behind `async-event-loop-blocked`; the load
+/// probe asks it too, to stop measuring once the answer is yes.
+pub fn event_loop_blocked(idle_p50_ms: f64, loaded_p50_ms: f64) -> bool {
+    idle_p50_ms > 0.0
+        && loaded_p50_ms >= idle_p50_ms * BLOCKED_RATIO
+        && loaded_p50_ms - idle_p50_ms >= BLOCKED_EXTRA_MS
 }
 
 /// `--no-pong`: the server pinged, got no pong, and closed us with a close frame.
