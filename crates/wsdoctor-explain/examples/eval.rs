@@ -3,7 +3,77 @@
 
 use wsdoctor_explain::eval::{Sample, held_out, load, score};
 
+/// The field corpus: the training part with its misses, or with `--held-out` the
+/// held-out part's figures by layer and nothing else (no message is shown, so nobody
+/// tunes a rule to it).
+fn field(held_out_part: bool) {
+    use wsdoctor_explain::eval::{FieldScore, load_field, pct};
+    let text = if held_out_part {
+        include_str!("../data/field/heldout.jsonl")
+    } else {
+        include_str!("../data/field/train.jsonl")
+    };
+    let samples = load_field(text).unwrap_or_else(|e| {
+        eprintln!("eval: {e}");
+        std::process::exit(2);
+    });
+    let mut total = FieldScore::default();
+    let mut by_layer: std::collections::BTreeMap<&str, FieldScore> = Default::default();
+    for s in &samples {
+        let ok = total.add(s);
+        by_layer.entry(s.layer.as_str()).or_default().add(s);
+        if !ok && !held_out_part && std::env::args().any(|a| a == "-v") {
+            let e = wsdoctor_explain::explain(&s.message);
+            println!(
+                "  miss [{}] {}\n      got {:?} conf {:?}\n      gold {:?}",
+                s.layer,
+                s.message
+                    .chars()
+                    .take(140)
+                    .collect::<String>()
+                    .replace('\n', " "),
+                e.causes
+                    .iter()
+                    .take(3)
+                    .map(|c| c.id.as_str())
+                    .collect::<Vec<_>>(),
+                e.confidence,
+                s.gold.iter().map(|c| c.as_str()).collect::<Vec<_>>()
+            );
+        }
+    }
+    let part = if held_out_part {
+        "field held-out"
+    } else {
+        "field train"
+    };
+    let line = |name: &str, f: &FieldScore| {
+        println!(
+            "{name:16} msgs {:3}  layer right {:5.1}%  cause in top 3 {:5.1}%  junk {:3} refused {:5.1}%  high-confidence {:3} right {:5.1}%",
+            f.messages,
+            pct(f.layer_right, f.messages),
+            pct(f.top3_right, f.messages),
+            f.junk,
+            pct(f.junk_refused, f.junk),
+            f.high,
+            pct(f.high_right, f.high)
+        );
+    };
+    line(part, &total);
+    for (layer, f) in &by_layer {
+        line(&format!("  {layer}"), f);
+    }
+}
+
 fn main() {
+    if std::env::args().any(|a| a == "--held-out") {
+        field(true);
+        return;
+    }
+    if std::env::args().any(|a| a == "--field") {
+        field(false);
+        return;
+    }
     let data = include_str!("../data/error-messages.jsonl");
     let gold = include_str!("../data/gold.tsv");
     let all = match load(data, gold) {
