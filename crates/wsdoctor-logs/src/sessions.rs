@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 use std::collections::BTreeMap;
+use wsdoctor_core::tables::timeouts;
 
 /// Histogram resolution and range.
 const BUCKETS_PER_SEC: f64 = 10.0;
@@ -30,33 +31,16 @@ pub struct Origin {
     pub text: String,
 }
 
-/// Known timeouts and where they come from.
-static KNOWN: &[(f64, &str)] = &[
-    (
-        30.0,
-        "GCP HTTP(S) load balancer backend timeout (30 s by default; a lifetime cap, pings do not help)",
-    ),
-    (55.0, "Heroku router (55 s rolling idle window)"),
-    (
-        60.0,
-        "nginx proxy_read_timeout (60 s default), also AWS ALB idle timeout, ingress-nginx and Apache ProxyTimeout (60 s)",
-    ),
-    (100.0, "Cloudflare proxied WebSockets (about 100 s idle)"),
-    (
-        120.0,
-        "Cloudflare (120 s in its documentation) or a proxy timeout set to 2 minutes",
-    ),
-    (300.0, "Envoy stream_idle_timeout (5 min default)"),
-    (600.0, "AWS API Gateway WebSocket idle timeout (10 min)"),
-];
-
 #[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Cluster {
     /// The centre of the cluster, seconds.
     pub seconds: f64,
     pub sessions: u64,
-    /// The component whose default timeout this is, when it is a known one.
-    pub component: Option<&'static str>,
+    /// The components whose default timeout this is, when it is a known one (from
+    /// the shared vendor table, wsdoctor-core `tables::timeouts`).
+    pub component: Option<String>,
+    /// Their ids in that table (`nginx`, `aws-alb`, …).
+    pub vendors: Vec<&'static str>,
 }
 
 /// Durations of upgraded sessions.
@@ -140,10 +124,8 @@ impl Durations {
             if n < MIN_CLUSTER {
                 continue;
             }
-            let component = KNOWN
-                .iter()
-                .find(|(k, _)| (seconds - k).abs() <= k * 0.05)
-                .map(|(_, c)| *c);
+            let component = timeouts::suspects(seconds);
+            let vendors = timeouts::near(seconds).map(|v| v.id).collect();
             let origins = (seconds * (1.0 - WINDOW)) as usize
                 ..=((seconds * (1.0 + WINDOW)) as usize).min(MAX_SECS);
             let examples = origins
@@ -155,6 +137,7 @@ impl Durations {
                     seconds,
                     sessions: n,
                     component,
+                    vendors,
                 },
                 examples,
             ));
@@ -321,7 +304,7 @@ mod tests {
         );
         assert_eq!(c[0].0.seconds, 60.0);
         assert!(c[0].0.sessions >= 20);
-        assert!(c[0].0.component.is_some_and(|s| s.contains("nginx")));
+        assert!(c[0].0.vendors.contains(&"nginx"));
     }
 
     #[test]

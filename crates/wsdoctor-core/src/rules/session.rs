@@ -335,25 +335,15 @@ fn recommended_ping(cut_s: f64) -> u64 {
     ((cut_s / 2.0).floor() as u64).max(1)
 }
 
-/// The usual suspects for an idle cut of about `secs` seconds.
+/// The usual suspects for an idle cut of about `secs` seconds, from the shared
+/// vendor table.
 pub fn suspects(secs: f64) -> String {
-    let near = |v: f64| (secs - v).abs() <= v * 0.05 + 0.5;
-    let names = if near(60.0) {
-        "nginx proxy_read_timeout (60 s default), ingress-nginx, AWS ALB (60 s default) or Apache ProxyTimeout"
-    } else if near(55.0) {
-        "the Heroku router (55 s rolling window)"
-    } else if near(30.0) {
-        "a GCP HTTP(S) load balancer (30 s backend timeout)"
-    } else if near(100.0) || near(120.0) {
-        "Cloudflare (about 100 s)"
-    } else if near(300.0) {
-        "Envoy stream_idle_timeout (5 min default)"
-    } else {
-        return format!(
+    match crate::tables::timeouts::suspects(secs) {
+        Some(names) => format!("At {secs:.0} s the usual suspects are {names}."),
+        None => format!(
             "A cut at a round {secs:.0} s points to a configured idle timeout in a proxy or load balancer on the path."
-        );
-    };
-    format!("At {secs:.0} s the usual suspects are {names}.")
+        ),
+    }
 }
 
 #[cfg(test)]

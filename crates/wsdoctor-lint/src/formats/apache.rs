@@ -10,6 +10,7 @@ use crate::wspath;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use wsdoctor_core::Severity;
+use wsdoctor_core::tables::vendor_timeout;
 
 #[derive(Clone, Debug)]
 struct Dir {
@@ -457,17 +458,19 @@ fn timeout(ctx: &mut Ctx, idx: &Index, d: &Dir, own: Option<u64>, about: &str) {
         let p = with_ms(find("ProxyTimeout"));
         match (t, p) {
             (None, None) => {
-                if ctx.opts.ping_interval.is_some_and(|p| p < 60) {
+                // Apache's default, from the shared vendor table.
+                let default_s = u64::from(vendor_timeout("apache").seconds);
+                if ctx.opts.ping_interval.is_some_and(|p| p < default_s) {
                     return;
                 }
                 let f = LintFinding::new(
                     "apache/timeout-default",
                     &d.file,
                     d.line,
-                    format!("no Timeout or ProxyTimeout in the files read: Apache's 60 s default closes a quiet WebSocket, fine only if the application pings more often {about}"),
+                    format!("no Timeout or ProxyTimeout in the files read: Apache's {default_s} s default closes a quiet WebSocket, fine only if the application pings more often {about}"),
                 )
                 .severity(Severity::Info)
-                .fix("Make sure client or server pings more often than every 60 s, or raise ProxyTimeout.")
+                .fix(format!("Make sure client or server pings more often than every {default_s} s, or raise ProxyTimeout."))
                 .replace_with(["ProxyTimeout 3600"]);
                 ctx.push(f);
                 return;

@@ -9,6 +9,7 @@ use super::{Ctx, human_ms};
 use crate::finding::LintFinding;
 use crate::wspath;
 use wsdoctor_core::Severity;
+use wsdoctor_core::tables::vendor_timeout;
 
 const NGINX: &str = "nginx.ingress.kubernetes.io/";
 const ALB: &str = "alb.ingress.kubernetes.io/";
@@ -151,8 +152,10 @@ fn ingress_nginx(ctx: &mut Ctx, file: &str, ing: &Node, about: &str) {
     for which in ["proxy-read-timeout", "proxy-send-timeout"] {
         let key = format!("{NGINX}{which}");
         let read = which == "proxy-read-timeout";
+        // ingress-nginx's default, from the shared vendor table.
+        let default_s = u64::from(vendor_timeout("ingress-nginx").seconds);
         let Some(v) = annotation(ing, &key) else {
-            if read && ctx.opts.ping_interval.is_none_or(|p| p >= 60) {
+            if read && ctx.opts.ping_interval.is_none_or(|p| p >= default_s) {
                 let line = ing
                     .get("metadata")
                     .and_then(|m| m.key_line("annotations"))
@@ -162,10 +165,10 @@ fn ingress_nginx(ctx: &mut Ctx, file: &str, ing: &Node, about: &str) {
                         "k8s/ingress-nginx-timeout-default",
                         file,
                         line,
-                        format!("no {key} annotation: ingress-nginx closes a WebSocket that is quiet for 60 s (the default), fine only if the application pings more often {about}"),
+                        format!("no {key} annotation: ingress-nginx closes a WebSocket that is quiet for {default_s} s (the default), fine only if the application pings more often {about}"),
                     )
                     .severity(Severity::Info)
-                    .fix("Make sure client or server pings more often than every 60 s, or set the annotation (plain seconds).")
+                    .fix(format!("Make sure client or server pings more often than every {default_s} s, or set the annotation (plain seconds)."))
                     .replace_with([format!("{key}: \"3600\"")]),
                 );
             }
@@ -178,11 +181,15 @@ fn ingress_nginx(ctx: &mut Ctx, file: &str, ing: &Node, about: &str) {
                 .map(|ms| (ms / 1000).to_string())
                 .unwrap_or_else(|| "3600".into());
             let (sev, effect) = if read {
-                (Severity::Warning, "the 60 s default stays in force")
+                (
+                    Severity::Warning,
+                    format!("the {default_s} s default stays in force"),
+                )
             } else {
                 (
                     Severity::Info,
-                    "harmless for idle WebSockets, which proxy-read-timeout governs, but not what was meant",
+                    "harmless for idle WebSockets, which proxy-read-timeout governs, but not what was meant"
+                        .to_string(),
                 )
             };
             ctx.push(
@@ -229,11 +236,13 @@ fn alb(ctx: &mut Ctx, file: &str, ing: &Node, about: &str) {
         .or_else(|| ing.get("metadata").and_then(|m| m.key_line("annotations")))
         .unwrap_or(ing.line);
     let ping = ctx.ping();
+    // The ALB's default, from the shared vendor table.
+    let alb_default = u64::from(vendor_timeout("aws-alb").seconds);
     let secs = match value {
         Some(s) if s <= ping => s,
         Some(_) => return,
-        None if ctx.opts.ping_interval.is_some_and(|p| p < 60) => return,
-        None => 60,
+        None if ctx.opts.ping_interval.is_some_and(|p| p < alb_default) => return,
+        None => alb_default,
     };
     let explicit = value.is_some();
     ctx.push(
@@ -244,7 +253,7 @@ fn alb(ctx: &mut Ctx, file: &str, ing: &Node, about: &str) {
             if explicit {
                 format!("the ALB idle timeout is {secs} s, sooner than the {ping} s ping interval assumed {about}")
             } else {
-                format!("no idle_timeout.timeout_seconds: the ALB closes connections idle for 60 s (its default), fine only if the application pings more often {about}")
+                format!("no idle_timeout.timeout_seconds: the ALB closes connections idle for {alb_default} s (its default), fine only if the application pings more often {about}")
             },
         )
         .severity(if explicit { Severity::Warning } else { Severity::Info })

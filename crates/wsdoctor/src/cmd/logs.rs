@@ -254,6 +254,7 @@ fn finding(out: &mut impl Write, f: &LogFinding, style: Style) -> std::io::Resul
     for t in &f.timeouts {
         let who = t
             .component
+            .as_deref()
             .map(|c| format!(" — likely {c}"))
             .unwrap_or_default();
         writeln!(

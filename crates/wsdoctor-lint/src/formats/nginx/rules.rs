@@ -12,6 +12,7 @@ use regex::{Regex, RegexBuilder};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use wsdoctor_core::Severity;
+use wsdoctor_core::tables::vendor_timeout;
 
 /// Facts gathered from the whole configuration before the location rules run.
 struct Model<'a> {
@@ -447,9 +448,11 @@ impl<'a> Rules<'_, '_, 'a> {
         } else {
             ""
         };
+        // nginx's default, from the shared vendor table.
+        let default_s = u64::from(vendor_timeout("nginx").seconds);
         match effective(chain, "proxy_read_timeout") {
             None => {
-                if self.ctx.opts.ping_interval.is_some_and(|p| p < 60) {
+                if self.ctx.opts.ping_interval.is_some_and(|p| p < default_s) {
                     return;
                 }
                 let f = self
@@ -457,10 +460,10 @@ impl<'a> Rules<'_, '_, 'a> {
                         "nginx/read-timeout-default",
                         loc.proxy_pass,
                         loc,
-                        format!("no proxy_read_timeout: nginx closes a WebSocket that is quiet for 60 s (the default), fine only if the application pings more often{send_note}"),
+                        format!("no proxy_read_timeout: nginx closes a WebSocket that is quiet for {default_s} s (the default), fine only if the application pings more often{send_note}"),
                     )
                     .severity(Severity::Info)
-                    .fix("Make sure client or server pings more often than every 60 s, or raise proxy_read_timeout.")
+                    .fix(format!("Make sure client or server pings more often than every {default_s} s, or raise proxy_read_timeout."))
                     .replace_with(["proxy_read_timeout 3600s;"]);
                 self.ctx.push(f);
             }
