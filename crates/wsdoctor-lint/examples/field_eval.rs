@@ -1,0 +1,130 @@
+//! Scores `lint` on the field corpus of real configurations (`data/field/`): each case
+//! is a folder with the configuration file(s) and a `meta.json` saying whether the
+//! thread found it broken and with which catalog causes.
+//!
+//! `cargo run -p wsdoctor-lint --example field_eval [-- -v]` scores the training part
+//! (`data/field/train/`, misses with `-v`); `-- --held-out` scores `data/field/heldout/`
+//! and prints only the figures. The split is by FNV-1a of the folder name, one quarter
+//! held out (the test `field_split_is_the_hash` in this crate's tests keeps it).
+//!
+//! Broken: right when a warning or error finding names one of the causes. Correct:
+//! right when no finding is a warning or an error.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use wsdoctor_core::{CauseId, Severity};
+use wsdoctor_lint::{Input, Options, lint};
+
+#[derive(Default)]
+struct Tally {
+    broken: usize,
+    broken_right: usize,
+    correct: usize,
+    correct_clean: usize,
+}
+
+fn main() {
+    let held_out = std::env::args().any(|a| a == "--held-out");
+    let verbose = std::env::args().any(|a| a == "-v") && !held_out;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("data/field")
+        .join(if held_out { "heldout" } else { "train" });
+    let mut cases: Vec<PathBuf> = match std::fs::read_dir(&root) {
+        Ok(d) => d
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_dir())
+            .collect(),
+        Err(e) => {
+            eprintln!("field_eval: {}: {e}", root.display());
+            std::process::exit(2);
+        }
+    };
+    cases.sort();
+    let mut total = Tally::default();
+    let mut by_proxy: BTreeMap<String, Tally> = BTreeMap::new();
+    for case in &cases {
+        let meta: serde_json::Value = match std::fs::read_to_string(case.join("meta.json"))
+            .map_err(|e| e.to_string())
+            .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
+        {
+            Ok(m) => m,
+            Err(e) => {
+                eprintln!("field_eval: {}: meta.json: {e}", case.display());
+                std::process::exit(2);
+            }
+        };
+        let broken = meta["broken"].as_bool().unwrap_or(false);
+        let gold: Vec<CauseId> = meta["causes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c.as_str().and_then(CauseId::parse))
+            .collect();
+        let proxy = meta["proxy"].as_str().unwrap_or("?").to_string();
+        let ws_path = meta["ws_path"].as_str().map(str::to_string);
+        let mut files: Vec<PathBuf> = std::fs::read_dir(case)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.file_name().is_some_and(|n| n != "meta.json"))
+            .collect();
+        files.sort();
+        let opts = Options {
+            ws_paths: ws_path.into_iter().collect(),
+            ping_interval: meta["app_ping_interval_s"].as_u64(),
+            ..Options::default()
+        };
+        let report = lint(
+            &files.into_iter().map(Input::Path).collect::<Vec<_>>(),
+            &opts,
+        );
+        let loud: Vec<CauseId> = report
+            .findings
+            .iter()
+            .filter(|f| f.finding.severity >= Severity::Warning)
+            .map(|f| f.finding.id)
+            .collect();
+        let right = if broken {
+            loud.iter().any(|id| gold.contains(id))
+        } else {
+            loud.is_empty()
+        };
+        for t in [&mut total, by_proxy.entry(proxy).or_default()] {
+            if broken {
+                t.broken += 1;
+                t.broken_right += usize::from(right);
+            } else {
+                t.correct += 1;
+                t.correct_clean += usize::from(right);
+            }
+        }
+        if verbose && !right {
+            println!(
+                "  miss {} broken={broken} gold {:?} got {:?}",
+                case.file_name().unwrap_or_default().to_string_lossy(),
+                gold.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+                loud.iter().map(|c| c.as_str()).collect::<Vec<_>>()
+            );
+        }
+    }
+    let pct = |k: usize, n: usize| {
+        if n == 0 {
+            0.0
+        } else {
+            100.0 * k as f64 / n as f64
+        }
+    };
+    let line = |name: &str, t: &Tally| {
+        println!(
+            "{name:14} broken {:3} right cause {:5.1}%   correct {:3} no warning {:5.1}%",
+            t.broken,
+            pct(t.broken_right, t.broken),
+            t.correct,
+            pct(t.correct_clean, t.correct)
+        );
+    };
+    line(if held_out { "held-out" } else { "train" }, &total);
+    for (p, t) in &by_proxy {
+        line(&format!("  {p}"), t);
+    }
+}

@@ -1,0 +1,62 @@
+//! The field corpus of real configurations (`data/field/`) is split by FNV-1a of each
+//! case's folder name, one quarter held out; rules are written only from `train/`.
+//! This keeps the split what the hash says (no case moved) and every case well formed.
+
+use std::path::Path;
+
+fn held_out(name: &str) -> bool {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in name.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h.is_multiple_of(4)
+}
+
+fn cases(part: &str) -> Vec<(String, serde_json::Value)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("data/field")
+        .join(part);
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(&dir).expect("corpus part exists") {
+        let p = e.expect("readable entry").path();
+        let name = p.file_name().expect("named").to_string_lossy().into_owned();
+        let meta = std::fs::read_to_string(p.join("meta.json")).expect("meta.json");
+        out.push((
+            name,
+            serde_json::from_str(&meta).expect("meta.json is JSON"),
+        ));
+    }
+    out
+}
+
+#[test]
+fn field_split_is_the_hash() {
+    let train = cases("train");
+    let held = cases("heldout");
+    assert!(train.iter().all(|(n, _)| !held_out(n)));
+    assert!(held.iter().all(|(n, _)| held_out(n)));
+    assert_eq!((train.len(), held.len()), (78, 12));
+    for (name, m) in train.iter().chain(&held) {
+        assert!(
+            m["source_url"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("http")),
+            "{name}"
+        );
+        let broken = m["broken"].as_bool().expect("broken is a bool");
+        let causes = m["causes"].as_array().expect("causes list");
+        assert_eq!(
+            broken,
+            !causes.is_empty(),
+            "{name}: broken iff it has causes"
+        );
+        for c in causes {
+            let id = c.as_str().expect("cause id string");
+            assert!(
+                wsdoctor_core::CauseId::parse(id).is_some(),
+                "{name}: unknown id {id}"
+            );
+        }
+    }
+}
