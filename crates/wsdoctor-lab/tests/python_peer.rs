@@ -25,30 +25,6 @@ async def main(url, cafile):
 asyncio.run(main(sys.argv[1], sys.argv[2]))
 "#;
 
-fn peers_required() -> bool {
-    std::env::var_os("WSDOCTOR_REQUIRE_PEERS").is_some() || std::env::var_os("CI").is_some()
-}
-
-/// Whether python3 with `websockets` is here; a loud skip, or a failure when required.
-fn python_available() -> bool {
-    let ok = std::process::Command::new("python3")
-        .args(["-c", "import websockets"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        assert!(
-            !peers_required(),
-            "python3 with `websockets` is required: run scripts/test.sh, which installs it"
-        );
-        eprintln!(
-            "!!! SKIPPING: python3 `websockets` is not installed (scripts/test.sh installs it)"
-        );
-    }
-    ok
-}
-
 /// Runs the Python client against `url`; its one-line verdict.
 async fn python_client(url: &str, cafile: &std::path::Path) -> String {
     let child = tokio::process::Command::new("python3")
@@ -74,7 +50,8 @@ async fn python_client(url: &str, cafile: &std::path::Path) -> String {
 
 #[tokio::test]
 async fn python_websockets_sees_what_the_lab_declares() {
-    if !python_available() {
+    // The kit's check: python3 with `websockets`, a loud skip or a failure when required.
+    if wsdoctor_testkit::python_websockets().is_none() {
         return;
     }
     let names = [

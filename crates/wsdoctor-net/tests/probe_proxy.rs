@@ -28,7 +28,7 @@ fn echoed(ev: &Evidence) -> bool {
 
 #[tokio::test]
 async fn squid_tunnels_ws_and_wss() {
-    let Some(sq) = squid(None, None).await else {
+    let Some(sq) = squid(None, None) else {
         return;
     };
     let echo = echo_server().await;
@@ -85,7 +85,7 @@ async fn squid_tunnels_ws_and_wss() {
 
 #[tokio::test]
 async fn squid_with_auth_says_407_then_works_with_credentials() {
-    let Some(sq) = squid(Some(("alice", "s3cret")), None).await else {
+    let Some(sq) = squid(Some(("alice", "s3cret")), None) else {
         return;
     };
     let echo = echo_server().await;
@@ -133,7 +133,7 @@ async fn squid_with_auth_says_407_then_works_with_credentials() {
 #[tokio::test]
 async fn squid_connect_deny_rule_is_refused_with_its_page() {
     let echo = echo_server().await;
-    let Some(sq) = squid(None, Some(echo)).await else {
+    let Some(sq) = squid(None, Some(echo)) else {
         return;
     };
     let ev = probe(
@@ -152,7 +152,7 @@ async fn squid_connect_deny_rule_is_refused_with_its_page() {
 
 #[tokio::test]
 async fn compare_direct_reports_how_the_direct_path_ended() {
-    let Some(sq) = squid(Some(("alice", "s3cret")), None).await else {
+    let Some(sq) = squid(Some(("alice", "s3cret")), None) else {
         return;
     };
     let echo = echo_server().await;

@@ -30,7 +30,7 @@ fn server_header(ev: &Evidence) -> String {
 #[tokio::test]
 async fn nginx_configured_right_passes() {
     let backend = echo_server().await;
-    let Some(ng) = nginx(backend, UPGRADE).await else {
+    let Some(ng) = nginx(backend, UPGRADE) else {
         return;
     };
     let ev = probe(&opts(&format!("ws://127.0.0.1:{}/", ng.port)), &NoWire).await;
@@ -61,7 +61,7 @@ async fn nginx_without_upgrade_headers_does_not_upgrade() {
         "proxy_http_version 1.1;",
         "proxy_http_version 1.0;\n      proxy_set_header Upgrade $http_upgrade;\n      proxy_set_header Connection $connection_upgrade;",
     ] {
-        let Some(ng) = nginx(backend, location).await else {
+        let Some(ng) = nginx(backend, location) else {
             return;
         };
         let ev = probe(&opts(&format!("ws://127.0.0.1:{}/", ng.port)), &NoWire).await;
@@ -84,13 +84,13 @@ async fn nginx_without_upgrade_headers_passes_on_the_backends_426() {
     let Some(py) = python_peer(&repo_peer("echo_websockets.py"), &[]) else {
         return;
     };
-    let Some(ng) = nginx(py.port, "proxy_http_version 1.1;").await else {
+    let Some(ng) = nginx(py.port, "proxy_http_version 1.1;") else {
         return;
     };
     let ev = probe(&opts(&format!("ws://127.0.0.1:{}/", ng.port)), &NoWire).await;
     assert_eq!(status(&ev), Some(426));
     assert!(server_header(&ev).starts_with("nginx"));
-    let Some(good) = nginx(py.port, UPGRADE).await else {
+    let Some(good) = nginx(py.port, UPGRADE) else {
         return;
     };
     let ev = probe(&opts(&format!("ws://127.0.0.1:{}/", good.port)), &NoWire).await;
@@ -103,7 +103,7 @@ async fn nginx_without_upgrade_headers_passes_on_the_backends_426() {
 #[tokio::test]
 async fn nginx_read_timeout_is_found_and_pings_hold() {
     let backend = echo_server().await;
-    let Some(ng) = nginx(backend, &format!("{UPGRADE}\n      proxy_read_timeout 3s;")).await else {
+    let Some(ng) = nginx(backend, &format!("{UPGRADE}\n      proxy_read_timeout 3s;")) else {
         return;
     };
     let mut o = opts(&format!("ws://127.0.0.1:{}/", ng.port));
@@ -128,7 +128,7 @@ async fn nginx_read_timeout_is_found_and_pings_hold() {
 #[tokio::test]
 async fn haproxy_tunnel_timeout_is_found_and_pings_hold() {
     let backend = echo_server().await;
-    let Some(hp) = haproxy(backend, "3s").await else {
+    let Some(hp) = haproxy(backend, "3s") else {
         return;
     };
     let mut o = opts(&format!("ws://127.0.0.1:{}/", hp.port));
@@ -149,7 +149,7 @@ async fn haproxy_tunnel_timeout_is_found_and_pings_hold() {
 #[tokio::test]
 async fn haproxy_with_a_long_tunnel_timeout_is_not_cut() {
     let backend = echo_server().await;
-    let Some(hp) = haproxy(backend, "1h").await else {
+    let Some(hp) = haproxy(backend, "1h") else {
         return;
     };
     let mut o = opts(&format!("ws://127.0.0.1:{}/", hp.port));

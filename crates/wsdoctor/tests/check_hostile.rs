@@ -31,15 +31,9 @@ fn server(behave: fn(TcpStream)) -> u16 {
 
 /// Reads a request head (capped at 16 KiB); `None` if it never ends.
 fn read_head(s: &mut TcpStream) -> Option<String> {
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        if head.len() > 16 * 1024 || s.read(&mut byte).ok()? == 0 {
-            return None;
-        }
-        head.push(byte[0]);
-    }
-    Some(String::from_utf8_lossy(&head).into_owned())
+    let head = wsdoctor_testkit::http::read_head(s, 16 * 1024).ok()?;
+    head.ends_with(b"\r\n\r\n")
+        .then(|| String::from_utf8_lossy(&head).into_owned())
 }
 
 /// Reads the Upgrade request and answers a correct 101.

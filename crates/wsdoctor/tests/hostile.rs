@@ -117,21 +117,15 @@ fn completions_to_a_full_device_are_an_error_not_a_panic() {
 /// most `max` connections on a thread of its own and reads with a timeout, so a
 /// test that goes wrong cannot leave it running or hang on it.
 mod servers {
-    use std::io::{Read, Write};
+    use std::io::Write;
     use std::net::{TcpListener, TcpStream};
     use std::time::Duration;
 
     /// Reads one request head (up to 16 KiB).
     pub fn read_head(s: &mut TcpStream) -> String {
         let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-        let mut head = Vec::new();
-        let mut byte = [0u8; 1];
-        while head.len() < 16 * 1024 && !head.ends_with(b"\r\n\r\n") {
-            match s.read(&mut byte) {
-                Ok(1) => head.push(byte[0]),
-                _ => break,
-            }
-        }
+        // A timeout or reset ends the head where it is, as a peer hanging up would.
+        let head = wsdoctor_testkit::http::read_head(s, 16 * 1024).unwrap_or_default();
         String::from_utf8_lossy(&head).into_owned()
     }
 

@@ -8,33 +8,18 @@ mod common;
 
 use common::{json, python_echo, repo_root, require_program, wsdoctor};
 use serde_json::Value;
-use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
-/// A proxy started by a test, killed when dropped; its temp dir goes with it.
+/// A proxy started by the test kit, with the config file it was started on.
 struct Proxy {
-    child: Child,
+    inner: wsdoctor_testkit::Proxy,
     port: u16,
-    dir: tempfile::TempDir,
     conf: PathBuf,
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn live(rel: &str) -> PathBuf {
     repo_root().join("testdata/lint/live").join(rel)
-}
-
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    l.local_addr().expect("local addr").port()
 }
 
 fn render(template: &Path, to: &Path, port: u16, backend: u16) {
@@ -45,58 +30,25 @@ fn render(template: &Path, to: &Path, port: u16, backend: u16) {
     std::fs::write(to, text).expect("write config");
 }
 
-/// Waits until the proxy accepts on `port`, it exits, or 10 s pass. Nothing announces
-/// readiness (nginx and HAProxy print nothing when they listen), so this polls.
-fn wait_listening(child: &mut Child, port: u16) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-        if std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-            return true;
-        }
-        if matches!(child.try_wait(), Ok(Some(_))) {
-            return false;
-        }
-        std::thread::park_timeout(Duration::from_millis(25));
-    }
-    false
-}
-
 /// Starts a proxy whose config `setup(dir, port)` writes and whose command line
-/// `args(dir, conf)` gives; one retry if the released port was taken meanwhile.
+/// `args(dir, conf)` gives (the kit retries once on a taken port).
 fn start(
     program: &Path,
     setup: impl Fn(&Path, u16) -> PathBuf,
     args: impl Fn(&Path, &Path) -> Vec<String>,
 ) -> Proxy {
-    for attempt in 0..2 {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let port = free_port();
-        let conf = setup(dir.path(), port);
-        let log = File::create(dir.path().join("stderr.log")).expect("log file");
-        let mut child = Command::new(program)
-            .args(args(dir.path(), &conf))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("start proxy");
-        if wait_listening(&mut child, port) {
-            return Proxy {
-                child,
-                port,
-                dir,
-                conf,
-            };
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        if attempt == 1 {
-            let log = std::fs::read_to_string(dir.path().join("stderr.log")).unwrap_or_default();
-            panic!("{} did not start:\n{log}", program.display());
-        }
+    let conf = std::cell::RefCell::new(PathBuf::new());
+    let inner = wsdoctor_testkit::start(program, |dir, port| {
+        let written = setup(dir, port);
+        let argv = args(dir, &written);
+        *conf.borrow_mut() = written;
+        argv
+    });
+    Proxy {
+        port: inner.port,
+        conf: conf.into_inner(),
+        inner,
     }
-    unreachable!("the loop returns or panics")
 }
 
 /// nginx with the shared main file and map, and `site` as conf.d/site.conf.
@@ -356,7 +308,7 @@ fn nginx_fixed_site_lints_clean_and_passes() {
     // The same configuration as `nginx -T 2>&1` prints it (its messages after the
     // dump) lints the same: clean.
     let nginx = require_program("nginx").expect("found above");
-    let d = ng.dir.path().display();
+    let d = ng.inner.dir.path().display();
     let dump = Command::new(nginx)
         .args([
             "-T",
@@ -411,7 +363,7 @@ fn nginx_t_dump_of_a_broken_site_points_at_the_original_file() {
         return;
     };
     let nginx = require_program("nginx").expect("found above");
-    let d = ng.dir.path().display();
+    let d = ng.inner.dir.path().display();
     let dump = Command::new(&nginx)
         .args([
             "-T",
