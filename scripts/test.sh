@@ -33,6 +33,10 @@ if ! python3 -c 'import jsonschema' 2>/dev/null; then
   log "installing Python jsonschema (the independent validator of schemas/)"
   python3 -m pip install -q jsonschema
 fi
+if ! python3 -c 'import socketio, aiohttp' 2>/dev/null; then
+  log "installing python-socketio and aiohttp"
+  python3 -m pip install -q python-socketio aiohttp
+fi
 if [ ! -d tests/peers/node_modules/ws ]; then
   log "installing Node ws"
   (cd tests/peers && npm install --no-audit --no-fund --silent)

@@ -149,6 +149,16 @@ pub fn is_socketio(components: &[Component]) -> bool {
     components.iter().any(|c| c.name.starts_with("Socket.IO"))
 }
 
+/// The request path is Socket.IO's or engine.io's (`/socket.io/`, `/engine.io/`, also
+/// under a prefix): the server there speaks that protocol, not raw WebSocket.
+pub fn is_socketio_path(resource: &str) -> bool {
+    let path = resource.split(['?', '#']).next().unwrap_or("");
+    ["/socket.io", "/engine.io"].iter().any(|word| {
+        path.match_indices(word)
+            .any(|(i, _)| matches!(path[i + word.len()..].chars().next(), None | Some('/')))
+    })
+}
+
 pub fn is_sockjs(components: &[Component]) -> bool {
     components.iter().any(|c| c.name == "SockJS")
 }

@@ -111,7 +111,7 @@ fn status_findings(e: &Evidence, r: &HttpResponse, out: &mut Vec<Finding>) {
         f = f.fix(fix);
     }
     out.push(with_context(f));
-    if id == CauseId::HttpNotFound && e.url.resource.contains("/socket.io") {
+    if id == CauseId::HttpNotFound && fingerprint::is_socketio_path(&e.url.resource) {
         out.push(Finding::new(
             CauseId::HttpSocketIoEndpoint,
             "The path is a Socket.IO path; a raw WebSocket needs /socket.io/?EIO=4&transport=websocket and Socket.IO framing.",
@@ -139,6 +139,8 @@ fn refined(
             CauseId::HttpSubprotocolRejected
         }
         400 if fingerprint::is_socketio(components) => CauseId::HttpSocketIoEndpoint,
+        // python-socketio answers a raw WebSocket on its path with a bare 400.
+        400 if fingerprint::is_socketio_path(&e.url.resource) => CauseId::HttpSocketIoEndpoint,
         400 if fingerprint::is_sockjs(components) => CauseId::HttpSockJsEndpoint,
         400 if body.contains("plain http request was sent to https port") => {
             CauseId::PlaintextToTlsPort
@@ -434,6 +436,19 @@ mod tests {
             status(505, &[("Server", "nginx/1.22.1")], ""),
             [CauseId::HttpVersion10]
         );
+    }
+
+    #[test]
+    fn a_400_on_a_socketio_path_is_the_socketio_endpoint() {
+        for path in [
+            "ws://127.0.0.1:9000/socket.io/",
+            "ws://127.0.0.1:9000/chat/engine.io/?x=1",
+        ] {
+            let mut e = with_response(healthy_no_session(), response(400, &[], "Bad Request"));
+            e.url = crate::url::analyze(path, false);
+            assert_eq!(ids(&e), [CauseId::HttpSocketIoEndpoint], "{path}");
+        }
+        assert_eq!(status(400, &[], "Bad Request"), [CauseId::HttpBadRequest]);
     }
 
     #[test]
