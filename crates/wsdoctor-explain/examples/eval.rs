@@ -22,10 +22,15 @@ fn field(held_out_part: bool) {
     for s in &samples {
         let ok = total.add(s);
         by_layer.entry(s.layer.as_str()).or_default().add(s);
-        if !ok && !held_out_part && std::env::args().any(|a| a == "-v") {
-            let e = wsdoctor_explain::explain(&s.message);
+        let e = wsdoctor_explain::explain(&s.message);
+        // A high-confidence answer whose first cause is not one the thread established.
+        let wrong_high = e.recognised
+            && e.confidence == Some(wsdoctor_explain::explain::Confidence::High)
+            && e.causes.first().is_none_or(|c| !s.gold.contains(&c.id));
+        if (!ok || wrong_high) && !held_out_part && std::env::args().any(|a| a == "-v") {
             println!(
-                "  miss [{}] {}\n      got {:?} conf {:?}\n      gold {:?}",
+                "  {} [{}] {}\n      got {:?} conf {:?} by {:?}\n      gold {:?}",
+                if wrong_high { "WRONG-HIGH" } else { "miss" },
                 s.layer,
                 s.message
                     .chars()
@@ -38,6 +43,10 @@ fn field(held_out_part: bool) {
                     .map(|c| c.id.as_str())
                     .collect::<Vec<_>>(),
                 e.confidence,
+                e.matched
+                    .iter()
+                    .map(|m| (m.tier, m.rule))
+                    .collect::<Vec<_>>(),
                 s.gold.iter().map(|c| c.as_str()).collect::<Vec<_>>()
             );
         }

@@ -404,7 +404,9 @@ pub(super) static RULES: &[Rule] = &[
             "maxpayload"
         ],
         r"frame with \S+ bytes exceeds limit|message ?too ?(?:long|big|large)|max(?:imum)? payload size exceeded|read limit exceeded|space limit exceeded|frame (?:size )?too (?:large|big)|exceeds? (?:the )?(?:max_size|maxpayload)",
-        F(&[C::SessionCloseMessageTooBig])
+        // The same words are written by the side that refused the message (its own
+        // limit) and by the side that received the 1009 close.
+        F(&[C::SessionCloseMessageTooBig, C::SessionMessageTooLarge])
     ),
     rule!(
         "concurrent-write",
