@@ -3,7 +3,7 @@
 
 use crate::catalog::CauseId;
 use crate::evidence::Evidence;
-use crate::layer::{Layer, Severity};
+use crate::layer::{Blame, Layer, Severity};
 use serde::{Deserialize, Serialize};
 
 /// Version of the JSON schema. Fields are only ever added; a removal or a change of
@@ -16,9 +16,12 @@ pub struct Finding {
     pub id: CauseId,
     pub layer: Layer,
     pub severity: Severity,
+    /// Who has to change something (the catalog's blame: client, server or path).
+    pub blame: Blame,
     pub title: String,
     /// What was observed, specific to this run.
     pub detail: String,
+    /// The catalog's fix, verbatim: what is specific to this run goes in `detail`.
     pub fix: String,
     /// Supporting lines (headers, dates, addresses), already redacted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -33,6 +36,7 @@ impl Finding {
             id,
             layer: c.layer,
             severity: c.severity,
+            blame: c.blame,
             title: c.title.to_string(),
             detail: detail.into(),
             fix: c.fix.to_string(),
@@ -46,8 +50,11 @@ impl Finding {
     }
 
     /// Replace the catalog fix with one that names this run's specifics.
-    pub fn fix(mut self, fix: impl Into<String>) -> Finding {
-        self.fix = fix.into();
+    /// Adds a sentence specific to this run to the detail (the fix stays the
+    /// catalog's, the same text in every command's output).
+    pub fn also(mut self, more: impl AsRef<str>) -> Finding {
+        self.detail.push(' ');
+        self.detail.push_str(more.as_ref());
         self
     }
 

@@ -47,9 +47,9 @@ fn first_explained(text: &str) -> Option<CauseId> {
 fn every_status_gets_the_same_first_cause_live_and_pasted() {
     let mut differ = Vec::new();
     for status in 100..600u16 {
-        let live = wsdoctor_core::diagnose(&upgrade_answered(status))
-            .first()
-            .map(|f| f.id);
+        let findings = wsdoctor_core::diagnose(&upgrade_answered(status));
+        assert_catalog_text(&findings);
+        let live = findings.first().map(|f| f.id);
         let pasted = first_explained(&status.to_string());
         if live != pasted {
             differ.push(format!("{status}: check {live:?}, explain {pasted:?}"));
@@ -107,7 +107,9 @@ fn every_close_code_gets_the_same_first_cause_live_and_pasted() {
     let mut differ = Vec::new();
     for code in 1000..5000u16 {
         // A normal close is no finding for `check`; `explain` names it as normal.
-        let live = wsdoctor_core::diagnose(&session_ended(code))
+        let findings = wsdoctor_core::diagnose(&session_ended(code));
+        assert_catalog_text(&findings);
+        let live = findings
             .first()
             .map_or(CauseId::SessionCloseNormal, |f| f.id);
         let pasted = first_explained(&code.to_string());
@@ -116,4 +118,13 @@ fn every_close_code_gets_the_same_first_cause_live_and_pasted() {
         }
     }
     assert!(differ.is_empty(), "{}", differ.join("\n"));
+}
+
+/// Every finding prints the catalog's fix verbatim and carries its blame.
+fn assert_catalog_text(findings: &[wsdoctor_core::Finding]) {
+    for f in findings {
+        let c = f.id.cause();
+        assert_eq!(f.fix, c.fix, "{:?}", f.id);
+        assert_eq!(f.blame, c.blame, "{:?}", f.id);
+    }
 }

@@ -7,7 +7,7 @@ use super::sessions::{Burst, Cluster};
 use super::timestamp::Ts;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use wsdoctor_core::{CauseId, Layer, Severity};
+use wsdoctor_core::{Blame, CauseId, Layer, Severity};
 
 pub const SCHEMA: &str = "wsdoctor.logs/1";
 
@@ -62,6 +62,8 @@ pub struct LogFinding {
     pub id: CauseId,
     pub layer: Layer,
     pub severity: Severity,
+    /// Who has to change something (the catalog's blame: client, server or path).
+    pub blame: Blame,
     pub title: &'static str,
     pub fix: &'static str,
     /// Occurrences: matching lines, HAR entries, sessions in a duration cluster.
@@ -179,6 +181,7 @@ pub(super) fn build(mut s: Scanner) -> LogReport {
                 id,
                 layer: c.layer,
                 severity: c.severity,
+                blame: c.blame,
                 title: c.title,
                 fix: c.fix,
                 count: st.count,

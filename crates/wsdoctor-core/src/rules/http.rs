@@ -52,7 +52,7 @@ pub fn findings(e: &Evidence, out: &mut Vec<Finding>) {
                 e.url.port
             ),
         )
-        .fix(format!(
+        .also(format!(
             "Use wss://{}:{}{}",
             e.url.host, e.url.port, e.url.resource
         )),
@@ -107,8 +107,8 @@ fn status_findings(e: &Evidence, r: &HttpResponse, out: &mut Vec<Finding>) {
         .or_else(|| status_cause(r.status))
         .unwrap_or(CauseId::HttpUnexpectedStatus);
     let mut f = Finding::new(id, detail(id, e, r, passing));
-    if let Some(fix) = fix(id, e, r, passing) {
-        f = f.fix(fix);
+    if let Some(fix) = specific_fix(id, e, r, passing) {
+        f = f.also(fix);
     }
     out.push(with_context(f));
     if id == CauseId::HttpNotFound && fingerprint::is_socketio_path(&e.url.resource) {
@@ -232,7 +232,14 @@ fn detail(id: CauseId, e: &Evidence, r: &HttpResponse, passing: Option<&Componen
     }
 }
 
-fn fix(id: CauseId, e: &Evidence, r: &HttpResponse, passing: Option<&Component>) -> Option<String> {
+/// What to change for this run in particular (the redirect target, nginx's
+/// directives); it goes in the detail, after the catalog's fix.
+fn specific_fix(
+    id: CauseId,
+    e: &Evidence,
+    r: &HttpResponse,
+    passing: Option<&Component>,
+) -> Option<String> {
     match id {
         CauseId::HttpRedirect => {
             let loc = r.header("location")?;
@@ -449,6 +456,31 @@ mod tests {
             assert_eq!(ids(&e), [CauseId::HttpSocketIoEndpoint], "{path}");
         }
         assert_eq!(status(400, &[], "Bad Request"), [CauseId::HttpBadRequest]);
+    }
+
+    #[test]
+    fn what_is_specific_to_the_run_goes_in_the_detail_not_the_fix() {
+        let e = with_response(
+            healthy_no_session(),
+            response(301, &[("Location", "https://a.test/ws")], ""),
+        );
+        let f = crate::diagnose(&e);
+        assert_eq!(f[0].id, CauseId::HttpRedirect);
+        assert_eq!(f[0].fix, CauseId::HttpRedirect.cause().fix);
+        assert!(f[0].detail.contains("wss://a.test/ws"), "{}", f[0].detail);
+        let mut e = healthy_no_session();
+        e.http.as_mut().unwrap().outcome = HttpOutcome::NotHttp {
+            first_bytes: "15 03 03".into(),
+            looks_like_tls: true,
+        };
+        let f = crate::diagnose(&e);
+        assert_eq!(f[0].fix, CauseId::PlaintextToTlsPort.cause().fix);
+        assert!(f[0].detail.contains("wss://127.0.0.1:9000/ws"));
+        let json = serde_json::to_value(&f[0]).unwrap();
+        assert_eq!(
+            json["blame"],
+            serde_json::json!(CauseId::PlaintextToTlsPort.cause().blame)
+        );
     }
 
     #[test]

@@ -237,7 +237,7 @@ pub fn over_time(e: &Evidence, out: &mut Vec<Finding>) {
                     CauseId::ProxyIdleTimeout,
                     format!("The idle connection was cut after {secs:.1} s by {how}. {}", suspects(secs)),
                 )
-                .fix(format!(
+                .also(format!(
                     "Ping every {ping} s or less (below the {secs:.0} s cut), or raise the idle timeout of the hop named above (nginx proxy_read_timeout, HAProxy timeout tunnel, ALB idle_timeout.timeout_seconds)."
                 )),
             );
@@ -541,7 +541,8 @@ mod tests {
             [CauseId::ProxyIdleTimeout, CauseId::AsyncKeepaliveHolds]
         );
         assert!(f[0].detail.contains("nginx proxy_read_timeout"));
-        assert!(f[0].fix.contains("Ping every 30 s"));
+        assert!(f[0].detail.contains("Ping every 30 s"));
+        assert_eq!(f[0].fix, CauseId::ProxyIdleTimeout.cause().fix);
     }
 
     #[test]

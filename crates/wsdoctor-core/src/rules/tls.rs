@@ -129,7 +129,7 @@ fn outcome(e: &Evidence, out: &mut Vec<Finding>) {
                 e.url.port
             ),
         )
-        .fix(format!(
+        .also(format!(
             "Use ws://{}:{}{} (plaintext), or the TLS port with wss://.",
             e.url.host, e.url.port, e.url.resource
         )),

@@ -23,12 +23,12 @@ fn finding(issue: &UrlIssue, e: &Evidence) -> Finding {
             CauseId::UrlHttpScheme,
             format!("{given}:// was given; wsdoctor continued with {mapped_to}://, which is what a WebSocket client needs."),
         )
-        .fix(format!("Write {mapped_to}:// in the client: {}", e.url.effective)),
+        .also(format!("Write {mapped_to}:// in the client: {}", e.url.effective)),
         UrlIssue::NoScheme { assumed } => Finding::new(
             CauseId::UrlNoScheme,
             format!("No scheme was given; wsdoctor assumed {assumed}://."),
         )
-        .fix(format!("Write the full URL: {}", e.url.effective)),
+        .also(format!("Write the full URL: {}", e.url.effective)),
         UrlIssue::Fragment { fragment } => Finding::new(
             CauseId::UrlFragment,
             format!("The URL ends in #{fragment}; it was removed for the probe."),
