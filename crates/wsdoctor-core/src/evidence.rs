@@ -432,6 +432,13 @@ pub struct SessionEvidence {
     /// session connection and, with `--idle`, on the idle one (its keep-alive interval).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub server_pings_ms: Vec<f64>,
+    /// Server pings beyond the cap on `server_pings_ms`: counted, not kept.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub server_pings_dropped: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, schemars::JsonSchema, Deserialize)]
@@ -556,6 +563,10 @@ pub struct IdleEvidence {
     pub cut: Option<IdleCut>,
     /// With keep-alive pings at this interval, did the connection survive the same time?
     pub keepalive: Option<KeepaliveTrial>,
+    /// Data messages the server sent while the connection was meant to be idle: a
+    /// connection that carried traffic was not held idle.
+    #[serde(default)]
+    pub messages: u64,
 }
 
 #[derive(Clone, Debug, Serialize, schemars::JsonSchema, Deserialize)]

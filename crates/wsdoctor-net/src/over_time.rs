@@ -35,11 +35,16 @@ const PUSH_WINDOW: Duration = Duration::from_secs(2);
 
 /// Holds `conn` idle (answering only the server's pings) for `hold` and reports if
 /// and how it was cut.
-pub(crate) async fn hold_idle(conn: &mut Conn<'_>, hold: Duration) -> Option<IdleCut> {
+pub(crate) async fn hold_idle(
+    conn: &mut Conn<'_>,
+    hold: Duration,
+    messages: &mut u64,
+) -> Option<IdleCut> {
     let start = Instant::now();
     let until = start + hold;
     loop {
         match conn.next_event(until).await {
+            Step::Event(Event::Text(_) | Event::Binary(_)) => *messages += 1,
             Step::End(End::Timeout) => {
                 conn.wire.note(format!(
                     "idle connection still open after {:.1} s",

@@ -298,6 +298,7 @@ impl Walk<'_> {
             requested_s: idle.as_secs_f64(),
             cut: None,
             keepalive: None,
+            messages: 0,
         };
         self.wire.note(format!(
             "holding a connection idle for {:.1} s",
@@ -310,7 +311,7 @@ impl Walk<'_> {
             return;
         };
         let mut conn = Conn::new(up, self.opts, self.wire);
-        evidence.cut = over_time::hold_idle(&mut conn, idle).await;
+        evidence.cut = over_time::hold_idle(&mut conn, idle, &mut evidence.messages).await;
         self.note_server_pings(&conn);
         conn.close_quietly().await;
         if let Some(cut) = &evidence.cut {
@@ -367,7 +368,12 @@ impl Walk<'_> {
 
     fn note_server_pings(&mut self, conn: &Conn<'_>) {
         if let Some(s) = self.ev.session.as_mut() {
-            s.server_pings_ms.extend(conn.server_pings.iter().copied());
+            let room = crate::session::MAX_SERVER_PINGS.saturating_sub(s.server_pings_ms.len());
+            let kept = conn.server_pings.len().min(room);
+            s.server_pings_ms
+                .extend(conn.server_pings.iter().take(kept).copied());
+            s.server_pings_dropped +=
+                conn.server_pings_dropped + (conn.server_pings.len() - kept) as u64;
         }
     }
 

@@ -8,7 +8,7 @@ mod conn;
 use crate::deadline::{Deadline, ms_since};
 use crate::http::Upgraded;
 use crate::wire::Wire;
-pub(crate) use conn::{Conn, End, Step};
+pub(crate) use conn::{Conn, End, MAX_SERVER_PINGS, Step};
 use std::time::Duration;
 use tokio::time::Instant;
 use wsdoctor_core::evidence::{CloseOutcome, MessageOutcome, PingOutcome, SessionEvidence};
@@ -52,6 +52,7 @@ pub(crate) async fn run(
     ev.violations = conn.violations.clone();
     ev.frames = conn.frames.clone();
     ev.server_pings_ms = conn.server_pings.clone();
+    ev.server_pings_dropped = conn.server_pings_dropped;
     ev.ms = ms_since(start);
     ev
 }

@@ -273,3 +273,85 @@ fn no_planted_secret_reaches_any_output_of_check() {
         }
     }
 }
+
+/// Upgrades correctly, stays quiet for a moment, then sends `frame` as fast as the
+/// socket takes it for at most 8 s (so the server ends even if the client hangs).
+fn flooding_server(frame: &'static [u8]) -> u16 {
+    servers::serve(
+        2,
+        |head| {
+            let key = head
+                .lines()
+                .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
+                .unwrap_or("")
+                .trim()
+                .to_string();
+            let accept = wsdoctor_proto::handshake::accept_key(&key);
+            format!(
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
+            )
+            .into_bytes()
+        },
+        move |s| {
+            use std::io::Write;
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            let burst = frame.repeat(64);
+            let end = std::time::Instant::now() + std::time::Duration::from_secs(8);
+            while std::time::Instant::now() < end && s.write_all(&burst).is_ok() {}
+        },
+    )
+}
+
+/// Runs check and returns its JSON, or None when it had not ended after `limit`
+/// (then it is killed): a hang detector, not a speed test.
+fn check_within(args: &[&str], limit: std::time::Duration) -> Option<serde_json::Value> {
+    let mut child = wsdoctor()
+        .args(args)
+        .arg("--json")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let start = std::time::Instant::now();
+    while start.elapsed() < limit {
+        if let Ok(Some(_)) = child.try_wait() {
+            let out = child.wait_with_output().expect("output");
+            return serde_json::from_slice(&out.stdout).ok();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
+#[test]
+fn a_ping_flood_after_a_quiet_start_ends_by_the_deadline_with_capped_evidence() {
+    // A ping with a 4-byte payload, unmasked (server to client).
+    let port = flooding_server(b"\x89\x04ping");
+    let url = format!("ws://127.0.0.1:{port}/");
+    let r = check_within(
+        &["check", &url, "--idle", "2", "--timeout", "2"],
+        std::time::Duration::from_secs(30),
+    )
+    .expect("check ended (a flood must not keep it past its deadline)");
+    let pings = r["evidence"]["session"]["server_pings_ms"]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert!(pings <= 1000, "server pings capped, got {pings}");
+}
+
+#[test]
+fn a_message_flood_during_idle_is_not_held_idle() {
+    let port = flooding_server(b"\x81\x04spam");
+    let url = format!("ws://127.0.0.1:{port}/");
+    let r = check_within(
+        &["check", &url, "--idle", "2", "--timeout", "2", "--expect"],
+        std::time::Duration::from_secs(30),
+    )
+    .expect("check ended");
+    let idle = &r["evidence"]["idle"];
+    assert!(
+        idle["messages"].as_u64().unwrap_or(0) > 0,
+        "messages during the idle hold are counted: {idle:#}"
+    );
+}

@@ -534,6 +534,7 @@ mod tests {
                 held_ms: 90_000.0,
                 survived: true,
             }),
+            messages: 0,
         });
         let f = super::super::diagnose(&e);
         assert_eq!(

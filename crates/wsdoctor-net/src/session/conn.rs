@@ -16,6 +16,9 @@ use wsdoctor_proto::session::{Config, Event, ProtocolViolation, Role, Session};
 
 /// At most this many frame headers are kept.
 pub(crate) const MAX_FRAMES: usize = 64;
+/// Server pings kept as evidence (their times show a keep-alive interval; a flood
+/// beyond this is counted, not stored).
+pub(crate) const MAX_SERVER_PINGS: usize = 256;
 /// How long we wait to write our Close or the TCP shutdown on the way out.
 const GOODBYE: Duration = Duration::from_millis(500);
 
@@ -55,6 +58,8 @@ pub(crate) struct Conn<'w> {
     pub violations: Vec<Violation>,
     /// When the server pinged us, ms after the session began.
     pub server_pings: Vec<f64>,
+    /// Server pings past `MAX_SERVER_PINGS`, counted only.
+    pub server_pings_dropped: u64,
     /// No per-frame `-v` notes (the backpressure probe sends and drains hundreds).
     pub quiet: bool,
 }
@@ -78,6 +83,7 @@ impl<'w> Conn<'w> {
             frames: Vec::new(),
             violations: Vec::new(),
             server_pings: Vec::new(),
+            server_pings_dropped: 0,
             quiet: false,
         }
     }
@@ -158,6 +164,11 @@ impl<'w> Conn<'w> {
         }
         let mut chunk = vec![0u8; 16 * 1024];
         loop {
+            // Checked on every turn: a peer that always has data ready (a ping or
+            // message flood) would otherwise never let the read's timeout fire.
+            if Instant::now() >= until {
+                return Step::End(End::Timeout);
+            }
             while let Some(event) = self.session.poll_event() {
                 if let Some(step) = self.handle(event, until).await {
                     return step;
@@ -209,7 +220,11 @@ impl<'w> Conn<'w> {
                 Some(Step::End(self.end(End::Failed(code))))
             }
             Event::Ping(p) => {
-                self.server_pings.push(self.age_ms());
+                if self.server_pings.len() < MAX_SERVER_PINGS {
+                    self.server_pings.push(self.age_ms());
+                } else {
+                    self.server_pings_dropped += 1;
+                }
                 if !self.no_pong {
                     let mut out = Vec::new();
                     self.session.encode_pong(&p, Some(mask()), &mut out);

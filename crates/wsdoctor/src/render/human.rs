@@ -216,6 +216,10 @@ fn summary(layer: Layer, e: &Evidence) -> String {
             if let Some(i) = &e.idle {
                 parts.push(match &i.cut {
                     Some(c) => format!("idle cut after {:.1} s", c.after_ms / 1000.0),
+                    None if i.messages > 0 => format!(
+                        "not idle: {} message(s) from the server during the {:.0} s hold",
+                        i.messages, i.requested_s
+                    ),
                     None => format!("held idle {:.0} s", i.requested_s),
                 });
             }
