@@ -142,7 +142,7 @@ def run(command, name, argv, deadline, stdin=None, env=None, kill_after=None):
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          env=dict(os.environ, NO_COLOR="1", **(env or {})), start_new_session=True)
     if kill_after is not None:
-        threading.Timer(kill_after, lambda: p.send_signal(signal.SIGTERM)).start()
+        threading.Timer(kill_after, lambda: os.killpg(p.pid, signal.SIGTERM)).start()
     try:
         out, err = p.communicate(stdin, timeout=deadline + GRACE + 2)
     except subprocess.TimeoutExpired:
