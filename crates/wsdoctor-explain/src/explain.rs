@@ -4,6 +4,7 @@
 //! The answer is data (`Explanation`); the binary renders it as text or JSON.
 
 use crate::closecode::{self, CloseCodeInfo};
+use crate::concepts;
 use crate::rules::{self, RuleMatch};
 use crate::status;
 use crate::tell::tell;
@@ -218,6 +219,14 @@ fn explain_message(text: &str) -> Explanation {
     // A specific family knows the context (which library, which phase); a code only
     // knows what failed. Below that weight the code is the better evidence.
     let family_first = strongest >= SPECIFIC_FAMILY;
+    // Tier 3 only speaks where tiers 1 and 2 said nothing specific: no specific family,
+    // no code. Its causes then come before a weak family's guesses.
+    let concepts = if family_first || !codes.is_empty() {
+        Vec::new()
+    } else {
+        concepts::find(text)
+    };
+    concepts.iter().for_each(|m| add(m.concept.causes));
     if family_first {
         matches.iter().for_each(|m| add(m.causes));
     }
@@ -255,6 +264,9 @@ fn explain_message(text: &str) -> Explanation {
     {
         e.confidence = Some(Confidence::Medium);
     }
+    if let Some(c) = concepts.first() {
+        e.confidence = Some(c.concept.confidence);
+    }
     let span_text = |(a, b): (usize, usize)| {
         redact::text(&String::from_utf8_lossy(&text.as_bytes()[a..b])).into_owned()
     };
@@ -270,10 +282,17 @@ fn explain_message(text: &str) -> Explanation {
         source: m.vocabulary.writer,
         text: span_text(m.span),
     });
+    let concept_words = concepts.iter().map(|m| Matched {
+        tier: Tier::Concept,
+        rule: m.concept.name,
+        source: "concepts",
+        // The table's words, not the input's bytes: they say what led to the answer.
+        text: m.words.join(" + "),
+    });
     e.matched = if family_first {
         families.chain(vocabulary).collect()
     } else {
-        vocabulary.chain(families).collect()
+        concept_words.chain(vocabulary).chain(families).collect()
     };
     if let Some(s) = matches.iter().find_map(|m| m.status) {
         e.status = Some(StatusInfo {

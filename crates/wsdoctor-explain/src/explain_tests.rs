@@ -233,3 +233,24 @@ fn vocabulary_codes_of_libraries_are_recognised() {
         );
     }
 }
+
+#[test]
+fn a_concept_answers_where_no_family_or_code_does() {
+    // No family or vocabulary knows this wording; the words Origin + refused do.
+    let e = explain("gateway says: the Origin you came from is refused here");
+    assert!(e.recognised);
+    assert_eq!(ids(&e)[0], C::HttpForbidden);
+    assert_eq!(e.confidence, Some(Confidence::Medium));
+    assert_eq!(e.matched[0].tier, Tier::Concept);
+    assert_eq!(e.matched[0].rule, "origin-rejected");
+    assert_eq!(e.matched[0].text, "origin + refus");
+}
+
+#[test]
+fn a_concept_stays_silent_under_a_specific_family() {
+    let e = explain(
+        "WebSocket connection to 'wss://a.test/' failed: Error during WebSocket handshake: Unexpected response code: 404 (no sticky session)",
+    );
+    assert_eq!(ids(&e)[0], C::HttpNotFound);
+    assert!(e.matched.iter().all(|m| m.tier != Tier::Concept));
+}

@@ -9,6 +9,7 @@
 //! printing: callers render the results.
 
 pub mod closecode;
+pub mod concepts;
 pub mod eval;
 pub mod explain;
 pub mod rules;
