@@ -38,6 +38,8 @@ pub static CONCEPTS: &[Concept] = &[
                 "not trusted",
                 "refus",
                 "mismatch",
+                "could not check",
+                "couldn't check",
             ],
         ],
         causes: &[C::HttpForbidden],
@@ -86,6 +88,7 @@ pub static CONCEPTS: &[Concept] = &[
                 "once a close",
                 "already close",
                 "close was",
+                "websocket.close",
             ],
         ],
         causes: &[C::AsyncSendAfterClose, C::SessionClientAborted],
@@ -146,7 +149,7 @@ pub static CONCEPTS: &[Concept] = &[
     Concept {
         name: "certificate-expired",
         groups: &[
-            &["certificate", "cert"],
+            &["certificate", "cert", "x509"],
             &["expired", "has expired", "not yet valid"],
         ],
         causes: &[C::TlsCertExpired, C::TlsCertNotYetValid],
@@ -155,7 +158,7 @@ pub static CONCEPTS: &[Concept] = &[
     Concept {
         name: "certificate-self-signed",
         groups: &[
-            &["certificate", "cert"],
+            &["certificate", "cert", "x509"],
             &["self signed", "self-signed", "selfsigned"],
         ],
         causes: &[C::TlsSelfSigned, C::TlsUnknownIssuer],
@@ -186,13 +189,15 @@ pub static CONCEPTS: &[Concept] = &[
     Concept {
         name: "certificate-hostname",
         groups: &[
-            &["certificate", "cert"],
+            &["certificate", "cert", "x509"],
             &[
                 "hostname",
                 "host name",
                 "altname",
                 "subject alternative",
                 "not valid for",
+                "ip sans",
+                "common name",
             ],
         ],
         causes: &[C::TlsHostnameMismatch],
@@ -225,7 +230,7 @@ pub static CONCEPTS: &[Concept] = &[
     Concept {
         name: "hijack",
         groups: &[&["hijack"]],
-        causes: &[C::ServerWebsocketUnsupported],
+        causes: &[C::ServerWebsocketUnsupported, C::ProxyUpgradeNotForwarded],
         confidence: Medium,
     },
     Concept {
@@ -279,6 +284,122 @@ pub static CONCEPTS: &[Concept] = &[
             "queue full",
         ]],
         causes: &[C::AsyncBackpressure],
+        confidence: Low,
+    },
+    Concept {
+        name: "upgrade-refused",
+        groups: &[&[
+            "unable to upgrade",
+            "failed to upgrade",
+            "error upgrading",
+            "invalid http upgrade",
+            "invalid upgrade response",
+            "upgrade request required",
+            "notanupgrade",
+            "httpupgradeerror",
+        ]],
+        causes: &[
+            C::HttpNotUpgraded,
+            C::ProxyUpgradeNotForwarded,
+            C::HttpUpgradeRequired,
+        ],
+        confidence: Low,
+    },
+    Concept {
+        name: "write-in-progress",
+        groups: &[&[
+            "text_full_writing",
+            "text_partial_writing",
+            "binary_full_writing",
+            "binary_partial_writing",
+            "another coroutine",
+        ]],
+        causes: &[C::AsyncConcurrentSend],
+        confidence: Medium,
+    },
+    Concept {
+        name: "tls-handshake",
+        groups: &[&["tls", "ssl"], &["handshake"]],
+        causes: &[C::TlsHandshakeFailed],
+        confidence: Medium,
+    },
+    Concept {
+        name: "tls-authentication",
+        groups: &[&["authentication failed", "authentication or decryption"]],
+        causes: &[C::TlsHandshakeFailed],
+        confidence: Low,
+    },
+    Concept {
+        name: "frame-too-large",
+        groups: &[
+            &["frame size", "message size", "read limit", "payload size"],
+            &["exceed", "too large", "maximum", "limited at"],
+        ],
+        causes: &[C::SessionMessageTooLarge, C::SessionCloseMessageTooBig],
+        confidence: Medium,
+    },
+    Concept {
+        name: "transport-connection-reset",
+        groups: &[
+            &["transport connection", "existing connection"],
+            &["forcibly closed", "aborted", "reset"],
+        ],
+        causes: &[C::SessionReset, C::SessionClientAborted],
+        confidence: Medium,
+    },
+    Concept {
+        name: "client-went-away",
+        groups: &[&["context canceled", "aborting with incomplete"]],
+        causes: &[C::SessionClientAborted],
+        confidence: Low,
+    },
+    Concept {
+        name: "stream-ended",
+        groups: &[&["end of stream", "end of the stream"], &["unexpected"]],
+        causes: &[C::SessionAbruptEof, C::HttpClosedWithoutResponse],
+        confidence: Low,
+    },
+    Concept {
+        name: "handshake-timeout",
+        groups: &[&["handshake"], &["timed out", "timeout"]],
+        causes: &[C::AsyncSlowResponse, C::TcpTimeout, C::HttpNoResponse],
+        confidence: Medium,
+    },
+    Concept {
+        name: "accept-mismatch",
+        groups: &[
+            &["sec-websocket-accept"],
+            &["match", "mismatch", "invalid", "wrong"],
+        ],
+        causes: &[C::HandshakeAcceptMismatch, C::AsyncDoubleConnect],
+        confidence: Medium,
+    },
+    Concept {
+        name: "subprotocol-not-echoed",
+        groups: &[
+            &["sec-websocket-protocol"],
+            &["expected", "missing", "no subprotocol"],
+        ],
+        causes: &[C::HandshakeSubprotocolNotEchoed],
+        confidence: Medium,
+    },
+    Concept {
+        name: "cleartext-not-permitted",
+        groups: &[
+            &["cleartext", "insecure"],
+            &["not permitted", "not allowed", "blocked"],
+        ],
+        causes: &[C::UrlMixedContent],
+        confidence: Medium,
+    },
+    Concept {
+        name: "no-transport",
+        groups: &[&[
+            "no transport could",
+            "failed to start the transport",
+            "unable to connect to the server with any of the available transports",
+        ]],
+        causes: &[C::ServerWebsocketUnsupported, C::ProxyUpgradeNotForwarded],
         confidence: Low,
     },
 ];
