@@ -10,6 +10,17 @@ use wsdoctor_core::CauseId as C;
 
 pub(super) static RULES: &[Rule] = &[
     // ── sockets ────────────────────────────────────────────────────────────────
+    // asyncio writes "[Errno N] Connect call failed (addr)" for every connect error: the
+    // errno (whose numbers differ by platform) says which, these words only narrow it.
+    rule!(
+        "asyncio-connect-failed",
+        "sockets",
+        5,
+        Ws,
+        ["connect call failed"],
+        r"connect call failed",
+        F(&[C::TcpRefused, C::TcpTimeout, C::TcpUnreachable])
+    ),
     rule!(
         "errno-refused",
         "sockets",
@@ -22,11 +33,10 @@ pub(super) static RULES: &[Rule] = &[
             "error 61",
             "cannot connect to host",
             "could not connect to the server",
-            "connect call failed",
             "unable to connect to the remote server",
             "couldn't connect to server"
         ],
-        r"econnrefused|connection ?refused|couldn't connect to server|actively refused|connect call failed|os error 111|posix error 61\b|cannot connect to host|could not connect to the server",
+        r"econnrefused|connection ?refused|couldn't connect to server|actively refused|os error 111|posix error 61\b|cannot connect to host|could not connect to the server",
         F(&[C::TcpRefused])
     ),
     rule!(
