@@ -341,7 +341,11 @@ pub static CONCEPTS: &[Concept] = &[
     Concept {
         name: "transport-connection-reset",
         groups: &[
-            &["transport connection", "existing connection"],
+            &[
+                "transport connection",
+                "existing connection",
+                "established connection",
+            ],
             &["forcibly closed", "aborted", "reset"],
         ],
         causes: &[C::SessionReset, C::SessionClientAborted],
@@ -400,6 +404,33 @@ pub static CONCEPTS: &[Concept] = &[
             "unable to connect to the server with any of the available transports",
         ]],
         causes: &[C::ServerWebsocketUnsupported, C::ProxyUpgradeNotForwarded],
+        confidence: Low,
+    },
+    Concept {
+        name: "not-authenticated",
+        groups: &[&[
+            "couldn't authenticate",
+            "could not authenticate",
+            "not authenticated",
+            "unauthorized",
+            "unauthorised",
+        ]],
+        causes: &[C::HttpUnauthorized, C::HttpForbidden],
+        confidence: Low,
+    },
+    Concept {
+        name: "frame-unreadable",
+        groups: &[
+            &["frame"],
+            &["cannot be read", "could not be read", "unable to read"],
+        ],
+        causes: &[C::SessionAbruptEof, C::SessionReset],
+        confidence: Low,
+    },
+    Concept {
+        name: "upstream-disabled",
+        groups: &[&["upstream"], &["temporarily disabled"]],
+        causes: &[C::HttpClosedWithoutResponse, C::HttpBadGateway],
         confidence: Low,
     },
 ];
