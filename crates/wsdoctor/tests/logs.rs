@@ -276,3 +276,20 @@ fn hostile_har_exports() {
     assert_eq!(v["files"][0]["format"], "har");
     assert_eq!(v["har"]["websockets"], 2);
 }
+
+/// A device never ends: `logs /dev/zero` is refused by type (exit 2, the file named),
+/// instead of being read forever.
+#[cfg(unix)]
+#[test]
+fn a_device_is_refused_not_read_forever() {
+    let mut cmd = wsdoctor();
+    cmd.args(["logs", "/dev/zero"]);
+    // The watchdog turns a regression (reading forever) into a failure, not a hang.
+    let out = assert_cmd::Command::from_std(cmd)
+        .timeout(std::time::Duration::from_secs(30))
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/dev/zero") && err.contains("device"), "{err}");
+}

@@ -127,6 +127,19 @@ fn open_one(f: &PathBuf) -> Result<Input, (String, String)> {
             "it is a directory: pass the log files in it (e.g. {name}/*.log)"
         )));
     }
+    // A device never ends (`/dev/zero`, `/dev/urandom`) and a socket is no log: refused
+    // by type before opening. A FIFO is read — `logs <(kubectl logs …)` streams to its end.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_char_device() || t.is_block_device() || t.is_socket() {
+            return Err(fail(
+                "it is a device or a socket, not a log file: not read (pipe a log on stdin instead: … | wsdoctor logs -)"
+                    .into(),
+            ));
+        }
+    }
     let file = File::open(f).map_err(|e| fail(format!("{e}; check the path and permissions")))?;
     Ok(Input {
         name: name.clone(),
