@@ -42,30 +42,52 @@ impl<R: Read> Read for Counting<'_, R> {
     }
 }
 
-/// Fails with a clear error once more than `limit` bytes were read.
+/// Fails with a clear error once more than `limit` bytes were read: a HAR export
+/// ([`Limited::har`]) or a gzip stream's output ([`Limited::gzip`], a gzip bomb).
 pub struct Limited<R> {
     inner: R,
     left: u64,
+    /// What to tell the user when the cap is reached.
+    exceeded: fn() -> String,
 }
 
 impl<R> Limited<R> {
-    pub fn new(inner: R, limit: u64) -> Self {
-        Limited { inner, left: limit }
+    pub fn new(inner: R, limit: u64, exceeded: fn() -> String) -> Self {
+        Limited {
+            inner,
+            left: limit,
+            exceeded,
+        }
+    }
+
+    /// A HAR export, capped at [`MAX_HAR_BYTES`].
+    pub fn har(inner: R) -> Self {
+        Limited::new(inner, MAX_HAR_BYTES, || {
+            format!(
+                "HAR export larger than {} MiB: export fewer requests or split it",
+                MAX_HAR_BYTES >> 20
+            )
+        })
+    }
+
+    /// A gzip stream cut once it has produced [`MAX_GZIP_OUTPUT`] bytes.
+    fn gzip(inner: R) -> Self {
+        Limited::new(inner, MAX_GZIP_OUTPUT, || {
+            format!(
+                "decompresses to more than {} GiB (a gzip bomb?): the rest was not read",
+                MAX_GZIP_OUTPUT >> 30
+            )
+        })
     }
 }
 
 impl<R: Read> Read for Limited<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.left = self.left.checked_sub(n as u64).ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!(
-                    "HAR export larger than {} MiB: export fewer requests or split it",
-                    MAX_HAR_BYTES >> 20
-                ),
-            )
-        })?;
+        self.left = self
+            .left
+            .checked_sub(n as u64)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, (self.exceeded)()))?;
         Ok(n)
     }
 }
@@ -179,28 +201,6 @@ impl<R: Read> Read for StringCap<R> {
     }
 }
 
-/// A gzip stream cut once it has produced `left` bytes (a gzip bomb).
-struct GzCapped<R> {
-    inner: R,
-    left: u64,
-}
-
-impl<R: Read> Read for GzCapped<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.left = self.left.checked_sub(n as u64).ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!(
-                    "decompresses to more than {} GiB (a gzip bomb?): the rest was not read",
-                    MAX_GZIP_OUTPUT >> 30
-                ),
-            )
-        })?;
-        Ok(n)
-    }
-}
-
 /// The encoding, when the first bytes say UTF-16: a byte-order mark, or NUL bytes
 /// in every other position (UTF-16 without a mark, as Windows tools write it).
 pub fn utf16(head: &[u8]) -> Option<&'static str> {
@@ -236,10 +236,7 @@ pub fn open<'a, R: Read + 'a>(raw: R) -> io::Result<(Box<dyn BufRead + 'a>, bool
     let mut raw = BufReader::with_capacity(BUF, raw);
     let gz = raw.fill_buf()?.starts_with(&[0x1f, 0x8b]);
     let mut text: Box<dyn BufRead + 'a> = if gz {
-        let gz = GzCapped {
-            inner: MultiGzDecoder::new(raw),
-            left: MAX_GZIP_OUTPUT,
-        };
+        let gz = Limited::gzip(MultiGzDecoder::new(raw));
         Box::new(BufReader::with_capacity(BUF, gz))
     } else {
         Box::new(raw)
@@ -314,7 +311,7 @@ mod tests {
 
     #[test]
     fn limit_fails_past_the_cap() {
-        let mut l = Limited::new(&[0u8; 100][..], 10);
+        let mut l = Limited::new(&[0u8; 100][..], 10, || "over".into());
         let mut buf = Vec::new();
         let err = l.read_to_end(&mut buf).expect_err("over the cap");
         assert_eq!(err.kind(), io::ErrorKind::InvalidData);

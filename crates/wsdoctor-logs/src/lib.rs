@@ -258,7 +258,7 @@ impl Scanner {
             input::Content::Har => {
                 self.files[file as usize].format = "har";
                 // Strings cut before the parser buffers them: a 400 MB URL costs 64 KiB.
-                let capped = input::StringCap::new(input::Limited::new(&mut reader, MAX_HAR_BYTES));
+                let capped = input::StringCap::new(input::Limited::har(&mut reader));
                 self.har_entries(file, capped)?;
                 0
             }
