@@ -1,13 +1,15 @@
-//! What one line means: the per-format fast paths (access, HAProxy, nginx error),
-//! the general anchor-and-rule path for everything else, and how a match becomes a
-//! counted occurrence.
+//! What one line means: the per-format fast paths (access lines of every format,
+//! HAProxy, nginx error, JSON), the general anchor-and-rule path for everything else,
+//! and how a match becomes a counted occurrence.
 
 use super::aggregate;
 use super::fields;
+use super::json;
 use super::sessions::Origin;
 use super::{ACCESS_STATUSES, Action, MSG_CACHE, MSG_CACHE_BYTES, Scanner};
 use regex::bytes::Regex;
 use std::sync::LazyLock;
+use wsdoctor_core::CauseId;
 use wsdoctor_core::tables::status;
 use wsdoctor_explain::rules::{self, Ctx};
 
@@ -29,7 +31,7 @@ impl Scanner {
         if flags.access
             && let Some(a) = fields::access(text)
         {
-            return self.access_line(file, n, text, &a);
+            return self.request_line(file, n, text, &a);
         }
         if !self.scratch.is_empty() {
             self.message_line(file, n, text, msg, flags.ws);
@@ -58,22 +60,55 @@ impl Scanner {
         flags
     }
 
-    /// An access log, line by line: only upgrades, the statuses that matter on the
-    /// Upgrade path and requests to WebSocket-named paths go further; lines that are
+    /// An access log, line by line (`r`: the line as read by its format's extractor):
+    /// only upgrades, the statuses that matter on the Upgrade path, lines with Envoy
+    /// response flags and requests to WebSocket-named paths go further; lines that are
     /// not access lines get the general treatment.
-    pub(super) fn access_fast(&mut self, file: u32, n: u64, text: &[u8]) {
-        match fields::access(text) {
+    pub(super) fn request_fast(
+        &mut self,
+        file: u32,
+        n: u64,
+        text: &[u8],
+        r: Option<fields::Request<'_>>,
+    ) {
+        match r {
             Some(a) => {
                 // Other statuses matter on WebSocket paths only, known by name here (a
                 // 200 on a path seen upgraded elsewhere is not looked up: that would
                 // hash every line of the log).
                 if ACCESS_STATUSES.contains(&a.status)
+                    || !a.flags.is_empty()
                     || self.named_ws_path(fields::path_of(a.target))
                 {
-                    self.access_line(file, n, text, &a);
+                    self.request_line(file, n, text, &a);
                 }
             }
             None => self.unstructured(file, n, text),
+        }
+    }
+
+    /// A JSON log line: an access entry (Caddy, Traefik, Cloudflare, nginx
+    /// `escape=json`) or an application log's message.
+    pub(super) fn json_fast(&mut self, file: u32, n: u64, text: &[u8]) {
+        let Some(j) = json::read(text) else {
+            return self.unstructured(file, n, text);
+        };
+        if let Some(r) = j.request {
+            return self.request_fast(file, n, text, Some(r));
+        }
+        if let Some(msg) = j.message {
+            let mut patterns = std::mem::take(&mut self.patterns);
+            patterns.clear();
+            patterns.extend(
+                self.ac
+                    .find_overlapping_iter(msg)
+                    .map(|m| m.pattern().as_usize()),
+            );
+            let flags = self.candidates(&patterns);
+            self.patterns = patterns;
+            if !self.scratch.is_empty() {
+                self.message_line(file, n, text, msg, flags.ws);
+            }
         }
     }
 
@@ -133,7 +168,7 @@ impl Scanner {
     }
 
     /// A line met in a structured log that is not in its format.
-    fn unstructured(&mut self, file: u32, n: u64, text: &[u8]) {
+    pub(super) fn unstructured(&mut self, file: u32, n: u64, text: &[u8]) {
         let patterns: Vec<usize> = self
             .ac
             .find_overlapping_iter(text)
@@ -151,29 +186,34 @@ impl Scanner {
         }
     }
 
-    fn access_line(&mut self, file: u32, n: u64, text: &[u8], a: &fields::Access<'_>) {
+    fn request_line(&mut self, file: u32, n: u64, text: &[u8], a: &fields::Request<'_>) {
         let path = fields::path_of(a.target);
+        let upstream = a.upstream.map(redacted_upstream);
+        let flagged = envoy_flag_causes(a.flags);
         if a.status == 101 {
             self.upgraded(path, a.duration, file, n, text);
+            // What ended an upgraded session, when the proxy says (Envoy `SI`).
+            if let Some((id, sig)) = flagged {
+                let url = Some(redacted_target(a.target));
+                self.record(id, file, n, text, sig, url, upstream);
+            }
             return;
         }
-        let Some(&id) = status::status_causes(a.status).first() else {
-            return;
+        let (id, sig) = match flagged {
+            Some(f) => f,
+            None => match status::status_causes(a.status).first() {
+                Some(&id) => (id, status_signature(a.status)),
+                None => return,
+            },
         };
         let url = Some(redacted_target(a.target));
-        self.record_on_path(
-            id,
-            path,
-            file,
-            n,
-            text,
-            status_signature(a.status),
-            url,
-            None,
-        );
+        self.record_on_path(id, path, file, n, text, sig, url, upstream);
     }
 
     fn haproxy_line(&mut self, file: u32, n: u64, text: &[u8], h: &fields::Haproxy<'_>) {
+        if h.tcp {
+            return self.haproxy_tcp_line(file, n, text, h);
+        }
         let path = h.target.map(fields::path_of).unwrap_or(b"");
         if h.status == 101 {
             self.upgraded(path, h.total, file, n, text);
@@ -196,6 +236,25 @@ impl Scanner {
             self.record(id, file, n, text, sig, url, upstream);
         } else {
             self.record_on_path(id, path, file, n, text, sig, url, upstream);
+        }
+    }
+
+    /// A TCP-mode connection (`option tcplog`): HAProxy cannot tell a WebSocket from
+    /// other traffic there, so every connection's length feeds the duration clusters
+    /// (the clusters need a pile-up, which ordinary traffic does not make) and what
+    /// ended it counts as it says.
+    fn haproxy_tcp_line(&mut self, file: u32, n: u64, text: &[u8], h: &fields::Haproxy<'_>) {
+        if let Some(d) = h.total {
+            self.durations.add(d, || Origin {
+                file,
+                line: n,
+                text: aggregate::redact_line(text),
+            });
+        }
+        if let Some(&id) = rules::termination_causes(h.termination).first() {
+            let upstream = Some(String::from_utf8_lossy(h.backend).into_owned());
+            let sig = termination_signature(h.termination);
+            self.record(id, file, n, text, sig, None, upstream);
         }
     }
 
@@ -318,6 +377,39 @@ static CLIENT_FIELD: LazyLock<memchr::memmem::Finder<'static>> =
 
 fn redacted_target(t: &[u8]) -> String {
     wsdoctor_core::redact::resource(&String::from_utf8_lossy(t))
+}
+
+/// An upstream as a format names it: an address, a name, or a URL (redacted).
+fn redacted_upstream(u: &[u8]) -> String {
+    let s = String::from_utf8_lossy(u);
+    if s.contains("://") {
+        wsdoctor_core::redact::url(&s)
+    } else {
+        s.into_owned()
+    }
+}
+
+/// What Envoy's response flags say ended the request
+/// (<https://www.envoyproxy.io/docs/envoy/latest/configuration/observability/access_log/usage#config-access-log-format-response-flags>),
+/// the first flag that names a cause.
+fn envoy_flag_causes(flags: &[u8]) -> Option<(CauseId, &'static str)> {
+    use CauseId as C;
+    flags.split(|&b| b == b',').find_map(|f| {
+        Some(match f {
+            b"SI" => (C::ProxyIdleTimeout, "envoy-SI"),
+            b"DT" => (C::ProxyStreamLifetime, "envoy-DT"),
+            b"UF" => (C::HttpBadGateway, "envoy-UF"),
+            b"URX" => (C::HttpBadGateway, "envoy-URX"),
+            b"UH" => (C::HttpServiceUnavailable, "envoy-UH"),
+            b"UO" => (C::HttpServiceUnavailable, "envoy-UO"),
+            b"UT" => (C::HttpGatewayTimeout, "envoy-UT"),
+            b"UC" => (C::SessionReset, "envoy-UC"),
+            b"UR" => (C::SessionReset, "envoy-UR"),
+            b"NR" => (C::HttpNotFound, "envoy-NR"),
+            b"DC" => (C::SessionClientAborted, "envoy-DC"),
+            _ => return None,
+        })
+    })
 }
 
 /// The upstream named by nginx (`upstream: "…"`) or Apache (`connect to host:port`,

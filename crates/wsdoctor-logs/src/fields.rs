@@ -1,22 +1,35 @@
 //! Field extraction from the line formats that carry WebSocket facts beyond a message:
-//! combined access logs (nginx, Apache: the status of the Upgrade and, with
-//! `$request_time` last, the session's duration), HAProxy HTTP logs (status, timers,
-//! termination state, backend) and the trailing fields of nginx error.log lines
-//! (request, upstream, host). Hand-written byte scanning, no allocation.
+//! combined access logs (nginx, Apache, Traefik: the status of the Upgrade and, with a
+//! duration as the last field, the session's length), HAProxy HTTP and TCP logs
+//! (status, timers, termination state, backend), AWS ALB access logs and the trailing
+//! fields of nginx error.log lines (request, upstream, host). Hand-written byte
+//! scanning, no allocation. Formats written as templates are in `template`, JSON
+//! ones in `json`; all of them yield a [`Request`].
 
-/// What an access-log line says.
-#[derive(Debug, PartialEq)]
-pub struct Access<'a> {
+/// What an access-log line says, in whichever format it was written.
+#[derive(Debug, Default, PartialEq)]
+pub struct Request<'a> {
     pub method: &'a [u8],
     /// The request target, query included.
     pub target: &'a [u8],
     pub status: u16,
-    /// Seconds, for a 101 whose last field is a request time (`$request_time`: `60.001`).
+    /// Seconds the exchange lasted; for a 101, the session.
     pub duration: Option<f64>,
+    /// The backend as the proxy names it (an upstream name, a backend/server, an address).
+    pub upstream: Option<&'a [u8]>,
+    /// The status the upstream answered (the last attempt's).
+    pub upstream_status: Option<u16>,
+    /// Envoy's response flags (`UF,URX`); empty when none.
+    pub flags: &'a [u8],
 }
 
 /// `addr - user [time] "GET /ws HTTP/1.1" 101 123 "ref" "ua" 60.001`
-pub fn access(line: &[u8]) -> Option<Access<'_>> {
+///
+/// A last field after the quoted ones is a duration: `60.001` is nginx's
+/// `$request_time` (seconds), `60001ms` Traefik's (milliseconds), an integer Apache's
+/// `%D` (microseconds). Traefik writes status `0` for a connection it handed over to
+/// the backend (an upgraded WebSocket): that reads as 101.
+pub fn access(line: &[u8]) -> Option<Request<'_>> {
     // Runs on every line of an access log: a few memchr jumps, no splitting.
     let close = memchr::memchr(b']', line)?;
     let rest = &line[close + 1..];
@@ -31,38 +44,144 @@ pub fn access(line: &[u8]) -> Option<Access<'_>> {
     let sp2 = memchr::memchr2(b' ', b'"', after_method)?;
     let target = &after_method[..sp2];
     let q2 = sp2 + memchr::memchr(b'"', &after_method[sp2..])?;
-    let tail = &after_method[q2 + 1..];
-    let status = status3(tail.trim_ascii_start().get(..3)?)?;
-    if tail.trim_ascii_start().get(3).is_some_and(|b| *b != b' ') {
+    let tail = after_method[q2 + 1..].trim_ascii_start();
+    let (mut status, code_len) = match (status3(tail.get(..3)?), tail.get(..2)) {
+        (Some(s), _) => (s, 3),
+        (None, Some(b"0 ")) => (0, 1),
+        _ => return None,
+    };
+    if tail.get(code_len).is_some_and(|b| *b != b' ') {
         return None;
     }
-    // Only an upgraded session's request time is its duration.
-    let duration = if status == 101 {
-        last_field(tail).and_then(float_secs)
-    } else {
-        None
-    };
-    Some(Access {
+    let mut duration = None;
+    // Only after a quoted field is a last number not the byte count of `%b`.
+    if memchr::memchr(b'"', tail).is_some()
+        && let Some(last) = last_field(tail)
+    {
+        duration = if let Some(ms) = last.strip_suffix(b"ms") {
+            integer(ms).map(|n| n as f64 / 1e3)
+        } else if last.contains(&b'.') {
+            float_secs(last)
+        } else {
+            integer(last).map(|n| n as f64 / 1e6)
+        };
+        if status == 0 && last.ends_with(b"ms") {
+            status = 101;
+        }
+    }
+    if status == 0 {
+        return None;
+    }
+    Some(Request {
         method,
         target,
         status,
         duration,
+        ..Request::default()
     })
 }
 
-/// What a HAProxy HTTP log line says.
+/// An AWS Application Load Balancer access-log entry
+/// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-access-logs.html>):
+/// `ws 2018-07-02T22:23:00.186641Z app/my-lb/50dc… 10.0.0.140:40914 10.0.1.192:8010
+/// 0.001 0.003 0.000 101 101 218 587 "GET http://10.0.0.30:80/ HTTP/1.1" "-" - - arn:…
+/// "Root=…" "-" "-" 1 2018-07-02T22:22:48.364000Z "forward" …`. For `ws`/`wss` the
+/// entry is written when the connection closes, so the session lasted from
+/// `request_creation_time` to `time`.
+pub fn alb(line: &[u8]) -> Option<Request<'_>> {
+    let mut f = AlbFields { rest: line };
+    let kind = f.next()?;
+    if !matches!(kind, b"http" | b"https" | b"h2" | b"ws" | b"wss" | b"grpcs") {
+        return None;
+    }
+    let time = f.next()?;
+    if !f.next()?.starts_with(b"app/") {
+        return None;
+    }
+    let _client = f.next()?;
+    let target_addr = f.next()?;
+    let times = [f.next()?, f.next()?, f.next()?];
+    let status = status3(f.next()?);
+    let target_status = status3(f.next()?);
+    let _received = f.next()?;
+    let _sent = f.next()?;
+    let request = f.next()?;
+    let mut w = request.splitn(3, |&b| b == b' ');
+    let method = w.next().unwrap_or_default();
+    let url = w.next().unwrap_or_default();
+    // The target of `GET http://10.0.0.30:80/chat?x=1 HTTP/1.1` is its path.
+    let target = url
+        .windows(3)
+        .position(|w| w == b"://")
+        .and_then(|i| memchr::memchr(b'/', &url[i + 3..]).map(|j| &url[i + 3 + j..]))
+        .unwrap_or(url);
+    // user_agent ssl_cipher ssl_protocol target_group_arn trace_id domain_name
+    // chosen_cert_arn matched_rule_priority, then request_creation_time.
+    for _ in 0..8 {
+        f.next();
+    }
+    let created = f.next();
+    let duration = if matches!(kind, b"ws" | b"wss") {
+        let end = super::timestamp::parse(time)?;
+        created
+            .and_then(super::timestamp::parse)
+            .map(|start| (end.secs() - start.secs()).max(0.0))
+    } else {
+        let parts: Option<Vec<f64>> = times.iter().map(|t| float_secs(t)).collect();
+        parts.map(|p| p.iter().sum())
+    };
+    Some(Request {
+        method,
+        target,
+        // `-`: the load balancer never answered (the client went away first).
+        status: status?,
+        duration,
+        upstream: (target_addr != b"-").then_some(target_addr),
+        upstream_status: target_status,
+        flags: b"",
+    })
+}
+
+/// Space-separated fields, a quoted one being one field (without its quotes).
+struct AlbFields<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> AlbFields<'a> {
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let r = self.rest.trim_ascii_start();
+        if r.is_empty() {
+            return None;
+        }
+        let (field, after) = if let Some(q) = r.strip_prefix(b"\"") {
+            let e = memchr::memchr(b'"', q)?;
+            (&q[..e], &q[e + 1..])
+        } else {
+            let e = memchr::memchr(b' ', r).unwrap_or(r.len());
+            (&r[..e], &r[e..])
+        };
+        self.rest = after;
+        Some(field)
+    }
+}
+
+/// What a HAProxy HTTP or TCP log line says.
 #[derive(Debug, PartialEq)]
 pub struct Haproxy<'a> {
     pub backend: &'a [u8],
+    /// 0 in a TCP log (no HTTP there).
     pub status: u16,
-    /// Total time (Ta), seconds.
+    /// Total time (Ta in the HTTP log, Tt in the TCP log), seconds.
     pub total: Option<f64>,
     /// The first two termination-state letters.
     pub termination: [u8; 2],
     pub target: Option<&'a [u8]>,
+    /// A TCP log line (`option tcplog`): a connection, not a request.
+    pub tcp: bool,
 }
 
 /// `… fe be/srv Tq/Tw/Tc/Tr/Ta status bytes cookie cookie TTTT conns queues "GET /ws HTTP/1.1"`
+/// or, with `option tcplog`, `… fe be/srv Tw/Tc/Tt bytes TT conns queues`.
 pub fn haproxy(line: &[u8]) -> Option<Haproxy<'_>> {
     let mut tokens = line
         .split(|&b| b == b' ')
@@ -70,23 +189,22 @@ pub fn haproxy(line: &[u8]) -> Option<Haproxy<'_>> {
         .peekable();
     let mut prev: &[u8] = b"";
     while let Some(t) = tokens.next() {
-        if is_timers(t) {
-            let status = status3(tokens.next()?)?;
+        let timers = timers(t);
+        if timers == 5 || (timers == 3 && prev.contains(&b'/')) {
+            let tcp = timers == 3;
+            let status = if tcp { 0 } else { status3(tokens.next()?)? };
             let _bytes = tokens.next()?;
-            let _req_cookie = tokens.next()?;
-            let _resp_cookie = tokens.next()?;
+            if !tcp {
+                let _req_cookie = tokens.next()?;
+                let _resp_cookie = tokens.next()?;
+            }
             let ts = tokens.next()?;
-            if ts.len() != 4 {
+            if ts.len() != if tcp { 2 } else { 4 } {
                 return None;
             }
             let total = t.rsplit(|&b| b == b'/').next().and_then(|ta| {
                 let ta = ta.strip_prefix(b"+").unwrap_or(ta);
-                std::str::from_utf8(ta)
-                    .ok()?
-                    .parse::<i64>()
-                    .ok()
-                    .filter(|v| *v >= 0)
-                    .map(|ms| ms as f64 / 1000.0)
+                integer(ta).map(|ms| ms as f64 / 1000.0)
             });
             let target = memchr::memchr(b'"', line).and_then(|q| {
                 let req = &line[q + 1..];
@@ -100,6 +218,7 @@ pub fn haproxy(line: &[u8]) -> Option<Haproxy<'_>> {
                 total,
                 termination: [ts[0], ts[1]],
                 target,
+                tcp,
             });
         }
         prev = t;
@@ -107,18 +226,19 @@ pub fn haproxy(line: &[u8]) -> Option<Haproxy<'_>> {
     None
 }
 
-/// Five slash-separated integers (`-1` allowed, `+` before the last).
-fn is_timers(t: &[u8]) -> bool {
+/// How many slash-separated integers `t` is (`-1` allowed, `+` before the last); 0
+/// when it is not such a list.
+fn timers(t: &[u8]) -> usize {
     let mut n = 0;
     for part in t.split(|&b| b == b'/') {
         let part = part.strip_prefix(b"+").unwrap_or(part);
         let part = part.strip_prefix(b"-").unwrap_or(part);
         if part.is_empty() || !part.iter().all(u8::is_ascii_digit) {
-            return false;
+            return 0;
         }
         n += 1;
     }
-    n == 5
+    n
 }
 
 /// A field after an nginx error message.
@@ -177,7 +297,14 @@ fn float_secs(f: &[u8]) -> Option<f64> {
         .filter(|v: &f64| v.is_finite() && *v >= 0.0)
 }
 
-fn status3(f: &[u8]) -> Option<u16> {
+fn integer(f: &[u8]) -> Option<u64> {
+    if f.is_empty() || f.len() > 18 || !f.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(f).ok()?.parse().ok()
+}
+
+pub(super) fn status3(f: &[u8]) -> Option<u16> {
     match *f {
         [a @ b'1'..=b'5', b @ b'0'..=b'9', c @ b'0'..=b'9'] => {
             Some(u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0'))

@@ -249,17 +249,20 @@ pub fn open<'a, R: Read + 'a>(raw: R) -> io::Result<(Box<dyn BufRead + 'a>, bool
     Ok((text, gz, content))
 }
 
-/// A HAR export starts with `{` and its first key is "log"; JSON-lines application
-/// logs also start with `{` but not with that key.
+/// A HAR export starts with `{` and its first key is "log", an object; JSON-lines
+/// application logs also start with `{` but not with that key, and Docker's json-file
+/// lines start with a "log" that is a string.
 fn sniff(head: &[u8]) -> Content {
     let rest = head.trim_ascii_start();
     let Some(rest) = rest.strip_prefix(b"{") else {
         return Content::Lines;
     };
-    if rest.trim_ascii_start().starts_with(b"\"log\"") {
-        Content::Har
-    } else {
-        Content::Lines
+    let Some(value) = rest.trim_ascii_start().strip_prefix(b"\"log\"") else {
+        return Content::Lines;
+    };
+    match value.trim_ascii_start().strip_prefix(b":") {
+        Some(v) if v.trim_ascii_start().starts_with(b"\"") => Content::Lines,
+        _ => Content::Har,
     }
 }
 
@@ -286,6 +289,10 @@ mod tests {
     #[test]
     fn har_is_told_from_json_lines() {
         assert_eq!(sniff(b"{\n  \"log\": {\"version\": \"1.2\""), Content::Har);
+        assert_eq!(
+            sniff(b"{\"log\":\"GET /ws\\n\",\"stream\":\"stdout\"}"),
+            Content::Lines
+        );
         assert_eq!(
             sniff(b"{\"level\":\"error\",\"msg\":\"websocket: close 1006\"}\n"),
             Content::Lines

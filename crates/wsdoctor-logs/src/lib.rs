@@ -1,9 +1,13 @@
 //! wsdoctor-logs: server and client logs in, catalog causes with counts, times, places
 //! and examples out.
 //!
-//! One scanner reads every format: nginx error and access logs, HAProxy, Apache error
-//! logs, application logs with any message `explain` knows, and browser HAR exports;
-//! gzip is read directly. Lines are prefiltered with one Aho-Corasick automaton (the
+//! One scanner reads every format: nginx error logs and access logs in any
+//! `log_format` (combined, ingress-nginx's default, JSON), HAProxy HTTP and TCP logs,
+//! Apache access (`%D`, `%T`) and error logs, Envoy's default access log, Traefik (CLF
+//! and JSON), Caddy, AWS ALB and Cloudflare Logpush logs, application logs with any
+//! message `explain` knows, and browser HAR exports; gzip is read directly, container
+//! wrappers (CRI, Docker json-file) are taken off. The format is judged by content;
+//! `Options::format` forces it. Lines are prefiltered with one Aho-Corasick automaton (the
 //! rules' anchors plus the literals of access-log statuses and WebSocket paths), so
 //! only a small share of a large log is ever parsed. Memory is fixed: counters, a few
 //! examples, capped sets, a duration histogram.
@@ -15,19 +19,24 @@
 
 mod aggregate;
 mod classify;
+mod container;
 mod fields;
 mod from_har;
 mod har;
 mod input;
+mod json;
 mod lines;
+mod nginx_conf;
 mod report;
 mod sessions;
 mod sniff;
+mod template;
 mod timestamp;
 
 pub use aggregate::{Capped, Example, Seen};
 pub use input::MAX_GZIP_OUTPUT;
 pub use input::MAX_HAR_BYTES;
+pub use nginx_conf::{LogFormat, MAX_CONF_BYTES, log_formats};
 pub use report::{
     FileError, FileSummary, HarSummary, LogFinding, LogReport, SCHEMA, SessionSummary,
 };
@@ -38,7 +47,7 @@ use aggregate::{CauseStats, Hit};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use classify::CachedMessage;
 use sessions::{Bursts, Durations};
-use sniff::Sniff;
+use sniff::{Format, Named, Sniff};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{BufRead, Read};
 use wsdoctor_core::CauseId;
@@ -55,6 +64,46 @@ pub struct Options {
     pub max_distinct: usize,
     /// Read size (and longest line looked at in full).
     pub chunk: usize,
+    /// A format name that overrides detection for every file (`--format`): one of
+    /// [`format_names`].
+    pub format: Option<String>,
+    /// Access-log templates beyond the built-in ones (`--log-format`, the `log_format`s
+    /// of `--nginx-conf`), tried first.
+    pub log_formats: Vec<LogFormat>,
+}
+
+/// The names `Options::format` accepts.
+pub fn format_names() -> impl Iterator<Item = &'static str> {
+    sniff::NAMES.iter().map(|(n, _)| *n)
+}
+
+impl Options {
+    /// Checks what the user gave: a known format name, templates that compile. The
+    /// message names the problem and what to do.
+    pub fn check(&self) -> Result<(), String> {
+        for f in &self.log_formats {
+            template::Template::compile(&f.template).map_err(|e| match f.name.as_str() {
+                "log-format" => format!("--log-format: {e}"),
+                name => format!("log_format {}: {e}", name.trim_start_matches("nginx:")),
+            })?;
+        }
+        if let Some(name) = &self.format {
+            let forced = sniff::NAMES
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, f)| *f)
+                .ok_or_else(|| {
+                    format!(
+                        "unknown log format {name:?}: use one of {}",
+                        format_names().collect::<Vec<_>>().join(", ")
+                    )
+                })?;
+            if forced == sniff::Forced::User && self.log_formats.is_empty() {
+                return Err("--format log-format needs the format itself: give --log-format '<log_format string>' or --nginx-conf FILE".into());
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Default for Options {
@@ -64,6 +113,8 @@ impl Default for Options {
             max_examples: 3,
             max_distinct: 1000,
             chunk: lines::CHUNK,
+            format: None,
+            log_formats: Vec::new(),
         }
     }
 }
@@ -128,6 +179,10 @@ const WS_WORDS: &[&str] = &[
 /// The scanner: feed it files, then [`Scanner::finish`] for the report.
 pub struct Scanner {
     opts: Options,
+    /// The built-in templates (ingress-nginx, Envoy), then the user's.
+    templates: Vec<Named>,
+    /// What `Options::format` forces.
+    forced: Option<Format>,
     ac: AhoCorasick,
     /// For each literal of `ac`, what its occurrence means (a literal shared by several
     /// rules appears once per rule).
@@ -203,8 +258,41 @@ impl Scanner {
                     .build(&lits)
             })
             .expect("literal automaton builds");
+        let mut templates = Vec::new();
+        for (name, t, files) in [
+            ("ingress-nginx", template::INGRESS_NGINX, &[][..]),
+            ("envoy", template::ENVOY, &[][..]),
+        ]
+        .into_iter()
+        .chain(
+            opts.log_formats
+                .iter()
+                .map(|f| (f.name.as_str(), f.template.as_str(), f.files.as_slice())),
+        ) {
+            // The built-in templates compile (a unit test holds it); the user's were
+            // checked by `Options::check`, and one that does not compile is left out.
+            if let Ok(template) = template::Template::compile(t) {
+                templates.push(Named {
+                    name: name.to_string(),
+                    template,
+                    files: files.to_vec(),
+                });
+            }
+        }
+        let forced = opts.format.as_deref().and_then(|name| {
+            let (_, f) = sniff::NAMES.iter().find(|(n, _)| *n == name)?;
+            Some(match *f {
+                sniff::Forced::Access => Format::Access,
+                sniff::Forced::Builtin(i) => Format::Template(i),
+                sniff::Forced::User => Format::Template(sniff::ENVOY + 1),
+                sniff::Forced::Other(f) => f,
+            })
+        });
+        let forced = forced.filter(|f| !matches!(f, Format::Template(i) if *i >= templates.len()));
         Scanner {
             opts,
+            templates,
+            forced,
             ac,
             actions,
             scratch: Vec::new(),
@@ -249,49 +337,31 @@ impl Scanner {
         let file = self.files.len() as u32;
         self.files.push(FileSummary {
             path: name.to_string(),
-            format: "text",
+            format: "text".into(),
+            wrapper: None,
             compressed,
             bytes: 0,
             lines: 0,
         });
         let lines = match content {
             input::Content::Har => {
-                self.files[file as usize].format = "har";
+                self.files[file as usize].format = "har".into();
                 // Strings cut before the parser buffers them: a 400 MB URL costs 64 KiB.
                 let capped = input::StringCap::new(input::Limited::har(&mut reader));
                 self.har_entries(file, capped)?;
                 0
             }
             input::Content::Lines => {
-                let format = Sniff::head(reader.fill_buf()?).format();
-                self.files[file as usize].format = format;
-                let ac = self.ac.clone();
-                let chunk = self.opts.chunk;
-                // Structured logs are parsed line by line, which is cheaper than searching
-                // every byte for hundreds of anchors; anything else is searched.
-                let stats = match format {
-                    "access" => {
-                        lines::scan(&mut reader, lines::Select::Every, chunk, &mut |n, l, _| {
-                            self.access_fast(file, n, l)
-                        })?
-                    }
-                    "haproxy" => {
-                        lines::scan(&mut reader, lines::Select::Every, chunk, &mut |n, l, _| {
-                            self.haproxy_fast(file, n, l)
-                        })?
-                    }
-                    "nginx-error" => {
-                        lines::scan(&mut reader, lines::Select::Every, chunk, &mut |n, l, _| {
-                            self.nginx_error_fast(file, n, l)
-                        })?
-                    }
-                    _ => lines::scan(
-                        &mut reader,
-                        lines::Select::Anchored(&ac),
-                        chunk,
-                        &mut |n, l, p| self.line(file, n, l, p),
-                    )?,
+                let preferred = self.preferred_template(name);
+                let sniff = Sniff::head(reader.fill_buf()?, &self.templates, preferred);
+                let format = self.forced.or(sniff.format());
+                let summary = &mut self.files[file as usize];
+                summary.format = match self.forced {
+                    Some(f) => sniff::name(f, &self.templates, None),
+                    None => sniff.name(&self.templates),
                 };
+                summary.wrapper = sniff.wrapper.map(container::Wrapper::name);
+                let stats = self.lines(&mut reader, file, format, sniff.wrapper)?;
                 self.long_lines += stats.long_lines;
                 stats.lines
             }
@@ -301,6 +371,62 @@ impl Scanner {
         f.lines = lines;
         f.bytes = bytes;
         Ok(())
+    }
+
+    /// Reads the lines of one file in its format. Structured logs are parsed line by
+    /// line, which is cheaper than searching every byte for hundreds of anchors;
+    /// anything else is searched. Wrapped lines are unwrapped first, so they are all
+    /// looked at.
+    fn lines(
+        &mut self,
+        reader: &mut dyn Read,
+        file: u32,
+        format: Option<Format>,
+        wrapper: Option<container::Wrapper>,
+    ) -> std::io::Result<lines::LineStats> {
+        let chunk = self.opts.chunk;
+        let text = matches!(format, None | Some(Format::Text | Format::ApacheError));
+        if text && wrapper.is_none() {
+            let ac = self.ac.clone();
+            return lines::scan(
+                reader,
+                lines::Select::Anchored(&ac),
+                chunk,
+                &mut |n, l, p| self.line(file, n, l, p),
+            );
+        }
+        let mut buf = Vec::new();
+        lines::scan(reader, lines::Select::Every, chunk, &mut |n, l, _| {
+            let l = match wrapper {
+                Some(w) => w.unwrap(l, &mut buf),
+                None => l,
+            };
+            self.dispatch(format, file, n, l)
+        })
+    }
+
+    /// One line of a structured (or wrapped) log, read in its file's format.
+    fn dispatch(&mut self, format: Option<Format>, file: u32, n: u64, l: &[u8]) {
+        match format {
+            Some(Format::NginxError) => self.nginx_error_fast(file, n, l),
+            Some(Format::Access) => self.request_fast(file, n, l, fields::access(l)),
+            Some(Format::Template(i)) => {
+                let r = self.templates[i].template.extract(l);
+                self.request_fast(file, n, l, r)
+            }
+            Some(Format::AwsAlb) => self.request_fast(file, n, l, fields::alb(l)),
+            Some(Format::Haproxy) => self.haproxy_fast(file, n, l),
+            Some(Format::Json) => self.json_fast(file, n, l),
+            Some(Format::Text | Format::ApacheError) | None => self.unstructured(file, n, l),
+        }
+    }
+
+    /// The template an nginx config names for a file of this name, if any.
+    fn preferred_template(&self, path: &str) -> Option<usize> {
+        let base = path.rsplit('/').next().unwrap_or(path);
+        self.templates
+            .iter()
+            .position(|t| t.files.iter().any(|f| f == base))
     }
 
     /// Records a file that could not be read (or only in part); the report is still
@@ -444,5 +570,7 @@ impl Scanner {
     }
 }
 
+#[cfg(test)]
+mod format_tests;
 #[cfg(test)]
 mod tests;

@@ -49,8 +49,15 @@ impl LogReport {
 #[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct FileSummary {
     pub path: String,
-    /// nginx-error, access, haproxy, apache-error, har, text, mixed or empty.
-    pub format: &'static str,
+    /// The format judged from the content (or forced with `--format`): nginx-error,
+    /// access (combined, Apache, Traefik CLF), ingress-nginx, envoy, nginx:NAME (a
+    /// `log_format` of `--nginx-conf`), log-format (`--log-format`), haproxy, aws-alb,
+    /// caddy, traefik-json, cloudflare, json-access, json (application logs),
+    /// apache-error, har, text, mixed or empty.
+    pub format: String,
+    /// The container wrapper taken off each line: cri (Kubernetes) or docker.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wrapper: Option<&'static str>,
     pub compressed: bool,
     /// Bytes read from the file (compressed size for gzip).
     pub bytes: u64,

@@ -293,3 +293,59 @@ fn a_device_is_refused_not_read_forever() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("/dev/zero") && err.contains("device"), "{err}");
 }
+
+/// The real samples of `testdata/logs/` (written by nginx, see generate.py there).
+fn sample(path: &str) -> String {
+    format!("{}/../../testdata/logs/{path}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn the_nginx_config_names_the_formats_of_its_access_logs() {
+    let (code, v) = json(&[
+        "logs",
+        &sample("nginx/ingress.log"),
+        &sample("nginx/json.log"),
+        "--nginx-conf",
+        &sample("nginx/nginx.conf"),
+    ]);
+    assert_eq!(code, 1);
+    assert_eq!(v["files"][0]["format"], "nginx:upstreaminfo");
+    assert_eq!(v["files"][1]["format"], "nginx:jsonlog");
+    assert_eq!(v["findings"][0]["id"], "proxy-idle-timeout");
+    assert_eq!(v["sessions"]["timeouts"][0]["sessions"], 16);
+    // Without the config the same files are still read, by content.
+    let (_, v) = json(&["logs", &sample("nginx/ingress.log")]);
+    assert_eq!(v["files"][0]["format"], "ingress-nginx");
+    assert_eq!(v["findings"][0]["id"], "proxy-idle-timeout");
+}
+
+#[test]
+fn log_format_and_format_flags() {
+    let t = r#"%h %l %u %t "%r" %>s %b %T"#;
+    let (code, v) = json(&["logs", &sample("apache/access-t.log"), "--log-format", t]);
+    assert_eq!(code, 1);
+    assert_eq!(v["files"][0]["format"], "log-format");
+    assert_eq!(v["sessions"]["timeouts"][0]["sessions"], 8);
+    let (code, v) = json(&["logs", &sample("nginx/ingress.log"), "--format", "combined"]);
+    assert_eq!((code, &v["files"][0]["format"]), (1, &"access".into()));
+    assert_eq!(v["sessions"]["with_duration"], 0);
+    // Usage errors name the flag.
+    for args in [
+        &["--format", "nginx-access"][..],
+        &["--log-format", "$remote_addr $body_bytes_sent"],
+        &["--format", "log-format"],
+        &["--nginx-conf", "/nonexistent/nginx.conf"],
+    ] {
+        let out = wsdoctor()
+            .args(["logs", &sample("nginx/ingress.log")])
+            .args(args)
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(args[0]) || err.contains("log format"),
+            "{args:?}: {err}"
+        );
+    }
+}

@@ -1,5 +1,7 @@
-//! `wsdoctor logs FILE…|-`: scans server and client logs (nginx, HAProxy, Apache, HAR,
-//! application logs; gzip read directly) for WebSocket failure signatures and prints
+//! `wsdoctor logs FILE…|-`: scans server and client logs (nginx in any log_format,
+//! ingress-nginx, HAProxy, Apache, Envoy, Traefik, Caddy, AWS ALB, Cloudflare, HAR,
+//! application logs; gzip read directly, container wrappers taken off; the format is
+//! judged by content) for WebSocket failure signatures and prints
 //! the causes with counts, first and last seen, affected URLs and upstreams, examples
 //! with file:line, idle timeouts read from session durations and bursts of 502/504.
 //!
@@ -11,7 +13,10 @@ use std::fs::File;
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use wsdoctor_core::Severity;
-use wsdoctor_logs::{Capped, LogFinding, LogReport, Options, ScanError, Scanner, Seen};
+use wsdoctor_logs::{
+    Capped, LogFinding, LogFormat, LogReport, MAX_CONF_BYTES, Options, ScanError, Scanner, Seen,
+    log_formats as log_formats_of,
+};
 
 /// Files at least this large get a progress bar on a terminal.
 const PROGRESS_MIN_BYTES: u64 = 64 << 20;
@@ -32,16 +37,33 @@ pub struct LogsArgs {
     /// Example lines shown per cause.
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub examples: usize,
+    /// Read every file in this format instead of judging it from the content: access
+    /// (combined, Apache, Traefik CLF), ingress-nginx, envoy, log-format (the one
+    /// --log-format gives), nginx-error, haproxy, aws-alb, json (caddy, traefik-json,
+    /// cloudflare), apache-error, text.
+    #[arg(long, value_name = "NAME")]
+    pub format: Option<String>,
+    /// The format the access log was written in: an nginx log_format string
+    /// ('$remote_addr … "$request" $status … $request_time'), an Apache LogFormat
+    /// ('%h %l %u %t "%r" %>s %b %T') or an Envoy format string.
+    #[arg(long = "log-format", value_name = "FORMAT")]
+    pub log_format: Option<String>,
+    /// An nginx config whose log_format directives (and the access_log files written
+    /// in them) say how to read the access logs.
+    #[arg(long = "nginx-conf", value_name = "FILE")]
+    pub nginx_conf: Option<PathBuf>,
 }
 
 pub fn run(args: LogsArgs, style: Style) -> anyhow::Result<i32> {
     let opened = open_all(&args.files);
     let total: u64 = opened.iter().flatten().map(|i| i.size).sum();
     let bar = (style.tty && total >= PROGRESS_MIN_BYTES).then(|| progress_bar(total));
-    let opts = Options {
-        ws_paths: args.ws_paths.clone(),
-        max_examples: args.examples,
-        ..Options::default()
+    let opts = match options(&args) {
+        Ok(o) => o,
+        Err(msg) => {
+            eprintln!("wsdoctor: {msg}");
+            return Ok(2);
+        }
     };
     let mut scanner = Scanner::new(opts);
     // One file that cannot be read (or is cut short, as a truncated .gz) costs that
@@ -96,6 +118,47 @@ pub fn run(args: LogsArgs, style: Style) -> anyhow::Result<i32> {
     } else {
         0
     })
+}
+
+/// The scanner's options from the flags; a bad format or config is a usage error.
+fn options(args: &LogsArgs) -> Result<Options, String> {
+    let mut log_formats = Vec::new();
+    if let Some(t) = &args.log_format {
+        log_formats.push(LogFormat {
+            name: "log-format".into(),
+            template: t.clone(),
+            files: Vec::new(),
+        });
+    }
+    if let Some(conf) = &args.nginx_conf {
+        let shown = terminal(&conf.display().to_string()).into_owned();
+        let meta = std::fs::metadata(conf)
+            .map_err(|e| format!("--nginx-conf {shown}: {e}; check the path"))?;
+        if meta.len() > MAX_CONF_BYTES as u64 {
+            return Err(format!(
+                "--nginx-conf {shown}: larger than {} MiB, not an nginx config",
+                MAX_CONF_BYTES >> 20
+            ));
+        }
+        let text = std::fs::read_to_string(conf)
+            .map_err(|e| format!("--nginx-conf {shown}: {e}; pass the nginx.conf text file"))?;
+        let found = log_formats_of(&text);
+        if found.is_empty() {
+            return Err(format!(
+                "--nginx-conf {shown}: no log_format directive in it (the default combined format needs no config; pass the file that defines the log_format, or give --log-format)"
+            ));
+        }
+        log_formats.extend(found);
+    }
+    let opts = Options {
+        ws_paths: args.ws_paths.clone(),
+        max_examples: args.examples,
+        format: args.format.clone(),
+        log_formats,
+        ..Options::default()
+    };
+    opts.check()?;
+    Ok(opts)
 }
 
 struct Input {
@@ -191,7 +254,13 @@ fn render(out: &mut impl Write, r: &LogReport, style: Style) -> std::io::Result<
     )?;
     for f in &r.files {
         let gz = if f.compressed { ", gzip" } else { "" };
-        writeln!(out, "  {}  {}{gz}", terminal(&f.path), f.format)?;
+        let wrapped = f.wrapper.map(|w| format!(" in {w}")).unwrap_or_default();
+        writeln!(
+            out,
+            "  {}  {}{wrapped}{gz}",
+            terminal(&f.path),
+            terminal(&f.format)
+        )?;
     }
     for e in &r.errors {
         writeln!(
