@@ -4,8 +4,13 @@
 //!
 //! `cargo run -p wsdoctor-lint --example field_eval [-- -v]` scores the training part
 //! (`data/field/train/`, misses with `-v`); `-- --held-out` scores `data/field/heldout/`
-//! and prints only the figures. The split is by FNV-1a of the folder name, one quarter
-//! held out (the test `field_split_is_the_hash` in this crate's tests keeps it).
+//! and `-- --score-dir DIR` any folder of cases in the same format, both printing only
+//! the figures (no case names, no misses). The split is by FNV-1a of the folder name,
+//! one quarter held out (the test `field_split_is_the_hash` in this crate's tests
+//! keeps it).
+//!
+//! A `ws_path` in `meta.json` may elide segments with `…` (as the threads do): the
+//! elision is scored as one segment named `x`, a concrete path a user would pass.
 //!
 //! Broken: right when a warning or error finding names one of the causes. Correct:
 //! right when no finding is a warning or an error.
@@ -24,11 +29,26 @@ struct Tally {
 }
 
 fn main() {
-    let held_out = std::env::args().any(|a| a == "--held-out");
-    let verbose = std::env::args().any(|a| a == "-v") && !held_out;
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("data/field")
-        .join(if held_out { "heldout" } else { "train" });
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let held_out = args.iter().any(|a| a == "--held-out");
+    let score_dir = match args.iter().position(|a| a == "--score-dir") {
+        Some(i) => match args.get(i + 1) {
+            Some(d) => Some(PathBuf::from(d)),
+            None => {
+                eprintln!("field_eval: --score-dir needs a folder of cases");
+                std::process::exit(2);
+            }
+        },
+        None => None,
+    };
+    // Figures only for material that is not the training part.
+    let figures_only = held_out || score_dir.is_some();
+    let verbose = args.iter().any(|a| a == "-v") && !figures_only;
+    let root = score_dir.clone().unwrap_or_else(|| {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("data/field")
+            .join(if held_out { "heldout" } else { "train" })
+    });
     let mut cases: Vec<PathBuf> = match std::fs::read_dir(&root) {
         Ok(d) => d
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -48,6 +68,10 @@ fn main() {
             .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
         {
             Ok(m) => m,
+            Err(e) if figures_only => {
+                eprintln!("field_eval: a case's meta.json is unreadable: {e}");
+                std::process::exit(2);
+            }
             Err(e) => {
                 eprintln!("field_eval: {}: meta.json: {e}", case.display());
                 std::process::exit(2);
@@ -61,7 +85,7 @@ fn main() {
             .filter_map(|c| c.as_str().and_then(CauseId::parse))
             .collect();
         let proxy = meta["proxy"].as_str().unwrap_or("?").to_string();
-        let ws_path = meta["ws_path"].as_str().map(str::to_string);
+        let ws_path = meta["ws_path"].as_str().map(|p| p.replace('…', "x"));
         let mut files: Vec<PathBuf> = std::fs::read_dir(case)
             .into_iter()
             .flatten()
@@ -123,7 +147,12 @@ fn main() {
             pct(t.correct_clean, t.correct)
         );
     };
-    line(if held_out { "held-out" } else { "train" }, &total);
+    let name = match (&score_dir, held_out) {
+        (Some(_), _) => "scored",
+        (None, true) => "held-out",
+        (None, false) => "train",
+    };
+    line(name, &total);
     for (p, t) in &by_proxy {
         line(&format!("  {p}"), t);
     }

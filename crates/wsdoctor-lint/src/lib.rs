@@ -76,16 +76,11 @@ pub struct Options {
     /// Paths the user says carry WebSockets (`--ws-path`), beyond the heuristics.
     pub ws_paths: Vec<String>,
     /// How often the application pings, in seconds; timeouts at or below it cut
-    /// idle connections. Unknown: a 30 s interval is assumed.
+    /// idle connections. Unknown: timeouts under 10 s are warnings (no common
+    /// keep-alive is that frequent) and those up to 5 min are notes saying which
+    /// interval they need.
     pub ping_interval: Option<u64>,
     pub limits: Limits,
-}
-
-impl Options {
-    /// The ping interval timeouts are compared against.
-    pub fn assumed_ping_interval(&self) -> u64 {
-        self.ping_interval.unwrap_or(wspath::DEFAULT_PING_INTERVAL)
-    }
 }
 
 /// One thing to lint: a file on disk, or text read from stdin (e.g. `nginx -T | …`).

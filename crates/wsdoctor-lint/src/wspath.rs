@@ -3,9 +3,17 @@
 //! route already sets an Upgrade header, or the user named the path with `--ws-path`.
 //! Every finding states which reason applied, so a wrong guess is easy to spot.
 
-/// The ping interval assumed when the user gives none: common client and framework
-/// defaults sit at 20–30 s (Socket.IO pings every 25 s).
-pub const DEFAULT_PING_INTERVAL: u64 = 30;
+/// With the ping interval unknown, an idle timeout below this many seconds cuts
+/// WebSockets whatever the application does: the frequent keep-alives of common
+/// stacks are slower.
+pub const UNKNOWN_PING_FLOOR: u64 = 10;
+
+/// The keep-alives the floor is set below, for findings.
+pub const COMMON_PINGS: &str = "SignalR 15 s, Python websockets 20 s, Socket.IO 25 s, Phoenix 30 s";
+
+/// With the ping interval unknown, idle timeouts up to this many seconds are noted
+/// (the application must ping more often); longer ones are not mentioned.
+pub const UNKNOWN_PING_CEILING: u64 = 300;
 
 /// Why a route is treated as a WebSocket route, said in findings.
 pub fn path_reason(path: &str, user_paths: &[String]) -> Option<String> {
@@ -24,6 +32,22 @@ pub fn path_covers(route: &str, path: &str) -> bool {
         return true;
     }
     path.starts_with(route) || path.trim_end_matches('/') == route.trim_end_matches('/')
+}
+
+/// The framework a route's path names and its default ping (heartbeat) interval in
+/// seconds: Socket.IO's `pingInterval` (25 s), SockJS's heartbeat (25 s), SignalR's
+/// `KeepAliveInterval` (15 s).
+pub fn framework_ping(path: &str) -> Option<(&'static str, u64)> {
+    let p = path.to_ascii_lowercase();
+    if p.contains("socket.io") || p.contains("socket\\.io") {
+        Some(("Socket.IO", 25))
+    } else if p.contains("sockjs") {
+        Some(("SockJS", 25))
+    } else if wsdoctor_core::tables::ws_path_word(path.as_bytes()) == Some("hub") {
+        Some(("SignalR", 15))
+    } else {
+        None
+    }
 }
 
 /// True when the path is a Socket.IO (or SockJS) endpoint, whose long-polling fallback

@@ -3,11 +3,13 @@
 //! to: a `ws://` ProxyPass (which needs mod_proxy_wstunnel), `upgrade=websocket` on an
 //! http ProxyPass (2.4.47+), or a RewriteRule `[P]` guarded by an Upgrade condition.
 
-use super::{Ctx, duration_ms, human_ms};
+use super::{Ctx, Idle, duration_ms, human_ms};
 use crate::finding::LintFinding;
 use crate::source::{self, Refusal};
 use crate::wspath;
-use std::collections::{HashMap, HashSet};
+
+mod routes;
+use std::collections::HashMap;
 use std::path::PathBuf;
 use wsdoctor_core::Severity;
 use wsdoctor_core::tables::vendor_timeout;
@@ -20,8 +22,11 @@ struct Dir {
     line: usize,
     /// Index of the enclosing `<VirtualHost>` (its line in a counter), if any.
     vhost: Option<usize>,
-    /// The argument of the enclosing `<Location>`/`<LocationMatch>`, if any.
+    /// The argument of the enclosing `<Location>`/`<LocationMatch>`, if any: a prefix,
+    /// or `~ regex` (for `<Location ~ …>` and `<LocationMatch …>`).
     location: Option<String>,
+    /// The enclosing `<Proxy …>` section's argument (`balancer://name`), if any.
+    proxy_block: Option<String>,
 }
 
 impl Dir {
@@ -59,19 +64,42 @@ pub(crate) fn lint(ctx: &mut Ctx, name: &str, _text: &str) {
         loaded("proxy_module") && !loaded("proxy_wstunnel_module") && !loaded("proxy_http_module");
     let idx = Index::new(&dirs);
     for (i, d) in dirs.iter().enumerate() {
-        if d.is("ProxyPass") || d.is("ProxyPassMatch") {
-            proxy_pass(ctx, &idx, d, ws_handler_missing);
-        } else if d.is("RewriteRule") {
+        if d.is("RewriteRule") {
             rewrite_rule(ctx, &idx, &dirs, i, ws_handler_missing);
+        } else if d.is("Redirect") || d.is("RedirectMatch") {
+            redirect_arguments(ctx, d);
         }
     }
+    let balancers = routes::Balancers::new(&dirs);
+    // Each virtual host routes on its own; server-wide ProxyPass lines apply to every
+    // one after its own (and to requests no virtual host takes).
+    let mut hosts: std::collections::BTreeMap<usize, Vec<&Dir>> = Default::default();
+    let global: Vec<&Dir> = dirs.iter().filter(|d| d.vhost.is_none()).collect();
+    for d in dirs.iter() {
+        if let Some(v) = d.vhost {
+            hosts.entry(v).or_default().push(d);
+        }
+    }
+    let judge = Judge {
+        idx: &idx,
+        balancers: &balancers,
+        ws_handler_missing,
+    };
+    for own in hosts.values() {
+        let mut list = own.clone();
+        list.extend(
+            global
+                .iter()
+                .filter(|d| !d.is("RewriteRule") && !d.is("RewriteCond")),
+        );
+        judge.host(ctx, &list);
+    }
+    judge.host(ctx, &global);
 }
 
 /// Facts every ProxyPass looks up, gathered in one pass so that a file with 16k
 /// VirtualHosts is linted in linear time (a scan per ProxyPass was quadratic).
 struct Index<'a> {
-    /// Paths that a ws:// ProxyPass handles.
-    ws_paths: HashSet<String>,
     /// The last `Timeout`/`ProxyTimeout` per VirtualHost (`None`: outside any).
     last: HashMap<(&'static str, Option<usize>), &'a Dir>,
 }
@@ -79,16 +107,9 @@ struct Index<'a> {
 impl<'a> Index<'a> {
     fn new(dirs: &'a [Dir]) -> Index<'a> {
         let mut idx = Index {
-            ws_paths: HashSet::new(),
             last: HashMap::new(),
         };
         for d in dirs {
-            if (d.is("ProxyPass") || d.is("ProxyPassMatch"))
-                && let Some((p, t, _)) = proxy_pass_parts(d)
-                && is_ws_url(&t)
-            {
-                idx.ws_paths.insert(p);
-            }
             for name in ["Timeout", "ProxyTimeout"] {
                 if d.is(name) {
                     idx.last.insert((name, d.vhost), d);
@@ -171,7 +192,10 @@ fn logical_line(
             .ok_or("a section line must end with \">\"")?;
         let words = split_args(inner);
         let name = words.first().cloned().unwrap_or_default();
-        let arg = words.get(1).cloned().unwrap_or_default();
+        let mut arg = words.get(1..).map(|w| w.join(" ")).unwrap_or_default();
+        if name.eq_ignore_ascii_case("LocationMatch") {
+            arg = format!("~ {arg}");
+        }
         if name.eq_ignore_ascii_case("VirtualHost") {
             st.vhosts += 1;
         }
@@ -241,6 +265,12 @@ fn logical_line(
         .rev()
         .find(|(n, _)| n.to_ascii_lowercase().starts_with("location"))
         .map(|(_, a)| a.clone());
+    let proxy_block = st
+        .sections
+        .iter()
+        .rev()
+        .find(|(n, _)| n.eq_ignore_ascii_case("Proxy"))
+        .map(|(_, a)| a.clone());
     st.out.push(Dir {
         name,
         args,
@@ -248,6 +278,7 @@ fn logical_line(
         line,
         vhost,
         location,
+        proxy_block,
     });
     Ok(())
 }
@@ -287,85 +318,180 @@ fn split_args(text: &str) -> Vec<String> {
     out
 }
 
-/// `ProxyPass [path] url [key=value …]`: the path (from `<Location>` when omitted),
-/// the target and the worker parameters.
-fn proxy_pass_parts(d: &Dir) -> Option<(String, String, Vec<String>)> {
-    let mut positional = d
-        .args
-        .iter()
-        .filter(|a| !a.contains('=') || a.contains("://"));
-    let first = positional.next()?.clone();
-    let params: Vec<String> = d
-        .args
-        .iter()
-        .filter(|a| a.contains('=') && !a.contains("://"))
-        .cloned()
-        .collect();
-    match positional.next() {
-        Some(target) => Some((first, target.clone(), params)),
-        None => Some((
-            d.location.clone().unwrap_or_else(|| "/".into()),
-            first,
-            params,
-        )),
-    }
-}
-
 fn is_ws_url(u: &str) -> bool {
-    let l = u.to_ascii_lowercase();
-    l.starts_with("ws://") || l.starts_with("wss://")
+    routes::is_ws_url(u)
 }
 
-fn proxy_pass(ctx: &mut Ctx, idx: &Index, d: &Dir, wstunnel_missing: bool) {
-    let Some((path, target, params)) = proxy_pass_parts(d) else {
-        return;
-    };
-    if target == "!" {
-        return;
+/// The routing judgement of one virtual host.
+struct Judge<'a> {
+    idx: &'a Index<'a>,
+    balancers: &'a routes::Balancers,
+    ws_handler_missing: bool,
+}
+
+impl Judge<'_> {
+    /// Sends an Upgrade request to every path that should carry WebSockets and judges
+    /// the route it reaches. The paths: `--ws-path`, and the paths of the rules
+    /// written for WebSockets or named like a WebSocket endpoint; when there are none,
+    /// the path of every proxied rule.
+    fn host(&self, ctx: &mut Ctx, dirs: &[&Dir]) {
+        let rs = routes::routes_of(dirs);
+        if rs.is_empty() {
+            return;
+        }
+        let mut probes: Vec<(String, String)> = ctx
+            .opts
+            .ws_paths
+            .iter()
+            .map(|p| (p.clone(), format!("--ws-path {p}")))
+            .collect();
+        for r in &rs {
+            let Some(p) = routes::probe_path(r) else {
+                continue;
+            };
+            let why = if r.meant_for_ws(self.balancers) {
+                format!("{p}, the path of the WebSocket rule on line {}", r.dir.line)
+            } else if let Some(w) = wspath::path_reason(&p, &[]) {
+                w.replacen("its path", "the path", 1)
+            } else {
+                continue;
+            };
+            probes.push((p, why));
+        }
+        let reached = |p: &str| {
+            routes::route_for(&rs, &upgrade_request(p))
+                .is_some_and(|r| !r.rewrite || r.is_ws_target(self.balancers))
+        };
+        let marked = rs.iter().any(|r| r.meant_for_ws(self.balancers))
+            || probes.iter().any(|(p, _)| reached(p));
+        if !marked {
+            for r in rs.iter().filter(|r| !r.rewrite && r.target != "!") {
+                if let Some(p) = routes::probe_path(r) {
+                    let why = format!(
+                        "no rule of this virtual host is marked as WebSocket (no ws:// target, no upgrade=, no Upgrade RewriteCond, no WebSocket path word), so every proxied route is judged, here {p}"
+                    );
+                    probes.push((p, why));
+                }
+            }
+        }
+        let mut judged = std::collections::HashSet::new();
+        for (path, why) in probes {
+            let req = upgrade_request(&path);
+            let Some(r) = routes::route_for(&rs, &req) else {
+                continue;
+            };
+            if judged.insert((r.dir.file.clone(), r.dir.line, path.clone())) {
+                self.route(ctx, &rs, r, &req, &why);
+            }
+        }
     }
-    let upgrade = params
-        .iter()
-        .any(|p| p.to_ascii_lowercase().starts_with("upgrade="));
-    let why = if is_ws_url(&target) {
-        format!("it proxies to {target}")
-    } else if upgrade {
-        "it sets upgrade=".to_string()
-    } else if let Some(w) = wspath::path_reason(&path, &ctx.opts.ws_paths) {
-        w
-    } else {
-        return;
-    };
-    let about = format!("(ProxyPass {path} is treated as a WebSocket route because {why})");
-    if is_ws_url(&target) && wstunnel_missing {
+
+    fn route(
+        &self,
+        ctx: &mut Ctx,
+        rs: &[routes::Route],
+        r: &routes::Route,
+        req: &routes::Request,
+        why: &str,
+    ) {
+        let d = r.dir;
+        let kind = if r.rewrite {
+            "RewriteRule"
+        } else {
+            d.name.as_str()
+        };
+        let about = format!(
+            "(an Upgrade request to {} reaches {kind} {} on line {}; it is judged because of {why})",
+            req.path, r.path, d.line
+        );
+        if r.carries_upgrade(self.balancers) {
+            if !r.rewrite && r.is_ws_target(self.balancers) && self.ws_handler_missing {
+                let f = LintFinding::new(
+                    "apache/wstunnel-missing",
+                    &d.file,
+                    d.line,
+                    format!("{} needs mod_proxy_wstunnel (or mod_proxy_http on 2.4.47+), and no LoadModule line loads either: Apache answers 500 'No protocol handler' {about}", r.target),
+                )
+                .fix("Load mod_proxy_http (2.4.47+) or mod_proxy_wstunnel (a2enmod proxy_http proxy_wstunnel).")
+                .replace_with(["LoadModule proxy_http_module modules/mod_proxy_http.so"]);
+                ctx.push(f);
+            }
+            let own = r.params.iter().find_map(|p| {
+                p.strip_prefix("timeout=")
+                    .and_then(|v| duration_ms(v, 1000))
+            });
+            timeout(ctx, self.idx, d, own, &about);
+            return;
+        }
+        let later: Vec<&routes::Route> = routes::shadowed_by(rs, r, req)
+            .into_iter()
+            .filter(|x| x.carries_upgrade(self.balancers))
+            .collect();
+        let fixed = if r.rewrite {
+            format!(
+                "RewriteRule {} {} [P,L]",
+                r.path,
+                r.target.replacen("http", "ws", 1)
+            )
+        } else {
+            format!("ProxyPass {} {} upgrade=websocket", r.path, r.target)
+        };
         let f = LintFinding::new(
-            "apache/wstunnel-missing",
+            "apache/proxypass-no-upgrade",
             &d.file,
             d.line,
-            format!("{target} needs mod_proxy_wstunnel (or mod_proxy_http on 2.4.47+), and no LoadModule line loads either: Apache answers 500 'No protocol handler' {about}"),
+            format!("{kind} to {} without upgrade=websocket sends the backend a plain request: mod_proxy_http drops Upgrade and Connection {about}", r.target),
         )
-        .fix("Load mod_proxy_http (2.4.47+) or mod_proxy_wstunnel (a2enmod proxy_http proxy_wstunnel).")
-        .replace_with(["LoadModule proxy_http_module modules/mod_proxy_http.so"]);
+        .fix("Add upgrade=websocket to the ProxyPass (Apache 2.4.47+), or proxy a ws:// URL with mod_proxy_wstunnel.")
+        .replace_with([fixed]);
         ctx.push(f);
-    }
-    if !is_ws_url(&target) && !upgrade {
-        // A ws:// ProxyPass for the same path elsewhere handles the Upgrade.
-        if !idx.ws_paths.contains(&path) {
+        for x in later {
             let f = LintFinding::new(
-                "apache/proxypass-no-upgrade",
-                &d.file,
-                d.line,
-                format!("ProxyPass to {target} without upgrade=websocket sends the backend a plain request: mod_proxy_http drops Upgrade and Connection {about}"),
+                "apache/proxypass-shadowed",
+                &x.dir.file,
+                x.dir.line,
+                format!("ProxyPass {} {} never sees {}: {kind} {} on line {} matches it first (Apache uses the first ProxyPass that matches, in the order written)", x.path, x.target, req.path, r.path, d.line),
             )
-            .fix("Add upgrade=websocket to the ProxyPass (Apache 2.4.47+), or proxy a ws:// URL with mod_proxy_wstunnel.")
-            .replace_with([format!("ProxyPass {path} {target} upgrade=websocket")]);
+            .severity(Severity::Error)
+            .quote(&d.file, d.line)
+            .fix("Write the more specific ProxyPass (the WebSocket one) before ProxyPass /.")
+            .replace_with([format!("ProxyPass {} {}", x.path, x.target), format!("ProxyPass {} {}", r.path, r.target)]);
             ctx.push(f);
         }
     }
-    let own = params.iter().find_map(|p| {
-        p.strip_prefix("timeout=")
-            .and_then(|v| duration_ms(v, 1000))
-    });
-    timeout(ctx, idx, d, own, &about);
+}
+
+fn upgrade_request(path: &str) -> routes::Request {
+    routes::Request {
+        path: path.to_string(),
+        upgrade: true,
+    }
+}
+
+/// `Redirect [status] URL-path URL`: a third argument that is not a status makes
+/// Apache refuse the file ("Redirect: invalid first argument (of three)").
+fn redirect_arguments(ctx: &mut Ctx, d: &Dir) {
+    if d.args.len() != 3 {
+        return;
+    }
+    let status = d.args[0].to_ascii_lowercase();
+    let known = ["permanent", "temp", "seeother", "gone"].contains(&status.as_str())
+        || status
+            .parse::<u16>()
+            .is_ok_and(|s| (300..400).contains(&s) || s == 410);
+    if known {
+        return;
+    }
+    let f = LintFinding::new(
+        "apache/redirect-arguments",
+        &d.file,
+        d.line,
+        format!("{} has three arguments and the first, {}, is not a status (permanent, temp, seeother, gone or a 3xx code): apache2 -t refuses the file (\"invalid first argument (of three)\") and Apache does not start", d.name, d.args[0]),
+    )
+    .severity(Severity::Error)
+    .fix("Drop the stray argument: Redirect URL-path URL.")
+    .replace_with([format!("{} {} {}", d.name, d.args[0], d.args[1])]);
+    ctx.push(f);
 }
 
 fn rewrite_rule(ctx: &mut Ctx, idx: &Index, dirs: &[Dir], i: usize, wstunnel_missing: bool) {
@@ -373,6 +499,14 @@ fn rewrite_rule(ctx: &mut Ctx, idx: &Index, dirs: &[Dir], i: usize, wstunnel_mis
     let (Some(pattern), Some(target)) = (d.args.first(), d.args.get(1)) else {
         return;
     };
+    literal_variable(ctx, d, target);
+    // The RewriteCond lines that apply are the ones right before the rule.
+    let conds: Vec<&Dir> = dirs[..i]
+        .iter()
+        .rev()
+        .take_while(|c| c.is("RewriteCond") && c.file == d.file)
+        .collect();
+    exact_connection_condition(ctx, d, &conds);
     if !is_ws_url(target) {
         return;
     }
@@ -410,26 +544,30 @@ fn rewrite_rule(ctx: &mut Ctx, idx: &Index, dirs: &[Dir], i: usize, wstunnel_mis
         .replace_with(["LoadModule proxy_http_module modules/mod_proxy_http.so"]);
         ctx.push(f);
     }
-    // The RewriteCond lines that apply are the ones right before the rule.
-    let conds: Vec<&Dir> = dirs[..i]
-        .iter()
-        .rev()
-        .take_while(|c| c.is("RewriteCond") && c.file == d.file)
-        .collect();
     let guarded = conds.iter().any(|c| {
-        c.args
-            .first()
-            .is_some_and(|a| a.to_ascii_uppercase().contains("%{HTTP:UPGRADE}"))
+        c.args.first().is_some_and(|a| {
+            let a = a.to_ascii_uppercase();
+            a.contains("%{HTTP:UPGRADE}") || a.contains("%{HTTP:CONNECTION}")
+        })
     });
-    let only_ws_path =
-        wspath::path_reason(pattern, &[]).is_some() && !wspath::is_polling_endpoint(pattern);
-    if proxied && !guarded && !only_ws_path {
+    // A catch-all pattern takes the pages too, and a Socket.IO/SockJS path its
+    // long-polling requests; a pattern naming one endpoint may carry WebSockets only.
+    let catch_all =
+        regex::Regex::new(pattern).is_ok_and(|re| re.is_match("/") || re.is_match("/index.html"));
+    let broad = catch_all || wspath::is_polling_endpoint(pattern);
+    let ws_endpoint = wspath::path_reason(pattern, &[]).is_some() && !broad;
+    if proxied && !guarded && !ws_endpoint {
         let f = LintFinding::new(
             "apache/rewrite-no-upgrade-condition",
             &d.file,
             d.line,
-            format!("every request matching {pattern} goes to {target}, also plain HTTP ones (pages, Socket.IO long-polling), which fail there {about}"),
+            if broad {
+                format!("every request matching {pattern} goes to {target}, also plain HTTP ones (pages, Socket.IO long-polling), which fail there {about}")
+            } else {
+                format!("every request matching {pattern} goes to {target} with no Upgrade condition: fine when only WebSocket clients use this path, a 500 'No protocol handler' for any plain HTTP request there {about}")
+            },
         )
+        .severity(if broad { Severity::Warning } else { Severity::Info })
         .replace_with([
             "RewriteCond %{HTTP:Upgrade} websocket [NC]".to_string(),
             "RewriteCond %{HTTP:Connection} upgrade [NC]".to_string(),
@@ -438,6 +576,53 @@ fn rewrite_rule(ctx: &mut Ctx, idx: &Index, dirs: &[Dir], i: usize, wstunnel_mis
         ctx.push(f);
     }
     timeout(ctx, idx, d, None, &about);
+}
+
+/// `{REQUEST_URI}` written without its `%`: the braces are copied as text into the
+/// rewritten path, which the backend does not serve.
+fn literal_variable(ctx: &mut Ctx, d: &Dir, target: &str) {
+    let Some(at) = target.find('{') else {
+        return;
+    };
+    if at > 0 && matches!(target.as_bytes()[at - 1], b'%' | b'$') {
+        return;
+    }
+    let end = target[at..].find('}').map_or(target.len(), |e| at + e + 1);
+    let var = &target[at..end];
+    let f = LintFinding::new(
+        "apache/rewrite-literal-variable",
+        &d.file,
+        d.line,
+        format!("the target {target} has {var} without the % that makes it a variable: Apache sends the text \"{var}\" as the path and the backend answers 404"),
+    )
+    .severity(Severity::Warning)
+    .fix(format!("Write %{var} (a server variable) or $1 (a group of the pattern)."))
+    .replace_with([format!("RewriteRule {} {} {}", d.args[0], target.replacen(var, &format!("%{var}"), 1), d.args.get(2).map(String::as_str).unwrap_or("[P]"))]);
+    ctx.push(f);
+}
+
+/// `RewriteCond %{HTTP:Connection} ^Upgrade$`: Firefox sends
+/// `Connection: keep-alive, Upgrade`, which an anchored pattern does not match.
+fn exact_connection_condition(ctx: &mut Ctx, d: &Dir, conds: &[&Dir]) {
+    for c in conds {
+        let (Some(test), Some(pat)) = (c.args.first(), c.args.get(1)) else {
+            continue;
+        };
+        if !test.eq_ignore_ascii_case("%{HTTP:Connection}") || !pat.starts_with('^') {
+            continue;
+        }
+        let f = LintFinding::new(
+            "apache/rewrite-condition-exact",
+            &c.file,
+            c.line,
+            format!("RewriteCond {test} {pat} matches only a Connection header that is exactly \"Upgrade\": Firefox sends \"keep-alive, Upgrade\", so its WebSockets skip this rule"),
+        )
+        .severity(Severity::Info)
+        .quote(&d.file, d.line)
+        .fix("Match the token anywhere: RewriteCond %{HTTP:Connection} upgrade [NC].")
+        .replace_with(["RewriteCond %{HTTP:Connection} upgrade [NC]"]);
+        ctx.push(f);
+    }
 }
 
 fn with_ms(x: Option<&Dir>) -> Option<(&Dir, u64)> {
@@ -450,7 +635,6 @@ fn with_ms(x: Option<&Dir>) -> Option<(&Dir, u64)> {
 /// `Timeout` and `ProxyTimeout` (which defaults to `Timeout`, itself 60 s).
 fn timeout(ctx: &mut Ctx, idx: &Index, d: &Dir, own: Option<u64>, about: &str) {
     let find = |name: &'static str| idx.setting(name, d);
-    let ping_ms = ctx.ping() * 1000;
     let (at, ms, what) = if let Some(ms) = own {
         (Some(d), ms, "timeout=".to_string())
     } else {
@@ -477,14 +661,18 @@ fn timeout(ctx: &mut Ctx, idx: &Index, d: &Dir, own: Option<u64>, about: &str) {
             }
             (t, p) => {
                 let best = [t, p].into_iter().flatten().max_by_key(|(_, ms)| *ms);
+                // ProxyTimeout alone: Timeout still has its default, and the larger governs.
+                let default_ms = u64::from(vendor_timeout("apache").seconds) * 1000;
                 match best {
+                    Some((_, ms)) if t.is_none() && default_ms > ms => return,
                     Some((x, ms)) => (Some(x), ms, x.name.clone()),
                     None => return,
                 }
             }
         }
     };
-    if ms > ping_ms {
+    let verdict = ctx.idle(ms);
+    if matches!(verdict, Idle::Fine) {
         return;
     }
     let Some(at) = at else {
@@ -495,13 +683,17 @@ fn timeout(ctx: &mut Ctx, idx: &Index, d: &Dir, own: Option<u64>, about: &str) {
         &at.file,
         at.line,
         format!(
-            "{what} {} closes a WebSocket that is quiet for {}, sooner than the {} s ping interval assumed {about}",
-            at.args.first().map(String::as_str).filter(|_| what != "timeout=").unwrap_or(""),
+            "{what} {} closes a WebSocket that is quiet for {}, {} {about}",
+            at.args
+                .first()
+                .map(String::as_str)
+                .filter(|_| what != "timeout=")
+                .unwrap_or(""),
             human_ms(ms),
-            ctx.ping()
+            verdict.phrase()
         ),
     )
-    .severity(Severity::Warning)
+    .severity(verdict.severity())
     .quote(&d.file, d.line)
     .fix("Raise ProxyTimeout (or the ProxyPass timeout=) above the application's ping interval.")
     .replace_with(["ProxyTimeout 3600"]);
@@ -550,15 +742,49 @@ mod tests {
                 "apache/wstunnel-missing",
                 "apache/proxypass-no-upgrade",
                 "apache/proxypass-no-upgrade",
-                "apache/timeout-short"
             ]
         );
         assert_eq!(
             r.findings.iter().map(|f| f.line).collect::<Vec<_>>(),
-            [4, 5, 7, 7]
+            [4, 5, 7]
         );
         let fixed = "LoadModule proxy_module modules/mod_proxy.so\nLoadModule proxy_wstunnel_module modules/mod_proxy_wstunnel.so\nTimeout 3600\n<VirtualHost *:80>\n  ProxyPass /ws/ ws://127.0.0.1:9000/ws/\n  ProxyPass /live/ http://127.0.0.1:9000/live/ upgrade=websocket\n  <Location /chat/ws>\n    ProxyPass http://127.0.0.1:9000/chat/ws upgrade=websocket timeout=600\n  </Location>\n</VirtualHost>\n";
         assert!(lint_text("a", fixed, &opts()).findings.is_empty());
+    }
+
+    #[test]
+    fn the_first_matching_proxypass_wins() {
+        let conf = "<VirtualHost *:80>\n  ProxyPass / http://b/\n  ProxyPass /api/websocket ws://b/api/websocket\n</VirtualHost>\n";
+        let r = lint_text("a", conf, &opts());
+        let got: Vec<(&str, usize)> = r.findings.iter().map(|f| (f.rule, f.line)).collect();
+        assert_eq!(
+            got,
+            [
+                ("apache/proxypass-no-upgrade", 2),
+                ("apache/proxypass-shadowed", 3)
+            ]
+        );
+        assert_eq!(r.findings[1].id().as_str(), "proxy-location-shadowed");
+        // Written the other way round, or with an Upgrade-guarded rewrite, it works.
+        let fixed = "<VirtualHost *:80>\n  ProxyPass /api/websocket ws://b/api/websocket\n  ProxyPass / http://b/\n  Timeout 600\n</VirtualHost>\n";
+        assert!(lint_text("a", fixed, &opts()).findings.is_empty());
+        let rewrite = "<VirtualHost *:80>\n  Timeout 600\n  ProxyPass / http://b/\n  RewriteEngine on\n  RewriteCond %{HTTP:Upgrade} websocket [NC]\n  RewriteCond %{HTTP:Connection} upgrade [NC]\n  RewriteRule ^/?(.*) \"ws://b/$1\" [P,L]\n</VirtualHost>\n";
+        let o = Options {
+            ws_paths: vec!["/socket.io/".into()],
+            ..opts()
+        };
+        assert!(lint_text("a", rewrite, &o).findings.is_empty());
+        // A variable without its %, and a Redirect Apache refuses.
+        let typo = rewrite.replace("\"ws://b/$1\"", "ws://b{REQUEST_URI}")
+            + "<VirtualHost *:80>\n  Redirect / https://a.example /\n</VirtualHost>\n";
+        let r = lint_text("a", &typo, &o);
+        assert_eq!(
+            r.rules(),
+            [
+                "apache/rewrite-literal-variable",
+                "apache/redirect-arguments"
+            ]
+        );
     }
 
     #[test]

@@ -4,10 +4,9 @@
 //! route's `idle_timeout` cut quiet connections.
 
 use super::tree::{self, Node};
-use super::{Ctx, duration_ms, human_ms};
+use super::{Ctx, Idle, duration_ms, human_ms};
 use crate::finding::LintFinding;
 use crate::wspath;
-use wsdoctor_core::Severity;
 
 pub(crate) fn lint(ctx: &mut Ctx, name: &str, text: &str) {
     let docs = match tree::parse_yaml(text) {
@@ -60,35 +59,68 @@ fn duration(n: &Node) -> Option<u64> {
     Some(secs * 1000 + nanos / 1_000_000)
 }
 
+/// The route's match: (`prefix` | `path` | `path_separated_prefix` | `regex`, value).
+fn route_path(route: &Node) -> Option<(&'static str, &str)> {
+    let m = route.get("match")?;
+    for key in ["prefix", "path", "path_separated_prefix"] {
+        if let Some(v) = m.get(key).and_then(Node::str) {
+            return Some((key, v));
+        }
+    }
+    m.path(&["safe_regex", "regex"])
+        .and_then(Node::str)
+        .map(|v| ("regex", v))
+}
+
+fn matches_path(kind: &str, m: &str, path: &str) -> bool {
+    match kind {
+        "prefix" => path.starts_with(m),
+        "path" => path == m,
+        "path_separated_prefix" => {
+            path == m || path.starts_with(m) && path[m.len()..].starts_with('/')
+        }
+        _ => regex::Regex::new(&format!("^(?:{m})$")).is_ok_and(|re| re.is_match(path)),
+    }
+}
+
 fn connection_manager(ctx: &mut Ctx, file: &str, hcm: &Node) {
     let hcm_ws = allows_websocket(Some(hcm)).unwrap_or(false);
-    let ping_ms = ctx.ping() * 1000;
     let mut any_ws = false;
     let vhosts = hcm
         .path(&["route_config", "virtual_hosts"])
         .map(Node::seq)
         .unwrap_or_default();
-    for route in vhosts
+    let routes: Vec<&Node> = vhosts
         .iter()
         .flat_map(|v| v.get("routes").map(Node::seq).unwrap_or_default())
-    {
-        let m = route.get("match");
-        let path = m
-            .and_then(|m| {
-                m.get("prefix")
-                    .or(m.get("path"))
-                    .or(m.get("path_separated_prefix"))
-                    .or_else(|| m.path(&["safe_regex", "regex"]))
-            })
-            .and_then(Node::str)
-            .unwrap_or("");
-        let action = route.get("route");
-        let route_ws = allows_websocket(action);
-        let why = match (route_ws, wspath::path_reason(path, &ctx.opts.ws_paths)) {
-            (Some(true), _) => "its route enables websocket upgrades".to_string(),
-            (_, Some(w)) => w,
+        .collect();
+    // A --ws-path is judged on the first route that matches it, as Envoy picks one.
+    let first_match = |p: &str| {
+        routes
+            .iter()
+            .position(|r| route_path(r).is_some_and(|(kind, m)| matches_path(kind, m, p)))
+    };
+    let user_routes: Vec<(usize, &String)> = ctx
+        .opts
+        .ws_paths
+        .iter()
+        .filter_map(|p| first_match(p).map(|i| (i, p)))
+        .collect();
+    for (i, route) in routes.iter().enumerate() {
+        let path = route_path(route).map(|(_, m)| m).unwrap_or("");
+        // A direct_response or redirect route proxies nothing.
+        let Some(action) = route.get("route") else {
+            continue;
+        };
+        let route_ws = allows_websocket(Some(action));
+        let user = user_routes.iter().find(|(j, _)| *j == i).map(|(_, p)| *p);
+        let why = match (route_ws, user, wspath::path_reason(path, &[])) {
+            (Some(true), _, _) => "its route enables websocket upgrades".to_string(),
+            (_, Some(p), _) => format!("--ws-path {p} reaches it first"),
+            (_, None, Some(w)) => w,
             _ => continue,
         };
+        let action = Some(action);
         any_ws = true;
         let about = format!("(route {path} is treated as WebSocket because {why})");
         if !hcm_ws && route_ws != Some(true) {
@@ -103,19 +135,25 @@ fn connection_manager(ctx: &mut Ctx, file: &str, hcm: &Node) {
             ctx.push(f);
         }
         if let Some(t) = action.and_then(|a| a.get("idle_timeout"))
-            && let Some(ms) = duration(t).filter(|ms| *ms > 0 && *ms <= ping_ms)
+            && let Some(ms) = duration(t)
+            && let verdict = ctx.idle(ms)
+            && !matches!(verdict, Idle::Fine)
         {
             let line = action
                 .and_then(|a| a.key_line("idle_timeout"))
                 .unwrap_or(t.line);
             let f = LintFinding::new(
-                    "envoy/route-idle-timeout-short",
-                    file,
-                    line,
-                    format!("route idle_timeout {} cuts WebSockets quiet for that long, sooner than the {} s ping interval assumed {about}", human_ms(ms), ctx.ping()),
-                )
-                .severity(Severity::Warning)
-                .replace_with(["idle_timeout: 3600s"]);
+                "envoy/route-idle-timeout-short",
+                file,
+                line,
+                format!(
+                    "route idle_timeout {} cuts WebSockets quiet for that long, {} {about}",
+                    human_ms(ms),
+                    verdict.phrase()
+                ),
+            )
+            .severity(verdict.severity())
+            .replace_with(["idle_timeout: 3600s"]);
             ctx.push(f);
         }
     }
@@ -123,16 +161,22 @@ fn connection_manager(ctx: &mut Ctx, file: &str, hcm: &Node) {
         return;
     }
     if let Some(t) = hcm.get("stream_idle_timeout")
-        && let Some(ms) = duration(t).filter(|ms| *ms > 0 && *ms <= ping_ms)
+        && let Some(ms) = duration(t)
+        && let verdict = ctx.idle(ms)
+        && !matches!(verdict, Idle::Fine)
     {
         let f = LintFinding::new(
-                "envoy/stream-idle-timeout-short",
-                file,
-                hcm.key_line("stream_idle_timeout").unwrap_or(t.line),
-                format!("stream_idle_timeout {} cuts WebSockets quiet for that long, sooner than the {} s ping interval assumed", human_ms(ms), ctx.ping()),
-            )
-            .severity(Severity::Warning)
-            .replace_with(["stream_idle_timeout: 3600s"]);
+            "envoy/stream-idle-timeout-short",
+            file,
+            hcm.key_line("stream_idle_timeout").unwrap_or(t.line),
+            format!(
+                "stream_idle_timeout {} cuts WebSockets quiet for that long, {}",
+                human_ms(ms),
+                verdict.phrase()
+            ),
+        )
+        .severity(verdict.severity())
+        .replace_with(["stream_idle_timeout: 3600s"]);
         ctx.push(f);
     }
 }

@@ -7,7 +7,7 @@
 //! `httpclose` and `http-server-close` were seen to pass WebSockets on 2.6 and are not
 //! reported.
 
-use super::{Ctx, duration_ms, human_ms};
+use super::{Ctx, Idle, duration_ms, human_ms};
 use crate::finding::LintFinding;
 use crate::wspath;
 use wsdoctor_core::Severity;
@@ -26,6 +26,8 @@ struct Section {
     lines: Vec<Line>,
     /// Index of the `defaults` section this one takes its settings from.
     defaults: Option<usize>,
+    /// A listening address written on the section line (refused since 1.5-era syntax).
+    address: Option<String>,
 }
 
 impl Section {
@@ -79,10 +81,14 @@ pub(crate) fn lint(ctx: &mut Ctx, name: &str, text: &str) {
         return;
     }
     removed_options(ctx, name, &sections);
-    let ws = websocket_backends(ctx, &sections);
+    removed_keywords(ctx, name, &sections);
+    let mut ws = websocket_backends(ctx, &sections);
+    if ws.is_empty() {
+        ws = routed_backends(&sections);
+    }
     for (i, why) in ws {
         check_timeouts(ctx, name, &sections, i, &why);
-        check_affinity(ctx, name, &sections[i], &why);
+        check_affinity(ctx, name, &sections, &sections[i], &why);
     }
     for s in sections.iter().filter(|s| s.kind == "frontend") {
         if let Some(t) = s.find(&["timeout", "tunnel"]) {
@@ -121,6 +127,121 @@ fn removed_options(ctx: &mut Ctx, file: &str, sections: &[Section]) {
     }
 }
 
+/// Keywords current HAProxy refuses to start with (checked with `haproxy -c` on 2.6):
+/// (section kinds, keyword, since when, what to write instead).
+const REMOVED: &[(&[&str], &str, &str, &str)] = &[
+    (
+        &["global"],
+        "nbproc",
+        "2.5",
+        "delete it: threads are used by themselves",
+    ),
+    (
+        &["global"],
+        "debug",
+        "2.x (unknown keyword)",
+        "delete it, or start haproxy with -d",
+    ),
+    (&[], "block", "2.1", "http-request deny"),
+    (&[], "redispatch", "2.1", "option redispatch"),
+    (
+        &[],
+        "monitor-net",
+        "2.x",
+        "http-request return status 200 if { src … }",
+    ),
+    (&[], "appsession", "1.6", "a cookie or stick table"),
+    (&[], "reqadd", "2.1", "http-request add-header"),
+    (&[], "reqrep", "2.1", "http-request replace-header"),
+    (&[], "reqirep", "2.1", "http-request replace-header"),
+    (&[], "reqdel", "2.1", "http-request del-header"),
+    (&[], "reqidel", "2.1", "http-request del-header"),
+    (&[], "reqdeny", "2.1", "http-request deny"),
+    (&[], "reqallow", "2.1", "http-request allow"),
+    (&[], "reqpass", "2.1", "http-request allow"),
+    (&[], "reqtarpit", "2.1", "http-request tarpit"),
+    (&[], "reqsetbe", "2.1", "use_backend"),
+    (&[], "rspadd", "2.1", "http-response add-header"),
+    (&[], "rsprep", "2.1", "http-response replace-header"),
+    (&[], "rspirep", "2.1", "http-response replace-header"),
+    (&[], "rspdel", "2.1", "http-response del-header"),
+    (&[], "rspidel", "2.1", "http-response del-header"),
+    (&[], "rspdeny", "2.1", "http-response deny"),
+];
+
+fn removed_keywords(ctx: &mut Ctx, file: &str, sections: &[Section]) {
+    for s in sections {
+        // `frontend name 0.0.0.0:80`: the pre-1.5 address on the section line.
+        if matches!(s.kind.as_str(), "frontend" | "listen")
+            && let Some(addr) = s.address.as_deref()
+        {
+            let f = LintFinding::new(
+                "haproxy/address-on-section-line",
+                file,
+                s.line,
+                format!("{} {} {addr}: current HAProxy refuses a listening address on the section line (\"please use the 'bind' keyword\") and does not start", s.kind, s.name),
+            )
+            .severity(Severity::Error)
+            .fix("Move the address to a bind line inside the section.")
+            .replace_with([format!("{} {}", s.kind, s.name), format!("    bind {addr}")]);
+            ctx.push(f);
+        }
+        for l in &s.lines {
+            let kw = l.words[0].to_ascii_lowercase();
+            let Some((_, _, since, instead)) = REMOVED.iter().find(|(kinds, k, _, _)| {
+                *k == kw && (kinds.is_empty() || kinds.contains(&s.kind.as_str()))
+            }) else {
+                continue;
+            };
+            let f = LintFinding::new(
+                "haproxy/removed-keyword",
+                file,
+                l.line,
+                format!("{kw} is not supported any more (removed in HAProxy {since}): current versions refuse to start with it"),
+            )
+            .severity(Severity::Error)
+            .fix(format!("Replace it: {instead}."));
+            ctx.push(f);
+        }
+    }
+}
+
+/// With nothing marked as WebSocket, every backend a frontend routes to (and every
+/// listen section with servers) may carry them.
+fn routed_backends(sections: &[Section]) -> Vec<(usize, String)> {
+    let mut out: Vec<(usize, String)> = Vec::new();
+    for fe in sections
+        .iter()
+        .filter(|s| s.kind == "frontend" || s.kind == "listen")
+    {
+        let targets = fe
+            .all("default_backend")
+            .chain(fe.all("use_backend"))
+            .filter_map(|l| l.words.get(1));
+        for t in targets {
+            if let Some(i) = sections.iter().position(|s| s.is_proxy() && &s.name == t)
+                && !out.iter().any(|(j, _)| *j == i)
+            {
+                out.push((i, format!("no backend is marked as WebSocket (no WebSocket path or Upgrade ACL, no --ws-path), so every backend {} {} routes to is judged", fe.kind, fe.name)));
+            }
+        }
+        if fe.kind == "listen"
+            && fe.all("server").next().is_some()
+            && let Some(i) = sections.iter().position(|s| std::ptr::eq(s, fe))
+            && !out.iter().any(|(j, _)| *j == i)
+        {
+            out.push((
+                i,
+                format!(
+                    "no backend is marked as WebSocket, so listen {} with its servers is judged",
+                    fe.name
+                ),
+            ));
+        }
+    }
+    out
+}
+
 fn parse(text: &str) -> Vec<Section> {
     let mut out: Vec<Section> = Vec::new();
     let mut last_defaults: Option<usize> = None;
@@ -139,12 +260,18 @@ fn parse(text: &str) -> Vec<Section> {
                 }),
                 None => last_defaults,
             };
+            // `frontend name 1.2.3.4:80`: an address after the name (not `from x`).
+            let address = words
+                .get(2)
+                .filter(|w| *w != "from" && w.contains(':'))
+                .cloned();
             out.push(Section {
                 kind: kw.clone(),
                 name,
                 line: i + 1,
                 lines: Vec::new(),
                 defaults,
+                address,
             });
             if kw == "defaults" {
                 last_defaults = Some(out.len() - 1);
@@ -295,7 +422,10 @@ fn websocket_backends(ctx: &Ctx, sections: &[Section]) -> Vec<(usize, String)> {
         {
             add(
                 i,
-                format!("--ws-path was given and {db} is the default backend"),
+                format!(
+                    "--ws-path {} was given and {db} is the default backend",
+                    user.join(", ")
+                ),
                 &mut out,
             );
         }
@@ -315,25 +445,25 @@ fn timeout<'a>(sections: &'a [Section], s: &'a Section, which: &str) -> Option<(
 
 fn check_timeouts(ctx: &mut Ctx, file: &str, sections: &[Section], i: usize, why: &str) {
     let s = &sections[i];
-    let ping_ms = ctx.ping() * 1000;
     let about = format!(
         "({} {} is treated as carrying WebSockets because {why})",
         s.kind, s.name
     );
     if let Some((t, ms)) = timeout(sections, s, "tunnel") {
-        if ms <= ping_ms {
+        let verdict = ctx.idle(ms);
+        if !matches!(verdict, Idle::Fine) {
             let f = LintFinding::new(
                 "haproxy/timeout-tunnel-short",
                 file,
                 t.line,
                 format!(
-                    "timeout tunnel {} cuts a WebSocket that is quiet for {}, sooner than the {} s ping interval assumed {about}",
+                    "timeout tunnel {} cuts a WebSocket that is quiet for {}, {} {about}",
                     t.words.get(2).map_or("", |s| s),
                     human_ms(ms),
-                    ctx.ping()
+                    verdict.phrase()
                 ),
             )
-            .severity(Severity::Warning)
+            .severity(verdict.severity())
             .quote(file, s.line)
             .fix("Raise timeout tunnel above the application's ping interval.")
             .replace_with(["timeout tunnel 1h"]);
@@ -341,8 +471,9 @@ fn check_timeouts(ctx: &mut Ctx, file: &str, sections: &[Section], i: usize, why
         }
         return;
     }
-    // Without a tunnel timeout the shorter of the client and server timeouts applies.
-    let client = timeout(sections, s, "client");
+    // Without a tunnel timeout the shorter of the client and server timeouts applies;
+    // the client side is the frontend's (a backend's own is ignored).
+    let client = client_timeout(sections, i).or_else(|| timeout(sections, s, "client"));
     let server = timeout(sections, s, "server");
     let Some((line, ms)) = [client, server]
         .into_iter()
@@ -351,37 +482,66 @@ fn check_timeouts(ctx: &mut Ctx, file: &str, sections: &[Section], i: usize, why
     else {
         return;
     };
-    let short = ms <= ping_ms;
+    let verdict = ctx.idle(ms);
     let f = LintFinding::new(
         "haproxy/no-timeout-tunnel",
         file,
         s.line,
         format!(
-            "no timeout tunnel, so {} ({}) also cuts idle WebSockets{} {about}",
+            "no timeout tunnel, so {} ({}) also cuts idle WebSockets, {} {about}",
             words(line),
             human_ms(ms),
-            if short {
-                format!(", sooner than the {} s ping interval assumed", ctx.ping())
-            } else {
-                "; fine only if the application pings more often".to_string()
+            match &verdict {
+                Idle::Fine => "fine only while the application pings more often",
+                v => v.phrase(),
             }
         ),
     )
-    .severity(if short { Severity::Warning } else { Severity::Info })
+    .severity(verdict.severity())
     .quote(file, line.line)
     .fix("Add timeout tunnel to the backend (or defaults) so upgraded connections get their own idle limit.")
     .replace_with(["timeout tunnel 1h"]);
     ctx.push(f);
 }
 
-fn check_affinity(ctx: &mut Ctx, file: &str, s: &Section, why: &str) {
+/// The shortest `timeout client` of the frontends (or listen sections) that route to
+/// backend `i`, each from its own lines or its defaults.
+fn client_timeout(sections: &[Section], i: usize) -> Option<(&Line, u64)> {
+    let name = &sections[i].name;
+    sections
+        .iter()
+        .filter(|fe| fe.kind == "frontend" || fe.kind == "listen")
+        .filter(|fe| {
+            fe.all("default_backend")
+                .chain(fe.all("use_backend"))
+                .any(|l| l.words.get(1) == Some(name))
+        })
+        .filter_map(|fe| timeout(sections, fe, "client"))
+        .min_by_key(|(_, ms)| *ms)
+}
+
+/// `mode http` in the section or its defaults; HAProxy's default is tcp.
+fn http_mode(sections: &[Section], s: &Section) -> bool {
+    s.find(&["mode"])
+        .or_else(|| s.defaults.and_then(|d| sections[d].find(&["mode"])))
+        .is_some_and(|l| {
+            l.words
+                .get(1)
+                .is_some_and(|m| m.eq_ignore_ascii_case("http"))
+        })
+}
+
+fn check_affinity(ctx: &mut Ctx, file: &str, sections: &[Section], s: &Section, why: &str) {
     let polling = wspath::is_polling_endpoint(&s.name) || wspath::is_polling_endpoint(why);
     let servers = s.all("server").count();
     if !polling || servers < 2 {
         return;
     }
+    // A cookie is ignored outside http mode (haproxy -c says so).
+    let cookie = s.all("cookie").next().is_some();
+    let cookie_ignored = cookie && !http_mode(sections, s);
     let sticky = s.find(&["balance", "source"]).is_some()
-        || s.all("cookie").next().is_some()
+        || cookie && !cookie_ignored
         || s.all("stick").next().is_some()
         || s.all("stick-table").next().is_some()
         || s.find(&["balance", "url_param", "sid"]).is_some();
@@ -393,8 +553,14 @@ fn check_affinity(ctx: &mut Ctx, file: &str, s: &Section, why: &str) {
         file,
         s.line,
         format!(
-            "{} {} balances {servers} servers without affinity: Socket.IO/SockJS long-polling requests of one session land on different servers ({why})",
-            s.kind, s.name
+            "{} {} balances {servers} servers without affinity{}: Socket.IO/SockJS long-polling requests of one session land on different servers ({why})",
+            s.kind,
+            s.name,
+            if cookie_ignored {
+                " (its cookie is ignored: the section is not in mode http)"
+            } else {
+                ""
+            }
         ),
     )
     .severity(Severity::Warning)
@@ -434,6 +600,13 @@ mod tests {
         let conf = "defaults\n  mode http\n  timeout client 30000\n  timeout server 50s\nfrontend fe\n  bind :80\n  acl is_ws path_beg /ws\n  use_backend app_ws if is_ws\n  default_backend app\nbackend app_ws\n  server a 10.0.0.1:80\nbackend app\n  server b 10.0.0.2:80\n";
         let r = lint_text("h.cfg", conf, &opts());
         assert_eq!(r.rules(), ["haproxy/no-timeout-tunnel"]);
+        // The ping interval unknown: a note of what 30 s needs.
+        assert_eq!(r.findings[0].finding.severity, Severity::Info);
+        let slow = Options {
+            ping_interval: Some(30),
+            ..opts()
+        };
+        let r = lint_text("h.cfg", conf, &slow);
         let f = &r.findings[0];
         assert_eq!((f.line, f.finding.severity), (10, Severity::Warning));
         // 30000 is milliseconds: 30 s, at the assumed ping interval.
@@ -493,16 +666,41 @@ mod tests {
     }
 
     #[test]
-    fn plain_backends_are_left_alone() {
-        let conf = "defaults\n  timeout client 5s\n  timeout server 5s\nfrontend fe\n  default_backend app\nbackend app\n  server a 10.0.0.1:80\n";
-        assert!(lint_text("h.cfg", conf, &opts()).findings.is_empty());
+    fn unmarked_backends_are_judged_and_removed_keywords_refused() {
+        // Nothing says WebSocket: the routed backend is judged, and says why.
+        let conf = "global\n  nbproc 2\ndefaults\n  timeout client 5s\n  timeout server 5s\nfrontend fe 0.0.0.0:80\n  reqadd X-A:\\ b\n  default_backend app\nbackend app\n  server a 10.0.0.1:80\n";
+        let r = lint_text("h.cfg", conf, &opts());
+        let got: Vec<(&str, usize)> = r.findings.iter().map(|f| (f.rule, f.line)).collect();
+        assert_eq!(
+            got,
+            [
+                ("haproxy/removed-keyword", 2),
+                ("haproxy/address-on-section-line", 6),
+                ("haproxy/removed-keyword", 7),
+                ("haproxy/no-timeout-tunnel", 9)
+            ]
+        );
+        assert_eq!(r.findings[0].id().as_str(), "proxy-config-rejected");
+        assert!(
+            r.findings[3]
+                .finding
+                .detail
+                .contains("no backend is marked")
+        );
+        assert_eq!(r.findings[3].finding.severity, Severity::Warning);
+    }
+
+    #[test]
+    fn a_cookie_outside_http_mode_is_no_affinity() {
+        let conf = "defaults\n  timeout tunnel 1h\nlisten chat\n  bind :80\n  default_backend nodes\nbackend nodes\n  cookie io prefix\n  server a 10.0.0.1:80 cookie a\n  server b 10.0.0.2:80 cookie b\n";
         let o = Options {
-            ws_paths: vec!["/feed".into()],
+            ws_paths: vec!["/socket.io/".into()],
             ..opts()
         };
-        assert_eq!(
-            lint_text("h.cfg", conf, &o).rules(),
-            ["haproxy/no-timeout-tunnel"]
-        );
+        let r = lint_text("h.cfg", conf, &o);
+        assert_eq!(r.rules(), ["haproxy/sticky-session-missing"]);
+        assert!(r.findings[0].finding.detail.contains("not in mode http"));
+        let http = conf.replace("defaults\n", "defaults\n  mode http\n");
+        assert!(lint_text("h.cfg", &http, &o).findings.is_empty());
     }
 }

@@ -5,7 +5,7 @@
 //! written in a form the controller ignores, or Socket.IO polling spread over replicas.
 
 use super::tree::{self, Node};
-use super::{Ctx, human_ms};
+use super::{Ctx, Idle, human_ms};
 use crate::finding::LintFinding;
 use crate::wspath;
 use wsdoctor_core::Severity;
@@ -146,7 +146,6 @@ fn ingress(ctx: &mut Ctx, file: &str, ing: &Node, objects: &[&Node]) {
 }
 
 fn ingress_nginx(ctx: &mut Ctx, file: &str, ing: &Node, about: &str) {
-    let ping = ctx.ping();
     let anns = ing.path(&["metadata", "annotations"]);
     let meta_line = ing.key_line("metadata").unwrap_or(ing.line);
     for which in ["proxy-read-timeout", "proxy-send-timeout"] {
@@ -206,15 +205,19 @@ fn ingress_nginx(ctx: &mut Ctx, file: &str, ing: &Node, about: &str) {
             continue;
         }
         let secs: u64 = text.parse().unwrap_or(0);
-        if read && secs <= ping {
+        let verdict = ctx.idle(secs * 1000);
+        if read && !matches!(verdict, Idle::Fine) {
             ctx.push(
                 LintFinding::new(
                     "k8s/ingress-nginx-timeout-short",
                     file,
                     line,
-                    format!("{key}: \"{secs}\" closes a WebSocket quiet for {secs} s, sooner than the {ping} s ping interval assumed {about}"),
+                    format!(
+                        "{key}: \"{secs}\" closes a WebSocket quiet for {secs} s, {} {about}",
+                        verdict.phrase()
+                    ),
                 )
-                .severity(Severity::Warning)
+                .severity(verdict.severity())
                 .replace_with([format!("{key}: \"3600\"")]),
             );
         }
@@ -235,11 +238,11 @@ fn alb(ctx: &mut Ctx, file: &str, ing: &Node, about: &str) {
         .and_then(|a| a.key_line(&key))
         .or_else(|| ing.get("metadata").and_then(|m| m.key_line("annotations")))
         .unwrap_or(ing.line);
-    let ping = ctx.ping();
     // The ALB's default, from the shared vendor table.
     let alb_default = u64::from(vendor_timeout("aws-alb").seconds);
+    let verdict = ctx.idle(value.unwrap_or(alb_default) * 1000);
     let secs = match value {
-        Some(s) if s <= ping => s,
+        Some(s) if !matches!(verdict, Idle::Fine) => s,
         Some(_) => return,
         None if ctx.opts.ping_interval.is_some_and(|p| p < alb_default) => return,
         None => alb_default,
@@ -251,12 +254,12 @@ fn alb(ctx: &mut Ctx, file: &str, ing: &Node, about: &str) {
             file,
             line,
             if explicit {
-                format!("the ALB idle timeout is {secs} s, sooner than the {ping} s ping interval assumed {about}")
+                format!("the ALB idle timeout is {secs} s, {} {about}", verdict.phrase())
             } else {
                 format!("no idle_timeout.timeout_seconds: the ALB closes connections idle for {alb_default} s (its default), fine only if the application pings more often {about}")
             },
         )
-        .severity(if explicit { Severity::Warning } else { Severity::Info })
+        .severity(if explicit { verdict.severity() } else { Severity::Info })
         .replace_with([format!("{key}: idle_timeout.timeout_seconds=3600")]),
     );
 }

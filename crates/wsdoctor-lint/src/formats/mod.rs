@@ -15,7 +15,8 @@ use crate::detect::{self, Format};
 use crate::finding::{LintFinding, shown_line, shown_text};
 use crate::report::{ErrorKind, LintReport, LintedFile};
 use crate::source::{self, Origin, Sources};
-use crate::{Input, Options};
+use crate::{Input, Options, wspath};
+use wsdoctor_core::Severity;
 
 /// What every format's linter gets: the options, the sources read so far, and where
 /// to put findings and errors.
@@ -46,8 +47,68 @@ impl Ctx<'_> {
         });
     }
 
-    pub fn ping(&self) -> u64 {
-        self.opts.assumed_ping_interval()
+    /// What an idle timeout of `ms` does to WebSockets, given what is known of the
+    /// application's ping interval.
+    pub fn idle(&self, ms: u64) -> Idle {
+        self.idle_on(ms, "")
+    }
+
+    /// [`Ctx::idle`] for a route whose path may name the framework behind it, whose
+    /// default ping interval then stands in for an unknown one.
+    pub fn idle_on(&self, ms: u64, path: &str) -> Idle {
+        if self.opts.ping_interval.is_none()
+            && let Some((framework, p)) = wspath::framework_ping(path)
+        {
+            return if ms > 0 && ms <= p * 1000 {
+                Idle::Cut(format!(
+                    "sooner than {framework}'s {p} s default ping interval (its path says {framework}; --ping-interval overrides)"
+                ))
+            } else {
+                Idle::Fine
+            };
+        }
+        match self.opts.ping_interval {
+            _ if ms == 0 => Idle::Fine,
+            Some(p) if ms <= p * 1000 => Idle::Cut(format!(
+                "sooner than the application's {p} s ping interval (--ping-interval)"
+            )),
+            Some(_) => Idle::Fine,
+            None if ms < wspath::UNKNOWN_PING_FLOOR * 1000 => Idle::Cut(format!(
+                "shorter than any common keep-alive ({})",
+                wspath::COMMON_PINGS
+            )),
+            None if ms <= wspath::UNKNOWN_PING_CEILING * 1000 => Idle::Note(format!(
+                "fine only if the application pings more often than every {} (its interval is unknown: pass --ping-interval)",
+                human_ms(ms)
+            )),
+            None => Idle::Fine,
+        }
+    }
+}
+
+/// The verdict on an idle timeout.
+pub(crate) enum Idle {
+    /// Long enough, or known to be above the ping interval.
+    Fine,
+    /// Fine only with pings more frequent than the timeout: said, as a note.
+    Note(String),
+    /// It cuts quiet WebSockets: why, as a phrase.
+    Cut(String),
+}
+
+impl Idle {
+    pub fn severity(&self) -> Severity {
+        match self {
+            Idle::Cut(_) => Severity::Warning,
+            _ => Severity::Info,
+        }
+    }
+
+    pub fn phrase(&self) -> &str {
+        match self {
+            Idle::Fine => "",
+            Idle::Note(p) | Idle::Cut(p) => p,
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 //! the rules assume, and run the rules.
 
 mod parse;
+mod routes;
 mod rules;
 
 use super::Ctx;

@@ -4,9 +4,10 @@
 //! nearest enclosing block that sets them, and `proxy_set_header` is all-or-nothing.
 
 use super::parse::Directive;
+use super::routes;
 use crate::NginxVersion;
 use crate::finding::LintFinding;
-use crate::formats::{Ctx, duration_ms, human_ms};
+use crate::formats::{Ctx, Idle, duration_ms, human_ms};
 use crate::wspath;
 use regex::{Regex, RegexBuilder};
 use std::cell::RefCell;
@@ -61,8 +62,11 @@ pub(super) fn run(ctx: &mut Ctx, tree: &[Directive], version: Option<NginxVersio
         ctx,
         model: &model,
         version,
+        tree,
     };
-    rules.visit(tree, &mut chain, None);
+    // Locations pasted without their server block form one scope of their own.
+    let scope = rules.scope(tree, &chain);
+    rules.visit(tree, &mut chain, &scope);
 }
 
 fn collect<'a>(dirs: &'a [Directive], model: &mut Model<'a>) {
@@ -100,6 +104,15 @@ struct Rules<'c, 'r, 'm> {
     ctx: &'c mut Ctx<'r>,
     model: &'m Model<'m>,
     version: Option<NginxVersion>,
+    /// The whole configuration, includes spliced in.
+    tree: &'m [Directive],
+}
+
+/// The locations a request to one server can reach.
+struct Scope<'a> {
+    locs: &'a [Directive],
+    /// Whether any reachable proxied location is marked as carrying WebSockets.
+    marked: bool,
 }
 
 /// What a location looks like to the rules.
@@ -113,29 +126,106 @@ struct Loc<'a> {
 }
 
 impl<'a> Rules<'_, '_, 'a> {
-    fn visit(
-        &mut self,
-        dirs: &'a [Directive],
-        chain: &mut Vec<Level<'a>>,
-        server: Option<&'a Directive>,
-    ) {
+    fn visit(&mut self, dirs: &'a [Directive], chain: &mut Vec<Level<'a>>, scope: &Scope<'a>) {
         for d in dirs {
             match d.name.as_str() {
                 "http" | "server" | "location" => {
-                    let server = if d.name == "server" { Some(d) } else { server };
                     chain.push(settings(d.children()));
+                    let inner;
+                    let scope = if d.name == "server" {
+                        inner = self.scope(d.children(), chain);
+                        &inner
+                    } else {
+                        scope
+                    };
                     if d.name == "location" {
-                        self.location(d, chain, server);
+                        self.location(d, chain, scope);
                     }
-                    self.visit(d.children(), chain, server);
+                    self.visit(d.children(), chain, scope);
                     chain.pop();
                 }
+                "proxy_pass" if d.arg(0).is_some_and(is_ws_scheme) => self.ws_scheme(d),
+                "if" => self.if_block(d),
                 _ => {}
             }
         }
     }
 
-    fn location(&mut self, d: &'a Directive, chain: &[Level<'a>], server: Option<&'a Directive>) {
+    /// The locations of one server (or of a pasted snippet without one), and whether
+    /// any of them is marked as a WebSocket route.
+    fn scope(&self, locs: &'a [Directive], chain: &[Level<'a>]) -> Scope<'a> {
+        let mut all = Vec::new();
+        routes::all_locations(locs, &mut all);
+        let compile = |p: &str, ci: bool| self.model.regex(if ci { "~*" } else { "~" }, p);
+        let user_reached = self
+            .ctx
+            .opts
+            .ws_paths
+            .iter()
+            .any(|p| routes::resolve(locs, p, &compile).is_some_and(has_proxy_pass));
+        let inherited_upgrade =
+            effective_headers(chain).is_some_and(|(_, h)| h.iter().any(|x| sets_upgrade(x)));
+        let marked = user_reached
+            || all.iter().any(|d| {
+                let reachable = !matches!(routes::Match::of(d), Some(routes::Match::Named(_)))
+                    && routes::literal_regex(d).is_none();
+                let own_upgrade = d
+                    .children()
+                    .iter()
+                    .any(|k| k.name == "proxy_set_header" && sets_upgrade(k));
+                reachable
+                    && has_proxy_pass(d)
+                    && (own_upgrade
+                        || inherited_upgrade
+                        || d.args
+                            .last()
+                            .is_some_and(|p| wspath::path_reason(p, &[]).is_some()))
+            });
+        Scope { locs, marked }
+    }
+
+    fn ws_scheme(&mut self, d: &Directive) {
+        let url = d.arg(0).unwrap_or("");
+        let http = url
+            .to_ascii_lowercase()
+            .replacen("wss://", "https://", 1)
+            .replacen("ws://", "http://", 1);
+        let f = LintFinding::new(
+            "nginx/proxy-pass-ws-scheme",
+            &d.file,
+            d.line,
+            format!("proxy_pass {url}: nginx knows no ws:// or wss:// scheme (nginx -t: invalid URL prefix) and refuses to start; the WebSocket upgrade goes over http:// with the Upgrade headers"),
+        )
+        .severity(Severity::Error)
+        .fix("Proxy to http:// (or https://) and forward the Upgrade and Connection headers.")
+        .replace_with([format!("proxy_pass {http};")]);
+        self.ctx.push(f);
+    }
+
+    /// `proxy_set_header` and `proxy_http_version` are not allowed inside `if`.
+    fn if_block(&mut self, d: &Directive) {
+        for k in d
+            .children()
+            .iter()
+            .filter(|k| matches!(k.name.as_str(), "proxy_set_header" | "proxy_http_version"))
+        {
+            let f = LintFinding::new(
+                "nginx/directive-in-if",
+                &k.file,
+                k.line,
+                format!("{} is not allowed inside if (nginx -t: \"directive is not allowed here\"), so nginx refuses to start", k.name),
+            )
+            .severity(Severity::Error)
+            .quote(&d.file, d.line)
+            .fix("Move the directive out of the if block into the location; a map on $http_upgrade gives per-request values.");
+            self.ctx.push(f);
+        }
+    }
+
+    fn location(&mut self, d: &'a Directive, chain: &[Level<'a>], scope: &Scope<'a>) {
+        if let Some(tell) = routes::literal_regex(d) {
+            self.literal_regex(d, tell, scope);
+        }
         let Some(proxy_pass) = d.children().iter().find(|k| k.name == "proxy_pass") else {
             return;
         };
@@ -145,30 +235,39 @@ impl<'a> Rules<'_, '_, 'a> {
             _ => return,
         };
         let headers = effective_headers(chain);
-        let own_upgrade = headers.as_ref().is_some_and(|(_, h)| {
-            h.iter().any(|x| {
-                header_is(x, "upgrade")
-                    || header_is(x, "connection")
-                        && x.arg(1)
-                            .is_some_and(|v| v.to_ascii_lowercase().contains("upgrade"))
-            })
-        });
-        // A --ws-path belongs to the longest prefix location that covers it, as in nginx.
-        let user_paths: Vec<String> = self
-            .ctx
-            .opts
-            .ws_paths
-            .iter()
-            .filter(|p| !longer_prefix_covers(server, pattern, p))
-            .cloned()
-            .collect();
-        let why = match wspath::path_reason(pattern, &user_paths) {
-            _ if !own_upgrade && regex_loses_ws_paths(self.model, modifier, pattern, server) => {
-                return;
-            }
-            Some(w) => w,
-            None if own_upgrade => "it sets an Upgrade header".to_string(),
-            None => return,
+        let own_upgrade = headers
+            .as_ref()
+            .is_some_and(|(_, h)| h.iter().any(|x| sets_upgrade(x)));
+        let named = pattern.starts_with('@');
+        if named && own_upgrade && !routes::named_location_used(pattern, self.tree) {
+            self.unused_named(d, pattern);
+        }
+        // A --ws-path belongs to the location nginx would pick for it.
+        let compile = |p: &str, ci: bool| self.model.regex(if ci { "~*" } else { "~" }, p);
+        let reached_by =
+            self.ctx.opts.ws_paths.iter().find(|p| {
+                routes::resolve(scope.locs, p, &compile).is_some_and(|r| std::ptr::eq(r, d))
+            });
+        let why = if let Some(p) = reached_by {
+            format!("a request to --ws-path {p} reaches it")
+        } else if !own_upgrade && regex_loses_ws_paths(self.model, modifier, pattern, scope.locs) {
+            return;
+        } else if let Some(w) = wspath::path_reason(pattern, &[]) {
+            w
+        } else if own_upgrade {
+            "it sets an Upgrade header".to_string()
+        } else if !scope.marked && !named && !routes::serves_something_else(d) {
+            format!(
+                "no location of this server is marked as WebSocket (no WebSocket path word, no Upgrade header{}), so every proxied route is judged; this one proxies to {}",
+                if self.ctx.opts.ws_paths.is_empty() {
+                    ", no --ws-path"
+                } else {
+                    ", no --ws-path reaching one"
+                },
+                proxy_pass.arg(0).unwrap_or("")
+            )
+        } else {
+            return;
         };
         let loc = Loc {
             d,
@@ -181,10 +280,86 @@ impl<'a> Rules<'_, '_, 'a> {
         self.upgrade_headers(&loc, chain, headers);
         self.read_timeout(&loc, chain);
         self.sni(&loc, chain);
-        if let Some(server) = server {
-            self.shadowed(&loc, server);
-        }
+        self.shadowed(&loc, scope.locs);
         self.sticky(&loc);
+        self.hidden_upgrade(&loc, chain);
+    }
+
+    /// A location whose pattern reads as a regex but has no `~`.
+    fn literal_regex(&mut self, d: &Directive, tell: &str, scope: &Scope<'a>) {
+        let pattern = d.arg(0).unwrap_or("");
+        let ws = wspath::path_reason(pattern, &[]).is_some()
+            || d.children()
+                .iter()
+                .any(|k| k.name == "proxy_set_header" && sets_upgrade(k));
+        if !ws {
+            return;
+        }
+        let compile = |p: &str, ci: bool| self.model.regex(if ci { "~*" } else { "~" }, p);
+        let instead = self
+            .ctx
+            .opts
+            .ws_paths
+            .iter()
+            .find_map(|p| routes::resolve(scope.locs, p, &compile))
+            .filter(|r| !std::ptr::eq(*r, d))
+            .map(|r| {
+                format!(
+                    "; a request to the WebSocket path reaches location {} (line {}) instead",
+                    r.args.join(" "),
+                    r.line
+                )
+            })
+            .unwrap_or_default();
+        let f = LintFinding::new(
+            "nginx/regex-without-modifier",
+            &d.file,
+            d.line,
+            format!("location {pattern} contains regex syntax ({tell}) but has no ~, so nginx compares it as literal text and no real request reaches it{instead}"),
+        )
+        .severity(Severity::Warning)
+        .fix("Write the location as a regex: location ~ ^/… { … } (or ~* for case-insensitive).")
+        .replace_with([format!("location ~ {pattern} {{")]);
+        self.ctx.push(f);
+    }
+
+    /// A named location with the Upgrade headers that nothing routes to.
+    fn unused_named(&mut self, d: &Directive, name: &str) {
+        let f = LintFinding::new(
+            "nginx/named-location-unused",
+            &d.file,
+            d.line,
+            format!("location {name} sets the Upgrade headers, but no try_files or error_page in the configuration read sends requests to it (only a backend's X-Accel-Redirect could), so WebSocket requests never reach it"),
+        )
+        .severity(Severity::Warning)
+        .fix("Give the WebSocket endpoint a path location (location /ws/ { … }) or route to the named location with try_files … @name.");
+        self.ctx.push(f);
+    }
+
+    /// `proxy_hide_header Upgrade`/`Connection` strips them from the backend's 101.
+    fn hidden_upgrade(&mut self, loc: &Loc, chain: &[Level<'a>]) {
+        let hidden = chain.iter().rev().find_map(|level| {
+            level.iter().find(|d| {
+                d.name == "proxy_hide_header"
+                    && d.arg(0).is_some_and(|h| {
+                        h.eq_ignore_ascii_case("upgrade") || h.eq_ignore_ascii_case("connection")
+                    })
+            })
+        });
+        let Some(h) = hidden else {
+            return;
+        };
+        let name = h.arg(0).unwrap_or("");
+        let f = self
+            .finding(
+                "nginx/upgrade-header-hidden",
+                h,
+                loc,
+                format!("proxy_hide_header {name} removes {name} from the backend's 101 Switching Protocols, and a client refuses a 101 without it"),
+            )
+            .severity(Severity::Error)
+            .fix(format!("Delete proxy_hide_header {name};"));
+        self.ctx.push(f);
     }
 
     fn finding(&self, rule: &str, at: &Directive, loc: &Loc, detail: String) -> LintFinding {
@@ -263,6 +438,42 @@ impl<'a> Rules<'_, '_, 'a> {
         if let Some(c) = connection {
             self.connection_value(loc, c);
         }
+        if let Some(u) = upgrade {
+            self.upgrade_value(loc, u);
+        }
+    }
+
+    /// `Upgrade` must carry the client's value (`websocket`): `$connection_upgrade` or
+    /// `"upgrade"` sends `Upgrade: upgrade`, which backends reject.
+    fn upgrade_value(&mut self, loc: &Loc, u: &Directive) {
+        let value = u.arg(1).unwrap_or("");
+        let lower = value.to_ascii_lowercase();
+        let connection_map = lower.strip_prefix('$').is_some_and(|v| {
+            self.model.maps.get(v).is_some_and(|m| {
+                m.children().iter().any(|e| {
+                    e.name == "default"
+                        && e.arg(0).is_some_and(|x| x.eq_ignore_ascii_case("upgrade"))
+                })
+            }) || v == "connection_upgrade"
+        });
+        let wrong = connection_map
+            || matches!(
+                lower.as_str(),
+                "upgrade" | "$http_connection" | "$connection"
+            );
+        if !wrong {
+            return;
+        }
+        let f = self
+            .finding(
+                "nginx/upgrade-wrong-value",
+                u,
+                loc,
+                format!("Upgrade is set to {value}, which sends \"Upgrade: upgrade\" (or the Connection header's value) instead of the client's \"websocket\": the backend refuses the handshake"),
+            )
+            .fix("Forward the client's Upgrade header as it is.")
+            .replace_with(["proxy_set_header Upgrade $http_upgrade;"]);
+        self.ctx.push(f);
     }
 
     fn missing_headers(
@@ -442,7 +653,6 @@ impl<'a> Rules<'_, '_, 'a> {
     }
 
     fn read_timeout(&mut self, loc: &Loc, chain: &[Level<'a>]) {
-        let ping = self.ctx.ping();
         let send_note = if effective(chain, "proxy_send_timeout").is_some() {
             "; proxy_send_timeout only limits a blocked write and does not govern idle upgraded connections"
         } else {
@@ -471,7 +681,8 @@ impl<'a> Rules<'_, '_, 'a> {
                 let Some(ms) = t.arg(0).and_then(|v| duration_ms(v, 1000)) else {
                     return;
                 };
-                if ms > ping * 1000 {
+                let verdict = self.ctx.idle_on(ms, loc.pattern);
+                if matches!(verdict, Idle::Fine) {
                     return;
                 }
                 let f = self
@@ -480,12 +691,13 @@ impl<'a> Rules<'_, '_, 'a> {
                         t,
                         loc,
                         format!(
-                            "proxy_read_timeout {} closes a WebSocket that is quiet for {}, sooner than the {ping} s ping interval assumed{send_note}",
+                            "proxy_read_timeout {} closes a WebSocket that is quiet for {}, {}{send_note}",
                             t.arg(0).unwrap_or(""),
-                            human_ms(ms)
+                            human_ms(ms),
+                            verdict.phrase()
                         ),
                     )
-                    .severity(Severity::Warning)
+                    .severity(verdict.severity())
                     .fix("Raise proxy_read_timeout above the application's ping interval.")
                     .replace_with(["proxy_read_timeout 3600s;"]);
                 self.ctx.push(f);
@@ -524,12 +736,12 @@ impl<'a> Rules<'_, '_, 'a> {
         self.ctx.push(f);
     }
 
-    fn shadowed(&mut self, loc: &Loc, server: &'a Directive) {
+    fn shadowed(&mut self, loc: &Loc, locs: &'a [Directive]) {
         if !loc.modifier.is_empty() || loc.pattern.starts_with('@') {
             return;
         }
         // Only a location directly in the server competes with the server's regexes.
-        if !server.children().iter().any(|d| std::ptr::eq(d, loc.d)) {
+        if !locs.iter().any(|d| std::ptr::eq(d, loc.d)) {
             return;
         }
         let mut probes = vec![loc.pattern.to_string()];
@@ -546,7 +758,7 @@ impl<'a> Rules<'_, '_, 'a> {
                 .filter(|p| p.starts_with(loc.pattern))
                 .cloned(),
         );
-        for other in server.children().iter().filter(|d| d.name == "location") {
+        for other in locs.iter().filter(|d| d.name == "location") {
             let (m, p) = match other.args.as_slice() {
                 [m, p] if m == "~" || m == "~*" => (m.as_str(), p.as_str()),
                 _ => continue,
@@ -634,42 +846,38 @@ impl<'a> Rules<'_, '_, 'a> {
     }
 }
 
-/// Whether another prefix location of the server, longer than `pattern`, covers `path`.
-fn longer_prefix_covers(server: Option<&Directive>, pattern: &str, path: &str) -> bool {
-    server.is_some_and(|s| {
-        s.children().iter().any(|d| {
-            let p = match d.args.as_slice() {
-                [p] if d.name == "location" => p.as_str(),
-                [m, p] if d.name == "location" && (m == "^~" || m == "=") => p.as_str(),
-                _ => return false,
-            };
-            p.len() > pattern.len() && path.starts_with(p)
-        })
-    })
-}
-
 /// A regex location whose WebSocket-looking part is taken first by a `^~` or `=`
 /// location of the same server never sees WebSocket requests.
-fn regex_loses_ws_paths(
-    model: &Model,
-    modifier: &str,
-    pattern: &str,
-    server: Option<&Directive>,
-) -> bool {
+fn regex_loses_ws_paths(model: &Model, modifier: &str, pattern: &str, locs: &[Directive]) -> bool {
     if modifier != "~" && modifier != "~*" {
         return false;
     }
     let Some(re) = model.regex(modifier, pattern) else {
         return false;
     };
-    server.is_some_and(|s| {
-        s.children().iter().any(|d| match d.args.as_slice() {
-            [m, p] if (m == "^~" || m == "=") && wspath::path_reason(p, &[]).is_some() => {
-                re.is_match(p)
-            }
-            _ => false,
-        })
+    locs.iter().any(|d| match d.args.as_slice() {
+        [m, p] if (m == "^~" || m == "=") && wspath::path_reason(p, &[]).is_some() => {
+            re.is_match(p)
+        }
+        _ => false,
     })
+}
+
+fn has_proxy_pass(d: &Directive) -> bool {
+    d.children().iter().any(|k| k.name == "proxy_pass")
+}
+
+/// `proxy_set_header Upgrade …` or `proxy_set_header Connection …upgrade…`.
+fn sets_upgrade(x: &Directive) -> bool {
+    header_is(x, "upgrade")
+        || header_is(x, "connection")
+            && x.arg(1)
+                .is_some_and(|v| v.to_ascii_lowercase().contains("upgrade"))
+}
+
+fn is_ws_scheme(url: &str) -> bool {
+    let l = url.to_ascii_lowercase();
+    l.starts_with("ws://") || l.starts_with("wss://")
 }
 
 fn map_lines(var: &str, keepalive: bool) -> Vec<String> {

@@ -171,22 +171,97 @@ fn version_decides_whether_proxy_http_version_is_needed() {
 }
 
 #[test]
-fn only_websocket_locations_are_judged() {
-    // A plain API location without Upgrade headers is not a mistake.
-    let conf = "server {\n  location /api/ {\n    proxy_pass http://b;\n  }\n}\n";
+fn unmarked_servers_have_every_proxied_route_judged() {
+    // Nothing in this server says WebSocket: its proxied route may carry them, and
+    // the finding says why it was judged.
+    let conf = "server {\n  location /api/ {\n    proxy_pass http://b;\n  }\n  location /static/ {\n    proxy_pass http://cdn;\n  }\n}\n";
+    let r = lint_text("a.conf", conf, &Options::default());
+    assert!(r.rules().contains(&"nginx/missing-upgrade-header"));
     assert!(
-        lint_text("a.conf", conf, &Options::default())
+        r.findings.iter().all(|f| f.line < 5),
+        "static routes are not judged"
+    );
+    assert!(
+        r.findings[0]
+            .finding
+            .detail
+            .contains("no location of this server is marked")
+    );
+    // With a WebSocket location beside it, the plain API location is left alone.
+    let marked = conf.replace(
+        "  location /static/",
+        "  location /ws/ {\n    proxy_http_version 1.1;\n    proxy_set_header Upgrade $http_upgrade;\n    proxy_set_header Connection upgrade;\n    proxy_read_timeout 1h;\n    proxy_pass http://b;\n  }\n  location /static/",
+    );
+    assert!(
+        lint_text("a.conf", &marked, &Options::default())
             .findings
             .is_empty()
     );
-    // Unless the user says it carries WebSockets.
+    // A --ws-path names the route nginx picks for it.
     let opts = Options {
         ws_paths: vec!["/api/feed".into()],
         ..Options::default()
     };
-    let r = lint_text("a.conf", conf, &opts);
+    let r = lint_text("a.conf", &marked, &opts);
     assert!(r.rules().contains(&"nginx/missing-upgrade-header"));
     assert!(r.findings[0].finding.detail.contains("--ws-path /api/feed"));
+}
+
+#[test]
+fn header_values_and_refused_directives() {
+    let conf = "server {\n  location /ws/ {\n    proxy_http_version 1.1;\n    proxy_set_header Upgrade $connection_upgrade;\n    proxy_set_header Connection upgrade;\n    proxy_read_timeout 1h;\n    proxy_pass ws://b;\n    if ($http_upgrade) {\n      proxy_set_header Connection upgrade;\n    }\n  }\n}\n";
+    let r = lint_text("a.conf", conf, &Options::default());
+    assert_eq!(
+        r.rules(),
+        [
+            "nginx/upgrade-wrong-value",
+            "nginx/proxy-pass-ws-scheme",
+            "nginx/directive-in-if"
+        ]
+    );
+    assert_eq!(
+        r.findings.iter().map(|f| f.line).collect::<Vec<_>>(),
+        [4, 7, 9]
+    );
+    assert_eq!(r.findings[1].id().as_str(), "proxy-config-rejected");
+}
+
+#[test]
+fn unreachable_websocket_locations_are_said() {
+    // A regex written without ~, and a named location nothing routes to.
+    let conf = "server {\n  location /app/ {\n    proxy_pass http://b;\n  }\n  location /(api/kernels/[^/]+/channels)/? {\n    proxy_http_version 1.1;\n    proxy_set_header Upgrade $http_upgrade;\n    proxy_set_header Connection upgrade;\n    proxy_pass http://b;\n  }\n  proxy_hide_header Upgrade;\n  location @ws {\n    proxy_http_version 1.1;\n    proxy_set_header Upgrade $http_upgrade;\n    proxy_set_header Connection upgrade;\n    proxy_pass http://b;\n  }\n}\n";
+    let opts = Options {
+        ws_paths: vec!["/app/api/kernels/1/channels".into()],
+        ..Options::default()
+    };
+    let r = lint_text("a.conf", conf, &opts);
+    let got: Vec<(&str, usize)> = r.findings.iter().map(|f| (f.rule, f.line)).collect();
+    assert!(
+        got.contains(&("nginx/regex-without-modifier", 5)),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&("nginx/named-location-unused", 12)),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&("nginx/missing-upgrade-header", 3)),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&("nginx/upgrade-header-hidden", 11)),
+        "{got:?}"
+    );
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.rule == "nginx/regex-without-modifier")
+        .unwrap();
+    assert!(
+        f.finding.detail.contains("reaches location /app/"),
+        "{}",
+        f.finding.detail
+    );
 }
 
 #[test]
@@ -196,8 +271,13 @@ fn ping_interval_moves_the_timeout_threshold() {
             "server {{\n  location /ws {{\n    proxy_http_version 1.1;\n    proxy_set_header Upgrade $http_upgrade;\n    proxy_set_header Connection upgrade;\n    {t}\n    proxy_send_timeout 5s;\n    proxy_pass http://b;\n  }}\n}}\n"
         )
     };
+    // Unknown ping interval: a note saying what the timeout needs, not an alarm.
     let r = lint_text("a", &conf("proxy_read_timeout 45s;"), &Options::default());
-    assert!(r.findings.is_empty());
+    assert_eq!(r.rules(), ["nginx/read-timeout-short"]);
+    assert_eq!(r.findings[0].finding.severity, Severity::Info);
+    assert!(r.findings[0].finding.detail.contains("--ping-interval"));
+    let r = lint_text("a", &conf("proxy_read_timeout 5s;"), &Options::default());
+    assert_eq!(r.findings[0].finding.severity, Severity::Warning);
     let slow = Options {
         ping_interval: Some(50),
         ..Options::default()
