@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine: installs the real peers the tests start
-# (nginx, HAProxy, squid, Apache, Python websockets and jsonschema, Node ws) and
+# (nginx, HAProxy, squid, Apache, Prometheus and promtool, Python websockets and
+# jsonschema, Node ws) and
 # cargo-machete, checks formatting, clippy and unused dependencies, then runs every test.
 # CI (.ci/run) calls exactly this. Under CI=true a missing peer fails the run; a
 # developer without root gets a loud warning and the tests that need it fail loudly too.
@@ -9,7 +10,8 @@ cd "$(dirname "$0")/.."
 log() { printf '\n==> %s\n' "$*"; }
 
 need_apt=()
-for pair in nginx:nginx-light haproxy:haproxy squid:squid apache2:apache2 rg:ripgrep; do
+for pair in nginx:nginx-light haproxy:haproxy squid:squid apache2:apache2 rg:ripgrep \
+    promtool:prometheus; do
   bin=${pair%%:*}; pkg=${pair##*:}
   command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] || need_apt+=("$pkg")
 done
@@ -22,8 +24,18 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     echo "!!! not root: cannot install ${need_apt[*]}; tests that need them will fail" >&2
   fi
 fi
+# `wsdoctor serve` is checked by the real promtool and a real Prometheus server.
+for bin in promtool prometheus; do
+  if ! command -v "$bin" >/dev/null 2>&1; then
+    if [ "${CI:-}" = true ]; then
+      echo "!!! $bin is missing after the install (Debian package prometheus): the serve tests need it" >&2
+      exit 1
+    fi
+    echo "!!! $bin is missing: the serve tests that need it will fail" >&2
+  fi
+done
 # Packages may start their services on install; the tests start their own on port 0.
-for svc in nginx haproxy squid apache2; do service "$svc" stop >/dev/null 2>&1 || true; done
+for svc in nginx haproxy squid apache2 prometheus; do service "$svc" stop >/dev/null 2>&1 || true; done
 
 if ! python3 -c 'import websockets' 2>/dev/null; then
   log "installing Python websockets"

@@ -40,6 +40,8 @@ pub enum Command {
     Explain(cmd::explain::ExplainArgs),
     /// Scan server and client logs for WebSocket failure signatures.
     Logs(cmd::logs::LogsArgs),
+    /// Prometheus exporter: /probe?target=URL runs the whole check; /metrics, a status page at /.
+    Serve(cmd::serve::ServeArgs),
     /// Print shell completions.
     Completions(cmd::completions::CompletionsArgs),
     /// Print the man page of wsdoctor or of one subcommand (or write them all with --dir).
@@ -65,6 +67,7 @@ fn main() -> ExitCode {
         Command::Lint(a) => cmd::lint::run(a, style),
         Command::Explain(a) => cmd::explain::run(a, style),
         Command::Logs(a) => cmd::logs::run(a, style),
+        Command::Serve(a) => cmd::serve::run(a),
         Command::Completions(a) => cmd::completions::run(a),
         Command::Man(a) => cmd::man::run(a),
         Command::Schema(a) => cmd::schema::run(a),

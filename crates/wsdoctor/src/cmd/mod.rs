@@ -9,6 +9,7 @@ pub mod lint;
 pub mod logs;
 pub mod man;
 pub mod schema;
+pub mod serve;
 pub mod tour;
 
 /// A problem with what the user asked for: exits 2 with this message, which names
