@@ -42,6 +42,8 @@ pub enum Command {
     Logs(cmd::logs::LogsArgs),
     /// Prometheus exporter: /probe?target=URL runs the whole check; /metrics, a status page at /.
     Serve(cmd::serve::ServeArgs),
+    /// Conformance suite: Autobahn|Testsuite's cases and verdicts against a live server.
+    Conform(cmd::conform::ConformArgs),
     /// Print shell completions.
     Completions(cmd::completions::CompletionsArgs),
     /// Print the man page of wsdoctor or of one subcommand (or write them all with --dir).
@@ -68,6 +70,7 @@ fn main() -> ExitCode {
         Command::Explain(a) => cmd::explain::run(a, style),
         Command::Logs(a) => cmd::logs::run(a, style),
         Command::Serve(a) => cmd::serve::run(a),
+        Command::Conform(a) => cmd::conform::run(a, style),
         Command::Completions(a) => cmd::completions::run(a),
         Command::Man(a) => cmd::man::run(a),
         Command::Schema(a) => cmd::schema::run(a),

@@ -10,7 +10,9 @@ use common::{peers_required, repo_root, wsdoctor};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-const NAMES: [&str; 6] = ["report", "tour", "lab", "lint", "explain", "logs"];
+const NAMES: [&str; 7] = [
+    "report", "tour", "lab", "lint", "explain", "logs", "conform",
+];
 
 fn committed(name: &str) -> PathBuf {
     repo_root()
@@ -251,4 +253,22 @@ fn logs_output_matches_its_schema() {
         output(&["logs", "--json", empty.to_str().unwrap()]),
     ];
     validate("logs", &docs);
+}
+
+/// A real `conform --json` report against Python `websockets`: OK, NON-STRICT and FAILED
+/// cases, a transcript and a catalog cause all appear in it.
+#[test]
+fn conform_output_matches_its_schema() {
+    let Some(peer) = common::python_echo(&[]) else {
+        return;
+    };
+    let url = format!("ws://127.0.0.1:{}/", peer.port);
+    let docs = vec![output(&[
+        "conform",
+        &url,
+        "--cases",
+        "1.1.1,3.2,7.1.5",
+        "--json",
+    ])];
+    validate("conform", &docs);
 }

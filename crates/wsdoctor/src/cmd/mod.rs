@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod completions;
+pub mod conform;
 pub mod explain;
 pub mod lab;
 pub mod lint;

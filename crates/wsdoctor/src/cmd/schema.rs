@@ -8,7 +8,7 @@ use std::io::Write;
 
 #[derive(clap::Args, Debug)]
 pub struct SchemaArgs {
-    /// The output whose schema to print: report (check), tour, lab, lint, explain, logs.
+    /// The output whose schema to print: report (check), tour, lab, lint, explain, logs, conform.
     #[arg(value_parser = clap::builder::PossibleValuesParser::new(NAMES))]
     pub name: Option<String>,
     /// Write every schema (`NAME.schema.json`) into this directory instead.
@@ -17,7 +17,9 @@ pub struct SchemaArgs {
 }
 
 /// Every schema, by the name of its contract (`wsdoctor.NAME/1`).
-pub const NAMES: [&str; 6] = ["report", "tour", "lab", "lint", "explain", "logs"];
+pub const NAMES: [&str; 7] = [
+    "report", "tour", "lab", "lint", "explain", "logs", "conform",
+];
 
 pub fn run(args: SchemaArgs) -> anyhow::Result<i32> {
     if let Some(dir) = &args.dir {
@@ -55,6 +57,7 @@ pub fn text(name: &str) -> String {
         "lint" => generator.into_root_schema_for::<wsdoctor_lint::LintReport>(),
         "explain" => generator.into_root_schema_for::<super::explain::ExplainJson>(),
         "logs" => generator.into_root_schema_for::<wsdoctor_logs::LogReport>(),
+        "conform" => generator.into_root_schema_for::<wsdoctor_conform::report::ConformReport>(),
         // clap admits only NAMES.
         other => unreachable!("no schema {other}"),
     };

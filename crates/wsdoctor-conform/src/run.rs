@@ -1,0 +1,983 @@
+//! The runner: plays cases against a live server, one connection per case, several at
+//! once, each under a deadline. The only part of the crate that does IO.
+//!
+//! It behaves as Autobahn's fuzzing client does, because the verdicts depend on it: it
+//! answers pings while open, answers a server Close with a Close (1000), gives the server
+//! one second to answer its own Close and one more to close TCP, and when a case's kill
+//! timer fires it fails the connection with 1001. Reading never waits on writing (a writer
+//! task sends), so a server that echoes while we still send cannot deadlock the case.
+
+use crate::judge::{Observation, close_now, describe};
+use crate::lenient::Lenient;
+use crate::model::{Case, Chop, Expect, FrameSpec, Payload, Received, Step};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::net::tcp::OwnedReadHalf;
+use tokio::sync::mpsc;
+use tokio::time::{Instant, sleep_until, timeout};
+use wsdoctor_core::Layer;
+use wsdoctor_proto::frame::{Frame, OpCode};
+use wsdoctor_proto::handshake::{self, ClientRequest};
+use wsdoctor_proto::session::{Config, Event, ProtocolViolation, Role, Session};
+
+/// Where the server is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    pub host: String,
+    pub port: u16,
+    /// Path and query, as sent in the request line.
+    pub resource: String,
+    /// The `Host` header value.
+    pub host_header: String,
+    /// The URL with secrets redacted, for reports.
+    pub display: String,
+}
+
+impl Target {
+    /// Parses a `ws://` URL. `wss://` is refused with a clear message (not supported yet).
+    pub fn parse(raw: &str) -> Result<Target, String> {
+        let url = url::Url::parse(raw).map_err(|e| {
+            format!("{raw:?} is not a URL ({e}); give one like ws://127.0.0.1:9001/")
+        })?;
+        match url.scheme() {
+            "ws" => {}
+            "wss" => {
+                return Err(
+                    "conform speaks ws:// only so far; test the server on its plain port or behind a TLS-terminating proxy"
+                        .into(),
+                );
+            }
+            other => {
+                return Err(format!(
+                    "conform needs a ws:// URL, not {other}://; e.g. ws://127.0.0.1:9001/"
+                ));
+            }
+        }
+        let host = url
+            .host_str()
+            .ok_or_else(|| format!("{raw:?} has no host"))?
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
+        let port = url.port_or_known_default().unwrap_or(80);
+        let mut resource = url.path().to_string();
+        if let Some(q) = url.query() {
+            resource.push('?');
+            resource.push_str(q);
+        }
+        let host_header = match url.port() {
+            Some(p) => format!("{}:{p}", url.host_str().unwrap_or(&host)),
+            None => url.host_str().unwrap_or(&host).to_string(),
+        };
+        Ok(Target {
+            host,
+            port,
+            resource,
+            host_header,
+            display: wsdoctor_core::redact::url(raw),
+        })
+    }
+}
+
+/// How a run behaves.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// Cases at once (each on its own connection); heavy cases (over 1 MiB) run alone.
+    pub concurrency: usize,
+    /// Cap on any one timer of a case script (Autobahn's go up to 1000 s).
+    pub max_wait: Duration,
+    /// TCP connect plus opening handshake.
+    pub connect_timeout: Duration,
+    /// Transcript lines kept per case (the rest are counted).
+    pub transcript_lines: usize,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            concurrency: 8,
+            max_wait: Duration::from_secs(20),
+            connect_timeout: Duration::from_secs(5),
+            transcript_lines: 40,
+        }
+    }
+}
+
+/// Autobahn's fuzzer timeouts: its Close answered, then TCP closed by the server.
+const CLOSE_HANDSHAKE: Duration = Duration::from_secs(1);
+const SERVER_DROP: Duration = Duration::from_secs(1);
+/// Largest message the fuzzer accepts back (the 9.* cases echo 16 MiB).
+const MAX_MESSAGE: usize = 20 << 20;
+const MAX_HEAD: usize = 16 << 10;
+/// Chops smaller than this are written with a 1 ms pause between them.
+const PAUSED_CHOP: usize = 64;
+
+/// One case's run: what was observed, the capped wire transcript, the time taken.
+#[derive(Clone, Debug)]
+pub struct CaseRun {
+    pub observation: Observation,
+    pub transcript: Vec<String>,
+    pub ms: u64,
+}
+
+/// Why the server cannot be tested at all, with the layer whose exit code applies.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unreachable {
+    pub layer: Layer,
+    pub message: String,
+}
+
+/// Connects once and completes the opening handshake, so that a dead or wrong URL is
+/// reported as what it is before hundreds of cases fail alike.
+pub async fn preflight(target: &Target, opts: &RunOptions) -> Result<(), Unreachable> {
+    let mut transcript = Transcript::new(8);
+    match timeout(opts.connect_timeout, open(target, &mut transcript)).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err(Unreachable {
+            layer: Layer::Tcp,
+            message: format!(
+                "no WebSocket connection to {} within {} s",
+                target.display,
+                opts.connect_timeout.as_secs()
+            ),
+        }),
+    }
+}
+
+/// Runs every case, `opts.concurrency` at a time; `done` is called as each finishes.
+/// Results come back in the order of `cases`.
+pub async fn run_all(
+    target: &Target,
+    cases: &[Case],
+    opts: &RunOptions,
+    mut done: impl FnMut(&Case, &CaseRun),
+) -> Vec<CaseRun> {
+    let permits = opts.concurrency.max(1);
+    let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(permits));
+    let mut set = tokio::task::JoinSet::new();
+    for (i, case) in cases.iter().enumerate() {
+        let (case, target, opts, sem) = (case.clone(), target.clone(), opts.clone(), sem.clone());
+        let need = if case.is_heavy() { permits } else { 1 } as u32;
+        set.spawn(async move {
+            // The semaphore is never closed, so acquiring cannot fail.
+            let _permit = sem.acquire_many(need).await.expect("semaphore open");
+            (i, run_case(&target, &case, &opts).await)
+        });
+    }
+    let mut out: Vec<Option<CaseRun>> = vec![None; cases.len()];
+    while let Some(joined) = set.join_next().await {
+        // A case task only panics on a bug; its slot then reports the panic.
+        let (i, run) = joined.unwrap_or_else(|e| {
+            panic!("a conformance case task panicked: {e}");
+        });
+        done(&cases[i], &run);
+        out[i] = Some(run);
+    }
+    // Every index was spawned once and joined once.
+    out.into_iter()
+        .map(|r| r.expect("every case ran"))
+        .collect()
+}
+
+/// Runs one case on a fresh connection.
+pub async fn run_case(target: &Target, case: &Case, opts: &RunOptions) -> CaseRun {
+    let started = Instant::now();
+    let mut transcript = Transcript::new(opts.transcript_lines);
+    let mut obs = Observation::default();
+    match timeout(opts.connect_timeout, open(target, &mut transcript)).await {
+        Ok(Ok((stream, leftover))) => {
+            obs.opened = true;
+            let conn = Conn::new(case, opts, stream, leftover, transcript);
+            let (o, t) = conn.play().await;
+            obs = o;
+            transcript = t;
+        }
+        Ok(Err(e)) => obs.handshake_error = Some(e.message),
+        Err(_) => {
+            obs.handshake_error = Some("no opening handshake within the connect timeout".into())
+        }
+    }
+    CaseRun {
+        observation: obs,
+        transcript: transcript.finish(),
+        ms: started.elapsed().as_millis() as u64,
+    }
+}
+
+/// TCP connect and opening handshake; returns the stream and any bytes after the head.
+async fn open(target: &Target, t: &mut Transcript) -> Result<(TcpStream, Vec<u8>), Unreachable> {
+    let addrs: Vec<_> = tokio::net::lookup_host((target.host.as_str(), target.port))
+        .await
+        .map_err(|e| Unreachable {
+            layer: Layer::Dns,
+            message: format!("cannot resolve {}: {e}", target.host),
+        })?
+        .collect();
+    let addr = addrs.first().ok_or_else(|| Unreachable {
+        layer: Layer::Dns,
+        message: format!("{} has no address", target.host),
+    })?;
+    let mut stream = TcpStream::connect(addr).await.map_err(|e| Unreachable {
+        layer: Layer::Tcp,
+        message: format!("TCP connect to {addr} failed: {e}"),
+    })?;
+    let _ = stream.set_nodelay(true);
+    let req = ClientRequest {
+        path: target.resource.clone(),
+        host: target.host_header.clone(),
+        key: handshake::key_from_bytes(rand::random()),
+        ..ClientRequest::default()
+    };
+    t.push(format!(
+        "> GET {} HTTP/1.1 (Upgrade: websocket, version 13)",
+        target.resource
+    ));
+    let http = |message: String| Unreachable {
+        layer: Layer::Http,
+        message,
+    };
+    stream
+        .write_all(&req.to_bytes())
+        .await
+        .map_err(|e| http(format!("sending the Upgrade request failed: {e}")))?;
+    let mut buf = Vec::with_capacity(1024);
+    let resp = loop {
+        let mut chunk = [0u8; 2048];
+        let n = stream
+            .read(&mut chunk)
+            .await
+            .map_err(|e| http(format!("reading the Upgrade response failed: {e}")))?;
+        if n == 0 {
+            return Err(http(
+                "the server closed the connection before answering the Upgrade".into(),
+            ));
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        match handshake::parse_response(&buf, MAX_HEAD) {
+            Ok(Some(resp)) => break resp,
+            Ok(None) => continue,
+            Err(e) => return Err(http(format!("the Upgrade response is unusable: {e}"))),
+        }
+    };
+    t.push(format!(
+        "< HTTP/1.{} {} {}",
+        resp.version, resp.status, resp.reason
+    ));
+    let problems = handshake::response_problems(&resp, &req);
+    if let Some(first) = problems.first() {
+        let layer = if resp.status == 101 {
+            Layer::Handshake
+        } else {
+            Layer::Http
+        };
+        let all: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        return Err(Unreachable {
+            layer,
+            message: format!(
+                "the opening handshake failed: {}",
+                if all.len() > 1 {
+                    all.join("; ")
+                } else {
+                    first.to_string()
+                }
+            ),
+        });
+    }
+    Ok((stream, buf.split_off(resp.head_len)))
+}
+
+/// What the writer task sends.
+enum Write {
+    Bytes(Vec<u8>),
+    /// Written in pieces of at most `n` bytes, each flushed on its own.
+    Chopped(Vec<u8>, usize),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum State {
+    Open,
+    Closing,
+    Closed,
+}
+
+/// One case's connection after the handshake.
+struct Conn<'a> {
+    case: &'a Case,
+    opts: &'a RunOptions,
+    read: OwnedReadHalf,
+    tx: Option<mpsc::UnboundedSender<Write>>,
+    writer: tokio::task::JoinHandle<()>,
+    session: Session,
+    lenient: Lenient,
+    /// The fuzzer has failed the connection: messages are no longer taken (control frames
+    /// still are), as in Autobahn.
+    failed_by_me: bool,
+    state: State,
+    obs: Observation,
+    t: Transcript,
+    /// The frame opened by `Step::FrameStart`: its mask and payload bytes sent so far.
+    open_frame: Option<([u8; 4], u64)>,
+    next_step: usize,
+    script_done: bool,
+    resume_at: Option<Instant>,
+    resume_tag: Option<&'static str>,
+    kill_at: Option<Instant>,
+    close_at: Option<Instant>,
+    handshake_deadline: Option<Instant>,
+    drop_deadline: Option<Instant>,
+    hard_deadline: Instant,
+    leftover: Vec<u8>,
+}
+
+impl<'a> Conn<'a> {
+    fn new(
+        case: &'a Case,
+        opts: &'a RunOptions,
+        stream: TcpStream,
+        leftover: Vec<u8>,
+        t: Transcript,
+    ) -> Self {
+        let (read, mut write) = stream.into_split();
+        let (tx, mut rx) = mpsc::unbounded_channel::<Write>();
+        let writer = tokio::spawn(async move {
+            while let Some(w) = rx.recv().await {
+                let ok = match w {
+                    Write::Bytes(b) => write.write_all(&b).await.is_ok(),
+                    Write::Chopped(b, n) => {
+                        let mut ok = true;
+                        for piece in b.chunks(n.max(1)) {
+                            if write.write_all(piece).await.is_err() || write.flush().await.is_err()
+                            {
+                                ok = false;
+                                break;
+                            }
+                            // Autobahn writes each chop from its own reactor turn, so a
+                            // server gets to act between bytes (its echo of a valid frame
+                            // leaves before the next frame is complete). Octet-wise chops
+                            // get a real pause for that; large ones only yield, or 9.5.*
+                            // (16 384 chops) would take seconds.
+                            if n < PAUSED_CHOP {
+                                tokio::time::sleep(Duration::from_millis(1)).await;
+                            } else {
+                                tokio::task::yield_now().await;
+                            }
+                        }
+                        ok
+                    }
+                };
+                if !ok {
+                    return;
+                }
+            }
+        });
+        let cap = |ms: u64| Duration::from_millis(ms).min(opts.max_wait);
+        let scripted: Duration = case
+            .script
+            .iter()
+            .map(|s| match s {
+                Step::Wait { ms, .. } | Step::KillAfter(ms) | Step::CloseAfter(ms) => cap(*ms),
+                _ => Duration::ZERO,
+            })
+            .sum();
+        let mut cfg = Config::new(Role::Client);
+        cfg.max_message = MAX_MESSAGE;
+        cfg.max_frame = MAX_MESSAGE;
+        Conn {
+            case,
+            opts,
+            read,
+            tx: Some(tx),
+            writer,
+            session: Session::new(cfg),
+            lenient: Lenient::new(),
+            failed_by_me: false,
+            state: State::Open,
+            obs: Observation {
+                opened: true,
+                ..Observation::default()
+            },
+            t,
+            open_frame: None,
+            next_step: 0,
+            script_done: false,
+            resume_at: None,
+            resume_tag: None,
+            kill_at: None,
+            close_at: None,
+            handshake_deadline: None,
+            drop_deadline: None,
+            hard_deadline: Instant::now()
+                + scripted
+                + CLOSE_HANDSHAKE
+                + SERVER_DROP
+                + Duration::from_secs(2),
+            leftover,
+        }
+    }
+
+    async fn play(mut self) -> (Observation, Transcript) {
+        self.advance_script();
+        let leftover = std::mem::take(&mut self.leftover);
+        if !leftover.is_empty() {
+            self.feed(&leftover);
+        }
+        let mut buf = vec![0u8; 64 << 10];
+        while self.state != State::Closed {
+            let wake = self.next_timer();
+            tokio::select! {
+                r = self.read.read(&mut buf) => match r {
+                    Ok(0) => self.lost("* the server closed TCP"),
+                    Ok(n) => {
+                        let data = buf[..n].to_vec();
+                        self.feed(&data);
+                    }
+                    Err(e) => self.lost(&format!("* TCP error: {e}")),
+                },
+                _ = sleep_until(wake) => self.timers(),
+            }
+        }
+        self.tx = None;
+        self.writer.abort();
+        (self.obs, self.t)
+    }
+
+    fn next_timer(&self) -> Instant {
+        [
+            self.resume_at,
+            self.kill_at,
+            self.close_at,
+            self.handshake_deadline,
+            self.drop_deadline,
+            Some(self.hard_deadline),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(self.hard_deadline)
+    }
+
+    fn timers(&mut self) {
+        let now = Instant::now();
+        let due = |t: Option<Instant>| t.is_some_and(|t| t <= now);
+        if now >= self.hard_deadline {
+            self.obs.deadline_hit = true;
+            self.t
+                .push("* case deadline passed: the fuzzer drops TCP".into());
+            self.drop_tcp();
+            return;
+        }
+        if due(self.handshake_deadline) {
+            self.handshake_deadline = None;
+            self.obs.clean = false;
+            self.t
+                .push("* no Close in answer within 1 s: the fuzzer drops TCP".into());
+            self.drop_tcp();
+            return;
+        }
+        if due(self.drop_deadline) {
+            self.drop_deadline = None;
+            self.obs.clean = false;
+            self.t
+                .push("* the server did not close TCP within 1 s: the fuzzer drops it".into());
+            self.drop_tcp();
+            return;
+        }
+        if due(self.kill_at) {
+            self.kill_at = None;
+            self.t
+                .push("* kill timer: the fuzzer fails the connection".into());
+            self.fail(1001);
+        }
+        if due(self.close_at) {
+            self.close_at = None;
+            self.t
+                .push("* close timer: the fuzzer starts the closing handshake".into());
+            self.send_close(None, &[]);
+        }
+        if due(self.resume_at) {
+            self.resume_at = None;
+            let tag = self.resume_tag.take();
+            match (self.state, tag) {
+                (State::Closed, _) => {}
+                (State::Open, Some(tag)) => {
+                    self.obs.received.push(Received::Timeout(tag));
+                    self.t
+                        .push(format!("* wait {tag} passed with the connection open"));
+                    self.advance_script();
+                }
+                (_, Some(_)) => self.script_done = true,
+                (_, None) => self.advance_script(),
+            }
+        }
+    }
+
+    /// Runs script steps until a wait or the end.
+    fn advance_script(&mut self) {
+        while !self.script_done && self.state != State::Closed {
+            let Some(step) = self.case.script.get(self.next_step) else {
+                self.script_done = true;
+                return;
+            };
+            self.next_step += 1;
+            let cap = |ms: u64| Duration::from_millis(ms).min(self.opts.max_wait);
+            match step {
+                Step::Wait { ms, tag } => {
+                    self.resume_at = Some(Instant::now() + cap(*ms));
+                    self.resume_tag = *tag;
+                    return;
+                }
+                Step::KillAfter(ms) => self.kill_at = Some(Instant::now() + cap(*ms)),
+                Step::CloseAfter(ms) => self.close_at = Some(Instant::now() + cap(*ms)),
+                Step::Close { code, reason } => self.send_close(*code, reason),
+                other => self.send_step(other),
+            }
+        }
+    }
+
+    /// Sends a frame, message or frame part.
+    fn send_step(&mut self, step: &Step) {
+        match step {
+            Step::Frame(spec, chop) => {
+                let mut out = Vec::new();
+                self.note_frame(spec.opcode, spec.fin, spec.rsv, &spec.payload);
+                encode(spec, rand::random(), &mut out);
+                self.write(out, *chop);
+            }
+            Step::Message {
+                binary,
+                payload,
+                fragment,
+                chop,
+            } => {
+                let data = payload.to_vec();
+                let size = fragment.unwrap_or(data.len()).max(1);
+                let pieces = fragments(&data, size);
+                let first = if *binary { 0x2 } else { 0x1 };
+                let mut out = Vec::with_capacity(data.len() + pieces.len() * 14);
+                let last = pieces.len() - 1;
+                if pieces.len() > 1 {
+                    self.t.push(format!(
+                        "> {} message of {} bytes in {} fragments of {size}",
+                        if *binary { "binary" } else { "text" },
+                        data.len(),
+                        pieces.len()
+                    ));
+                }
+                for (i, p) in pieces.iter().enumerate() {
+                    let opcode = if i == 0 { first } else { 0x0 };
+                    let spec = FrameSpec::new(opcode, Payload::Bytes(p.to_vec())).fin(i == last);
+                    if pieces.len() == 1 {
+                        self.note_frame(opcode, i == last, 0, &spec.payload);
+                    }
+                    encode(&spec, rand::random(), &mut out);
+                }
+                self.write(out, *chop);
+            }
+            Step::FrameStart { opcode, len, data } => {
+                let mask: [u8; 4] = rand::random();
+                let mut frame = Frame::new(OpCode::from_u8(*opcode), Vec::new())
+                    .with_fin(false)
+                    .with_mask(Some(mask));
+                frame.header.payload_len = *len;
+                let mut out = Vec::new();
+                frame.header.encode(&mut out);
+                self.t.push(format!(
+                    "> {} fin=0 len={len} (header and first {} bytes)",
+                    opcode_name(*opcode),
+                    data.len()
+                ));
+                self.open_frame = Some((mask, 0));
+                self.frame_data(data, &mut out);
+                self.write(out, Chop::Sync);
+            }
+            Step::FrameData(data) => {
+                let mut out = Vec::new();
+                self.t.push(format!(
+                    "> {} more payload bytes of the open frame",
+                    data.len()
+                ));
+                self.frame_data(data, &mut out);
+                self.write(out, Chop::Sync);
+            }
+            Step::Close { .. } | Step::Wait { .. } | Step::KillAfter(_) | Step::CloseAfter(_) => {}
+        }
+    }
+
+    fn frame_data(&mut self, data: &[u8], out: &mut Vec<u8>) {
+        let (mask, offset) = self.open_frame.unwrap_or(([0; 4], 0));
+        let start = out.len();
+        out.extend_from_slice(data);
+        wsdoctor_proto::frame::apply_mask(&mut out[start..], mask, offset);
+        self.open_frame = Some((mask, offset + data.len() as u64));
+    }
+
+    fn note_frame(&mut self, opcode: u8, fin: bool, rsv: u8, payload: &Payload) {
+        let shown = match payload {
+            Payload::Bytes(b) => crate::judge::preview(b),
+            Payload::Repeat { len, .. } => format!("({len} bytes)"),
+        };
+        let rsv = if rsv != 0 {
+            format!(" rsv={rsv}")
+        } else {
+            String::new()
+        };
+        self.t.push(format!(
+            "> {} fin={}{rsv} {shown}",
+            opcode_name(opcode),
+            fin as u8
+        ));
+    }
+
+    fn write(&mut self, bytes: Vec<u8>, chop: Chop) {
+        let Some(tx) = &self.tx else { return };
+        let w = match chop {
+            Chop::Whole | Chop::Sync => Write::Bytes(bytes),
+            Chop::Bytes(n) => Write::Chopped(bytes, n),
+        };
+        // The writer ends only when the socket failed; reading will report that.
+        let _ = tx.send(w);
+    }
+
+    /// Autobahn's `sendCloseFrame` (not as a reply): only while open.
+    fn send_close(&mut self, code: Option<u16>, reason: &[u8]) {
+        if self.state != State::Open {
+            return;
+        }
+        self.write_close(code, reason);
+        self.state = State::Closing;
+        self.obs.closed_by_fuzzer = true;
+        self.handshake_deadline = Some(Instant::now() + CLOSE_HANDSHAKE);
+    }
+
+    fn write_close(&mut self, code: Option<u16>, reason: &[u8]) {
+        let mut payload = Vec::new();
+        if let Some(code) = code {
+            payload.extend_from_slice(&code.to_be_bytes());
+        }
+        payload.extend_from_slice(reason);
+        let what = match code {
+            Some(c) => format!("close {c}"),
+            None => "close (no code)".into(),
+        };
+        self.t
+            .push(format!("> {what} {}", crate::judge::preview(reason)));
+        let mut out = Vec::new();
+        encode(
+            &FrameSpec::new(0x8, Payload::Bytes(payload)),
+            rand::random(),
+            &mut out,
+        );
+        self.write(out, Chop::Whole);
+    }
+
+    /// Autobahn's `failConnection`: a Close while open, a drop while closing.
+    fn fail(&mut self, code: u16) {
+        if self.state != State::Closed {
+            self.failed_by_me = true;
+        }
+        match self.state {
+            State::Open => {
+                let reason: &[u8] = if code == 1001 { b"Going Away" } else { b"" };
+                self.send_close(Some(code), reason)
+            }
+            State::Closing => self.drop_tcp(),
+            State::Closed => {}
+        }
+    }
+
+    fn drop_tcp(&mut self) {
+        if self.state != State::Closed {
+            self.obs.dropped_by_fuzzer = true;
+            self.state = State::Closed;
+        }
+    }
+
+    fn lost(&mut self, why: &str) {
+        self.t.push(why.to_string());
+        self.state = State::Closed;
+    }
+
+    fn feed(&mut self, data: &[u8]) {
+        let mut clean = Vec::with_capacity(data.len());
+        let found = self.lenient.filter(data, &mut clean);
+        let mut from = 0;
+        for (at, v) in found {
+            self.feed_clean(&clean[from..at]);
+            from = at;
+            if self.state == State::Closed {
+                return;
+            }
+            self.violation(v);
+        }
+        self.feed_clean(&clean[from..]);
+    }
+
+    fn feed_clean(&mut self, data: &[u8]) {
+        self.session.feed(data);
+        while let Some(ev) = self.session.poll_event() {
+            if self.state == State::Closed {
+                return;
+            }
+            self.event(ev);
+        }
+    }
+
+    /// The server broke RFC 6455: fail the connection (the first violation is kept).
+    fn violation(&mut self, v: ProtocolViolation) {
+        self.t.push(format!("* the server broke RFC 6455: {v}"));
+        if let ProtocolViolation::InvalidCloseCode(c) = v {
+            self.obs.server_close = Some(Some(c));
+        }
+        let code = v.close_code();
+        self.obs.violation.get_or_insert(v);
+        self.fail(code);
+    }
+
+    fn event(&mut self, ev: Event) {
+        match ev {
+            Event::FrameSeen(h) => {
+                if !matches!(
+                    h.opcode,
+                    OpCode::Text | OpCode::Binary | OpCode::Continuation
+                ) || self.case_is_small()
+                {
+                    self.t.push(format!(
+                        "< {} fin={} len={}",
+                        opcode_name(h.opcode.as_u8()),
+                        h.fin as u8,
+                        h.payload_len
+                    ));
+                }
+            }
+            Event::Text(s) => self.message(false, s.into_bytes()),
+            Event::Binary(b) => self.message(true, b),
+            Event::Ping(p) => {
+                if self.state == State::Open {
+                    let mut out = Vec::new();
+                    encode(
+                        &FrameSpec::new(0xA, Payload::Bytes(p)),
+                        rand::random(),
+                        &mut out,
+                    );
+                    self.write(out, Chop::Whole);
+                }
+            }
+            Event::Pong(p) => {
+                self.record(Received::Pong(p));
+            }
+            Event::Close { code, reason } => {
+                self.t.push(format!(
+                    "< close {} {}",
+                    code.map_or("(no code)".to_string(), |c| c.to_string()),
+                    crate::judge::preview(reason.as_bytes())
+                ));
+                self.obs.server_close = Some(code);
+                self.obs.server_close_reason = reason;
+                self.server_close();
+            }
+            Event::Violation(v) => self.violation(v),
+        }
+    }
+
+    fn case_is_small(&self) -> bool {
+        !matches!(self.case.expect, Expect::Echo { .. })
+    }
+
+    /// The server's Close: answer it while open; the handshake is complete while closing.
+    fn server_close(&mut self) {
+        self.obs.clean = true;
+        match self.state {
+            State::Open => {
+                self.write_close(Some(1000), &[]);
+                self.state = State::Closing;
+            }
+            State::Closing => {
+                self.handshake_deadline = None;
+                self.drop_deadline = Some(Instant::now() + SERVER_DROP);
+            }
+            State::Closed => {}
+        }
+    }
+
+    fn message(&mut self, binary: bool, data: Vec<u8>) {
+        if self.failed_by_me {
+            self.t.push(format!(
+                "< a {}-byte message after the fuzzer failed the connection (not taken)",
+                data.len()
+            ));
+            return;
+        }
+        if let Expect::Echo {
+            binary: want_binary,
+            len,
+            rounds,
+        } = self.case.expect
+        {
+            if binary != want_binary || data.len() != len {
+                self.obs.echo_mismatch = Some(format!(
+                    "Expected a {} message of {len} bytes, received a {} message of {} bytes.",
+                    if want_binary { "binary" } else { "text" },
+                    if binary { "binary" } else { "text" },
+                    data.len()
+                ));
+                self.send_close(Some(1000), &[]);
+            } else {
+                self.obs.echoed += 1;
+                if self.obs.echoed < rounds {
+                    self.resend();
+                } else {
+                    self.t
+                        .push(format!("< {} echo(es) of {len} bytes", self.obs.echoed));
+                    self.send_close(Some(1000), &[]);
+                }
+            }
+            return;
+        }
+        self.record(Received::Message { binary, data });
+    }
+
+    /// Echo-counting cases: the message steps again.
+    fn resend(&mut self) {
+        let case = self.case;
+        for step in &case.script {
+            if matches!(step, Step::Frame(..) | Step::Message { .. }) {
+                let before = self.t.kept();
+                self.send_step(step);
+                self.t.truncate_quietly(before);
+            }
+        }
+    }
+
+    fn record(&mut self, r: Received) {
+        self.t.push(format!("< {}", describe(&r)));
+        self.obs.received.push(r);
+        if let Some(code) = close_now(self.case, &self.obs.received) {
+            self.send_close(Some(code), &[]);
+        }
+    }
+}
+
+/// A message cut into fragments of `size` bytes the way Autobahn cuts it: one frame when it
+/// fits, else full fragments and a final one — empty when the length is a multiple of `size`
+/// (a server's fragment limit sees that extra frame: Node `ws` allows 16 384 fragments, and
+/// 4 MiB in 256-byte fragments is 16 385 frames).
+fn fragments(data: &[u8], size: usize) -> Vec<&[u8]> {
+    if data.len() <= size {
+        return vec![data];
+    }
+    let mut out: Vec<&[u8]> = data.chunks(size).collect();
+    if data.len().is_multiple_of(size) {
+        out.push(&[]);
+    }
+    out
+}
+
+/// Masks and encodes a frame spec (the fuzzer is a client: every frame is masked).
+fn encode(spec: &FrameSpec, mask: [u8; 4], out: &mut Vec<u8>) {
+    let rsv = spec.rsv;
+    Frame::new(OpCode::from_u8(spec.opcode), spec.payload.to_vec())
+        .with_fin(spec.fin)
+        .with_rsv(rsv & 4 != 0, rsv & 2 != 0, rsv & 1 != 0)
+        .with_mask(Some(mask))
+        .encode(out);
+}
+
+fn opcode_name(op: u8) -> String {
+    match op {
+        0x0 => "continuation".into(),
+        0x1 => "text".into(),
+        0x2 => "binary".into(),
+        0x8 => "close".into(),
+        0x9 => "ping".into(),
+        0xA => "pong".into(),
+        other => format!("opcode {other:#x}"),
+    }
+}
+
+/// The wire transcript of a case, capped: the first lines are kept, the rest counted.
+struct Transcript {
+    lines: Vec<String>,
+    cap: usize,
+    omitted: usize,
+}
+
+impl Transcript {
+    fn new(cap: usize) -> Self {
+        Transcript {
+            lines: Vec::new(),
+            cap,
+            omitted: 0,
+        }
+    }
+
+    fn push(&mut self, line: String) {
+        if self.lines.len() < self.cap {
+            self.lines.push(line);
+        } else {
+            self.omitted += 1;
+        }
+    }
+
+    fn kept(&self) -> (usize, usize) {
+        (self.lines.len(), self.omitted)
+    }
+
+    /// Forgets lines pushed since `kept` (repeated rounds of an echo case).
+    fn truncate_quietly(&mut self, (lines, omitted): (usize, usize)) {
+        self.lines.truncate(lines);
+        self.omitted = omitted;
+    }
+
+    fn finish(mut self) -> Vec<String> {
+        if self.omitted > 0 {
+            self.lines
+                .push(format!("* … {} more lines not kept", self.omitted));
+        }
+        self.lines
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_parse_and_refuse_clearly() {
+        let t = Target::parse("ws://127.0.0.1:9001/echo?x=1").expect("valid");
+        assert_eq!((t.host.as_str(), t.port), ("127.0.0.1", 9001));
+        assert_eq!(t.resource, "/echo?x=1");
+        assert_eq!(t.host_header, "127.0.0.1:9001");
+        assert_eq!(Target::parse("ws://localhost/").expect("valid").port, 80);
+        assert!(
+            Target::parse("wss://x/")
+                .unwrap_err()
+                .contains("ws:// only")
+        );
+        assert!(Target::parse("http://x/").unwrap_err().contains("ws://"));
+        assert!(Target::parse("nonsense").is_err());
+        let secret = Target::parse("ws://u:pw@h:1/?token=abc").expect("valid");
+        assert!(!secret.display.contains("pw") && !secret.display.contains("abc"));
+    }
+
+    #[test]
+    fn fragments_follow_autobahn() {
+        let lens = |d: &[u8], n| fragments(d, n).iter().map(|p| p.len()).collect::<Vec<_>>();
+        assert_eq!(lens(b"abc", 3), vec![3]);
+        assert_eq!(lens(b"abcd", 3), vec![3, 1]);
+        assert_eq!(lens(b"abcdef", 3), vec![3, 3, 0]);
+        assert_eq!(lens(b"", 1), vec![0]);
+    }
+
+    #[test]
+    fn transcript_caps_and_counts() {
+        let mut t = Transcript::new(2);
+        for i in 0..5 {
+            t.push(format!("line {i}"));
+        }
+        let lines = t.finish();
+        assert_eq!(lines.len(), 3);
+        assert!(lines[2].contains("3 more"));
+    }
+}

@@ -1,0 +1,220 @@
+//! The suite against real servers nobody here wrote (Python `websockets`, Node `ws`) and
+//! against the lab's deliberately broken ones, on loopback.
+//!
+//! For the real servers the verdicts are held to Autobahn|Testsuite's own for the same
+//! server (tests/expected/NAME.json, written by agreement/run.sh --update from a real
+//! Autobahn run): at least 98 % the same verdict and exactly the same FAILED set. For the
+//! broken lab servers, the failing case must name the cause the lab scenario declares.
+
+use std::collections::BTreeMap;
+use std::process::Command;
+use wsdoctor_conform::run::{RunOptions, Target, run_all};
+use wsdoctor_conform::{Case, Verdict, cases, judge, select};
+use wsdoctor_testkit::peers;
+
+/// Runs the selected cases against `url`; returns id → (verdict, close verdict, cause).
+fn conform(url: &str, include: &[&str], exclude: &[&str]) -> BTreeMap<String, Outcome> {
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let selected: Vec<Case> =
+        select::select(cases::all(), &s(include), &s(exclude)).expect("valid selection");
+    let target = Target::parse(url).expect("loopback URL");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let runs = rt.block_on(run_all(
+        &target,
+        &selected,
+        &RunOptions::default(),
+        |_, _| {},
+    ));
+    selected
+        .iter()
+        .zip(&runs)
+        .map(|(c, r)| {
+            let j = judge(c, &r.observation);
+            (
+                c.id.clone(),
+                Outcome {
+                    verdict: j.verdict.as_str().to_string(),
+                    close: j.close_verdict.as_str().to_string(),
+                    cause: j.cause.map(|c| c.as_str().to_string()),
+                    transcript: r.transcript.join("\n"),
+                },
+            )
+        })
+        .collect()
+}
+
+#[derive(Debug)]
+struct Outcome {
+    verdict: String,
+    close: String,
+    cause: Option<String>,
+    transcript: String,
+}
+
+/// Autobahn's recorded verdicts for one server: id → (behavior, behaviorClose).
+fn autobahn(name: &str) -> BTreeMap<String, (String, String)> {
+    let path = format!("{}/tests/expected/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).expect("expectation file");
+    let v: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    v.as_object()
+        .expect("object")
+        .iter()
+        .map(|(id, r)| {
+            let get = |k: &str| r[k].as_str().expect("string").to_string();
+            (id.clone(), (get("behavior"), get("behaviorClose")))
+        })
+        .collect()
+}
+
+/// ≥ 98 % the same verdict and exactly the same FAILED set as Autobahn.
+fn assert_agrees(name: &str, ours: &BTreeMap<String, Outcome>) {
+    let theirs = autobahn(name);
+    let both: Vec<&String> = ours.keys().filter(|id| theirs.contains_key(*id)).collect();
+    assert_eq!(
+        both.len(),
+        ours.len(),
+        "every case run has an Autobahn verdict"
+    );
+    let differ: Vec<String> = both
+        .iter()
+        .filter(|id| ours[**id].verdict != theirs[**id].0)
+        .map(|id| {
+            format!(
+                "{id}: Autobahn {}/{}, wsdoctor {}/{}\n{}",
+                theirs[*id].0,
+                theirs[*id].1,
+                ours[*id].verdict,
+                ours[*id].close,
+                ours[*id].transcript
+            )
+        })
+        .collect();
+    let same = both.len() - differ.len();
+    let failed = |f: &dyn Fn(&String) -> bool| -> Vec<&String> {
+        both.iter().copied().filter(|id| f(id)).collect()
+    };
+    let ours_failed = failed(&|id| ours[id].verdict == "FAILED");
+    let theirs_failed = failed(&|id| theirs[id].0 == "FAILED");
+    assert!(
+        same * 100 >= both.len() * 98 && ours_failed == theirs_failed,
+        "{name}: {same}/{} the same verdict as Autobahn; FAILED ours {ours_failed:?} vs Autobahn {theirs_failed:?}\n{}",
+        both.len(),
+        differ.join("\n\n")
+    );
+}
+
+#[test]
+fn python_websockets_agrees_with_autobahn() {
+    let Some(peer) = peers::python_echo(&["--max-size", "33554432"]) else {
+        return;
+    };
+    let url = format!("ws://127.0.0.1:{}/", peer.port);
+    let ours = conform(&url, &[], &["9"]);
+    assert_eq!(ours.len(), 247);
+    assert_agrees("python-websockets", &ours);
+}
+
+#[test]
+fn node_ws_agrees_with_autobahn() {
+    let Some(peer) = node_echo() else {
+        return;
+    };
+    let url = format!("ws://127.0.0.1:{}/", peer.port);
+    // The whole of 1–7 and 10, and the limits cases that finish quickly, including the one
+    // where ws's fragment limit (16 384) meets Autobahn's extra empty final fragment.
+    let ours = conform(&url, &[], &["9"]);
+    assert_agrees("node-ws", &ours);
+    let limits = conform(&url, &["9.1.1,9.2.1,9.3.2,9.3.9,9.5.6,9.7.1"], &[]);
+    assert_agrees("node-ws", &limits);
+    assert_eq!(limits["9.3.2"].verdict, "FAILED");
+    assert_eq!(
+        limits["9.3.2"].cause.as_deref(),
+        Some("session-close-policy")
+    );
+    assert_eq!(limits["9.7.1"].verdict, Verdict::Ok.as_str());
+}
+
+/// The lab's tokio-tungstenite echo server and two deliberately broken ones (masked
+/// frames, RSV2 on every frame), against Autobahn's verdicts for the same servers.
+#[test]
+fn lab_servers_agree_with_autobahn() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let names = ["healthy-echo", "masked-frames", "reserved-bits"];
+    let lab = rt
+        .block_on(wsdoctor_lab::Lab::start(wsdoctor_lab::LabOptions {
+            only: names.iter().map(|s| s.to_string()).collect(),
+            port_base: None,
+        }))
+        .expect("lab starts");
+    for name in names {
+        let url = &lab.endpoint(name).expect("started").url;
+        let ours = conform(url, &[], &["9"]);
+        assert_eq!(ours.len(), 247);
+        assert_agrees(&format!("lab-{name}"), &ours);
+    }
+    drop(lab);
+}
+
+/// The lab's broken servers fail the cases that exercise their fault, with the cause the
+/// lab scenario itself declares for `wsdoctor check`.
+#[test]
+fn broken_lab_servers_fail_with_their_declared_cause() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let scenarios = ["no-pong", "masked-frames", "reserved-bits", "invalid-utf8"];
+    let lab = rt
+        .block_on(wsdoctor_lab::Lab::start(wsdoctor_lab::LabOptions {
+            only: scenarios.iter().map(|s| s.to_string()).collect(),
+            port_base: None,
+        }))
+        .expect("lab starts");
+    for (name, case) in [
+        ("no-pong", "2.2"),
+        ("masked-frames", "1.1.2"),
+        ("reserved-bits", "1.1.2"),
+        ("invalid-utf8", "1.1.2"),
+    ] {
+        let ep = lab.endpoint(name).expect("started");
+        let ours = conform(&ep.url, &[case], &[]);
+        let got = &ours[case];
+        assert_eq!(got.verdict, "FAILED", "{name} {case}: {got:?}");
+        let declared = ep.scenario.expect[0].as_str();
+        assert_eq!(
+            got.cause.as_deref(),
+            Some(declared),
+            "{name} {case}: {got:?}"
+        );
+    }
+    drop(lab);
+}
+
+/// The Node `ws` echo server for this suite (tests/peers/echo_ws.js), on the repository's
+/// installed `ws` (tests/peers/node_modules).
+fn node_echo() -> Option<peers::Peer> {
+    let node = peers::require_program("node")?;
+    let modules = peers::repo_root().join("tests/peers/node_modules");
+    if !modules.join("ws").is_dir() {
+        if peers::peers_required() {
+            panic!("Node `ws` is missing: run scripts/test.sh (npm install in tests/peers)");
+        }
+        eprintln!("!!! SKIPPING: Node ws is not installed");
+        return None;
+    }
+    let mut cmd = Command::new(node);
+    cmd.env("NODE_PATH", modules).arg(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/peers/echo_ws.js"
+    ));
+    Some(peers::start_peer(cmd))
+}

@@ -1,0 +1,148 @@
+//! `wsdoctor conform` from the command line: selection, exit codes, the JSON contract,
+//! `--expect`, against a real server (Python `websockets`) and a broken lab server.
+
+mod common;
+
+use common::{json, python_echo, wsdoctor};
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = wsdoctor().args(args).output().expect("run wsdoctor");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn dry_run_lists_the_selection_without_a_server() {
+    let (code, out, _) = run(&["conform", "--dry-run", "--cases", "1.*,2.1"]);
+    assert_eq!(code, 0);
+    assert!(out.trim_end().ends_with("17 cases"), "{out}");
+    assert!(out.contains("2.1 ") && !out.contains("2.10"), "{out}");
+    let (code, all, _) = run(&["conform", "--dry-run"]);
+    assert_eq!(code, 0);
+    assert!(all.trim_end().ends_with("301 cases"), "{all}");
+    let (code, v) = json(&[
+        "conform",
+        "--dry-run",
+        "--cases",
+        "6.4.*",
+        "--exclude",
+        "6.4.4",
+    ]);
+    assert_eq!(code, 0);
+    let ids: Vec<&str> = v
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|c| c["id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(ids, ["6.4.1", "6.4.2", "6.4.3"]);
+}
+
+#[test]
+fn bad_selections_and_urls_are_usage_or_url_errors() {
+    let (code, _, err) = run(&["conform", "ws://127.0.0.1:1/", "--cases", "1.x"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("1.x"), "{err}");
+    let (code, _, err) = run(&["conform", "ws://127.0.0.1:1/", "--cases", "8.*"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--dry-run"), "{err}");
+    let (code, _, _) = run(&["conform"]);
+    assert_eq!(code, 2);
+    let (code, _, err) = run(&["conform", "http://127.0.0.1:1/"]);
+    assert_eq!(code, 10, "{err}");
+    assert!(err.contains("ws://"), "{err}");
+}
+
+#[test]
+fn a_closed_port_exits_with_the_tcp_code_before_any_case() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").port()
+    };
+    let url = format!("ws://127.0.0.1:{port}/");
+    let (code, out, err) = run(&["conform", &url]);
+    assert_eq!(code, 12, "{err}");
+    assert!(out.is_empty());
+    assert!(err.contains("tcp layer"), "{err}");
+}
+
+#[test]
+fn a_real_server_gets_verdicts_sections_and_transcripts() {
+    let Some(peer) = python_echo(&[]) else {
+        return;
+    };
+    let url = format!("ws://127.0.0.1:{}/", peer.port);
+    // 7.1.5 is FAILED for websockets in Autobahn too (it answers 1002 to a Close inside a
+    // fragmented message); 3.2 is NON-STRICT.
+    let (code, v) = json(&["conform", &url, "--cases", "1.1.1,2.5,3.2,7.1.5"]);
+    assert_eq!(code, 1);
+    assert_eq!(v["schema"], "wsdoctor.conform/1");
+    assert_eq!(v["verdict"], "failed");
+    let case = |id: &str| {
+        v["cases"]
+            .as_array()
+            .expect("cases")
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap_or_else(|| panic!("case {id} in {v}"))
+            .clone()
+    };
+    assert_eq!(case("1.1.1")["verdict"], "OK");
+    assert_eq!(case("1.1.1")["section"], "RFC 6455 §5.2");
+    assert_eq!(case("2.5")["server_close_code"], 1002);
+    assert_eq!(case("3.2")["verdict"], "NON-STRICT");
+    let failed = case("7.1.5");
+    assert_eq!(failed["verdict"], "FAILED");
+    assert_eq!(failed["close_verdict"], "WRONG CODE");
+    assert_eq!(failed["cause"], "session-close-protocol-error");
+    let transcript: Vec<&str> = failed["transcript"]
+        .as_array()
+        .expect("transcript")
+        .iter()
+        .map(|l| l.as_str().expect("line"))
+        .collect();
+    assert!(
+        transcript.iter().any(|l| l.starts_with("< close 1002")),
+        "{transcript:?}"
+    );
+    assert_eq!(v["summary"]["total"], 4);
+    assert_eq!(v["summary"]["failed"], 1);
+
+    // Accepting the known FAILED turns the run green; --strict makes NON-STRICT count.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let known = dir.path().join("known.json");
+    std::fs::write(&known, serde_json::to_vec(&v).expect("json")).expect("write");
+    let known = known.to_str().expect("utf-8 path");
+    let (code, again) = json(&[
+        "conform",
+        &url,
+        "--cases",
+        "1.1.1,2.5,3.2,7.1.5",
+        "--expect",
+        known,
+    ]);
+    assert_eq!(code, 0, "{again}");
+    let (code, _, _) = run(&["conform", &url, "--cases", "3.2", "--strict"]);
+    assert_eq!(code, 1);
+    let (code, out, _) = run(&["conform", &url, "--cases", "3.2"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("NON-STRICT 3.2"), "{out}");
+}
+
+#[test]
+fn expect_files_are_checked() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, r#"{"1.1.1": "MAYBE"}"#).expect("write");
+    let (code, _, err) = run(&[
+        "conform",
+        "ws://127.0.0.1:1/",
+        "--expect",
+        bad.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("MAYBE"), "{err}");
+}
