@@ -267,7 +267,7 @@ fn conform_output_matches_its_schema() {
         "conform",
         &url,
         "--cases",
-        "1.1.1,3.2,7.1.5",
+        "1.1.1,6.4.1,7.1.5",
         "--json",
     ])];
     validate("conform", &docs);
