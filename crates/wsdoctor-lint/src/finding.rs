@@ -62,7 +62,15 @@ rules! {
     "apache/timeout-default" => ProxyIdleTimeout, "Timeout/ProxyTimeout is the 60 s default";
     "apache/timeout-short" => ProxyIdleTimeout, "Timeout/ProxyTimeout is shorter than the ping interval";
     "caddy/stream-timeout" => ProxyStreamLifetime, "stream_timeout closes WebSocket streams";
+    "caddy/v1-syntax" => ProxyConfigRejected, "Caddyfile v1 syntax (proxy … websocket), which Caddy 2 refuses";
+    "caddy/ws-scheme-upstream" => ProxyConfigRejected, "A ws:// upstream, which Caddy 2.7 and later refuse";
+    "caddy/stray-upstream" => HttpBadGateway, "A stray ':' read as a second upstream";
+    "caddy/exact-path-matcher" => ProxyLocationShadowed, "A path matcher ending in / without *, which matches only itself";
     "traefik/responding-timeout" => ProxyIdleTimeout, "Entry point responding timeout shorter than the ping interval";
+    "traefik/v1-rejected" => ProxyConfigRejected, "Traefik v1 entry point settings, which Traefik 2 and 3 refuse";
+    "traefik/v1-ignored" => HttpNotFound, "Traefik v1 frontends/backends, which Traefik 2 and 3 ignore";
+    "traefik/unknown-field" => ProxyConfigRejected, "A field Traefik's dynamic configuration does not have";
+    "traefik/router-service-missing" => HttpNotFound, "A router naming a service the file does not define";
     "envoy/no-websocket-upgrade" => ProxyUpgradeNotForwarded, "No upgrade_configs websocket on the route or connection manager";
     "envoy/stream-idle-timeout-short" => ProxyIdleTimeout, "stream_idle_timeout is shorter than the ping interval";
     "envoy/route-idle-timeout-short" => ProxyIdleTimeout, "Route idle_timeout is shorter than the ping interval";
@@ -71,6 +79,10 @@ rules! {
     "k8s/ingress-nginx-timeout-short" => ProxyIdleTimeout, "ingress-nginx proxy-read-timeout is shorter than the ping interval";
     "k8s/alb-idle-timeout" => ProxyIdleTimeout, "AWS ALB idle timeout at 60 s or below the ping interval";
     "k8s/gke-backend-timeout" => ProxyStreamLifetime, "GKE BackendConfig timeoutSec caps WebSocket lifetime";
+    "k8s/backend-config-on-ingress" => ProxyStreamLifetime, "A BackendConfig annotation on the Ingress, which GKE reads only from Services";
+    "k8s/annotation-invalid-key" => ProxyConfigRejected, "An annotation key that is not a qualified name";
+    "k8s/annotation-not-string" => ProxyConfigRejected, "An annotation value that is a YAML number or boolean";
+    "k8s/annotation-ignored" => ProxyIdleTimeout, "A timeout annotation the controller does not read";
     "k8s/sticky-session-missing" => HttpStickySessionMissing, "Socket.IO across replicas without session affinity";
 }
 

@@ -4,6 +4,7 @@
 
 use super::{Ctx, duration_ms, human_ms};
 use crate::finding::LintFinding;
+use wsdoctor_core::Severity;
 
 /// A Caddyfile line split into tokens, with its block when it opens one.
 #[derive(Debug)]
@@ -21,8 +22,16 @@ pub(crate) fn lint(ctx: &mut Ctx, name: &str, text: &str) {
             return;
         }
     };
+    if v1_syntax(ctx, name, &entries) {
+        // Caddy 2 refuses the whole file: nothing else about it matters yet.
+        return;
+    }
     let mut proxies = Vec::new();
     collect(&entries, &mut proxies);
+    for p in &proxies {
+        upstreams(ctx, name, p);
+    }
+    exact_paths(ctx, name, &entries);
     for p in proxies {
         let Some(st) = p.block.iter().find(|e| e.tokens[0] == "stream_timeout") else {
             continue;
@@ -48,6 +57,148 @@ pub(crate) fn lint(ctx: &mut Ctx, name: &str, text: &str) {
         .fix("Remove stream_timeout (Caddy has no idle cut on WebSockets) or raise it well above your session length; set stream_close_delay so config reloads do not cut streams at once.")
         .replace_with(["stream_close_delay 5m"]);
         ctx.push(f);
+    }
+}
+
+/// Caddyfile v1 (Caddy 0.x/1.x): `proxy … { websocket transparent }`, `timeouts`,
+/// `tls self_signed`. Caddy 2 refuses it ("unrecognized directive: proxy", checked
+/// with Caddy 2.6 and 2.11); Caddy 2's `reverse_proxy` passes WebSockets by itself.
+fn v1_syntax(ctx: &mut Ctx, name: &str, sites: &[Entry]) -> bool {
+    let mut found = false;
+    for site in sites {
+        for e in &site.block {
+            let v1 = match e.tokens[0].as_str() {
+                "proxy" => {
+                    let upstream = e
+                        .tokens
+                        .get(2)
+                        .or(e.tokens.get(1))
+                        .cloned()
+                        .unwrap_or_default();
+                    let upstream = upstream
+                        .strip_prefix("ws://")
+                        .map(|u| format!("http://{u}"))
+                        .unwrap_or(upstream);
+                    let path = e.tokens.get(1).filter(|p| p.starts_with('/') && *p != "/");
+                    Some(match path {
+                        Some(p) => format!("reverse_proxy {p}* {upstream}"),
+                        None => format!("reverse_proxy {upstream}"),
+                    })
+                }
+                "timeouts" => Some(
+                    "# Caddy 2 has no idle timeouts on proxied WebSockets: delete the line"
+                        .to_string(),
+                ),
+                "tls" if e.tokens.get(1).is_some_and(|t| t == "self_signed") => {
+                    Some("tls internal".to_string())
+                }
+                _ => None,
+            };
+            let Some(instead) = v1 else {
+                continue;
+            };
+            let websocket = e.tokens.iter().any(|t| t == "websocket")
+                || e.block.iter().any(|b| b.tokens[0] == "websocket");
+            let f = LintFinding::new(
+                "caddy/v1-syntax",
+                name,
+                e.line,
+                format!(
+                    "{} is Caddyfile v1 syntax{}: Caddy 2 refuses the file (\"unrecognized directive\" or a parse error) and does not start",
+                    e.tokens.join(" "),
+                    if websocket {
+                        " (v1 needed `websocket` here; Caddy 2's reverse_proxy passes WebSockets by itself)"
+                    } else {
+                        ""
+                    }
+                ),
+            )
+            .severity(Severity::Error)
+            .fix("Rewrite the site for Caddy 2: reverse_proxy replaces proxy, and websocket/transparent are not needed.")
+            .replace_with([instead]);
+            ctx.push(f);
+            found = true;
+        }
+    }
+    found
+}
+
+/// The upstream arguments of a `reverse_proxy` line (after an optional matcher).
+fn upstream_args(p: &Entry) -> Vec<&str> {
+    let args: Vec<&str> = p.tokens[1..].iter().map(String::as_str).collect();
+    match args.first() {
+        Some(a) if a.starts_with('/') || a.starts_with('@') || *a == "*" => args[1..].to_vec(),
+        _ => args,
+    }
+}
+
+/// `ws://` upstreams (refused since Caddy 2.7) and a stray `:` (a second upstream,
+/// `:80`).
+fn upstreams(ctx: &mut Ctx, name: &str, p: &Entry) {
+    let mut ups: Vec<&str> = upstream_args(p);
+    ups.extend(
+        p.block
+            .iter()
+            .filter(|e| e.tokens[0] == "to")
+            .flat_map(|e| e.tokens[1..].iter().map(String::as_str)),
+    );
+    for u in &ups {
+        let lower = u.to_ascii_lowercase();
+        if lower.starts_with("ws://") || lower.starts_with("wss://") {
+            let http = lower.replacen("ws", "http", 1);
+            let f = LintFinding::new(
+                "caddy/ws-scheme-upstream",
+                name,
+                p.line,
+                format!("upstream {u}: Caddy 2.7 and later refuse it (\"the scheme ws:// is only supported in browsers; use http://\") and do not start; reverse_proxy passes WebSocket upgrades over http:// by itself"),
+            )
+            .severity(Severity::Error)
+            .fix("Write the upstream with http:// (https:// for wss://).")
+            .replace_with([format!("reverse_proxy {http}")]);
+            ctx.push(f);
+        } else if *u == ":" {
+            let others: Vec<&str> = ups.iter().copied().filter(|x| *x != ":").collect();
+            let f = LintFinding::new(
+                "caddy/stray-upstream",
+                name,
+                p.line,
+                "the lone \":\" is read as a second upstream, :80 (caddy adapt lists it), so the load balancer sends part of the requests, WebSockets included, to port 80 and they fail with 502",
+            )
+            .severity(Severity::Warning)
+            .fix("Delete the stray colon.")
+            .replace_with([format!("reverse_proxy {}", others.join(" "))]);
+            ctx.push(f);
+        }
+    }
+}
+
+/// `route /chat/ {`: Caddy's path matchers are exact unless they end in `*`, so a
+/// directory-like path matches only itself and requests below it (the WebSocket
+/// endpoint among them) go to the next handler.
+fn exact_paths(ctx: &mut Ctx, name: &str, entries: &[Entry]) {
+    for e in entries {
+        let scoped = matches!(
+            e.tokens[0].as_str(),
+            "route" | "handle" | "handle_path" | "reverse_proxy"
+        );
+        if scoped
+            && let Some(p) = e.tokens.get(1)
+            && p.starts_with('/')
+            && p.len() > 1
+            && p.ends_with('/')
+        {
+            let f = LintFinding::new(
+                "caddy/exact-path-matcher",
+                name,
+                e.line,
+                format!("{} {p} matches only the path {p} itself (Caddy path matchers are exact unless they end in *): {p}… and {} go to the next handler", e.tokens[0], p.trim_end_matches('/')),
+            )
+            .severity(Severity::Warning)
+            .fix(format!("Match the whole subtree: {} {p}*", e.tokens[0]))
+            .replace_with([format!("{} {p}* {{", e.tokens[0])]);
+            ctx.push(f);
+        }
+        exact_paths(ctx, name, &e.block);
     }
 }
 
@@ -189,6 +340,39 @@ mod tests {
         assert!(lint_text("Caddyfile", &fixed, &opts()).findings.is_empty());
         let long = conf.replace("stream_timeout 30s", "stream_timeout 24h");
         assert!(lint_text("Caddyfile", &long, &opts()).findings.is_empty());
+    }
+
+    #[test]
+    fn caddyfile_v1_is_refused_by_caddy_2() {
+        let conf = "example.com {\n  proxy / 127.0.0.1:8080 {\n    websocket\n    transparent\n  }\n  timeouts none\n}\n";
+        let r = lint_text("Caddyfile", conf, &opts());
+        assert_eq!(r.rules(), ["caddy/v1-syntax", "caddy/v1-syntax"]);
+        assert_eq!(r.findings[0].line, 2);
+        assert_eq!(r.findings[0].id().as_str(), "proxy-config-rejected");
+        assert_eq!(r.findings[0].replacement, ["reverse_proxy 127.0.0.1:8080"]);
+        let v2 = "example.com {\n  reverse_proxy 127.0.0.1:8080\n}\n";
+        assert!(lint_text("Caddyfile", v2, &opts()).findings.is_empty());
+    }
+
+    #[test]
+    fn upstreams_and_path_matchers() {
+        let conf = ":8080 {\n  route /api/ws/* {\n    reverse_proxy ws://localhost:5555\n  }\n  reverse_proxy 127.0.0.1:3001 :\n  handle /chat/ {\n    reverse_proxy 127.0.0.1:9000\n  }\n}\n";
+        let r = lint_text("Caddyfile", conf, &opts());
+        let got: Vec<(&str, usize)> = r.findings.iter().map(|f| (f.rule, f.line)).collect();
+        assert_eq!(
+            got,
+            [
+                ("caddy/ws-scheme-upstream", 3),
+                ("caddy/stray-upstream", 5),
+                ("caddy/exact-path-matcher", 6)
+            ]
+        );
+        assert_eq!(r.findings[1].id().as_str(), "http-bad-gateway");
+        let fixed = conf
+            .replace("ws://", "http://")
+            .replace(" :\n", "\n")
+            .replace("/chat/ {", "/chat/* {");
+        assert!(lint_text("Caddyfile", &fixed, &opts()).findings.is_empty());
     }
 
     #[test]

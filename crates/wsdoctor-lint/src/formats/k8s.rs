@@ -44,6 +44,7 @@ pub(crate) fn lint(ctx: &mut Ctx, name: &str, text: &str) {
         }
     }
     for o in &objects {
+        annotations(ctx, name, text, o);
         match kind(o) {
             "Ingress" => ingress(ctx, name, o, &objects),
             "BackendConfig" => backend_config(ctx, name, o),
@@ -94,6 +95,7 @@ fn ws_paths<'a>(ctx: &Ctx, ing: &'a Node) -> Vec<(&'a str, usize, &'a str, Strin
         .map(|s| s.split(',').map(str::trim).collect())
         .unwrap_or_default();
     let mut out = Vec::new();
+    let mut all = Vec::new();
     for rule in ing
         .path(&["spec", "rules"])
         .map(Node::seq)
@@ -118,12 +120,154 @@ fn ws_paths<'a>(ctx: &Ctx, ing: &'a Node) -> Vec<(&'a str, usize, &'a str, Strin
             if let Some(why) = why {
                 out.push((path, p.line, service, why));
             }
+            all.push((path, p.line, service));
         }
+    }
+    // The default backend (spec.backend, spec.defaultBackend) takes every other path.
+    if let Some(b) = ing
+        .path(&["spec", "defaultBackend"])
+        .or_else(|| ing.path(&["spec", "backend"]))
+    {
+        let service = b
+            .path(&["service", "name"])
+            .or_else(|| b.get("serviceName"))
+            .and_then(Node::str)
+            .unwrap_or("");
+        all.push(("/", b.line, service));
+        if !ctx.opts.ws_paths.is_empty() && out.is_empty() {
+            out.push((
+                "/",
+                b.line,
+                service,
+                "the --ws-path falls to the default backend".to_string(),
+            ));
+        }
+    }
+    // Nothing marked as WebSocket: every route may carry them.
+    if out.is_empty() {
+        out = all
+            .into_iter()
+            .map(|(p, l, s)| {
+                (
+                    p,
+                    l,
+                    s,
+                    "no path of this Ingress is marked as WebSocket, so every route is judged"
+                        .to_string(),
+                )
+            })
+            .collect();
     }
     out
 }
 
+/// Annotation keys the API server refuses (not a qualified name) and values it
+/// refuses (a YAML number or boolean where a string is required: kubectl answers
+/// "cannot unmarshal number into … of type string"), and annotations a controller
+/// never reads.
+fn annotations(ctx: &mut Ctx, file: &str, text: &str, o: &Node) {
+    let Some(anns) = o.path(&["metadata", "annotations"]) else {
+        return;
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    for (key, line, value) in anns.entries() {
+        if !qualified_name(key) {
+            let f = LintFinding::new(
+                "k8s/annotation-invalid-key",
+                file,
+                *line,
+                format!("annotation key {key} is not a valid qualified name ([prefix/]name, the name 63 characters of letters, digits, '-', '_', '.'), so the API server refuses the object"),
+            )
+            .severity(Severity::Error)
+            .fix("Write the key and the value apart: key: \"value\" (e.g. alb.ingress.kubernetes.io/load-balancer-attributes: idle_timeout.timeout_seconds=3600).");
+            ctx.push(f);
+            continue;
+        }
+        let raw = lines
+            .get(value.line.saturating_sub(1))
+            .and_then(|l| l.split_once(&format!("{key}:")).map(|(_, v)| v.trim()))
+            .unwrap_or("");
+        if value.str().is_some() && unquoted_non_string(raw) {
+            let f = LintFinding::new(
+                "k8s/annotation-not-string",
+                file,
+                *line,
+                format!("annotation {key}: {raw} is a YAML {} where Kubernetes requires a string, so the API server refuses the object (\"cannot unmarshal … into … of type string\") and nothing in it applies", if raw.parse::<f64>().is_ok() { "number" } else { "boolean" }),
+            )
+            .severity(Severity::Error)
+            .fix("Quote the value.")
+            .replace_with([format!("{key}: \"{raw}\"")]);
+            ctx.push(f);
+        }
+        if let Some(hint) = ignored_annotation(key) {
+            let f = LintFinding::new(
+                "k8s/annotation-ignored",
+                file,
+                *line,
+                format!(
+                    "{key} is not an annotation the controller reads, so it changes nothing: {hint}"
+                ),
+            )
+            .severity(Severity::Warning);
+            ctx.push(f);
+        }
+    }
+}
+
+/// Kubernetes' qualified name: an optional DNS-subdomain prefix and `/`, then a name.
+fn qualified_name(key: &str) -> bool {
+    let (prefix, name) = match key.rsplit_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, key),
+    };
+    let name_ok = !name.is_empty()
+        && name.len() <= 63
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name.ends_with(|c: char| c.is_ascii_alphanumeric());
+    let prefix_ok = prefix.is_none_or(|p| {
+        !p.is_empty()
+            && p.len() <= 253
+            && p.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-.".contains(c))
+    });
+    name_ok && prefix_ok
+}
+
+/// A plain YAML scalar that is a number or a boolean, not a string.
+fn unquoted_non_string(raw: &str) -> bool {
+    let v = raw.split(" #").next().unwrap_or("").trim();
+    if v.is_empty() || v.starts_with(['"', '\'', '|', '>']) {
+        return false;
+    }
+    v.parse::<f64>().is_ok()
+        || matches!(
+            v.to_ascii_lowercase().as_str(),
+            "true" | "false" | "yes" | "no" | "on" | "off"
+        )
+}
+
+/// Timeout annotations in a controller's namespace that the controller does not have,
+/// with what it reads instead.
+fn ignored_annotation(key: &str) -> Option<String> {
+    let name = key.strip_prefix(ALB)?;
+    let timeoutish = name.contains("idle") || name.contains("timeout");
+    let known = matches!(
+        name,
+        "load-balancer-attributes" | "target-group-attributes" | "healthcheck-timeout-seconds"
+    );
+    (timeoutish && !known).then(|| {
+        format!(
+            "the ALB keeps its {} s idle timeout; set {ALB}load-balancer-attributes: idle_timeout.timeout_seconds=3600",
+            vendor_timeout("aws-alb").seconds
+        )
+    })
+}
+
 fn ingress(ctx: &mut Ctx, file: &str, ing: &Node, objects: &[&Node]) {
+    backend_config_on_ingress(ctx, file, ing);
     let paths = ws_paths(ctx, ing);
     let Some((first_path, _, _, why)) = paths.first().cloned() else {
         return;
@@ -136,12 +280,66 @@ fn ingress(ctx: &mut Ctx, file: &str, ing: &Node, objects: &[&Node]) {
         Controller::IngressNginx => ingress_nginx(ctx, file, ing, &about),
         Controller::Alb => alb(ctx, file, ing, &about),
         Controller::Gce => gce(ctx, file, &paths, objects, &about),
+        // No class: GKE's own controller takes it when its Services are NodePort,
+        // which ingress-gce requires (ingress-nginx does not).
+        Controller::Other if unclassified(ing) && nodeport_backends(&paths, objects) => {
+            ctx.report.assume(format!(
+                "Ingress {} has no class and NodePort backends: read as GKE's ingress-gce",
+                meta_name(ing)
+            ));
+            gce(ctx, file, &paths, objects, &about)
+        }
         Controller::Other => {}
     }
     for (path, line, service, _) in &paths {
         if wspath::is_polling_endpoint(path) {
             affinity(ctx, file, ing, *line, path, service, objects);
         }
+    }
+}
+
+fn unclassified(ing: &Node) -> bool {
+    ing.path(&["spec", "ingressClassName"]).is_none()
+        && annotation(ing, "kubernetes.io/ingress.class").is_none()
+}
+
+fn nodeport_backends(paths: &[(&str, usize, &str, String)], objects: &[&Node]) -> bool {
+    !paths.is_empty()
+        && paths.iter().all(|(_, _, service, _)| {
+            objects.iter().any(|o| {
+                kind(o) == "Service"
+                    && meta_name(o) == *service
+                    && o.path(&["spec", "type"]).and_then(Node::str) == Some("NodePort")
+            })
+        })
+}
+
+/// GKE reads `cloud.google.com/backend-config` from the Service; on the Ingress it is
+/// ignored and the 30 s default backend timeout stays.
+fn backend_config_on_ingress(ctx: &mut Ctx, file: &str, ing: &Node) {
+    let anns = ing.path(&["metadata", "annotations"]);
+    for key in [
+        "cloud.google.com/backend-config",
+        "beta.cloud.google.com/backend-config",
+    ] {
+        let Some(line) = anns.and_then(|a| a.key_line(key)) else {
+            continue;
+        };
+        let secs = vendor_timeout("gcp-lb").seconds;
+        let f = LintFinding::new(
+            "k8s/backend-config-on-ingress",
+            file,
+            line,
+            format!("{key} is read from the Service, not from the Ingress: GKE ignores it here, so the backend keeps the {secs} s default timeout, which caps every WebSocket at {secs} s"),
+        )
+        .fix("Move the annotation to the Service the Ingress routes to.")
+        .replace_with([
+            "# on the Service:".to_string(),
+            "metadata:".to_string(),
+            "  annotations:".to_string(),
+            format!("    {key}: '{{\"default\": \"<backendconfig name>\"}}'"),
+        ]);
+        ctx.push(f);
     }
 }
 
@@ -480,6 +678,42 @@ mod tests {
         let r = run("fixed.yaml", &Options::default());
         assert!(r.errors.is_empty(), "{:?}", r.errors);
         assert_eq!(r.rules(), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn annotations_the_api_or_the_controller_refuses() {
+        let text = "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: a\n  annotations:\n    kubernetes.io/ingress.class: alb\n    alb.ingress.kubernetes.io/connection-idle-timeout: \"1800\"\n    alb.ingress.kubernetes.io/load-balancer-attributes:idle_timeout.timeout_seconds: \"120\"\n    nginx.ingress.kubernetes.io/proxy-read-timeout: 3600\nspec:\n  defaultBackend:\n    service:\n      name: app\n      port:\n        number: 80\n";
+        let r = crate::lint_text("i.yaml", text, &Options::default());
+        let got: Vec<(&str, usize)> = r.findings.iter().map(|f| (f.rule, f.line)).collect();
+        assert_eq!(
+            got,
+            [
+                ("k8s/alb-idle-timeout", 5),
+                ("k8s/annotation-ignored", 7),
+                ("k8s/annotation-invalid-key", 8),
+                ("k8s/annotation-not-string", 9)
+            ]
+        );
+        // The default backend is judged although no path names WebSockets.
+        assert!(
+            r.findings[0]
+                .finding
+                .detail
+                .contains("no path of this Ingress")
+        );
+    }
+
+    #[test]
+    fn gke_backend_config_belongs_on_the_service() {
+        let text = "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: a\n  annotations:\n    kubernetes.io/ingress.class: gce\n    cloud.google.com/backend-config: '{\"default\": \"ws\"}'\n";
+        let r = crate::lint_text("i.yaml", text, &Options::default());
+        assert_eq!(r.rules(), ["k8s/backend-config-on-ingress"]);
+        assert_eq!(r.findings[0].id().as_str(), "proxy-stream-lifetime");
+        // No class and a NodePort Service: GKE's controller, with its 30 s default.
+        let text = "apiVersion: v1\nkind: Service\nmetadata:\n  name: svc\nspec:\n  type: NodePort\n---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: a\nspec:\n  defaultBackend:\n    service:\n      name: svc\n";
+        let r = crate::lint_text("i.yaml", text, &Options::default());
+        assert_eq!(r.rules(), ["k8s/gke-backend-timeout"]);
+        assert!(r.assumptions.iter().any(|a| a.contains("ingress-gce")));
     }
 
     #[test]

@@ -24,6 +24,10 @@ pub(crate) fn lint(ctx: &mut Ctx, name: &str, text: &str) {
         }
     };
     for doc in &docs {
+        if v1(ctx, name, doc) {
+            continue;
+        }
+        dynamic(ctx, name, doc);
         // Keys are case-insensitive in Traefik's static configuration.
         let Some(eps) = get_ci(doc, "entryPoints") else {
             continue;
@@ -39,6 +43,158 @@ pub(crate) fn lint(ctx: &mut Ctx, name: &str, text: &str) {
         }
     }
 }
+
+/// Traefik v1 configuration (`[frontends]`, `[backends]`, `[file]`, a top-level
+/// `[docker]`, `entryPoints.<name>.redirect`/`.tls`). Run with Traefik 3.7: keys v3
+/// does not know inside an entry point make it refuse to start ("field not found,
+/// node: redirect"); unknown top-level sections are ignored, so no router exists and
+/// every request gets 404. Says which, once per file; true when the file is v1.
+fn v1(ctx: &mut Ctx, file: &str, doc: &Node) -> bool {
+    let refused = get_ci(doc, "entryPoints").and_then(|eps| {
+        eps.entries().iter().find_map(|(ep, _, node)| {
+            node.entries()
+                .iter()
+                .find(|(k, _, _)| V1_ENTRYPOINT_KEYS.iter().any(|v| k.eq_ignore_ascii_case(v)))
+                .map(|(k, line, _)| (format!("entryPoints.{ep}.{k}"), *line))
+        })
+    });
+    if let Some((key, line)) = refused {
+        let f = LintFinding::new(
+            "traefik/v1-rejected",
+            file,
+            line,
+            format!("{key} is Traefik v1 static configuration: Traefik 2 and 3 refuse to start with it (\"field not found, node: {}\")", key.rsplit('.').next().unwrap_or("")),
+        )
+        .severity(Severity::Error)
+        .fix("Migrate the file to Traefik v2+ (redirections and TLS are router and middleware settings now); Traefik forwards WebSockets without extra configuration.");
+        ctx.push(f);
+        return true;
+    }
+    let ignored = doc
+        .entries()
+        .iter()
+        .find(|(k, _, _)| V1_SECTIONS.iter().any(|v| k.eq_ignore_ascii_case(v)));
+    let Some((key, line, _)) = ignored else {
+        return false;
+    };
+    let has_v2 = get_ci(doc, "http").is_some() || get_ci(doc, "providers").is_some();
+    if has_v2 {
+        return false;
+    }
+    let f = LintFinding::new(
+        "traefik/v1-ignored",
+        file,
+        *line,
+        format!("[{key}] is Traefik v1 configuration, which Traefik 2 and 3 ignore: they start without any router or provider from this file, so every request, WebSockets included, gets 404"),
+    )
+    .severity(Severity::Warning)
+    .fix("Write routers and services (http.routers, http.services) in a dynamic file loaded by providers.file, or use Docker labels with providers.docker.");
+    ctx.push(f);
+    true
+}
+
+/// Entry point keys of Traefik v1 that v2+ refuse.
+const V1_ENTRYPOINT_KEYS: &[&str] = &[
+    "redirect",
+    "tls",
+    "compress",
+    "auth",
+    "whiteList",
+    "whitelistSourceRange",
+];
+
+/// Top-level sections of Traefik v1 that v2+ ignore.
+const V1_SECTIONS: &[&str] = &[
+    "frontends",
+    "backends",
+    "file",
+    "docker",
+    "web",
+    "acme",
+    "defaultEntryPoints",
+    "logLevel",
+];
+
+/// Dynamic configuration (`http.routers`, `http.services`): keys Traefik does not
+/// know make it reject the whole file ("field not found, node: rule", checked with
+/// Traefik 3.7), and a router naming a service the file lacks serves 404.
+fn dynamic(ctx: &mut Ctx, file: &str, doc: &Node) {
+    let Some(http) = get_ci(doc, "http") else {
+        return;
+    };
+    for (section, known) in [("routers", ROUTER_KEYS), ("services", SERVICE_KEYS)] {
+        let Some(items) = get_ci(http, section) else {
+            continue;
+        };
+        for (item, _, node) in items.entries() {
+            for (k, line, _) in node.entries() {
+                if known.iter().any(|x| x.eq_ignore_ascii_case(k)) {
+                    continue;
+                }
+                let belongs = if section == "services"
+                    && ROUTER_KEYS.iter().any(|x| x.eq_ignore_ascii_case(k))
+                {
+                    " (it belongs to a router)"
+                } else {
+                    ""
+                };
+                let f = LintFinding::new(
+                    "traefik/unknown-field",
+                    file,
+                    *line,
+                    format!("http.{section}.{item}.{k}: Traefik has no such field{belongs} and rejects this whole file (\"field not found, node: {k}\"), so none of its routers exist and requests get 404"),
+                )
+                .severity(Severity::Error)
+                .fix(format!("Move or delete {k}: a router has rule, service, entryPoints, middlewares, tls, priority; a service has loadBalancer, weighted, mirroring or failover."));
+                ctx.push(f);
+            }
+        }
+    }
+    let services: Vec<&str> = get_ci(http, "services")
+        .map(|s| s.entries().iter().map(|(k, _, _)| k.as_str()).collect())
+        .unwrap_or_default();
+    let Some(routers) = get_ci(http, "routers") else {
+        return;
+    };
+    if services.is_empty() {
+        return;
+    }
+    for (r, _, node) in routers.entries() {
+        let Some((line, svc)) = node
+            .entries()
+            .iter()
+            .find(|(k, _, _)| k.eq_ignore_ascii_case("service"))
+            .and_then(|(_, line, v)| v.str().map(|s| (*line, s)))
+        else {
+            continue;
+        };
+        // `name@provider` comes from elsewhere.
+        if svc.contains('@') || services.contains(&svc) {
+            continue;
+        }
+        let f = LintFinding::new(
+            "traefik/router-service-missing",
+            file,
+            line,
+            format!("router {r} sends requests to service {svc}, which this file does not define: Traefik skips the router (\"the service does not exist\") and its requests get 404"),
+        )
+        .severity(Severity::Warning)
+        .fix(format!("Define http.services.{svc}, or name the service's provider (name@docker)."));
+        ctx.push(f);
+    }
+}
+
+const ROUTER_KEYS: &[&str] = &[
+    "rule",
+    "service",
+    "entryPoints",
+    "middlewares",
+    "tls",
+    "priority",
+    "ruleSyntax",
+    "observability",
+];
+const SERVICE_KEYS: &[&str] = &["loadBalancer", "weighted", "mirroring", "failover"];
 
 fn get_ci<'a>(n: &'a Node, key: &str) -> Option<&'a Node> {
     n.entries()
@@ -94,6 +250,45 @@ mod tests {
             input_format: Some(Format::Traefik),
             ..Options::default()
         }
+    }
+
+    #[test]
+    fn traefik_v1_is_refused_or_ignored() {
+        let refused = "[entryPoints]\n  [entryPoints.http]\n  address = \":80\"\n  [entryPoints.http.redirect]\n  entryPoint = \"https\"\n";
+        let r = lint_text("traefik.toml", refused, &opts());
+        assert_eq!(r.rules(), ["traefik/v1-rejected"]);
+        assert_eq!(
+            (r.findings[0].line, r.findings[0].id().as_str()),
+            (4, "proxy-config-rejected")
+        );
+        let ignored = "[entryPoints]\n  [entryPoints.http]\n  address = \":80\"\n[file]\n[frontends]\n  [frontends.a]\n  backend = \"b\"\n";
+        let r = lint_text("traefik.toml", ignored, &opts());
+        assert_eq!(r.rules(), ["traefik/v1-ignored"]);
+        assert_eq!(r.findings[0].id().as_str(), "http-not-found");
+    }
+
+    #[test]
+    fn dynamic_files_are_checked_field_by_field() {
+        let yaml = "http:\n  routers:\n    a:\n      rule: \"PathPrefix(`/`)\"\n      service: missing\n  services:\n    b:\n      rule: \"PathPrefix(`/`)\"\n      loadBalancer:\n        servers:\n          - url: \"http://127.0.0.1:8000\"\n";
+        let r = lint_text("dynamic.yml", yaml, &opts());
+        let got: Vec<(&str, usize)> = r.findings.iter().map(|f| (f.rule, f.line)).collect();
+        assert_eq!(
+            got,
+            [
+                ("traefik/router-service-missing", 5),
+                ("traefik/unknown-field", 8)
+            ]
+        );
+        assert!(r.findings[1].finding.detail.contains("belongs to a router"));
+        let fixed = yaml.replace("service: missing", "service: b").replace(
+            "      rule: \"PathPrefix(`/`)\"\n      loadBalancer",
+            "      loadBalancer",
+        );
+        assert!(
+            lint_text("dynamic.yml", &fixed, &opts())
+                .findings
+                .is_empty()
+        );
     }
 
     #[test]
