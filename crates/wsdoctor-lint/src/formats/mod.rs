@@ -11,6 +11,11 @@ mod nginx;
 mod traefik;
 pub(crate) mod tree;
 
+/// Whether a JSON text is Caddy's native config shape (for format detection).
+pub(crate) fn caddy_json(text: &str) -> bool {
+    caddy::is_json(text)
+}
+
 use crate::detect::{self, Format};
 use crate::finding::{LintFinding, shown_line, shown_text};
 use crate::report::{ErrorKind, LintReport, LintedFile};
