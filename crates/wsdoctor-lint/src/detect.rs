@@ -62,7 +62,7 @@ pub fn detect(name: &str, text: &str) -> Option<Format> {
     if text.contains("\n# configuration file ") || text.starts_with("# configuration file ") {
         return Some(Format::Nginx);
     }
-    if lower_name.ends_with(".toml") {
+    if lower_name.ends_with(".toml") || traefik_toml(text) {
         return Some(Format::Traefik);
     }
     // JSON is YAML: Envoy bootstraps and kubectl output are often JSON.
@@ -175,13 +175,34 @@ const CADDY_DIRECTIVES: &[&str] = &[
 
 fn looks_like_yaml(text: &str) -> bool {
     let starts = |k: &str| text.lines().any(|l| l.starts_with(k));
+    // Traefik's dynamic files open with a bare `http:` (or `tcp:`) key.
+    let bare = |k: &str| text.lines().any(|l| l.trim_end() == k);
     starts("apiVersion:")
         || starts("kind:")
         || starts("---")
         || starts("static_resources:")
         || starts("entryPoints:")
-        || starts("http:\n")
+        || bare("http:")
+        || bare("tcp:")
         || starts("admin:")
+}
+
+/// Traefik TOML without a `.toml` name: its tables, v1 (`[frontends]`,
+/// `[backends]`) or v2+ (`[entryPoints…]`, `[http.routers…]`, `[providers…]`).
+fn traefik_toml(text: &str) -> bool {
+    text.lines().any(|l| {
+        let l = l.trim();
+        [
+            "[entryPoints",
+            "[http.",
+            "[tcp.",
+            "[providers",
+            "[frontends",
+            "[backends",
+        ]
+        .iter()
+        .any(|t| l.starts_with(t))
+    })
 }
 
 fn detect_yaml(text: &str) -> Format {
@@ -227,6 +248,15 @@ mod tests {
             Some(Format::Traefik)
         );
         assert_eq!(detect("x", "hello world\n"), None);
+        // Traefik by content: a dynamic YAML file, and TOML without its extension.
+        let dynamic = "http:\n  routers:\n    a:\n      rule: \"Host(`a`)\"\n";
+        assert_eq!(detect("dynamic", dynamic), Some(Format::Traefik));
+        assert_eq!(
+            detect("traefik", "[frontends]\n  [frontends.a]\n"),
+            Some(Format::Traefik)
+        );
+        let caddy_json = "{\"apps\": {\"http\": {\"servers\": {}}}}";
+        assert_eq!(detect("caddy.json", caddy_json), Some(Format::Caddy));
         let json = "{\"static_resources\": {\"listeners\": []}}";
         assert_eq!(detect("envoy.json", json), Some(Format::Envoy));
         let kubectl = "{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"List\"\n}";

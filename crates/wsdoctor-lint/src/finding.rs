@@ -44,6 +44,7 @@ rules! {
     "nginx/named-location-unused" => ProxyLocationShadowed, "A named WebSocket location nothing routes to";
     "nginx/upgrade-header-hidden" => HandshakeUpgradeMissing, "proxy_hide_header removes Upgrade or Connection from the 101";
     "nginx/upgrade-wrong-value" => ProxyUpgradeNotForwarded, "Upgrade is set to a value other than websocket";
+    "nginx/proxy-pass-path" => HttpNotFound, "The path the backend receives for a sub-path location (a note)";
     "haproxy/no-timeout-tunnel" => ProxyIdleTimeout, "No timeout tunnel: timeout client/server cut idle WebSockets";
     "haproxy/timeout-tunnel-short" => ProxyIdleTimeout, "timeout tunnel is shorter than the ping interval";
     "haproxy/timeout-tunnel-in-frontend" => ProxyIdleTimeout, "timeout tunnel in a frontend is ignored";

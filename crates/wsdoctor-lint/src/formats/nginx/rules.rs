@@ -283,6 +283,59 @@ impl<'a> Rules<'_, '_, 'a> {
         self.shadowed(&loc, scope.locs);
         self.sticky(&loc);
         self.hidden_upgrade(&loc, chain);
+        self.forwarded_path(&loc);
+    }
+
+    /// The path the backend receives for a request to this prefix location: a URI
+    /// part on `proxy_pass` replaces the matched prefix, none forwards it unchanged.
+    /// Either can be what the backend wants, so it is a note with the example.
+    fn forwarded_path(&mut self, loc: &Loc) {
+        if !loc.modifier.is_empty() && loc.modifier != "^~"
+            || loc.pattern == "/"
+            || loc.pattern.starts_with('@')
+        {
+            return;
+        }
+        let Some(url) = loc.proxy_pass.arg(0) else {
+            return;
+        };
+        let rewritten = loc.d.children().iter().any(|k| k.name == "rewrite");
+        if url.contains('$') || rewritten {
+            return;
+        }
+        let rest = url.split_once("://").map_or("", |(_, r)| r);
+        let uri = rest.find('/').map(|i| &rest[i..]);
+        let probe = self
+            .ctx
+            .opts
+            .ws_paths
+            .iter()
+            .find(|p| p.starts_with(loc.pattern))
+            .cloned()
+            .unwrap_or_else(|| format!("{}x", loc.pattern.trim_end_matches('/').to_owned() + "/"));
+        let detail = match uri {
+            Some(u) => {
+                let sent = format!("{u}{}", &probe[loc.pattern.len().min(probe.len())..]);
+                if sent == probe {
+                    return;
+                }
+                format!(
+                    "proxy_pass has a URI part ({u}), which replaces the matched prefix {}: a request to {probe} reaches the backend as {sent}",
+                    loc.pattern
+                )
+            }
+            // A WebSocket word in the prefix is the endpoint the backend serves.
+            None if wspath::path_reason(loc.pattern, &[]).is_some() => return,
+            None => format!(
+                "proxy_pass has no URI part, so the prefix {} is kept: a request to {probe} reaches the backend as {probe}; an application served at its root answers 404 (end proxy_pass with / to strip the prefix)",
+                loc.pattern
+            ),
+        };
+        let f = self
+            .finding("nginx/proxy-pass-path", loc.proxy_pass, loc, detail)
+            .severity(Severity::Info)
+            .fix("Make the path the backend receives the one it serves: proxy_pass without a URI keeps the prefix, with one replaces it.");
+        self.ctx.push(f);
     }
 
     /// A location whose pattern reads as a regex but has no `~`.
@@ -584,7 +637,10 @@ impl<'a> Rules<'_, '_, 'a> {
                         .replace_with(map_lines(var, self.keepalive_upstream(loc).is_some()));
                     self.ctx.push(f);
                 }
-                Some(map) => self.keepalive_with_map(loc, c, map),
+                Some(map) => {
+                    self.map_value(loc, c, map);
+                    self.keepalive_with_map(loc, c, map);
+                }
             }
             return;
         }
@@ -623,6 +679,56 @@ impl<'a> Rules<'_, '_, 'a> {
             }
             self.ctx.push(f.replace_with(lines));
         }
+    }
+
+    /// What a map on `$http_upgrade` gives an Upgrade request (`websocket`): strings
+    /// match ignoring case, then regexes in order, then `default` (empty without one).
+    fn map_value(&mut self, loc: &Loc, c: &Directive, map: &Directive) {
+        if map.arg(0) != Some("$http_upgrade") {
+            return;
+        }
+        let entries = map.children();
+        let exact = entries
+            .iter()
+            .find(|e| e.name.eq_ignore_ascii_case("websocket"));
+        let regex = || {
+            entries.iter().find(|e| {
+                let (ci, pat) = match e.name.strip_prefix("~*") {
+                    Some(p) => (true, p),
+                    None => match e.name.strip_prefix('~') {
+                        Some(p) => (false, p),
+                        None => return false,
+                    },
+                };
+                self.model
+                    .regex(if ci { "~*" } else { "~" }, pat)
+                    .is_some_and(|re| re.is_match("websocket"))
+            })
+        };
+        let default = || entries.iter().find(|e| e.name == "default");
+        let hit = exact.or_else(regex).or_else(default);
+        let value = hit.and_then(|e| e.arg(0)).unwrap_or("");
+        if value.to_ascii_lowercase().contains("upgrade") {
+            return;
+        }
+        let at = hit.unwrap_or(map);
+        let f = self
+            .finding(
+                "nginx/connection-wrong-value",
+                at,
+                loc,
+                format!(
+                    "map {} gives \"{value}\" for an Upgrade request (Upgrade: websocket), so Connection never says upgrade",
+                    map.arg(1).unwrap_or("")
+                ),
+            )
+            .quote(&c.file, c.line)
+            .fix("Map websocket requests (the default entry) to upgrade.")
+            .replace_with(map_lines(
+                map.arg(1).unwrap_or("$connection_upgrade").trim_start_matches('$'),
+                self.keepalive_upstream(loc).is_some(),
+            ));
+        self.ctx.push(f);
     }
 
     /// A map whose `''` branch yields `close` defeats a keepalive upstream.

@@ -227,6 +227,30 @@ fn header_values_and_refused_directives() {
 }
 
 #[test]
+fn a_map_that_never_says_upgrade() {
+    let conf = |entries: &str| {
+        format!(
+            "http {{\n  map $http_upgrade $connection_upgrade {{\n{entries}  }}\n  server {{\n    location /ws/ {{\n      proxy_http_version 1.1;\n      proxy_set_header Upgrade $http_upgrade;\n      proxy_set_header Connection $connection_upgrade;\n      proxy_read_timeout 1h;\n      proxy_pass http://b;\n    }}\n  }}\n}}\n"
+        )
+    };
+    let r = lint_text("a", &conf("    default close;\n"), &Options::default());
+    assert_eq!(r.rules(), ["nginx/connection-wrong-value"]);
+    assert_eq!(r.findings[0].line, 3);
+    for good in [
+        "    default upgrade;\n    '' close;\n",
+        "    WebSocket upgrade;\n    default close;\n",
+        "    ~*^web upgrade;\n    default close;\n",
+    ] {
+        assert!(
+            lint_text("a", &conf(good), &Options::default())
+                .findings
+                .is_empty(),
+            "{good}"
+        );
+    }
+}
+
+#[test]
 fn unreachable_websocket_locations_are_said() {
     // A regex written without ~, and a named location nothing routes to.
     let conf = "server {\n  location /app/ {\n    proxy_pass http://b;\n  }\n  location /(api/kernels/[^/]+/channels)/? {\n    proxy_http_version 1.1;\n    proxy_set_header Upgrade $http_upgrade;\n    proxy_set_header Connection upgrade;\n    proxy_pass http://b;\n  }\n  proxy_hide_header Upgrade;\n  location @ws {\n    proxy_http_version 1.1;\n    proxy_set_header Upgrade $http_upgrade;\n    proxy_set_header Connection upgrade;\n    proxy_pass http://b;\n  }\n}\n";
