@@ -49,6 +49,7 @@ fn splice_includes(ctx: &mut Ctx, list: Vec<Directive>, prefix: &PathBuf) -> Vec
             if let Some(e) = cut {
                 ctx.report.push_error(e);
             }
+            let mut unread = false;
             for file in files {
                 match ctx.sources.enter(&file, &d.file, d.line) {
                     Ok(text) => {
@@ -64,10 +65,16 @@ fn splice_includes(ctx: &mut Ctx, list: Vec<Directive>, prefix: &PathBuf) -> Vec
                     // paste; only configuration files matter here.
                     Err(Refusal::Unreadable(_)) if file.ends_with("mime.types") => {}
                     Err(Refusal::Unreadable(e)) => {
+                        unread = true;
                         let at = format!("include {pattern}: ");
                         ctx.report.push_error(e.at(&d.file, Some(d.line), &at))
                     }
                 }
+            }
+            // An include that could not be read stays in the tree: the rules then
+            // know that what it would set is unknown.
+            if unread {
+                out.push(d);
             }
             continue;
         }

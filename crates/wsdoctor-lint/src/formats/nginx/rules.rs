@@ -464,6 +464,10 @@ impl<'a> Rules<'_, '_, 'a> {
                     .finding("nginx/proxy-http-version", loc.proxy_pass, loc, assumed)
                     .fix("Add proxy_http_version 1.1; to the WebSocket location (harmless on 1.29.7 and later).")
                     .replace_with(["proxy_http_version 1.1;"]);
+                let f = match unread_include(chain) {
+                    Some(inc) => with_unread_include(f, inc),
+                    None => f,
+                };
                 self.ctx.push(f);
             }
         }
@@ -598,6 +602,10 @@ impl<'a> Rules<'_, '_, 'a> {
         };
         let mut lines = wanted;
         lines.extend(self.map_lines_if_missing(no_connection));
+        let f = match unread_include(chain) {
+            Some(inc) => with_unread_include(f, inc),
+            None => f,
+        };
         self.ctx.push(f.replace_with(lines));
     }
 
@@ -967,6 +975,43 @@ fn regex_loses_ws_paths(model: &Model, modifier: &str, pattern: &str, locs: &[Di
         }
         _ => false,
     })
+}
+
+/// The innermost `include` in force that could not be read (it stays in the tree)
+/// and whose name says it may hold proxy settings (`proxy_params`,
+/// `snippets/websocket.conf`), not TLS options or MIME types.
+fn unread_include<'a>(chain: &[Level<'a>]) -> Option<&'a Directive> {
+    let may_proxy = |d: &Directive| {
+        let name = d
+            .arg(0)
+            .unwrap_or("")
+            .rsplit('/')
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        ["proxy", "websocket", "upgrade", "common"]
+            .iter()
+            .any(|w| name.contains(w))
+            || wspath::path_reason(&format!("/{}", name.split('.').next().unwrap_or("")), &[])
+                .is_some()
+    };
+    chain.iter().rev().find_map(|level| {
+        level
+            .iter()
+            .rev()
+            .find(|d| d.name == "include" && may_proxy(d))
+            .copied()
+    })
+}
+
+/// A finding about something an unread include may set: a note, saying so.
+fn with_unread_include(mut f: LintFinding, inc: &Directive) -> LintFinding {
+    f.finding.detail.push_str(&format!(
+        "; include {} (line {}) was not read and may set it (pass the file too, or pipe nginx -T)",
+        inc.arg(0).unwrap_or(""),
+        inc.line
+    ));
+    f.severity(Severity::Info).quote(&inc.file, inc.line)
 }
 
 fn has_proxy_pass(d: &Directive) -> bool {

@@ -227,6 +227,33 @@ fn header_values_and_refused_directives() {
 }
 
 #[test]
+fn an_include_that_was_not_read_may_set_the_headers() {
+    let conf = "server {\n  location / {\n    include /nonexistent/proxy_params;\n    proxy_pass http://b;\n  }\n}\n";
+    let r = lint_text("a.conf", conf, &Options::default());
+    assert_eq!(r.errors.len(), 1);
+    let missing = r
+        .findings
+        .iter()
+        .find(|f| f.rule == "nginx/missing-upgrade-header")
+        .unwrap();
+    assert_eq!(missing.finding.severity, Severity::Info);
+    assert!(missing.finding.detail.contains("was not read"));
+    assert!(
+        r.findings
+            .iter()
+            .all(|f| f.finding.severity == Severity::Info)
+    );
+    // TLS options cannot set proxy headers: still an error.
+    let tls = conf.replace("proxy_params", "options-ssl-nginx.conf");
+    let r = lint_text("a.conf", &tls, &Options::default());
+    assert!(
+        r.findings
+            .iter()
+            .any(|f| f.finding.severity == Severity::Error)
+    );
+}
+
+#[test]
 fn a_map_that_never_says_upgrade() {
     let conf = |entries: &str| {
         format!(
