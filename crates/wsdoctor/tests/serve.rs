@@ -72,11 +72,15 @@ fn serve(extra: &[&str]) -> (Running, String) {
 
 /// One HTTP/1.1 GET on std sockets: (status, body).
 fn get(addr: &str, path_and_query: &str) -> (u16, String) {
+    request("GET", addr, path_and_query)
+}
+
+fn request(method: &str, addr: &str, path_and_query: &str) -> (u16, String) {
     let mut s = TcpStream::connect(addr).expect("connect");
     s.set_read_timeout(Some(Duration::from_secs(30))).ok();
     write!(
         s,
-        "GET {path_and_query} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        "{method} {path_and_query} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
     )
     .expect("send");
     let mut raw = Vec::new();
@@ -210,6 +214,91 @@ fn a_bad_config_is_a_usage_error_naming_the_key() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("unknown key \"subprotocol\""), "{err}");
+}
+
+/// Polls `path` until `done(body)` holds, at most 30 s; returns that body.
+fn wait_for(addr: &str, path: &str, done: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, body) = get(addr, path);
+        if done(&body) {
+            return body;
+        }
+        assert!(Instant::now() < deadline, "{path} never got there:\n{body}");
+        // The schedule runs on its own clock: its results are the event, seen here.
+        std::thread::park_timeout(Duration::from_millis(100));
+    }
+}
+
+fn html(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+#[test]
+fn configured_targets_are_probed_shown_with_their_fix_and_reloaded() {
+    let Some(echo) = python_echo(&[]) else {
+        return;
+    };
+    let healthy = format!("ws://127.0.0.1:{}/", echo.port);
+    let refused = format!("ws://127.0.0.1:{}/", closed_port());
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("serve.yml");
+    let write = |text: &str| std::fs::write(&config, text).expect("write config");
+    write(&format!(
+        "interval: 1s\ntargets:\n  - {healthy}\n  - {{url: \"{refused}\", interval: 2s}}\n"
+    ));
+    let (_serve, addr) = serve(&["--config", config.to_str().expect("UTF-8")]);
+    let target_line = |url: &str, v: u8| {
+        format!("wsdoctor_serve_target_success{{target=\"{url}\",module=\"default\"}} {v}")
+    };
+    wait_for(&addr, "/metrics", |m| {
+        m.contains(&target_line(&healthy, 1)) && m.contains(&target_line(&refused, 0))
+    });
+    let page = wait_for(&addr, "/", |p| !p.contains(">pending<"));
+    assert!(page.contains("failed at tcp"), "{page}");
+    assert!(page.contains("<code>tcp-refused</code>"), "{page}");
+    let fix = wsdoctor_core::CauseId::TcpRefused.cause().fix;
+    assert!(
+        page.contains(&html(fix)),
+        "the catalog's fix is on the page"
+    );
+    assert!(
+        page.contains(&html(&healthy)) && page.contains(">ok<"),
+        "{page}"
+    );
+    assert!(!page.contains("<script"), "no script on the page");
+
+    // A broken file is refused and the running config stays.
+    write("targets: [{url: ws://127.0.0.1:1/, module: nope}]\n");
+    let (status, body) = request("POST", &addr, "/-/reload");
+    assert_eq!(status, 500, "{body}");
+    assert!(body.contains("not defined"), "{body}");
+    // Only the healthy target remains after a good reload.
+    write(&format!("interval: 1s\ntargets: [\"{healthy}\"]\n"));
+    let (status, body) = request("POST", &addr, "/-/reload");
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = get(&addr, "/-/reload");
+    assert_eq!(status, 405, "a reload takes POST");
+    let metrics = wait_for(&addr, "/metrics", |m| m.contains(&target_line(&healthy, 1)));
+    assert!(!metrics.contains(&refused), "{metrics}");
+    assert_eq!(
+        sample(
+            &metrics,
+            "wsdoctor_serve_config_reloads_total{result=\"success\"}"
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(
+            &metrics,
+            "wsdoctor_serve_config_reloads_total{result=\"failure\"}"
+        ),
+        Some(1.0)
+    );
 }
 
 // ── a real Prometheus ────────────────────────────────────────────────────────

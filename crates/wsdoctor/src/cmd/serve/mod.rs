@@ -499,7 +499,8 @@ impl Server {
     fn schedule(self: &Arc<Self>) {
         let config = self.config();
         let mut tasks = self.schedule.lock().unwrap_or_else(|e| e.into_inner());
-        tasks.abort_all();
+        // Dropping the old set aborts its tasks and frees their entries.
+        *tasks = JoinSet::new();
         {
             let mut stats = self.stats();
             stats.scheduled.retain(|(url, module), _| {
