@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine: installs the real peers the tests start
-# (nginx, HAProxy, squid, Apache, Caddy, Traefik, Prometheus and promtool, Python
-# websockets and jsonschema, Node ws) and
+# (nginx, HAProxy, squid, Apache, Caddy, Traefik, Prometheus and promtool, Chromium,
+# Python websockets and jsonschema, Node ws) and
 # cargo-machete, checks formatting, clippy and unused dependencies, then runs every test.
 # CI (.ci/run) calls exactly this. Under CI=true a missing peer fails the run; a
 # developer without root gets a loud warning and the tests that need it fail loudly too.
@@ -11,7 +11,7 @@ log() { printf '\n==> %s\n' "$*"; }
 
 need_apt=()
 for pair in nginx:nginx-light haproxy:haproxy squid:squid apache2:apache2 rg:ripgrep \
-    promtool:prometheus; do
+    promtool:prometheus chromium:chromium; do
   bin=${pair%%:*}; pkg=${pair##*:}
   command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] || need_apt+=("$pkg")
 done
@@ -24,11 +24,12 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     echo "!!! not root: cannot install ${need_apt[*]}; tests that need them will fail" >&2
   fi
 fi
-# `wsdoctor serve` is checked by the real promtool and a real Prometheus server.
-for bin in promtool prometheus; do
+# `wsdoctor serve` is checked by the real promtool, a real Prometheus server and
+# headless Chromium (its status page).
+for bin in promtool prometheus chromium; do
   if ! command -v "$bin" >/dev/null 2>&1; then
     if [ "${CI:-}" = true ]; then
-      echo "!!! $bin is missing after the install (Debian package prometheus): the serve tests need it" >&2
+      echo "!!! $bin is missing after the install (Debian packages prometheus, chromium): the serve tests need it" >&2
       exit 1
     fi
     echo "!!! $bin is missing: the serve tests that need it will fail" >&2

@@ -301,6 +301,71 @@ fn configured_targets_are_probed_shown_with_their_fix_and_reloaded() {
     );
 }
 
+/// The status page as a real browser reads it: headless Chromium's DOM holds every
+/// layer, the failing one, the cause and the fix; its screenshot is a picture.
+#[test]
+fn the_status_page_renders_in_headless_chromium() {
+    let Some(chromium) = require_program("chromium") else {
+        return;
+    };
+    let refused = format!("ws://127.0.0.1:{}/", closed_port());
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("serve.yml");
+    std::fs::write(&config, format!("targets: [\"{refused}\"]\n")).expect("write");
+    let (_serve, addr) = serve(&["--config", config.to_str().expect("UTF-8")]);
+    wait_for(&addr, "/", |p| !p.contains(">pending<"));
+    let shot = dir.path().join("page.png");
+    let browse = |extra: &str| {
+        let mut child = Command::new(&chromium)
+            // Root in a container has no user namespace for the sandbox.
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--window-size=1400,900",
+            ])
+            .arg(format!(
+                "--user-data-dir={}",
+                dir.path().join("profile").display()
+            ))
+            .arg(extra)
+            .arg(format!("http://{addr}/"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromium");
+        let mut out = child.stdout.take().expect("piped");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = out.read_to_string(&mut text);
+            let _ = tx.send(text);
+        });
+        let text = rx.recv_timeout(Duration::from_secs(60));
+        let _ = child.kill();
+        let _ = child.wait();
+        text.expect("chromium finished within 60 s")
+    };
+    let dom = browse("--dump-dom");
+    for layer in ["url", "dns", "tcp", "tls", "http", "handshake", "session"] {
+        assert!(
+            dom.contains(&format!("<span class=\"ln\">{layer}</span>")),
+            "{layer} missing from the waterfall: {dom}"
+        );
+    }
+    assert!(dom.contains("failed at tcp"), "{dom}");
+    assert!(dom.contains("<code>tcp-refused</code>"), "{dom}");
+    let fix = wsdoctor_core::CauseId::TcpRefused.cause().fix;
+    assert!(dom.contains(&html(fix)), "{dom}");
+    browse(&format!("--screenshot={}", shot.display()));
+    let png = std::fs::read(&shot).expect("chromium wrote the screenshot");
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "{} bytes",
+        png.len()
+    );
+}
+
 // ── a real Prometheus ────────────────────────────────────────────────────────
 
 /// Prometheus' HTTP API: the vector `query` returns, as (labels, value) pairs.
