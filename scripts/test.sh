@@ -46,6 +46,10 @@ if ! python3 -c 'import jsonschema' 2>/dev/null; then
   log "installing Python jsonschema (the independent validator of schemas/)"
   python3 -m pip install -q jsonschema
 fi
+if ! python3 -c 'import yaml' 2>/dev/null; then
+  log "installing PyYAML (an independent parser for the README's Kubernetes manifest)"
+  python3 -m pip install -q pyyaml
+fi
 if ! python3 -c 'import socketio, aiohttp' 2>/dev/null; then
   log "installing python-socketio and aiohttp"
   python3 -m pip install -q python-socketio aiohttp

@@ -201,6 +201,50 @@ fn bad_requests_get_a_400_that_names_the_fix() {
     assert_eq!(status, 200);
 }
 
+/// A scrape storm cannot pile probes up: past --max-concurrent a probe waits at most
+/// its own deadline for a place, then gets 503, and the exporter counts it.
+#[test]
+fn probes_past_the_concurrency_limit_wait_their_deadline_then_get_503() {
+    // A server that accepts and never answers: the probe holds its place until its
+    // deadline (check's http layer waits for a response).
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = silent.local_addr().expect("addr").port();
+    let held = std::thread::spawn(move || {
+        let mut conns = Vec::new();
+        for c in silent.incoming().take(1) {
+            conns.push(c);
+        }
+        // Keep the connection open until the probe gives up and closes it.
+        std::thread::park_timeout(Duration::from_secs(5));
+        drop(conns);
+    });
+    let (_serve, addr) = serve(&["--max-concurrent", "1"]);
+    let target = enc(&format!("ws://127.0.0.1:{port}/"));
+    let slow = {
+        let addr = addr.clone();
+        let target = target.clone();
+        std::thread::spawn(move || get(&addr, &format!("/probe?target={target}&timeout=3")))
+    };
+    wait_for(&addr, "/metrics", |m| {
+        sample(m, "wsdoctor_serve_probes_in_flight") == Some(1.0)
+    });
+    let (status, body) = get(&addr, &format!("/probe?target={target}&timeout=0.3"));
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("--max-concurrent"), "{body}");
+    let (status, body) = slow.join().expect("the slow probe returns");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(sample(&body, "probe_success"), Some(0.0), "{body}");
+    let (_, metrics) = get(&addr, "/metrics");
+    assert_eq!(
+        sample(
+            &metrics,
+            "wsdoctor_serve_requests_rejected_total{reason=\"busy\"}"
+        ),
+        Some(1.0)
+    );
+    let _ = held.join();
+}
+
 #[test]
 fn a_bad_config_is_a_usage_error_naming_the_key() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -650,6 +694,63 @@ fn the_readme_config_example_loads() {
     // The config loads; only the impossible address is refused.
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("--listen"),
+        "the config loaded, the address did not: {err}"
+    );
+}
+
+/// The README's Kubernetes manifest: a ConfigMap, a Deployment and a Service (parsed by
+/// PyYAML, an independent parser), and the ConfigMap's serve.yml loads in serve.
+#[test]
+fn the_readme_kubernetes_manifest_is_well_formed_and_its_config_loads() {
+    let Some(py) = require_program("python3") else {
+        return;
+    };
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).expect("README");
+    let yaml = readme
+        .split("### Several exporters")
+        .nth(1)
+        .and_then(|s| s.split("```yaml\n").nth(1))
+        .and_then(|s| s.split("```").next())
+        .expect("README shows the manifest");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let manifest = dir.path().join("manifest.yml");
+    std::fs::write(&manifest, yaml).expect("write");
+    let script = "import sys, yaml\n\
+docs = list(yaml.safe_load_all(open(sys.argv[1])))\n\
+print(' '.join(d['kind'] for d in docs))\n\
+cm = next(d for d in docs if d['kind'] == 'ConfigMap')\n\
+open(sys.argv[2], 'w').write(cm['data']['serve.yml'])\n";
+    let config = dir.path().join("serve.yml");
+    let out = Command::new(py)
+        .args(["-c", script])
+        .arg(&manifest)
+        .arg(&config)
+        .output()
+        .expect("python3");
+    if !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("No module named") {
+        if peers_required() {
+            panic!("PyYAML is missing");
+        }
+        eprintln!("!!! SKIPPING: PyYAML is not installed");
+        return;
+    }
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "ConfigMap Deployment Service"
+    );
+    let out = wsdoctor()
+        .args(["serve", "--listen", "256.0.0.1:0", "--config"])
+        .arg(&config)
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("--listen"),
         "the config loaded, the address did not: {err}"
