@@ -106,6 +106,15 @@ fn connection_manager(ctx: &mut Ctx, file: &str, hcm: &Node) {
         .iter()
         .filter_map(|p| first_match(p).map(|i| (i, p)))
         .collect();
+    // Nothing marked as WebSocket (no upgrade_configs anywhere, no WebSocket path,
+    // no --ws-path reaching a route): every proxied route may carry them.
+    let marked = hcm_ws
+        || !user_routes.is_empty()
+        || routes.iter().any(|r| {
+            r.get("route").is_some()
+                && (allows_websocket(r.get("route")) == Some(true)
+                    || route_path(r).is_some_and(|(_, m)| wspath::path_reason(m, &[]).is_some()))
+        });
     for (i, route) in routes.iter().enumerate() {
         let path = route_path(route).map(|(_, m)| m).unwrap_or("");
         // A direct_response or redirect route proxies nothing.
@@ -118,6 +127,7 @@ fn connection_manager(ctx: &mut Ctx, file: &str, hcm: &Node) {
             (Some(true), _, _) => "its route enables websocket upgrades".to_string(),
             (_, Some(p), _) => format!("--ws-path {p} reaches it first"),
             (_, None, Some(w)) => w,
+            _ if !marked => "no route of this connection manager is marked as WebSocket, so every proxied route is judged".to_string(),
             _ => continue,
         };
         let action = Some(action);
@@ -200,6 +210,21 @@ mod tests {
                 .join(name),
         )
         .unwrap()
+    }
+
+    #[test]
+    fn unmarked_routes_are_judged() {
+        let text = "static_resources:\n  listeners:\n  - filter_chains:\n    - filters:\n      - name: envoy.filters.network.http_connection_manager\n        typed_config:\n          stat_prefix: ingress\n          route_config:\n            virtual_hosts:\n            - name: app\n              routes:\n              - match:\n                  prefix: \"/\"\n                route:\n                  cluster: app\n";
+        let r = lint_text("envoy.yaml", text, &opts());
+        assert_eq!(r.rules(), ["envoy/no-websocket-upgrade"]);
+        assert!(
+            r.findings[0]
+                .finding
+                .detail
+                .contains("no route of this connection manager")
+        );
+        let fixed = text.replace("          stat_prefix: ingress\n", "          stat_prefix: ingress\n          upgrade_configs:\n          - upgrade_type: websocket\n");
+        assert!(lint_text("envoy.yaml", &fixed, &opts()).findings.is_empty());
     }
 
     #[test]
