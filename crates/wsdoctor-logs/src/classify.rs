@@ -12,6 +12,7 @@ use std::sync::LazyLock;
 use wsdoctor_core::CauseId;
 use wsdoctor_core::tables::status;
 use wsdoctor_explain::rules::{self, Ctx};
+use wsdoctor_explain::{concepts, vocab};
 
 impl Scanner {
     /// A line that is not (or not known to be) a structured access or HAProxy line,
@@ -33,7 +34,7 @@ impl Scanner {
         {
             return self.request_line(file, n, text, &a);
         }
-        if !self.scratch.is_empty() {
+        if !self.scratch.is_empty() || flags.ws {
             self.message_line(file, n, text, msg, flags.ws);
         }
     }
@@ -106,7 +107,7 @@ impl Scanner {
             );
             let flags = self.candidates(&patterns);
             self.patterns = patterns;
-            if !self.scratch.is_empty() {
+            if !self.scratch.is_empty() || flags.ws {
                 self.message_line(file, n, text, msg, flags.ws);
             }
         }
@@ -128,8 +129,8 @@ impl Scanner {
             && e.key == key
             && e.msg == msg
         {
-            if let Some((m, ws)) = e.decision.clone() {
-                self.record_match(file, n, text, m, ws, target);
+            if let Some((d, ws)) = e.decision {
+                self.record_match(file, n, text, d, ws, target);
             }
             return;
         }
@@ -149,21 +150,18 @@ impl Scanner {
             self.patterns = patterns;
             return;
         }
-        let decision = if self.scratch.is_empty() {
-            None
-        } else {
-            self.best_rule(msg, flags.ws || target.is_some())
-                .map(|m| (m, flags.ws))
-        };
+        let decision = self
+            .decide(msg, flags.ws || target.is_some(), flags.ws)
+            .map(|d| (d, flags.ws));
         if msg.len() <= MSG_CACHE_BYTES {
             self.msg_cache[slot] = Some(CachedMessage {
                 key,
                 msg: msg.to_vec(),
-                decision: decision.clone(),
+                decision,
             });
         }
-        if let Some((m, ws)) = decision {
-            self.record_match(file, n, text, m, ws, target);
+        if let Some((d, ws)) = decision {
+            self.record_match(file, n, text, d, ws, target);
         }
     }
 
@@ -245,10 +243,12 @@ impl Scanner {
     /// ended it counts as it says.
     fn haproxy_tcp_line(&mut self, file: u32, n: u64, text: &[u8], h: &fields::Haproxy<'_>) {
         if let Some(d) = h.total {
+            let vendor = self.vendor;
             self.durations.add(d, || Origin {
                 file,
                 line: n,
                 text: aggregate::redact_line(text),
+                vendor,
             });
         }
         if let Some(&id) = rules::termination_causes(h.termination).first() {
@@ -272,10 +272,12 @@ impl Scanner {
             self.upgraded_paths.insert(path.to_vec());
         }
         if let Some(d) = duration {
+            let vendor = self.vendor;
             self.durations.add(d, || Origin {
                 file,
                 line: n,
                 text: aggregate::redact_line(text),
+                vendor,
             });
         }
     }
@@ -285,9 +287,51 @@ impl Scanner {
         // turn out to be one: without either, those rules need not run at all (most
         // of an nginx error log is "closed keepalive connection" and the like).
         let target = fields::nginx_request_target(text);
-        if let Some(m) = self.best_rule(msg, ws_word || target.is_some()) {
-            self.record_match(file, n, text, m, ws_word, target);
+        if let Some(d) = self.decide(msg, ws_word || target.is_some(), ws_word) {
+            self.record_match(file, n, text, d, ws_word, target);
         }
+    }
+
+    /// What a message says, tier by tier as in `explain`: the strongest family among
+    /// the candidate rules (tier 1); else, on a line about a WebSocket or a request
+    /// path, a code of a closed vocabulary (tier 2: `ECONNREFUSED`, `net::ERR_…`,
+    /// `SSLHandshakeException`), which counts like generic wording; else, only on a
+    /// line about a WebSocket, a concept (tier 3: words that mean something together).
+    /// Lines reach here only through the anchors, so the tiers cost nothing on the
+    /// rest of a log.
+    fn decide(&mut self, msg: &[u8], generic_ok: bool, ws: bool) -> Option<Decision> {
+        if !self.scratch.is_empty()
+            && let Some(m) = self.best_rule(msg, generic_ok)
+        {
+            return Some(Decision {
+                causes: m.causes,
+                signature: m.rule.name,
+                generic: m.rule.ctx == Ctx::Ws,
+            });
+        }
+        if generic_ok
+            && let Some(v) = vocab::find(msg)
+                .into_iter()
+                .find(|m| !m.entry.causes.is_empty())
+        {
+            let entry: &'static vocab::Entry = v.entry;
+            return Some(Decision {
+                causes: &entry.causes,
+                signature: v.vocabulary.name,
+                generic: true,
+            });
+        }
+        if ws {
+            let c = concepts::find(&String::from_utf8_lossy(msg))
+                .into_iter()
+                .next()?;
+            return Some(Decision {
+                causes: c.concept.causes,
+                signature: c.concept.name,
+                generic: false,
+            });
+        }
+        None
     }
 
     /// The strongest rule among the candidates in `self.scratch` that matches `msg`
@@ -315,21 +359,21 @@ impl Scanner {
         file: u32,
         n: u64,
         text: &[u8],
-        m: rules::RuleMatch,
+        d: Decision,
         ws_word: bool,
         target: Option<&[u8]>,
     ) {
-        let id = m.causes[0];
+        let Some(&id) = d.causes.first() else { return };
         self.alternatives
             .entry(id)
-            .or_insert_with(|| m.causes[1..].to_vec());
+            .or_insert_with(|| d.causes[1..].to_vec());
         let url = target.map(redacted_target).or_else(|| {
             let s = String::from_utf8_lossy(text);
             wsdoctor_explain::explain::find_url(&s)
         });
         let upstream = upstream_of(text);
-        let sig = m.rule.name;
-        if m.rule.ctx == Ctx::Ws
+        let sig = d.signature;
+        if d.generic
             && !ws_word
             && let Some(t) = target
         {
@@ -345,8 +389,19 @@ impl Scanner {
 pub(super) struct CachedMessage {
     key: u64,
     msg: Vec<u8>,
-    /// The rule the message matched, and whether it named WebSockets.
-    decision: Option<(rules::RuleMatch, bool)>,
+    /// What the message was counted as, and whether it named WebSockets.
+    decision: Option<(Decision, bool)>,
+}
+
+/// What a message line is counted as, by whichever tier recognised it.
+#[derive(Clone, Copy)]
+pub(super) struct Decision {
+    /// Ranked; the first is the one counted, the rest are its alternatives.
+    causes: &'static [CauseId],
+    /// The family, vocabulary or concept name (`seen as`).
+    signature: &'static str,
+    /// Generic wording or a vocabulary code: counts on a WebSocket line or path only.
+    generic: bool,
 }
 
 #[derive(Default)]

@@ -49,6 +49,8 @@ fn ingress_nginx_default_format_heads_with_the_idle_cut() {
     let (secs, sessions, vendors) = cluster(&r);
     assert_eq!((secs, sessions), (60, 8));
     assert!(vendors.contains(&"ingress-nginx"), "{vendors:?}");
+    // The log's format names the component: ingress-nginx, among the four 60 s defaults.
+    assert_eq!(r.sessions.timeouts[0].writer, Some("ingress-nginx"));
     // The headline is the idle cut, then the 502s of the backend that is down.
     assert_eq!(r.findings[0].id, CauseId::ProxyIdleTimeout);
     let bg = r.findings.iter().find(|f| f.id == CauseId::HttpBadGateway);
@@ -106,6 +108,7 @@ fn haproxy_http_and_tcp_logs() {
     // 8 upgraded sessions in the HTTP frontend, 6 connections in the TCP one.
     assert_eq!((secs, sessions), (50, 14));
     assert_eq!(vendors, ["haproxy"]);
+    assert_eq!(r.sessions.timeouts[0].writer, Some("haproxy"));
     assert_eq!(r.sessions.upgraded, 14);
     let idle = r
         .findings
@@ -120,6 +123,8 @@ fn haproxy_http_and_tcp_logs() {
 fn apache_access_with_d_and_t_and_its_error_log() {
     let r = scan(&[sample!("apache/access-d.log")], Options::default());
     assert_eq!(r.files[0].format, "access");
+    // Combined is written by nginx, Apache and Traefik alike: no writer is claimed.
+    assert_eq!(r.sessions.timeouts[0].writer, None);
     assert_eq!((cluster(&r).0, cluster(&r).1), (60, 8));
     assert_eq!(count(&r, CauseId::HttpServiceUnavailable), 3);
     // `%T` at the end of the common format cannot be told from a byte count: the
@@ -187,6 +192,7 @@ fn aws_alb_websocket_entries_time_the_session() {
     let (secs, sessions, vendors) = cluster(&r);
     assert_eq!((secs, sessions), (60, 6));
     assert!(vendors.contains(&"aws-alb"), "{vendors:?}");
+    assert_eq!(r.sessions.timeouts[0].writer, Some("aws-alb"));
     // The documented entries: 11.8 s sessions.
     assert_eq!(r.sessions.median_seconds, Some(60.0));
 }

@@ -183,6 +183,8 @@ pub struct Scanner {
     templates: Vec<Named>,
     /// What `Options::format` forces.
     forced: Option<Format>,
+    /// The vendor whose format the file being scanned is in (for duration clusters).
+    vendor: Option<&'static str>,
     ac: AhoCorasick,
     /// For each literal of `ac`, what its occurrence means (a literal shared by several
     /// rules appears once per rule).
@@ -293,6 +295,7 @@ impl Scanner {
             opts,
             templates,
             forced,
+            vendor: None,
             ac,
             actions,
             scratch: Vec::new(),
@@ -346,6 +349,7 @@ impl Scanner {
         let lines = match content {
             input::Content::Har => {
                 self.files[file as usize].format = "har".into();
+                self.vendor = None;
                 // Strings cut before the parser buffers them: a 400 MB URL costs 64 KiB.
                 let capped = input::StringCap::new(input::Limited::har(&mut reader));
                 self.har_entries(file, capped)?;
@@ -361,6 +365,7 @@ impl Scanner {
                     None => sniff.name(&self.templates),
                 };
                 summary.wrapper = sniff.wrapper.map(container::Wrapper::name);
+                self.vendor = format.and_then(|f| sniff.vendor(f, &self.templates));
                 let stats = self.lines(&mut reader, file, format, sniff.wrapper)?;
                 self.long_lines += stats.long_lines;
                 stats.lines

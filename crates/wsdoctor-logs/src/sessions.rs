@@ -29,6 +29,9 @@ pub struct Origin {
     pub line: u64,
     /// The line, redacted.
     pub text: String,
+    /// The vendor whose log format the line is in (`tables::timeouts` id), when the
+    /// format says (ingress-nginx's default, HAProxy, ALB, Envoy…).
+    pub vendor: Option<&'static str>,
 }
 
 #[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
@@ -41,6 +44,10 @@ pub struct Cluster {
     pub component: Option<String>,
     /// Their ids in that table (`nginx`, `aws-alb`, …).
     pub vendors: Vec<&'static str>,
+    /// Of those, the one whose log recorded the sessions (known from the log's format):
+    /// the likeliest, as the cut is at its own default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub writer: Option<&'static str>,
 }
 
 /// Durations of upgraded sessions.
@@ -125,19 +132,24 @@ impl Durations {
                 continue;
             }
             let component = timeouts::suspects(seconds);
-            let vendors = timeouts::near(seconds).map(|v| v.id).collect();
+            let vendors: Vec<&'static str> = timeouts::near(seconds).map(|v| v.id).collect();
             let origins = (seconds * (1.0 - WINDOW)) as usize
                 ..=((seconds * (1.0 + WINDOW)) as usize).min(MAX_SECS);
-            let examples = origins
+            let examples: Vec<Origin> = origins
                 .filter_map(|s| self.examples[s].clone())
                 .take(3)
                 .collect();
+            let writer = examples
+                .iter()
+                .filter_map(|o| o.vendor)
+                .find(|v| vendors.contains(v));
             out.push((
                 Cluster {
                     seconds,
                     sessions: n,
                     component,
                     vendors,
+                    writer,
                 },
                 examples,
             ));
@@ -282,6 +294,7 @@ mod tests {
             file: 0,
             line: 1,
             text: String::new(),
+            vendor: None,
         }
     }
 

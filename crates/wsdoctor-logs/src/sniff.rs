@@ -164,6 +164,23 @@ impl Sniff {
         (c * 2 > self.total).then_some(*f)
     }
 
+    /// The vendor (a `tables::timeouts` id) a format is the log of, when it says.
+    pub fn vendor(&self, f: Format, templates: &[Named]) -> Option<&'static str> {
+        match f {
+            Format::Template(INGRESS) => Some("ingress-nginx"),
+            Format::Template(ENVOY) => Some("envoy"),
+            Format::Template(i) if templates[i].name.starts_with("nginx:") => Some("nginx"),
+            Format::Haproxy => Some("haproxy"),
+            Format::AwsAlb => Some("aws-alb"),
+            Format::Json => match self.json_writer {
+                Some(json::Writer::Traefik) => Some("traefik"),
+                Some(json::Writer::Cloudflare) => Some("cloudflare"),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     /// The name the report shows for a file judged so.
     pub fn name(&self, templates: &[Named]) -> String {
         match self.format() {

@@ -358,3 +358,33 @@ fn path_literals_cover_every_ws_path_word() {
         );
     }
 }
+
+#[test]
+fn vocabulary_and_concept_tiers_on_log_lines() {
+    // Lines no family knows: a code of a closed vocabulary (tier 2) and words that mean
+    // something together (tier 3), each once about a WebSocket and once not.
+    let log = r#"2024-05-01T10:00:00.000Z ERROR [ws-client] WebSocketClient to wss://chat.example.com/ws: java.nio.channels.UnresolvedAddressException
+2024-05-01T10:00:01.000Z ERROR [jobs] report export: java.nio.channels.UnresolvedAddressException
+2024-05-01T10:00:02.000Z WARN websocket session 42: write after close was called by the handler
+2024-05-01T10:00:03.000Z WARN websocket session 43: origin https://evil.test was not allowed by policy
+2024-05-01T10:00:04.000Z WARN api: origin https://evil.test was not allowed by policy
+2024-05-01T10:00:05.000Z WARN queue: write after close was called by the handler
+"#;
+    let r = scan_all(&[("app.log", log.as_bytes())], Options::default());
+    let sig = |id: CauseId| {
+        let f = finding(&r, id);
+        (f.count, f.signatures.keys().copied().collect::<Vec<_>>())
+    };
+    assert_eq!(sig(CauseId::DnsNxdomain), (1, vec!["java-exception"]));
+    assert_eq!(
+        sig(CauseId::AsyncSendAfterClose),
+        (1, vec!["send-after-close"])
+    );
+    assert_eq!(sig(CauseId::HttpForbidden), (1, vec!["origin-rejected"]));
+    assert_eq!(r.findings.len(), 3, "{:?}", ids(&r));
+    // The same code on an nginx request to a WebSocket path counts there too.
+    let nginx = r#"2024/05/01 10:00:00 [error] 7#7: *1 lua handler: java.nio.channels.UnresolvedAddressException, client: 10.0.0.1, server: ex.com, request: "GET /ws HTTP/1.1", host: "ex.com"
+"#;
+    let r = scan_all(&[("error.log", nginx.as_bytes())], Options::default());
+    assert_eq!(finding(&r, CauseId::DnsNxdomain).count, 1);
+}

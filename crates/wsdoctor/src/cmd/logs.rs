@@ -334,11 +334,16 @@ fn finding(out: &mut impl Write, f: &LogFinding, style: Style) -> std::io::Resul
     )?;
     writeln!(out, "  {}", f.title)?;
     for t in &f.timeouts {
-        let who = t
-            .component
-            .as_deref()
-            .map(|c| format!(" — likely {c}"))
-            .unwrap_or_default();
+        // The component that wrote the log is the likeliest when the cut is at its own
+        // default; the others near the value follow.
+        let who = match (t.writer, t.component.as_deref()) {
+            (Some(w), Some(c)) => format!(
+                " — likely {} (it wrote this log); defaults near it: {c}",
+                wsdoctor_core::tables::timeouts::vendor_timeout(w).setting
+            ),
+            (None, Some(c)) => format!(" — likely {c}"),
+            _ => String::new(),
+        };
         writeln!(
             out,
             "  timeout: sessions end at {:.1} s ({} sessions within ±2%){who}",
