@@ -277,7 +277,7 @@ JAVA_MAP = {
  "java.net.PortUnreachableException": "tcp-refused", "java.net.ProtocolException": "http-not-upgraded,http-unexpected-status",
  "java.net.SocketException": "session-reset,tcp-reset", "java.net.SocketTimeoutException": "tcp-timeout,async-slow-response,proxy-idle-timeout",
  "java.net.URISyntaxException": "url-invalid-characters,url-unparseable", "java.net.UnknownHostException": "dns-nxdomain",
- "java.net.UnknownServiceException": "url-unsupported-scheme", "java.net.http.HttpConnectTimeoutException": "tcp-timeout",
+ "java.net.UnknownServiceException": "url-mixed-content,url-unsupported-scheme", "java.net.http.HttpConnectTimeoutException": "tcp-timeout",
  "java.net.http.HttpTimeoutException": "async-slow-response,tcp-timeout", "java.net.http.WebSocketHandshakeException": "http-unexpected-status,http-not-upgraded",
  "java.nio.channels.AsynchronousCloseException": "async-send-after-close", "java.nio.channels.ClosedChannelException": "async-send-after-close,session-abrupt-eof",
  "java.nio.channels.InterruptedByTimeoutException": "async-slow-response", "java.nio.channels.NotYetConnectedException": "async-send-before-open",
@@ -415,5 +415,263 @@ def rust():
     write("rust-error", "Rust WebSocket and TLS errors (tungstenite, rustls, std::io::ErrorKind)",
           f"{pathlib.Path(tung).name} src/error.rs every #[error] message; {pathlib.Path(rustls).name} every variant of CertificateError, PeerIncompatible, PeerMisbehaved, InvalidMessage and AlertDescription; the network kinds of std::io::ErrorKind", rows)
 
+
+# ── Sources outside Debian packages ───────────────────────────────────────────────
+# Files of public repositories, pinned by commit. `source()` reads them from
+# $VOCAB_SRC/<owner>+<name>/<path> (a checkout or the pinned files alone), or from a
+# bare mirror $VOCAB_SRC/<owner>+<name>/repo (git show <commit>:<path>).
+SOURCES = {
+    "secbase": ("apple-oss-distributions/Security", "db15acbe", "base/SecBase.h"),
+    "xnu-errno": ("apple-oss-distributions/xnu", "e3723e1f1", "bsd/sys/errno.h"),
+    "cfnetwork": ("NativeScript/NativeScript", "0f0371b814de98c9be07e1edf438190b643e7c02",
+                  "packages/types-ios/src/lib/ios/objc-x86_64/objc!CFNetwork.d.ts"),
+    "socketerror": ("dotnet/runtime", "4c622d909d617b14b98990901cfe8c89cbbc82f4",
+                    "src/libraries/System.Net.Primitives/src/System/Net/Sockets/SocketError.cs"),
+    "websocketerror": ("dotnet/runtime", "a1d0b197b4714491feb05cb9d050de5b962663f8",
+                       "src/libraries/System.Net.WebSockets/src/System/Net/WebSockets/WebSocketError.cs"),
+    "websocketclosestatus": ("dotnet/runtime", "02f0b04256867bce0e92c147fe70b2c81773fea0",
+                             "src/libraries/System.Net.WebSockets/src/System/Net/WebSockets/WebSocketCloseStatus.cs"),
+    "errorlist": ("mozilla/gecko-dev", "020ce4b8e6aad44c800895727117756fe3c4936f", "xpcom/base/ErrorList.py"),
+}
+
+def source(key):
+    import os, subprocess
+    repo, commit, path = SOURCES[key]
+    root = pathlib.Path(os.environ.get("VOCAB_SRC", "/work/h11-src")) / repo.replace("/", "+")
+    if (root / path).exists():
+        return (root / path).read_text()
+    return subprocess.run(["git", "-C", str(root / "repo"), "show", f"{commit}:{path}"],
+                          capture_output=True, text=True, check=True).stdout
+
+def where(key):
+    repo, commit, path = SOURCES[key]
+    return f"{repo} {path} @{commit[:12]}"
+
+def existing(fname):
+    """token -> causes of an already generated list (one fact, one place: a code that two
+    vocabularies share gets the same causes in both)."""
+    out = {}
+    for line in (OUT / f"{fname}.tsv").read_text().splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        cols = line.split("\t")
+        out[cols[0]] = (cols[1], cols[2], cols[3] if len(cols) > 3 else "")
+    return out
+
+
+# ── Apple: OSStatus (Security framework), CFNetwork, Darwin errno ──────────────────
+SSL_ST = [
+    (r"^errSSL(XCertChainInvalid|NoRootCert)$", "tls-incomplete-chain,tls-unknown-issuer,tls-self-signed"),
+    (r"^errSSLUnknownRootCert$", "tls-unknown-issuer,tls-self-signed,proxy-tls-intercepted"),
+    (r"^errSSLCertExpired$", "tls-cert-expired,tls-cert-not-yet-valid"), (r"^errSSLCertNotYetValid$", "tls-cert-not-yet-valid"),
+    (r"HostNameMismatch", "tls-hostname-mismatch"), (r"UnrecognizedName", "tls-hostname-mismatch,tls-handshake-failed"),
+    (r"^errSSL(PeerBadCert|PeerUnknownCA|PeerCertUnknown|PeerAccessDenied|CertificateRequired|ClientCertRequested|PeerCertExpired|PeerCertRevoked|PeerUnsupportedCert)$", "tls-client-cert-required,tls-handshake-failed"),
+    (r"^errSSL(ClosedAbort|Protocol|PeerUnexpectedMsg|PeerRecordOverflow|RecordOverflow|PeerProtocolVersion)$", "tls-handshake-failed,tls-to-plaintext-port"),
+    (r"^errSSLClosedNoNotify$|^errSSLConnectionRefused$", "session-abrupt-eof,tls-handshake-failed"),
+    (r"^errSSLTransportReset$", "tcp-reset,session-reset"), (r"^errSSLNetworkTimeout$", "tcp-timeout"),
+    (r"^errSSL(WouldBlock|ClosedGraceful|PeerAuthCompleted|ClientHelloReceived|SessionNotFound|BufferOverflow|ModuleAttach|UnexpectedRecord|EarlyDataRejected|Internal|Crypto|BadConfiguration|ConfigurationFailed)$", "-"),
+    (r"^errSSL", "tls-handshake-failed"),
+    (r"^errSec(CertificateExpired)$", "tls-cert-expired,tls-cert-not-yet-valid"), (r"^errSecCertificateNotValidYet$", "tls-cert-not-yet-valid"),
+    (r"^errSecHostNameMismatch$", "tls-hostname-mismatch"),
+    (r"^errSec(NotTrusted|InvalidAnchorCert|NoBasicConstraintsCA|CreateChainFailed|TrustSettingDeny|MissingRequiredExtension|PathLengthConstraintExceeded)$", "tls-unknown-issuer,tls-incomplete-chain,tls-self-signed"),
+    (r"^errSecCertificateRevoked$", "tls-handshake-failed"),
+]
+
+def apple():
+    hdr = source("secbase")
+    rows = []
+    for name, num in re.findall(r"^\s*((?:errSec|errSSL)\w+)\s*=\s*(-?[0-9]+)", hdr, re.M):
+        rows.append((name, int(num), classify(name, SSL_ST, "-"), ""))
+    write("apple-osstatus", "Apple OSStatus codes of the Security framework (errSec*, SecureTransport errSSL*)",
+          f"{where('secbase')}, every errSec*/errSSL* enum member (SecureTransport.h includes them from here)", rows)
+
+    ns = existing("apple-nsurlerror")
+    cf_rules = [
+        (r"^kCFHostError", "dns-nxdomain,dns-failure"),
+        (r"^kCFSOCKS", "proxy-connect-refused,proxy-unreachable"),
+        (r"HTTPBadCredentials|HTTPAuthenticationTypeUnsupported", "http-unauthorized"),
+        (r"HTTPConnectionLost", "session-abrupt-eof,http-closed-without-response"),
+        (r"HTTPParseFailure", "http-not-http,tls-to-plaintext-port"), (r"RedirectionLoop", "http-redirect"),
+        (r"HTTPBadURL", "url-unparseable"),
+        (r"HTTPBadProxyCredentials", "proxy-auth-required"),
+        (r"ProxyConnectionFailure|PACFile", "proxy-unreachable,proxy-connect-refused"),
+        (r"HTTPSProxyFailureUnexpectedResponseToCONNECTMethod", "proxy-connect-refused,proxy-auth-required"),
+    ]
+    rows = []
+    for name, num in re.findall(r"\b(k\w+)\s*=\s*(-?[0-9]+)", source("cfnetwork")):
+        twin = ns.get("NSURLError" + name[len("kCFURLError"):]) if name.startswith("kCFURLError") else None
+        c = twin[1] if twin else classify(name, cf_rules, "-")
+        rows.append((name, int(num), c, ""))
+    write("apple-cfnetwork", "CFNetwork error codes (kCFErrorDomainCFNetwork: host, SOCKS, HTTP, proxy and kCFURLError*)",
+          f"{where('cfnetwork')} — the CFNetworkErrors enum as generated from the iOS SDK's CFNetworkErrors.h; kCFURLError* take the causes of their NSURLError twins", rows)
+
+    lin = existing("errno-linux")
+    rows = []
+    for name, num, text in re.findall(r"^#define\s+(E[A-Z0-9]+)\s+([0-9]+)[ \t]*(?:/\*\s*(.*?)\s*\*/)?", source("xnu-errno"), re.M):
+        c = lin.get(name, (None, "-"))[1]
+        rows.append((name, int(num), c, text if c != "-" else ""))
+    write("errno-macos", "errno names, numbers and texts of macOS and iOS (Darwin)",
+          f"{where('xnu-errno')}, every numbered #define with its comment (the strerror text); causes those of the same name on Linux", rows)
+
+
+# ── .NET ────────────────────────────────────────────────────────────────────────────
+def dotnet():
+    win = existing("windows-winsock")
+    by_num = {int(n): c for (n, c, _p) in win.values() if n}
+    rows = []
+    for name, expr in re.findall(r"^\s*(\w+)\s*=\s*([^,\n]+),?", source("socketerror"), re.M):
+        m = re.match(r"\(?\s*(-?[0-9]+)\s*(?:\+\s*([0-9]+))?\s*\)?$", expr.strip())
+        num = (int(m.group(1)) + int(m.group(2) or 0)) if m else None
+        c = by_num.get(num, "-") if num else "-"
+        if name == "OperationAborted":
+            c = "session-client-aborted"
+        rows.append((f"SocketError.{name}", num, c, f"SocketErrorCode: {name}" if c != "-" else ""))
+    ws_map = {"NotAWebSocket": "http-not-upgraded,http-unexpected-status,proxy-upgrade-not-forwarded",
+              "UnsupportedVersion": "handshake-invalid-request", "UnsupportedProtocol": "handshake-subprotocol-not-echoed,handshake-subprotocol-unrequested",
+              "HeaderError": "handshake-upgrade-missing,handshake-accept-mismatch", "ConnectionClosedPrematurely": "session-abrupt-eof,session-reset",
+              "InvalidState": "async-send-after-close,async-send-before-open", "InvalidMessageType": "session-protocol-violation",
+              "Faulted": "session-abrupt-eof", "NativeError": "tcp-refused,tls-handshake-failed"}
+    for name, num in re.findall(r"^\s*(\w+)\s*=\s*([0-9]+)", source("websocketerror"), re.M):
+        c = ws_map.get(name, "-")
+        rows.append((f"WebSocketError.{name}", None, c, f"WebSocketErrorCode: {name}" if c != "-" else ""))
+    for name, num in re.findall(r"^\s*(\w+)\s*=\s*([0-9]+)", source("websocketclosestatus"), re.M):
+        # Causes from the close-code table (wsdoctor-core), read when the list loads.
+        rows.append((f"WebSocketCloseStatus.{name}", int(num), "=close", ""))
+    write("dotnet-websocket", ".NET System.Net.Sockets.SocketError, System.Net.WebSockets.WebSocketError and WebSocketCloseStatus",
+          f"{where('socketerror')}; {where('websocketerror')}; {where('websocketclosestatus')} — every enum member; SocketError takes the causes of its WSAE twin, close statuses those of their close code", rows)
+
+
+# ── Go: net, crypto/tls, crypto/x509, net/http error strings ───────────────────────
+GO_RULES = [
+    (r"^no such host$", "dns-nxdomain"),
+    (r"^(server misbehaving|lame referral|no answer from DNS server|invalid DNS response|cannot unmarshal DNS message)$", "dns-failure"),
+    (r"^i/o timeout$", "tcp-timeout,async-slow-response,proxy-idle-timeout"),
+    (r"^operation was canceled$", "session-client-aborted"),
+    (r"^use of closed network connection$", "async-send-after-close,session-abrupt-eof"),
+    (r"first record does not look like a TLS handshake|server gave HTTP response to HTTPS client", "tls-to-plaintext-port"),
+    (r"certificate signed by unknown authority", "tls-unknown-issuer,tls-self-signed,tls-incomplete-chain"),
+    (r"failed to load system roots", "tls-client-trust-store-missing"),
+    (r"error fetching intermediate", "tls-incomplete-chain"),
+    (r"has expired or is not yet valid|tls: expired certificate", "tls-cert-expired,tls-cert-not-yet-valid"),
+    (r"certificate is valid for|not valid for any names|cannot validate certificate for|legacy Common Name|not valid for requested server name", "tls-hostname-mismatch"),
+    (r"tls: unrecognized name", "tls-hostname-mismatch,tls-handshake-failed"),
+    (r"tls: unknown certificate authority", "tls-unknown-issuer,tls-client-cert-required"),
+    (r"tls: (bad certificate|certificate required|unknown certificate|access denied|revoked certificate|unsupported certificate)$|client didn't provide a certificate|failed to verify client certificate", "tls-client-cert-required,tls-handshake-failed"),
+    (r"TLS handshake (error|timeout)", "tls-handshake-failed,tcp-timeout"),
+    (r"transport connection broken|server closed idle connection", "session-abrupt-eof,http-closed-without-response"),
+    (r"timeout awaiting response headers", "async-slow-response,http-no-response"),
+    (r"malformed HTTP (response|status code)", "http-not-http"),
+    (r"^x509: (certificate is not authorized|a root or intermediate|too many intermediates|certificate specifies an incompatible|issuer name does not match|issuer has name constraints|signature check attempts)", "tls-unknown-issuer,tls-incomplete-chain"),
+    (r"DialWithDialer timed out", "tcp-timeout,tls-handshake-failed"),
+    (r"tls: protocol is shutdown", "async-send-after-close"),
+    (r"tls: (close notify|alert)$|closeNotify|has not yet been performed|PEM|private key|ExportKeyingMaterial|Config|NextProtos|CurvePreferences|called|key log|ticket|Rand|FIPS|crypto\.|internal error:", "-"),
+    (r"^tls: ", "tls-handshake-failed"),
+]
+GO_PREFIXES = ("tls: ", "x509: ", "crypto/x509: ", "http: ", "net/http: ")
+
+def golang():
+    import glob
+    root = pathlib.Path(sorted(glob.glob("/usr/share/go-1.*/src"))[-1])
+    found = set()
+    for pkg in ("net", "internal/poll", "crypto/tls", "crypto/x509", "net/http"):
+        for f in sorted((root / pkg).glob("*.go")):
+            if f.name.endswith("_test.go"):
+                continue
+            t = f.read_text()
+            lits = re.findall(r'(?:errors\.New|fmt\.Errorf|newRecordHeaderError\(\w+,)\(?\s*"((?:[^"\\]|\\.)*)"', t)
+            for body in re.findall(r"Error\(\) string \{(.*?)\n\}", t, re.S):
+                lits += re.findall(r'return "((?:[^"\\]|\\.)*)"', body)
+            lits += [s for s in re.findall(r'"((?:[^"\\]|\\.)*)"', t) if s.startswith(GO_PREFIXES)]
+            if f.name == "alert.go":
+                lits += ["tls: " + s for s in re.findall(r'alert\w+:\s+"([^"]+)"', t)]
+            for l in lits:
+                l = l.split("%")[0].replace('\\"', '"').rstrip(" :;,(=[")
+                if pkg == "crypto/tls" and not l.startswith(("tls: ", "crypto/tls: ")) and "first record" in l:
+                    l = "tls: " + l
+                # Only texts specific enough to stand alone: two words, ten characters.
+                if len(l) >= 10 and " " in l:
+                    found.add(l)
+    rows = [(l, None, classify(l, GO_RULES, "-"), "") for l in sorted(found)]
+    ver = (root.parent / "VERSION").read_text().split()[0] if (root.parent / "VERSION").exists() else root.parent.name
+    write("go-error", "Go standard library error strings (net, internal/poll, crypto/tls, crypto/x509, net/http)",
+          f"Go {ver} source (Debian golang-src): every errors.New/fmt.Errorf literal and Error() return of those packages (cut at the first %verb), the TLS alert texts, and every literal starting tls:/x509:/http:/net/http:", rows)
+
+
+# ── Firefox: nsresult NS_ERROR_* (network, DOM, base) ─────────────────────────────
+NS_RULES = [
+    (r"^NS_ERROR_CONNECTION_REFUSED$|^NS_ERROR_WEBSOCKET_CONNECTION_REFUSED$", "tcp-refused,http-unexpected-status"),
+    (r"^NS_ERROR_NET_TIMEOUT", "tcp-timeout,async-slow-response"), (r"^NS_ERROR_OFFLINE$", "tcp-unreachable"),
+    (r"^NS_ERROR_NET_RESET$|^NS_ERROR_NET_INTERRUPT$|^NS_ERROR_NET_PARTIAL_TRANSFER$", "tcp-reset,session-abrupt-eof"),
+    (r"^NS_ERROR_NET_EMPTY_RESPONSE$|^NS_ERROR_NET_ERROR_RESPONSE$", "http-closed-without-response,http-unexpected-status"),
+    (r"^NS_ERROR_UNKNOWN_HOST$|^NS_ERROR_DEFINITIVE_UNKNOWN_HOST$", "dns-nxdomain"),
+    (r"^NS_ERROR_UNKNOWN_PROXY_HOST$", "proxy-unreachable,dns-nxdomain"),
+    (r"^NS_ERROR_PROXY_CONNECTION_REFUSED$", "proxy-unreachable"),
+    (r"^NS_ERROR_PROXY_AUTHENTICATION_FAILED$|^NS_ERROR_PROXY_UNAUTHORIZED$", "proxy-auth-required"),
+    (r"^NS_ERROR_PROXY_(BAD_GATEWAY|GATEWAY_TIMEOUT|SERVICE_UNAVAILABLE|FORBIDDEN|INTERNAL_SERVER_ERROR)$", "proxy-connect-refused"),
+    (r"^NS_ERROR_PROXY_(?!CODE_BASE)", "proxy-connect-refused"),
+    (r"^NS_ERROR_MALFORMED_URI$|^NS_ERROR_DOM_SYNTAX_ERR$|^NS_ERROR_DOM_MALFORMED_URI$|^NS_ERROR_DOM_BAD_URI$", "url-unparseable"),
+    (r"^NS_ERROR_UNKNOWN_PROTOCOL$", "url-unsupported-scheme"),
+    (r"^NS_ERROR_DOM_SECURITY_ERR$|^NS_ERROR_HTTPS_ONLY$", "url-mixed-content"),
+    (r"^NS_ERROR_PORT_ACCESS_NOT_ALLOWED$", "url-unparseable"),
+    (r"^NS_ERROR_DOM_INVALID_STATE_ERR$", "async-send-before-open,async-send-after-close"),
+    (r"^NS_ERROR_NOT_CONNECTED$|^NS_BASE_STREAM_CLOSED$", "async-send-before-open,session-abrupt-eof"),
+    (r"^NS_ERROR_NET_INADEQUATE_SECURITY$|^NS_ERROR_BAD_HSTS_CERT$", "tls-handshake-failed"),
+    (r"^NS_ERROR_PARSING_HTTP_STATUS_LINE$|^NS_ERROR_CORRUPTED_CONTENT$", "http-not-http"),
+    (r"^NS_ERROR_REDIRECT_LOOP$", "http-redirect"),
+    (r"^NS_ERROR_DOM_NETWORK_ERR$", "tcp-refused,tls-handshake-failed"),
+]
+
+def mozilla():
+    mods = {m: int(n) for m, n in re.findall(r'modules\["(\w+)"\] = Mod\((\d+)\)', source("errorlist"))}
+    keep = {"BASE", "NETWORK", "DOM"}
+    vals, rows, module = {}, [], None
+    text = source("errorlist")
+    # Join continuation lines `= (\n  expr\n)`.
+    text = re.sub(r"=\s*\(\s*\n\s*(.*?)\n\s*\)", r"= \1", text)
+    for line in text.splitlines():
+        m = re.match(r'with modules\["(\w+)"\]:', line)
+        if m:
+            module = m.group(1)
+            continue
+        if line and not line[0].isspace():
+            module = None
+        m = re.match(r'\s*errors\["(\w+)"\] = (.+)$', line)
+        if not m:
+            continue
+        name, expr = m.groups()
+        def failure(code, sev=1):
+            return (sev << 31) | ((mods[module] + 0x45) << 16) | code
+        expr = re.sub(r'errors\["(\w+)"\]', lambda x: str(vals[x.group(1)]), expr)
+        expr = re.sub(r"FAILURE\((\d+)\)", lambda x: str(failure(int(x.group(1)))), expr)
+        expr = re.sub(r"SUCCESS\((\d+)\)", lambda x: str(failure(int(x.group(1)), 0)), expr)
+        vals[name] = eval(expr, {})
+        if module is None or module in keep:
+            rows.append((name, None, classify(name, NS_RULES, "-"), f"0x{vals[name]:08X}" if classify(name, NS_RULES, "-") != "-" else ""))
+    write("firefox-nserror", "Firefox nsresult codes NS_ERROR_* / NS_BINDING_* of the core, BASE, NETWORK and DOM modules (the NSS SEC_/SSL_ codes are in nss)",
+          f"{where('errorlist')}, every errors[] entry outside a module and in the BASE, NETWORK and DOM modules; the hex value is the phrase", rows)
+
+
+# ── errno texts in the languages the C library speaks ─────────────────────────────
+def errno_l10n():
+    import gettext, glob
+    lin = existing("errno-linux")
+    rows, seen = [], set()
+    langs = sorted(pathlib.Path(p).parts[-3] for p in glob.glob("/usr/share/locale/*/LC_MESSAGES/libc.mo"))
+    for name, (num, causes, phrase) in lin.items():
+        if causes == "-" or not phrase:
+            continue
+        for lang in langs:
+            t = gettext.translation("libc", "/usr/share/locale", languages=[lang]).gettext(phrase)
+            if t == phrase or t in seen or len(t) < 6:
+                continue
+            seen.add(t)
+            rows.append((t, None, causes, ""))
+    write("errno-l10n", "errno texts translated (strerror in the user's language: Linux, and what localized tools print)",
+          f"glibc's libc.mo translations (Debian libc-l10n, {len(langs)} languages) of every errno-linux text that names a cause", rows)
+
 if __name__ == "__main__":
-    openssl(); nss(); windows(); node(); python(); java(); rust()
+    import sys
+    steps = {"openssl": openssl, "nss": nss, "windows": windows, "node": node, "python": python, "java": java,
+             "rust": rust, "apple": apple, "dotnet": dotnet, "go": golang, "mozilla": mozilla, "errno-l10n": errno_l10n}
+    for name in sys.argv[1:] or steps:
+        steps[name]()

@@ -1,18 +1,18 @@
 //! Prints the matcher's scores on the labelled messages: development part, held-out
 //! part and whole file, then each held-out miss. `cargo run -p wsdoctor-explain --example eval`
+//!
+//! Field corpus: `--field` (the training part; `-v` lists its misses), `--held-out` (the
+//! held-out part, figures only) and `--score-file PATH` (any JSONL file in the field
+//! format, figures only: total and by layer, never a message).
 
 use wsdoctor_explain::eval::{Sample, held_out, load, score};
 
-/// The field corpus: the training part with its misses, or with `--held-out` the
-/// held-out part's figures by layer and nothing else (no message is shown, so nobody
+/// The field corpus: the training part with its misses, or with `--held-out` /
+/// `--score-file` the figures by layer and nothing else (no message is shown, so nobody
 /// tunes a rule to it).
-fn field(held_out_part: bool) {
+fn field(part: &str, text: &str, figures_only: bool) {
     use wsdoctor_explain::eval::{FieldScore, load_field, pct};
-    let text = if held_out_part {
-        include_str!("../data/field/heldout.jsonl")
-    } else {
-        include_str!("../data/field/train.jsonl")
-    };
+    let held_out_part = figures_only;
     let samples = load_field(text).unwrap_or_else(|e| {
         eprintln!("eval: {e}");
         std::process::exit(2);
@@ -51,11 +51,6 @@ fn field(held_out_part: bool) {
             );
         }
     }
-    let part = if held_out_part {
-        "field held-out"
-    } else {
-        "field train"
-    };
     let line = |name: &str, f: &FieldScore| {
         println!(
             "{name:16} msgs {:3}  layer right {:5.1}%  cause in top 3 {:5.1}%  junk {:3} refused {:5.1}%  high-confidence {:3} right {:5.1}%",
@@ -75,12 +70,33 @@ fn field(held_out_part: bool) {
 }
 
 fn main() {
-    if std::env::args().any(|a| a == "--held-out") {
-        field(true);
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--score-file") {
+        let Some(path) = args.get(i + 1) else {
+            eprintln!("eval: --score-file needs a path to a JSONL file in the field format");
+            std::process::exit(2);
+        };
+        let text = std::fs::read_to_string(path).unwrap_or_else(|e| {
+            eprintln!("eval: cannot read {path}: {e}");
+            std::process::exit(2);
+        });
+        field("scored file", &text, true);
         return;
     }
-    if std::env::args().any(|a| a == "--field") {
-        field(false);
+    if args.iter().any(|a| a == "--held-out") {
+        field(
+            "field held-out",
+            include_str!("../data/field/heldout.jsonl"),
+            true,
+        );
+        return;
+    }
+    if args.iter().any(|a| a == "--field") {
+        field(
+            "field train",
+            include_str!("../data/field/train.jsonl"),
+            false,
+        );
         return;
     }
     let data = include_str!("../data/error-messages.jsonl");

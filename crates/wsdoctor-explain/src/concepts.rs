@@ -40,6 +40,15 @@ pub static CONCEPTS: &[Concept] = &[
                 "mismatch",
                 "could not check",
                 "couldn't check",
+                "not an accepted",
+                "not accepted",
+                "not authorized",
+                "unauthorized",
+                "invalid",
+                "bad origin",
+                "check failed",
+                "not whitelisted",
+                "not in the allowed",
             ],
         ],
         causes: &[C::HttpForbidden],
@@ -294,9 +303,10 @@ pub static CONCEPTS: &[Concept] = &[
             "error upgrading",
             "invalid http upgrade",
             "invalid upgrade response",
-            "upgrade request required",
             "notanupgrade",
             "httpupgradeerror",
+            "无法升级",
+            "升级失败",
         ]],
         causes: &[
             C::HttpNotUpgraded,
@@ -316,6 +326,292 @@ pub static CONCEPTS: &[Concept] = &[
         ]],
         causes: &[C::AsyncConcurrentSend],
         confidence: Medium,
+    },
+    // The server says the request came without the Upgrade it needs (Kubernetes'
+    // "Upgrade request required"): the proxy in front did not pass it on.
+    Concept {
+        name: "upgrade-request-required",
+        groups: &[&[
+            "upgrade request required",
+            "upgrade required but",
+            "expected upgrade request",
+            "not an upgrade request",
+            "request is not an upgrade",
+        ]],
+        causes: &[C::ProxyUpgradeNotForwarded, C::HttpUpgradeRequired],
+        confidence: Medium,
+    },
+    Concept {
+        name: "host-header-check",
+        groups: &[&[
+            "invalid host header",
+            "host header is invalid",
+            "disallowedhost",
+            "disallowed host",
+            "allowed_hosts",
+            "allowedhosts",
+        ]],
+        causes: &[C::HttpForbidden],
+        confidence: Medium,
+    },
+    // A session, connection or socket used after it closed: a send, a call, a delivery.
+    Concept {
+        name: "closed-session-used",
+        groups: &[
+            &[
+                "session",
+                "connection",
+                "socket",
+                "websocket",
+                "channel",
+                "endpoint",
+            ],
+            &[
+                "has been closed",
+                "is closed",
+                "already closed",
+                "was closed",
+                "is closing",
+                "no longer open",
+                "not open",
+            ],
+            &[
+                "send", "write", "call", "method", "deliver", "message", "emit", "post",
+            ],
+        ],
+        causes: &[C::AsyncSendAfterClose],
+        confidence: Medium,
+    },
+    Concept {
+        name: "delivery-failed",
+        groups: &[
+            &[
+                "failed to deliver",
+                "messagedeliveryexception",
+                "exception writing",
+                "error writing",
+                "no decoder for session",
+            ],
+            &["websocket", "session", "client", "socket", "connection"],
+        ],
+        causes: &[C::AsyncSendAfterClose, C::SessionClientAborted],
+        confidence: Low,
+    },
+    // API Gateway answers 410 Gone to a post to a connection that no longer exists.
+    Concept {
+        name: "connection-gone",
+        groups: &[&["goneexception"]],
+        causes: &[C::AsyncSendAfterClose],
+        confidence: Medium,
+    },
+    Concept {
+        name: "post-to-gone-connection",
+        groups: &[&["posttoconnection", "@connections"], &["410", "gone"]],
+        causes: &[C::AsyncSendAfterClose],
+        confidence: Medium,
+    },
+    // A worker or task that stopped answering: the event loop (or the worker) was busy.
+    Concept {
+        name: "worker-stalled",
+        groups: &[&[
+            "worker timeout",
+            "worker timed out",
+            "took too long to shut down",
+            "blocking the event loop",
+            "event loop blocked",
+            "event loop is blocked",
+            "blocked the event loop",
+            "slow callback",
+            "executing <task",
+        ]],
+        causes: &[C::AsyncEventLoopBlocked],
+        confidence: Medium,
+    },
+    Concept {
+        name: "keepalive-task-failed",
+        groups: &[
+            &["keepalive ping task", "keepalive_ping", "heartbeat task"],
+            &["exception", "error", "failed", "traceback"],
+        ],
+        causes: &[C::AsyncEventLoopBlocked, C::SessionNoPong],
+        confidence: Low,
+    },
+    Concept {
+        name: "no-data-within",
+        groups: &[
+            &[
+                "did not receive",
+                "didn't receive",
+                "without receiving",
+                "no message received",
+                "no messages received",
+                "no data received",
+                "not received any",
+            ],
+            &["within", "elapsed", "timeout", "ttl", "in the last"],
+        ],
+        causes: &[C::SessionNoMessage, C::AsyncServerPingTimeout],
+        confidence: Medium,
+    },
+    // A Socket.IO 3+ server meeting a 2.x client: the client never joins a namespace.
+    Concept {
+        name: "socketio-no-namespace",
+        groups: &[&["socket.io", "engine.io"], &["no namespace joined"]],
+        causes: &[C::SocketioVersionMismatch],
+        confidence: Medium,
+    },
+    Concept {
+        name: "socketio-eio3",
+        groups: &[
+            &["eio=3", "alloweio3", "allow_eio3", "eio version 3", "eio 3"],
+            &[
+                "400",
+                "error",
+                "unsupported",
+                "fail",
+                "refused",
+                "invalid",
+                "mismatch",
+            ],
+        ],
+        causes: &[C::SocketioVersionMismatch, C::HttpBadRequest],
+        confidence: Low,
+    },
+    Concept {
+        name: "proxy-denied",
+        groups: &[&[
+            "tcp_denied",
+            "denied by proxy",
+            "proxy denied",
+            "forbidden port",
+            "denied by acl",
+            "blocked by proxy",
+        ]],
+        causes: &[C::ProxyConnectRefused],
+        confidence: Medium,
+    },
+    Concept {
+        name: "name-not-resolved",
+        groups: &[&[
+            "could not be resolved",
+            "host not found",
+            "name or service not known",
+            "nodename nor servname",
+            "no address associated with hostname",
+            "temporary failure in name resolution",
+            "dns failed",
+            "dns lookup failed",
+            "dns resolution failed",
+        ]],
+        causes: &[C::DnsNxdomain, C::DnsFailure],
+        confidence: Medium,
+    },
+    // uWSGI (and other servers) built or started without WebSocket support.
+    Concept {
+        name: "server-lacks-websocket",
+        groups: &[
+            &["uwsgi", "websocket handshake api", "http-websockets"],
+            &[
+                "need to build",
+                "build uwsgi",
+                "unable to complete websocket handshake",
+                "unrecognized option",
+                "not supported",
+                "without",
+            ],
+        ],
+        causes: &[C::ServerWebsocketUnsupported],
+        confidence: Medium,
+    },
+    Concept {
+        name: "closed-before-handshake",
+        groups: &[
+            &[
+                "closed before",
+                "disconnected before",
+                "ended before",
+                "eof before",
+                "closed during",
+            ],
+            &["handshake", "upgrade", "response", "101", "headers"],
+        ],
+        causes: &[C::HttpClosedWithoutResponse, C::HttpNoResponse],
+        confidence: Medium,
+    },
+    // Windows' and .NET's socket texts in the user's language (by meaning: "forcibly
+    // closed by the remote host", "actively refused", "did not respond properly",
+    // "unable to connect to the remote server").
+    Concept {
+        name: "socket-reset-localised",
+        groups: &[&[
+            "强迫关闭",
+            "强制关闭",
+            "強制關閉",
+            "強制的に切断",
+            "강제로 끊",
+            "vom remotehost geschlossen",
+            "fermée par l’hôte distant",
+            "fermée par l'hôte distant",
+            "forzado la interrupción",
+            "принудительно разорвал",
+            "forçado o cancelamento",
+            "gwałtownie zamknięte",
+            "interrotta forzatamente",
+        ]],
+        causes: &[C::SessionReset, C::TcpReset],
+        confidence: Medium,
+    },
+    Concept {
+        name: "socket-refused-localised",
+        groups: &[&[
+            "积极拒绝",
+            "拒絕連線",
+            "拒否されたため",
+            "연결을 거부",
+            "verbindung verweigerte",
+            "expressément refusée",
+            "denegó expresamente",
+            "отверг запрос на подключение",
+            "recusou ativamente",
+            "aktywnie go odmawia",
+            "rifiuto persistente",
+        ]],
+        causes: &[C::TcpRefused],
+        confidence: Medium,
+    },
+    Concept {
+        name: "socket-timeout-localised",
+        groups: &[&[
+            "没有正确答复",
+            "沒有正確回應",
+            "正しく応答しなかった",
+            "nicht richtig reagiert",
+            "pas répondu convenablement",
+            "no respondió adecuadamente",
+            "не получен нужный отклик",
+            "não respondeu corretamente",
+            "nie odpowiedziała poprawnie",
+        ]],
+        causes: &[C::TcpTimeout],
+        confidence: Medium,
+    },
+    Concept {
+        name: "remote-server-unreachable-localised",
+        groups: &[&[
+            "nie można połączyć się z serwerem zdalnym",
+            "keine verbindung mit dem remoteserver",
+            "impossible de se connecter au serveur distant",
+            "no es posible conectar con el servidor remoto",
+            "无法连接到远程服务器",
+            "無法連接至遠端伺服器",
+            "невозможно соединиться с удаленным сервером",
+            "リモート サーバーに接続できません",
+            "impossível conectar-se ao servidor remoto",
+            "无法建立到",
+            "無法建立到",
+        ]],
+        causes: &[C::TcpRefused, C::TcpUnreachable, C::TcpTimeout],
+        confidence: Low,
     },
     Concept {
         name: "tls-handshake",
@@ -443,7 +739,8 @@ pub struct ConceptMatch {
 
 /// Every concept whose groups all occur within one window, in table order.
 pub fn find(text: &str) -> Vec<ConceptMatch> {
-    let lower = text.to_ascii_lowercase();
+    // Unicode lower case: the table holds words of other languages too.
+    let lower = text.to_lowercase();
     CONCEPTS
         .iter()
         .filter_map(|c| find_one(&lower, c))
@@ -557,6 +854,45 @@ mod tests {
                 "reader unable to keep up with messages",
                 "reader-cannot-keep-up",
             ),
+            ("the Origin header value is invalid", "origin-rejected"),
+            ("Invalid Host header", "host-header-check"),
+            ("Upgrade request required", "upgrade-request-required"),
+            (
+                "the channel is closed, cannot send the message",
+                "closed-session-used",
+            ),
+            ("GoneException when posting", "connection-gone"),
+            ("[CRITICAL] WORKER TIMEOUT (pid:7)", "worker-stalled"),
+            ("no data received within 30 s", "no-data-within"),
+            (
+                "socket.io client: no namespace joined yet",
+                "socketio-no-namespace",
+            ),
+            ("TCP_DENIED/403 CONNECT example.com:443", "proxy-denied"),
+            (
+                "backend.internal could not be resolved",
+                "name-not-resolved",
+            ),
+            (
+                "uwsgi: websocket handshake api not supported",
+                "server-lacks-websocket",
+            ),
+            (
+                "connection closed before handshake response",
+                "closed-before-handshake",
+            ),
+            (
+                "远程主机强迫关闭了一个现有的连接。",
+                "socket-reset-localised",
+            ),
+            (
+                "Es konnte keine Verbindung hergestellt werden, da der Zielcomputer die Verbindung verweigerte.",
+                "socket-refused-localised",
+            ),
+            (
+                "Невозможно соединиться с удаленным сервером",
+                "remote-server-unreachable-localised",
+            ),
         ];
         for (text, name) in cases {
             assert!(
@@ -591,7 +927,7 @@ mod tests {
             assert!(!c.causes.is_empty(), "{}", c.name);
             assert!(c.confidence != Confidence::High, "{}", c.name);
             for w in c.groups.iter().flat_map(|g| g.iter()) {
-                assert_eq!(*w, w.to_ascii_lowercase(), "{}", c.name);
+                assert_eq!(*w, w.to_lowercase(), "{}", c.name);
             }
         }
     }

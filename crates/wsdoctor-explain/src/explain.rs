@@ -219,13 +219,30 @@ fn explain_message(text: &str) -> Explanation {
     // A specific family knows the context (which library, which phase); a code only
     // knows what failed. Below that weight the code is the better evidence.
     let family_first = strongest >= SPECIFIC_FAMILY;
+    // The handshake's status, read in whatever shape it is wrapped, where no family
+    // captured one. It names the cause better than a family that only knows "not 101"
+    // (a status family whose capture missed) and than any code or concept.
+    let family_status = matches.iter().find_map(|m| m.status);
+    let found = family_status
+        .is_none()
+        .then(|| status::find_in_text(text))
+        .flatten()
+        .filter(|f| status_applies(text, f));
+    let status_first = found.is_some()
+        && (!family_first
+            || matches
+                .first()
+                .is_some_and(|m| matches!(m.rule.causes, rules::Causes::Status(_))));
     // Tier 3 only speaks where tiers 1 and 2 said nothing specific: no specific family,
-    // no code. Its causes then come before a weak family's guesses.
+    // no code. Its causes then come before a weak family's guesses (after a status).
     let concepts = if family_first || !codes.is_empty() {
         Vec::new()
     } else {
         concepts::find(text)
     };
+    if let Some(f) = found.filter(|_| status_first) {
+        add(status::status_causes(f.code));
+    }
     concepts.iter().for_each(|m| add(m.concept.causes));
     if family_first {
         matches.iter().for_each(|m| add(m.causes));
@@ -233,6 +250,16 @@ fn explain_message(text: &str) -> Explanation {
     codes.iter().for_each(|m| add(&m.entry.causes));
     if !family_first {
         matches.iter().for_each(|m| add(m.causes));
+    }
+    if let Some(f) = found.filter(|_| !status_first) {
+        add(status::status_causes(f.code));
+    }
+    // Socket.IO answers 400 to a request whose session id this node does not know: the
+    // balancer sent the polling and the upgrade to different nodes.
+    let sticky = family_status.or(found.map(|f| f.code)) == Some(400) && SESSION_ID.is_match(text);
+    if sticky {
+        ids.retain(|id| *id != CauseId::HttpStickySessionMissing);
+        ids.insert(0, CauseId::HttpStickySessionMissing);
     }
     if ids.is_empty() {
         return not_recognised(text);
@@ -267,6 +294,20 @@ fn explain_message(text: &str) -> Explanation {
     if let Some(c) = concepts.first() {
         e.confidence = Some(c.concept.confidence);
     }
+    // A status read from an unknown wrapping, or a ranking changed by the context, is a
+    // reading of the text, not a known wording: at most medium.
+    if status_first || sticky {
+        e.confidence = Some(Confidence::Medium);
+    }
+    // A close code (or "closed normally") says how the socket ended, not why: where the
+    // same text also reports a failure, the close code is only part of the story.
+    let close_answer = matches
+        .first()
+        .is_some_and(|m| matches!(m.rule.causes, rules::Causes::Close(_)))
+        || ids.first() == Some(&CauseId::SessionCloseNormal);
+    if e.confidence == Some(Confidence::High) && close_answer && FAILURE_WORDS.is_match(text) {
+        e.confidence = Some(Confidence::Medium);
+    }
     let span_text = |(a, b): (usize, usize)| {
         redact::text(&String::from_utf8_lossy(&text.as_bytes()[a..b])).into_owned()
     };
@@ -289,12 +330,23 @@ fn explain_message(text: &str) -> Explanation {
         // The table's words, not the input's bytes: they say what led to the answer.
         text: m.words.join(" + "),
     });
+    let status_word = found.map(|f| Matched {
+        tier: Tier::Vocabulary,
+        rule: "http-status",
+        source: "HTTP",
+        text: span_text(f.span),
+    });
     e.matched = if family_first {
-        families.chain(vocabulary).collect()
+        families.chain(vocabulary).chain(status_word).collect()
     } else {
-        concept_words.chain(vocabulary).chain(families).collect()
+        status_word
+            .into_iter()
+            .chain(concept_words)
+            .chain(vocabulary)
+            .chain(families)
+            .collect()
     };
-    if let Some(s) = matches.iter().find_map(|m| m.status) {
+    if let Some(s) = family_status.or(found.map(|f| f.code)) {
         e.status = Some(StatusInfo {
             code: s,
             reason: status::reason(s),
@@ -403,6 +455,28 @@ fn shell_word(s: &str) -> String {
         format!("'{}'", s.replace('\'', "'\\''"))
     }
 }
+
+/// Whether a status read by [`status::find_in_text`] is the handshake's answer: written
+/// as "expected 101 but …", or in a text about a WebSocket; a success or redirect only
+/// where the text says something failed.
+fn status_applies(text: &str, f: &status::FoundStatus) -> bool {
+    if f.how == status::How::Expected {
+        return true;
+    }
+    WS_CONTEXT.is_match(text) && (f.code >= 400 || FAILURE_WORDS.is_match(text))
+}
+
+// Static patterns, covered by tests.
+static WS_CONTEXT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)websocket|web socket|\bwss?://|\bws\b|upgrad|handshake|socket\.?io|engine\.?io|sockjs|signalr|/cable\b|\beio=|\b101\b|starscream|\bstomp\b").expect("valid")
+});
+
+static FAILURE_WORDS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:expected|unexpected|invalid|bad|fail|failed|failure|error|instead|not upgraded|non-101|refused|rejected|required|denied|exception)\b").expect("valid")
+});
+
+static SESSION_ID: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)[?&]sid=|session id|\bsid\b").expect("valid"));
 
 static NUMBER: LazyLock<Regex> = LazyLock::new(|| {
     // Static pattern, covered by tests.

@@ -249,3 +249,44 @@ fn a_concept_stays_silent_under_a_specific_family() {
     assert_eq!(ids(&e)[0], C::HttpNotFound);
     assert!(e.matched.iter().all(|m| m.tier != Tier::Concept));
 }
+
+#[test]
+fn statuses_in_unknown_wrappings_name_their_cause() {
+    let e = explain("error: unable to upgrade connection: Forbidden");
+    assert_eq!(ids(&e).first(), Some(&C::HttpForbidden));
+    assert_eq!(e.status.as_ref().map(|s| s.code), Some(403));
+    assert_eq!(e.confidence, Some(Confidence::Medium));
+    let e = explain("lws_client_ws_upgrade: got bad HTTP response '404'");
+    assert_eq!(ids(&e).first(), Some(&C::HttpNotFound));
+    let e = explain("InvalidStatusCode(401, Headers([]))  while opening the WebSocket");
+    assert_eq!(ids(&e).first(), Some(&C::HttpUnauthorized));
+}
+
+#[test]
+fn statuses_outside_a_websocket_text_are_not_read() {
+    // A 404 on a page request and a success line say nothing about a handshake.
+    assert!(!explain("INFO: 10.0.0.1 - \"GET /favicon.ico HTTP/1.1\" 404 Not Found").recognised);
+    assert!(!explain("GET / Sent 200 in 306us").recognised);
+}
+
+#[test]
+fn socketio_400_with_a_session_id_is_the_sticky_session() {
+    let e = explain(
+        "WebSocket connection to 'wss://a.test/socket.io/?EIO=4&transport=websocket&sid=abc' failed: Error during WebSocket handshake: Unexpected response code: 400",
+    );
+    assert_eq!(ids(&e).first(), Some(&C::HttpStickySessionMissing));
+    assert_eq!(e.confidence, Some(Confidence::Medium));
+}
+
+#[test]
+fn a_close_code_next_to_a_failure_is_not_high_confidence() {
+    let e =
+        explain("Connection Closed: 1000 {\"error\": \"initialization failed: token required\"}");
+    assert_ne!(e.confidence, Some(Confidence::High));
+}
+
+#[test]
+fn server_side_upgrade_header_missing_blames_the_proxy_first() {
+    let e = explain("Handshake failed due to invalid Upgrade header: null");
+    assert_eq!(ids(&e).first(), Some(&C::ProxyUpgradeNotForwarded));
+}

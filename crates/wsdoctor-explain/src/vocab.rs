@@ -11,7 +11,8 @@
 //! every entry parses, names real catalog ids and is found by [`find`].
 //!
 //! File format (TSV, `#` comments): `token<TAB>number<TAB>causes[<TAB>phrase]`, number
-//! and phrase optional (`-` or empty). The token is matched as a whole word (ASCII case
+//! and phrase optional (`-` or empty); causes `=close` take the close-code table's
+//! causes for the number (one fact, one place). The token is matched as a whole word (ASCII case
 //! insensitive); the phrase — the library's own text for the code, such as OpenSSL's
 //! "unable to get local issuer certificate" — is matched the same way; the number only
 //! in the vocabulary's own context (`Code=-1004 … NSURLErrorDomain`, `[Errno 111]`).
@@ -85,7 +86,22 @@ pub static VOCABULARIES: &[Vocabulary] = &[
         // OpenSSL 3 packs library 20 and the reason as 0A00xxxx, 1.1 as 14fffrrr.
         Some(r"(?i)\berror:(?:0A0(?P<x>[0-9a-f]{5})|14[0-9a-f]{3}(?P<y>[0-9a-f]{3}))\b")
     ),
+    vocab!(
+        "apple-osstatus",
+        "Apple Security framework (SecureTransport, URLSession TLS)",
+        // SecureTransport's -98xx after any word that introduces a code; the other
+        // OSStatus ranges only where the text says it is an OSStatus.
+        Some(
+            r"(?i)(?:osstatus(?: error)?|nsosstatuserrordomain\W+code=|_kcfstreamerrorcodekey=|\berror|\bstatus|\bcode|\berr)\W{0,3}(?P<n>-9[89][0-9]{2})\b|(?:osstatus(?: error)?|nsosstatuserrordomain\W+code=)\W{0,3}(?P<n2>-[0-9]{4,5})\b"
+        )
+    ),
+    vocab!(
+        "apple-cfnetwork",
+        "Apple CFNetwork (kCFErrorDomainCFNetwork)",
+        Some(r"(?i)\bkcferrordomaincfnetwork(?:\s+error\s+|\W+code=)(?P<n>-?[0-9]{1,5})\b")
+    ),
     vocab!("nss", "NSS (Firefox)", None),
+    vocab!("firefox-nserror", "Firefox (nsresult)", None),
     vocab!(
         "windows-winsock",
         "Windows Sockets (.NET SocketException)",
@@ -99,6 +115,12 @@ pub static VOCABULARIES: &[Vocabulary] = &[
         Some(r"(?i)\b(?:winhttp|error|code)\W{1,3}(?P<n>12[01][0-9]{2})\b")
     ),
     vocab!("windows-schannel", "SChannel (Windows TLS)", None),
+    vocab!(
+        "dotnet-websocket",
+        ".NET (SocketError, WebSocketError)",
+        None
+    ),
+    vocab!("go-error", "Go standard library", None),
     vocab!("node-error", "Node.js", None),
     vocab!("node-ws", "Node ws", None),
     vocab!("python-exception", "Python", None),
@@ -114,6 +136,18 @@ pub static VOCABULARIES: &[Vocabulary] = &[
         Some(
             r"(?i)(?:\[errno (?P<n>[0-9]{1,3})\]|\bos error (?P<n2>[0-9]{1,3})\b|\((?P<n3>[0-9]{1,3}): [A-Z])"
         )
+    ),
+    vocab!(
+        "errno-macos",
+        "Darwin C library (errno on macOS and iOS)",
+        Some(
+            r"(?i)(?:\bnsposixerrordomain\W+code=|\bknwerrordomainposix error |\bposixerrorcode\(rawvalue: |\bposix error:? )(?P<n>[0-9]{1,3})\b"
+        )
+    ),
+    vocab!(
+        "errno-l10n",
+        "errno texts in other languages (glibc translations)",
+        None
     ),
 ];
 
@@ -253,6 +287,13 @@ fn parse(tsv: &'static str) -> Result<Vec<Entry>, String> {
         let causes = match cols.next().map(str::trim) {
             None => return Err(format!("line {}: no causes column", n + 1)),
             Some("-") => Vec::new(),
+            // A close status (.NET's WebSocketCloseStatus): the close-code table's causes.
+            Some("=close") => {
+                let code = number
+                    .and_then(|n| u16::try_from(n).ok())
+                    .ok_or_else(|| format!("line {}: =close needs a close code", n + 1))?;
+                crate::closecode::close_causes(code).to_vec()
+            }
             Some(list) => list
                 .split(',')
                 .map(|id| {
@@ -330,6 +371,13 @@ mod tests {
             ("java-exception", 135),
             ("rust-error", 257),
             ("errno-linux", 130),
+            ("apple-osstatus", 455),
+            ("apple-cfnetwork", 84),
+            ("errno-macos", 109),
+            ("dotnet-websocket", 67),
+            ("go-error", 591),
+            ("firefox-nserror", 197),
+            ("errno-l10n", 506),
         ];
         for (name, n) in expect {
             let v = VOCABULARIES.iter().find(|v| v.name == *name).expect(name);

@@ -102,6 +102,25 @@ pub(super) static RULES: &[Rule] = &[
         r"sec-websocket-accept'?\x22?\s*header is missing|(?:missing|no|without)[^\n]{0,20}sec-websocket-accept|(?:did not|didn't|does not|doesn't) contain[^\n]{0,20}sec-websocket-accept|required header 'sec-websocket-accept'",
         F(&[C::HandshakeAcceptMissing])
     ),
+    // The server saw a request without a usable Upgrade header: on the way there a
+    // proxy dropped it (hop-by-hop) far more often than the client failed to send it.
+    rule!(
+        "server-upgrade-header-missing",
+        "servers",
+        9,
+        Any,
+        [
+            "handshake failed due to invalid upgrade",
+            "upgrade headers in request",
+            "upgrade header in request",
+            "upgrade\" header",
+            "upgrade header",
+            "not using the websocket protocol",
+            "can \"upgrade\" only"
+        ],
+        r"handshake failed due to invalid upgrade header|missing upgrade headers? in (?:the )?request|upgrade headers? (?:is |are )?missing (?:in|from) (?:the )?request|bad \x22?upgrade\x22? header|can \x22?upgrade\x22? only to \x22?websocket|not using the websocket protocol",
+        F(&[C::ProxyUpgradeNotForwarded, C::HandshakeUpgradeMissing])
+    ),
     rule!(
         "upgrade-header-wrong",
         "libraries",
