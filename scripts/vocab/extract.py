@@ -39,7 +39,9 @@ CERT_RULES = [
 ]
 
 # Two-word reason strings that are still unmistakable in a log line.
-SHORT_REASONS = {"HTTP_REQUEST", "UNKNOWN_PROTOCOL", "NO_SHARED_CIPHER", "HTTPS_PROXY_REQUEST"}
+# ("http request", "unknown protocol" and "https proxy request" are ordinary English and
+# Java's "unknown protocol: ws": they count only through the packed code or a family.)
+SHORT_REASONS = {"NO_SHARED_CIPHER"}
 
 def openssl():
     hdr = pathlib.Path("/usr/include/openssl/x509_vfy.h").read_text()
@@ -669,9 +671,51 @@ def errno_l10n():
     write("errno-l10n", "errno texts translated (strerror in the user's language: Linux, and what localized tools print)",
           f"glibc's libc.mo translations (Debian libc-l10n, {len(langs)} languages) of every errno-linux text that names a cause", rows)
 
+
+# ── libcurl CURLcode (PHP's "cURL error 7", curl's "curl: (35)") ─────────────────────
+CURL_RULES = [
+    (r"^COULDNT_RESOLVE_PROXY$", "proxy-unreachable,dns-nxdomain"), (r"^COULDNT_RESOLVE_HOST$", "dns-nxdomain,dns-failure"),
+    (r"^COULDNT_CONNECT$", "tcp-refused,tcp-unreachable,tcp-timeout"), (r"^OPERATION_TIMEDOUT$", "tcp-timeout,async-slow-response"),
+    (r"^SSL_CONNECT_ERROR$", "tls-handshake-failed,tls-to-plaintext-port"),
+    (r"^PEER_FAILED_VERIFICATION$", "tls-unknown-issuer,tls-hostname-mismatch,tls-self-signed"),
+    (r"^SSL_CACERT(_BADFILE)?$", "tls-client-trust-store-missing,tls-unknown-issuer"), (r"^SSL_CERTPROBLEM$|^SSL_CLIENTCERT$", "tls-client-cert-required"),
+    (r"^SSL_|^USE_SSL_FAILED$", "tls-handshake-failed"),
+    (r"^GOT_NOTHING$", "http-closed-without-response"), (r"^RECV_ERROR$", "tcp-reset,session-reset"),
+    (r"^SEND_ERROR$", "tcp-reset,session-abrupt-eof"), (r"^HTTP_RETURNED_ERROR$", "http-unexpected-status"),
+    (r"^UNSUPPORTED_PROTOCOL$", "url-unsupported-scheme"), (r"^URL_MALFORMAT$", "url-unparseable"),
+    (r"^WEIRD_SERVER_REPLY$", "http-not-http"), (r"^TOO_MANY_REDIRECTS$", "http-redirect"),
+    (r"^PROXY$", "proxy-connect-refused,proxy-unreachable"), (r"^PARTIAL_FILE$", "session-abrupt-eof"),
+    (r"^ABORTED_BY_CALLBACK$", "session-client-aborted"),
+]
+
+def curl():
+    import ctypes, glob
+    hdr = pathlib.Path(sorted(glob.glob("/usr/include/*/curl/curl.h") + glob.glob("/usr/include/curl/curl.h"))[0]).read_text()
+    body = re.search(r"typedef enum \{\s*(CURLE_OK.*?)\} CURLcode;", hdr, re.S).group(1)
+    body = re.sub(r"/\*.*?\*/", "", body, flags=re.S)
+    body = re.sub(r"^\s*#.*$", "", body, flags=re.M)
+    lib = ctypes.CDLL("libcurl.so.4")
+    lib.curl_easy_strerror.restype = ctypes.c_char_p
+    ver = ctypes.CDLL("libcurl.so.4")
+    ver.curl_version.restype = ctypes.c_char_p
+    rows, n = [], -1
+    for item in body.split(","):
+        m = re.match(r"\s*(CURLE_\w+)\s*(?:=\s*(\d+))?\s*$", item)
+        if not m:
+            continue
+        n = int(m.group(2)) if m.group(2) else n + 1
+        name = m.group(1)
+        if name == "CURL_LAST":
+            continue
+        c = classify(name[len("CURLE_"):], CURL_RULES, "-")
+        text = lib.curl_easy_strerror(n).decode()
+        rows.append((name, n, c, text if c != "-" and text.count(" ") >= 2 else ""))
+    write("curl-error", "libcurl CURLcode errors (curl, PHP's cURL error N, Pusher and other HTTP clients)",
+          f"curl.h of Debian libcurl4-openssl-dev, every CURLcode member; the phrase is curl_easy_strerror() of {ver.curl_version().decode().split()[0]}", rows)
+
 if __name__ == "__main__":
     import sys
     steps = {"openssl": openssl, "nss": nss, "windows": windows, "node": node, "python": python, "java": java,
-             "rust": rust, "apple": apple, "dotnet": dotnet, "go": golang, "mozilla": mozilla, "errno-l10n": errno_l10n}
+             "rust": rust, "apple": apple, "dotnet": dotnet, "go": golang, "mozilla": mozilla, "errno-l10n": errno_l10n, "curl": curl}
     for name in sys.argv[1:] or steps:
         steps[name]()

@@ -277,6 +277,7 @@ pub static CONCEPTS: &[Concept] = &[
             "route not found",
             "no matching route",
             "no handler found",
+            "no method found matching route",
         ]],
         causes: &[C::HttpNotFound],
         confidence: Medium,
@@ -613,6 +614,140 @@ pub static CONCEPTS: &[Concept] = &[
         causes: &[C::TcpRefused, C::TcpUnreachable, C::TcpTimeout],
         confidence: Low,
     },
+    // A send that failed because the peer had closed: the close code is how it ended,
+    // the send after it is the bug.
+    Concept {
+        name: "send-failed-closed",
+        groups: &[
+            &[
+                "unable to send",
+                "in send",
+                "error sending",
+                "failed to send",
+                "cannot send",
+                "can't send",
+                "while sending",
+                "write_message",
+                "send_text",
+                "send_json",
+                "send_bytes",
+            ],
+            &[
+                "closed",
+                "disconnect",
+                "websocketdisconnect",
+                "websocketclosederror",
+                "1000",
+                "1001",
+                "1005",
+                "1006",
+            ],
+        ],
+        causes: &[C::AsyncSendAfterClose, C::SessionAbruptEof],
+        confidence: Medium,
+    },
+    Concept {
+        name: "reserved-bits",
+        groups: &[&[
+            "rsv1",
+            "rsv2",
+            "rsv3",
+            "reserved bit",
+            "rsv bit",
+            "compressed bit",
+            "rsv data",
+        ]],
+        causes: &[C::SessionReservedBits, C::HandshakeExtensionUnoffered],
+        confidence: Medium,
+    },
+    Concept {
+        name: "url-scheme-must-be-ws",
+        groups: &[
+            &[
+                "protocol must be",
+                "scheme must be",
+                "url scheme",
+                "url's protocol",
+                "unsupported protocol",
+                "invalid url scheme",
+            ],
+            &["ws:", "wss:", "\"ws\"", "'ws'", "ws or wss", "ws://"],
+        ],
+        causes: &[C::UrlUnsupportedScheme, C::UrlHttpScheme],
+        confidence: Medium,
+    },
+    Concept {
+        name: "status-not-101",
+        groups: &[&[
+            "invalid status code",
+            "unexpected status code",
+            "non-101",
+            "not 101",
+            "bad status",
+            "invalid response code",
+            "unexpected response code",
+        ]],
+        causes: &[C::HttpUnexpectedStatus, C::HttpForbidden, C::HttpNotFound],
+        confidence: Low,
+    },
+    // Development proxies (Create React App, Vite, http-proxy-middleware) that could not
+    // reach the backend.
+    Concept {
+        name: "dev-proxy-error",
+        groups: &[&[
+            "could not proxy request",
+            "http proxy error",
+            "ws proxy error",
+            "error occurred while proxying",
+            "error occurred while trying to proxy",
+        ]],
+        causes: &[
+            C::TcpRefused,
+            C::HttpClosedWithoutResponse,
+            C::HttpBadGateway,
+        ],
+        confidence: Low,
+    },
+    Concept {
+        name: "invalid-session",
+        groups: &[&[
+            "invalid session",
+            "unknown session",
+            "session not found",
+            "session does not exist",
+            "session unknown",
+        ]],
+        causes: &[C::HttpStickySessionMissing],
+        confidence: Medium,
+    },
+    Concept {
+        name: "worker-cannot-upgrade",
+        groups: &[&["error handling request"], &["upgrade", "websocket"]],
+        causes: &[C::ServerWebsocketUnsupported, C::HttpServerError],
+        confidence: Low,
+    },
+    Concept {
+        name: "application-exception",
+        groups: &[
+            &[
+                "exception inside application",
+                "uncaught exception",
+                "error handling request",
+                "unhandled exception",
+            ],
+            &[
+                "websocket",
+                "asgi",
+                "daphne",
+                "channels",
+                "consumer",
+                "notebookapp",
+                "handshake",
+            ],
+        ],
+        causes: &[C::HttpServerError, C::SessionCloseServerError],
+        confidence: Low,
+    },
     Concept {
         name: "tls-handshake",
         groups: &[&["tls", "ssl"], &["handshake"]],
@@ -892,6 +1027,32 @@ mod tests {
             (
                 "Невозможно соединиться с удаленным сервером",
                 "remote-server-unreachable-localised",
+            ),
+            (
+                "error sending frame: the socket was closed (1006)",
+                "send-failed-closed",
+            ),
+            ("frame with RSV1 set but no extension", "reserved-bits"),
+            (
+                "the url scheme must be \"ws\" or \"wss\"",
+                "url-scheme-must-be-ws",
+            ),
+            (
+                "server answered with an unexpected status code",
+                "status-not-101",
+            ),
+            (
+                "[HPM] Error occurred while proxying request",
+                "dev-proxy-error",
+            ),
+            ("rejecting: unknown session abc", "invalid-session"),
+            (
+                "Error handling request /ws (upgrade to websocket)",
+                "worker-cannot-upgrade",
+            ),
+            (
+                "Exception inside application: KeyError in the websocket consumer",
+                "application-exception",
             ),
         ];
         for (text, name) in cases {

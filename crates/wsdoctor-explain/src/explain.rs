@@ -162,6 +162,17 @@ fn explain_capped(text: &str) -> Explanation {
         return from_causes(text, Kind::Cause, &[id], None);
     }
     if let Some(e) = explain_number(text) {
+        // "400 The plain HTTP request was sent to HTTPS port": words after the number
+        // that a specific family knows say more than the number.
+        let specific = rules::matcher()
+            .match_message(text.as_bytes())
+            .iter()
+            .any(|m| {
+                m.rule.weight >= SPECIFIC_FAMILY && matches!(m.rule.causes, rules::Causes::Fixed(_))
+            });
+        if specific {
+            return explain_message(text);
+        }
         return e;
     }
     explain_message(text)
@@ -204,10 +215,15 @@ fn explain_message(text: &str) -> Explanation {
     // and their guesses would contradict it.
     let strongest = matches.first().map_or(0, |m| m.rule.weight);
     matches.retain(|m| m.rule.weight + 3 > strongest);
-    let codes: Vec<vocab::VocabMatch> = vocab::find(text.as_bytes())
+    let mut codes: Vec<vocab::VocabMatch> = vocab::find(text.as_bytes())
         .into_iter()
         .filter(|m| !m.entry.causes.is_empty())
         .collect();
+    // A chain of exceptions ("X: Y: Z", "Caused by:", .NET's "--->") ends in the one that
+    // started it: the innermost code is the best evidence.
+    if NESTED.is_match(text) {
+        codes.reverse();
+    }
     let mut ids: Vec<CauseId> = Vec::new();
     let mut add = |list: &[CauseId]| {
         for id in list {
@@ -235,15 +251,42 @@ fn explain_message(text: &str) -> Explanation {
                 .is_some_and(|m| matches!(m.rule.causes, rules::Causes::Status(_))));
     // Tier 3 only speaks where tiers 1 and 2 said nothing specific: no specific family,
     // no code. Its causes then come before a weak family's guesses (after a status).
-    let concepts = if family_first || !codes.is_empty() {
+    // A code that names one cause is specific; codes that only narrow it down (a
+    // wrapper exception, a generic errno) leave room for what the words say.
+    let code_names_one = codes.iter().any(|m| m.entry.causes.len() == 1);
+    // A close code says how the socket ended, not why: words about the why still count.
+    let close_family = matches
+        .first()
+        .is_some_and(|m| matches!(m.rule.causes, rules::Causes::Close(_)));
+    let concepts = if (family_first && !close_family) || code_names_one {
         Vec::new()
     } else {
         concepts::find(text)
     };
-    if let Some(f) = found.filter(|_| status_first) {
+    // A status with many readings (400, 404) yields to a concept that says which.
+    let status_vague =
+        !concepts.is_empty() && found.is_some_and(|f| status::status_causes(f.code).len() > 2);
+    if let Some(f) = found.filter(|_| status_first && !status_vague) {
         add(status::status_causes(f.code));
     }
-    concepts.iter().for_each(|m| add(m.concept.causes));
+    if !close_family {
+        concepts.iter().for_each(|m| add(m.concept.causes));
+    }
+    if let Some(f) = found.filter(|_| status_first && status_vague) {
+        add(status::status_causes(f.code));
+    }
+    if close_family {
+        // Only concepts that say why a session already open ended: a misuse of the API
+        // (a send after the close) or a frame the peer could not accept.
+        concepts
+            .iter()
+            .filter(|m| {
+                m.concept.causes.first().is_some_and(|c| {
+                    c.layer() == Layer::Async || *c == CauseId::SessionReservedBits
+                })
+            })
+            .for_each(|m| add(m.concept.causes));
+    }
     if family_first {
         matches.iter().for_each(|m| add(m.causes));
     }
@@ -473,6 +516,10 @@ static WS_CONTEXT: LazyLock<Regex> = LazyLock::new(|| {
 
 static FAILURE_WORDS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(?:expected|unexpected|invalid|bad|fail|failed|failure|error|instead|not upgraded|non-101|refused|rejected|required|denied|exception)\b").expect("valid")
+});
+
+static NESTED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\bcaused by\b|--->|(?:exception|error): (?:[a-z_][a-z0-9_]*\.)+[a-z0-9_]*(?:exception|error)\b").expect("valid")
 });
 
 static SESSION_ID: LazyLock<Regex> =

@@ -120,6 +120,11 @@ pub static VOCABULARIES: &[Vocabulary] = &[
         ".NET (SocketError, WebSocketError)",
         None
     ),
+    vocab!(
+        "curl-error",
+        "libcurl (curl, PHP cURL)",
+        Some(r"(?i)\bcurl(?:code|e)?\W{0,3}(?:error\W{0,3})?\(?(?P<n>[0-9]{1,2})\)?(?:[:)]|\s)")
+    ),
     vocab!("go-error", "Go standard library", None),
     vocab!("node-error", "Node.js", None),
     vocab!("node-ws", "Node ws", None),
@@ -352,6 +357,37 @@ mod tests {
         assert_eq!(m[0].entry.causes, vec![CauseId::TcpRefused]);
     }
 
+    /// Numbers are read only in their vocabulary's own wrapping.
+    #[test]
+    fn numbers_in_context() {
+        let first = |t: &str| find(t.as_bytes()).first().map(|m| m.entry.token);
+        assert_eq!(
+            first("Pusher error: cURL error 28: timeout"),
+            Some("CURLE_OPERATION_TIMEDOUT")
+        );
+        assert_eq!(
+            first("curl: (35) OpenSSL SSL_connect"),
+            Some("CURLE_SSL_CONNECT_ERROR")
+        );
+        assert_eq!(
+            first("Error Domain=NSOSStatusErrorDomain Code=-9806"),
+            Some("errSSLClosedAbort")
+        );
+        assert_eq!(
+            first("kCFErrorDomainCFNetwork error 2."),
+            Some("kCFHostErrorUnknown")
+        );
+        assert_eq!(
+            first("Error Domain=NSPOSIXErrorDomain Code=61"),
+            Some("ECONNREFUSED")
+        );
+        assert!(
+            find(b"waited 28 seconds, error -9806 was not seen")
+                .iter()
+                .all(|m| m.vocabulary.name != "curl-error")
+        );
+    }
+
     /// The size of each list as taken from its source: a list that shrinks (an entry
     /// lost in an edit) fails here.
     #[test]
@@ -378,6 +414,7 @@ mod tests {
             ("go-error", 591),
             ("firefox-nserror", 197),
             ("errno-l10n", 506),
+            ("curl-error", 100),
         ];
         for (name, n) in expect {
             let v = VOCABULARIES.iter().find(|v| v.name == *name).expect(name);
