@@ -749,6 +749,44 @@ pub static CONCEPTS: &[Concept] = &[
         confidence: Low,
     },
     Concept {
+        name: "tls-timeout",
+        groups: &[
+            &[
+                "ssl connection",
+                "tls connection",
+                "ssl handshake",
+                "tls handshake",
+                "ssl connect",
+            ],
+            &["timeout", "timed out"],
+        ],
+        causes: &[C::TlsHandshakeFailed, C::TcpTimeout],
+        confidence: Medium,
+    },
+    // close() called with a code the API does not allow (1006, 1005, 1015 are reserved).
+    Concept {
+        name: "close-code-not-allowed",
+        groups: &[
+            &[
+                "close code",
+                "closing code",
+                "code must be",
+                "invalidaccesserror",
+            ],
+            &[
+                "is not valid",
+                "invalid",
+                "not allowed",
+                "must be either",
+                "out of range",
+                "not supported",
+                "reserved",
+            ],
+        ],
+        causes: &[C::AsyncCloseCodeNotAllowed],
+        confidence: Medium,
+    },
+    Concept {
         name: "tls-handshake",
         groups: &[&["tls", "ssl"], &["handshake"]],
         causes: &[C::TlsHandshakeFailed],
@@ -997,6 +1035,11 @@ mod tests {
                 "closed-session-used",
             ),
             ("GoneException when posting", "connection-gone"),
+            ("TLS handshake timed out after 10 s", "tls-timeout"),
+            (
+                "close code 1005 is reserved and invalid here",
+                "close-code-not-allowed",
+            ),
             ("[CRITICAL] WORKER TIMEOUT (pid:7)", "worker-stalled"),
             ("no data received within 30 s", "no-data-within"),
             (

@@ -83,8 +83,11 @@ pub static VOCABULARIES: &[Vocabulary] = &[
     vocab!(
         "openssl-ssl-reason",
         "OpenSSL SSL library",
-        // OpenSSL 3 packs library 20 and the reason as 0A00xxxx, 1.1 as 14fffrrr.
-        Some(r"(?i)\berror:(?:0A0(?P<x>[0-9a-f]{5})|14[0-9a-f]{3}(?P<y>[0-9a-f]{3}))\b")
+        // OpenSSL 3 packs library 20 and the reason as 0A00xxxx, 1.1 as 14fffrrr; the
+        // Rust and Python bindings print the packed code in decimal (`code: 336031996`).
+        Some(
+            r"(?i)\berror:(?:0A0(?P<x>[0-9a-f]{5})|14[0-9a-f]{3}(?P<y>[0-9a-f]{3}))\b|\bcode: (?P<p>3[0-9]{8}|16[0-9]{7})\b"
+        )
     ),
     vocab!(
         "apple-osstatus",
@@ -247,12 +250,24 @@ pub fn find(text: &[u8]) -> Vec<VocabMatch> {
             // Decimal groups are named n, n2, n3 (a regex may not repeat a name); hex
             // ones x, y.
             let group = |names: &[&str]| names.iter().find_map(|g| caps.name(g));
-            let n = match group(&["n", "n2", "n3"]) {
-                Some(m) => digits(m).and_then(|s| s.parse::<i64>().ok()),
-                None => group(&["x", "y"])
-                    .and_then(digits)
-                    .and_then(|s| i64::from_str_radix(s, 16).ok()),
-            };
+            let n =
+                match group(&["n", "n2", "n3"]) {
+                    Some(m) => digits(m).and_then(|s| s.parse::<i64>().ok()),
+                    None => match caps.name("p") {
+                        // A packed OpenSSL code in decimal: library 20 (SSL), the reason in
+                        // the low 12 bits (1.1) or 23 bits (3.x).
+                        Some(m) => digits(m).and_then(|s| s.parse::<i64>().ok()).and_then(|p| {
+                            match p >> 23 {
+                                20 => Some(p & 0x7f_ffff),
+                                _ if p >> 24 == 20 => Some(p & 0xfff),
+                                _ => None,
+                            }
+                        }),
+                        None => group(&["x", "y"])
+                            .and_then(digits)
+                            .and_then(|s| i64::from_str_radix(s, 16).ok()),
+                    },
+                };
             if let Some(&ei) = n.and_then(|n| by_number.get(&n)) {
                 push(vi, ei, (whole.start(), whole.end()));
             }
@@ -376,6 +391,10 @@ mod tests {
         assert_eq!(
             first("kCFErrorDomainCFNetwork error 2."),
             Some("kCFHostErrorUnknown")
+        );
+        assert_eq!(
+            first("Ssl(ErrorStack([Error { code: 336031996, library: \"SSL routines\" }]))"),
+            Some("SSL_R_UNKNOWN_PROTOCOL")
         );
         assert_eq!(
             first("Error Domain=NSPOSIXErrorDomain Code=61"),

@@ -8,6 +8,16 @@ use wsdoctor_core::CauseId as C;
 /// (text, expected rule, expected top cause of that rule's match)
 const FAMILIES: &[(&str, &str, C)] = &[
     (
+        "websocket: the client is not using the websocket protocol: 'upgrade' token not found in 'Connection' header",
+        "server-upgrade-header-missing",
+        C::ProxyUpgradeNotForwarded,
+    ),
+    (
+        "Error: getaddrinfo ENOTFOUND wss wss:443",
+        "url-scheme-as-host",
+        C::UrlUnparseable,
+    ),
+    (
         "WebSocket connection to 'wss://x.example/ws' failed: Error during WebSocket handshake: Unexpected response code: 403",
         "chrome-unexpected-response-code",
         C::HttpForbidden,

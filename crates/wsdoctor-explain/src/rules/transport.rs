@@ -116,6 +116,17 @@ pub(super) static RULES: &[Rule] = &[
         F(&[C::SessionAbruptEof, C::AsyncSendAfterClose])
     ),
     // ── DNS ────────────────────────────────────────────────────────────────────
+    // The name that did not resolve is a scheme or a flag: the URL was built wrong
+    // ("wss://https://host", a CLI option taken for the host).
+    rule!(
+        "url-scheme-as-host",
+        "dns",
+        9,
+        Any,
+        ["enotfound", "eai_again", "://"],
+        r"(?:enotfound|eai_again) (?:https?|wss?|-[\w-]*)(?:\s|:|$)|\b(?:wss?|https?)://(?:wss?|https?)(?::/|//|:\d)",
+        F(&[C::UrlUnparseable, C::DnsNxdomain])
+    ),
     rule!(
         "dns-not-found",
         "dns",
