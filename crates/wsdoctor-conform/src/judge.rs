@@ -31,6 +31,8 @@ pub struct Observation {
     /// The server's Close frame, if one came: its code (None for an empty payload).
     pub server_close: Option<Option<u16>>,
     pub server_close_reason: String,
+    /// permessage-deflate was agreed in the opening handshake.
+    pub deflate: bool,
     /// The server broke RFC 6455 in what it sent (the fuzzer failed the connection).
     pub violation: Option<ProtocolViolation>,
     /// The case's overall deadline cut it short.
@@ -133,32 +135,45 @@ fn events_verdict(case: &Case, obs: &Observation) -> (Verdict, String) {
                 None => (Verdict::Failed, mismatch(case, obs)),
             }
         }
+        Expect::Deflated { .. } if !obs.deflate => (
+            Verdict::Unimplemented,
+            "The server did not agree to permessage-deflate (RFC 7692), so the case cannot run."
+                .into(),
+        ),
+        Expect::Deflated {
+            corpus,
+            len,
+            rounds,
+        } => echo_verdict(obs, corpus.binary, *len, *rounds),
         Expect::Echo {
             binary,
             len,
             rounds,
-        } => {
-            if let Some(m) = &obs.echo_mismatch {
-                (Verdict::Failed, m.clone())
-            } else if obs.echoed >= *rounds {
-                (Verdict::Ok, String::new())
-            } else {
-                let kind = if *binary { "binary" } else { "text" };
-                (
-                    Verdict::Failed,
-                    format!(
-                        "Only {} of {rounds} echoes of the {len}-byte {kind} message came back before the connection ended{}.",
-                        obs.echoed,
-                        if obs.deadline_hit {
-                            " (the case deadline passed)"
-                        } else {
-                            ""
-                        }
-                    ),
-                )
-            }
-        }
+        } => echo_verdict(obs, *binary, *len, *rounds),
     }
+}
+
+/// Echo-counting cases: every round echoed, or the first mismatch, or how far it got.
+fn echo_verdict(obs: &Observation, binary: bool, len: usize, rounds: u32) -> (Verdict, String) {
+    if let Some(m) = &obs.echo_mismatch {
+        return (Verdict::Failed, m.clone());
+    }
+    if obs.echoed >= rounds {
+        return (Verdict::Ok, String::new());
+    }
+    let kind = if binary { "binary" } else { "text" };
+    let deadline = if obs.deadline_hit {
+        " (the case deadline passed)"
+    } else {
+        ""
+    };
+    (
+        Verdict::Failed,
+        format!(
+            "Only {} of {rounds} echoes of the {len}-byte {kind} message came back before the connection ended{deadline}.",
+            obs.echoed
+        ),
+    )
 }
 
 fn mismatch(case: &Case, obs: &Observation) -> String {
@@ -231,7 +246,7 @@ fn cause(case: &Case, obs: &Observation) -> Option<CauseId> {
         return Some(wsdoctor_core::tables::close::CloseCode::from_u16(code).frame_cause());
     }
     let wanted_message = match &case.expect {
-        Expect::Echo { .. } => true,
+        Expect::Echo { .. } | Expect::Deflated { .. } => true,
         Expect::Events(alts) => alts[0]
             .1
             .iter()
@@ -283,6 +298,15 @@ fn expected_text(case: &Case) -> String {
         } => format!(
             "OK: {rounds} echo(es) of a {len}-byte {} message",
             if *binary { "binary" } else { "text" }
+        ),
+        Expect::Deflated {
+            corpus,
+            len,
+            rounds,
+        } => format!(
+            "OK: {rounds} compressed {len}-byte {} messages from the {} corpus echoed unchanged (UNIMPLEMENTED without permessage-deflate)",
+            if corpus.binary { "binary" } else { "text" },
+            corpus.name
         ),
     };
     let c = &case.close;
@@ -526,6 +550,25 @@ mod tests {
         assert_eq!(close_now(&c, &all), Some(1000));
         // Two alternatives can never both match: the fuzzer never closes early.
         assert_eq!(close_now(&case("3.2"), &[]), None);
+    }
+
+    #[test]
+    fn compression_without_agreement_is_unimplemented() {
+        let c = case("12.1.1");
+        let j = judge(&c, &clean_fuzzer_close());
+        assert_eq!(j.verdict, Verdict::Unimplemented);
+        let agreed = Observation {
+            deflate: true,
+            echoed: 1000,
+            ..clean_fuzzer_close()
+        };
+        assert_eq!(judge(&c, &agreed).verdict, Verdict::Ok);
+        let short = Observation {
+            deflate: true,
+            echoed: 999,
+            ..clean_fuzzer_close()
+        };
+        assert_eq!(judge(&c, &short).verdict, Verdict::Failed);
     }
 
     #[test]

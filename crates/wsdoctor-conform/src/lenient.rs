@@ -15,6 +15,8 @@ use wsdoctor_proto::session::ProtocolViolation;
 /// The filter's state between calls.
 #[derive(Debug, Default)]
 pub struct Lenient {
+    /// permessage-deflate was agreed: RSV1 marks compressed messages and is left alone.
+    rsv1_allowed: bool,
     /// Bytes of an incomplete header (at most 14).
     pending: Vec<u8>,
     /// Payload still to pass through for the current frame, its mask and offset.
@@ -24,8 +26,11 @@ pub struct Lenient {
 }
 
 impl Lenient {
-    pub fn new() -> Self {
-        Lenient::default()
+    pub fn new(rsv1_allowed: bool) -> Self {
+        Lenient {
+            rsv1_allowed,
+            ..Lenient::default()
+        }
     }
 
     /// Passes `input` on with masks removed and reserved bits cleared; returns the
@@ -62,16 +67,17 @@ impl Lenient {
             let mut head = self.pending[..header_len].to_vec();
             self.pending.clear();
             let at = out.len();
-            if header.rsv1 || header.rsv2 || header.rsv3 {
+            let rsv1 = header.rsv1 && !self.rsv1_allowed;
+            if rsv1 || header.rsv2 || header.rsv3 {
                 found.push((
                     at,
                     ProtocolViolation::ReservedBitsSet {
-                        rsv1: header.rsv1,
+                        rsv1,
                         rsv2: header.rsv2,
                         rsv3: header.rsv3,
                     },
                 ));
-                head[0] &= 0x8F;
+                head[0] &= if self.rsv1_allowed { 0xCF } else { 0x8F };
             }
             if header.mask.is_some() {
                 found.push((at, ProtocolViolation::MaskedFrameFromServer));
@@ -114,14 +120,14 @@ mod tests {
         ]);
         let input = wire(&bad);
         for chunk in [1, 2, 3, 7, 64, input.len()] {
-            let mut l = Lenient::new();
+            let mut l = Lenient::new(false);
             let mut out = Vec::new();
             let mut found = Vec::new();
             for piece in input.chunks(chunk) {
                 found.extend(l.filter(piece, &mut out).into_iter().map(|(_, v)| v));
             }
             assert_eq!(out, clean, "chunk {chunk}");
-            let mut l = Lenient::new();
+            let mut l = Lenient::new(false);
             let at: Vec<usize> = l
                 .filter(&input, &mut Vec::new())
                 .into_iter()

@@ -114,6 +114,17 @@ pub struct Case {
     pub wrong_code_fails: bool,
     /// RFC 6455 leaves the outcome open: the verdict is always INFORMATIONAL.
     pub informational: bool,
+    /// permessage-deflate offers (12.*, 13.*); without agreement the case is UNIMPLEMENTED.
+    pub deflate: Option<Deflate>,
+}
+
+/// What the fuzzer offers for permessage-deflate (RFC 7692), and what it accepts back.
+#[derive(Clone, Debug)]
+pub struct Deflate {
+    /// `Sec-WebSocket-Extensions` offers, in order of preference.
+    pub offers: Vec<String>,
+    /// The most the offers let the server answer with (its response is checked against it).
+    pub allowed: wsdoctor_proto::deflate::Params,
 }
 
 impl Case {
@@ -171,6 +182,10 @@ pub enum Step {
     /// Wait; then, if `tag` is set and the connection is still open, record
     /// [`Received::Timeout`] and go on (otherwise the script stops there).
     Wait { ms: u64, tag: Option<&'static str> },
+    /// Send the next message of a compression case ([`Expect::Deflated`]): compressed,
+    /// then cut into frames of `fragment` bytes (0: one frame), as Autobahn's
+    /// `autoFragmentSize` does.
+    Deflated { fragment: usize },
     /// After `ms`, fail the connection if it is still up (Close 1001, then drop).
     KillAfter(u64),
     /// After `ms`, start the closing handshake if it is still up.
@@ -303,6 +318,14 @@ pub enum Expect {
     /// closes. Contents are not compared, only type and length (as Autobahn does).
     Echo {
         binary: bool,
+        len: usize,
+        rounds: u32,
+    },
+    /// Compression (12.*, 13.*): `rounds` messages of `len` bytes taken one after another
+    /// from `corpus` (wrapping around), each sent after the previous echo; each echo must
+    /// equal what was sent.
+    Deflated {
+        corpus: &'static crate::cases::corpus::Corpus,
         len: usize,
         rounds: u32,
     },

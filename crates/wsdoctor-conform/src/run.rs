@@ -17,6 +17,7 @@ use tokio::net::tcp::OwnedReadHalf;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until, timeout};
 use wsdoctor_core::Layer;
+use wsdoctor_proto::deflate::{self, Params as DeflateParams};
 use wsdoctor_proto::frame::{Frame, OpCode};
 use wsdoctor_proto::handshake::{self, ClientRequest};
 use wsdoctor_proto::session::{Config, Event, ProtocolViolation, Role, Session};
@@ -132,7 +133,7 @@ pub struct Unreachable {
 /// reported as what it is before hundreds of cases fail alike.
 pub async fn preflight(target: &Target, opts: &RunOptions) -> Result<(), Unreachable> {
     let mut transcript = Transcript::new(8);
-    match timeout(opts.connect_timeout, open(target, &mut transcript)).await {
+    match timeout(opts.connect_timeout, open(target, &[], &mut transcript)).await {
         Ok(Ok(_)) => Ok(()),
         Ok(Err(e)) => Err(e),
         Err(_) => Err(Unreachable {
@@ -186,14 +187,18 @@ pub async fn run_case(target: &Target, case: &Case, opts: &RunOptions) -> CaseRu
     let started = Instant::now();
     let mut transcript = Transcript::new(opts.transcript_lines);
     let mut obs = Observation::default();
-    match timeout(opts.connect_timeout, open(target, &mut transcript)).await {
-        Ok(Ok((stream, leftover))) => {
-            obs.opened = true;
-            let conn = Conn::new(case, opts, stream, leftover, transcript);
-            let (o, t) = conn.play().await;
-            obs = o;
-            transcript = t;
-        }
+    let offers = case.deflate.as_ref().map_or(&[][..], |d| &d.offers[..]);
+    match timeout(opts.connect_timeout, open(target, offers, &mut transcript)).await {
+        Ok(Ok((stream, leftover, resp))) => match negotiate(case, &resp) {
+            Ok(deflate) => {
+                obs.opened = true;
+                let conn = Conn::new(case, opts, stream, leftover, transcript, deflate);
+                let (o, t) = conn.play().await;
+                obs = o;
+                transcript = t;
+            }
+            Err(e) => obs.handshake_error = Some(e),
+        },
         Ok(Err(e)) => obs.handshake_error = Some(e.message),
         Err(_) => {
             obs.handshake_error = Some("no opening handshake within the connect timeout".into())
@@ -206,8 +211,22 @@ pub async fn run_case(target: &Target, case: &Case, opts: &RunOptions) -> CaseRu
     }
 }
 
-/// TCP connect and opening handshake; returns the stream and any bytes after the head.
-async fn open(target: &Target, t: &mut Transcript) -> Result<(TcpStream, Vec<u8>), Unreachable> {
+/// The permessage-deflate parameters the server agreed to, if the case offers any.
+fn negotiate(case: &Case, resp: &handshake::Response) -> Result<Option<DeflateParams>, String> {
+    let Some(d) = &case.deflate else {
+        return Ok(None);
+    };
+    deflate::accept_response(&d.allowed, resp.headers_named("Sec-WebSocket-Extensions"))
+        .map_err(|e| format!("the server's permessage-deflate answer is invalid: {e}"))
+}
+
+/// TCP connect and opening handshake (offering `extensions`); returns the stream, any
+/// bytes after the head, and the response head.
+async fn open(
+    target: &Target,
+    extensions: &[String],
+    t: &mut Transcript,
+) -> Result<(TcpStream, Vec<u8>, handshake::Response), Unreachable> {
     let addrs: Vec<_> = tokio::net::lookup_host((target.host.as_str(), target.port))
         .await
         .map_err(|e| Unreachable {
@@ -228,6 +247,7 @@ async fn open(target: &Target, t: &mut Transcript) -> Result<(TcpStream, Vec<u8>
         path: target.resource.clone(),
         host: target.host_header.clone(),
         key: handshake::key_from_bytes(rand::random()),
+        extensions: extensions.to_vec(),
         ..ClientRequest::default()
     };
     t.push(format!(
@@ -285,7 +305,11 @@ async fn open(target: &Target, t: &mut Transcript) -> Result<(TcpStream, Vec<u8>
             ),
         });
     }
-    Ok((stream, buf.split_off(resp.head_len)))
+    if let Some(ext) = resp.header("Sec-WebSocket-Extensions") {
+        t.push(format!("< Sec-WebSocket-Extensions: {ext}"));
+    }
+    let rest = buf.split_off(resp.head_len);
+    Ok((stream, rest, resp))
 }
 
 /// What the writer task sends.
@@ -314,6 +338,10 @@ struct Conn<'a> {
     /// The fuzzer has failed the connection: messages are no longer taken (control frames
     /// still are), as in Autobahn.
     failed_by_me: bool,
+    /// Compression cases: where the next message starts in the corpus, and the message
+    /// whose echo is awaited.
+    corpus_at: usize,
+    expected_echo: Vec<u8>,
     state: State,
     obs: Observation,
     t: Transcript,
@@ -328,6 +356,8 @@ struct Conn<'a> {
     handshake_deadline: Option<Instant>,
     drop_deadline: Option<Instant>,
     hard_deadline: Instant,
+    /// Echo-counting cases: the case's own time limit, uncapped (see `progress`).
+    echo_limit: Option<Instant>,
     leftover: Vec<u8>,
 }
 
@@ -338,6 +368,7 @@ impl<'a> Conn<'a> {
         stream: TcpStream,
         leftover: Vec<u8>,
         t: Transcript,
+        deflate: Option<DeflateParams>,
     ) -> Self {
         let (read, mut write) = stream.into_split();
         let (tx, mut rx) = mpsc::unbounded_channel::<Write>();
@@ -384,6 +415,7 @@ impl<'a> Conn<'a> {
         let mut cfg = Config::new(Role::Client);
         cfg.max_message = MAX_MESSAGE;
         cfg.max_frame = MAX_MESSAGE;
+        cfg.deflate = deflate;
         Conn {
             case,
             opts,
@@ -391,11 +423,14 @@ impl<'a> Conn<'a> {
             tx: Some(tx),
             writer,
             session: Session::new(cfg),
-            lenient: Lenient::new(),
+            lenient: Lenient::new(deflate.is_some()),
             failed_by_me: false,
+            corpus_at: 0,
+            expected_echo: Vec::new(),
             state: State::Open,
             obs: Observation {
                 opened: true,
+                deflate: deflate.is_some(),
                 ..Observation::default()
             },
             t,
@@ -413,11 +448,19 @@ impl<'a> Conn<'a> {
                 + CLOSE_HANDSHAKE
                 + SERVER_DROP
                 + Duration::from_secs(2),
+            echo_limit: None,
             leftover,
         }
     }
 
     async fn play(mut self) -> (Observation, Transcript) {
+        if self.case.deflate.is_some() && !self.obs.deflate {
+            // Autobahn: nothing to test without compression; close at once.
+            self.t
+                .push("* permessage-deflate not agreed: the case is UNIMPLEMENTED".into());
+            self.script_done = true;
+            self.send_close(Some(1000), &[]);
+        }
         self.advance_script();
         let leftover = std::mem::take(&mut self.leftover);
         if !leftover.is_empty() {
@@ -529,7 +572,12 @@ impl<'a> Conn<'a> {
                     return;
                 }
                 Step::KillAfter(ms) => self.kill_at = Some(Instant::now() + cap(*ms)),
-                Step::CloseAfter(ms) => self.close_at = Some(Instant::now() + cap(*ms)),
+                Step::CloseAfter(ms) => {
+                    self.close_at = Some(Instant::now() + cap(*ms));
+                    if self.counts_echoes() {
+                        self.echo_limit = Some(Instant::now() + Duration::from_millis(*ms));
+                    }
+                }
                 Step::Close { code, reason } => self.send_close(*code, reason),
                 other => self.send_step(other),
             }
@@ -601,8 +649,57 @@ impl<'a> Conn<'a> {
                 self.frame_data(data, &mut out);
                 self.write(out, Chop::Sync);
             }
+            Step::Deflated { fragment } => self.send_deflated(*fragment),
             Step::Close { .. } | Step::Wait { .. } | Step::KillAfter(_) | Step::CloseAfter(_) => {}
         }
+    }
+
+    /// The next message of a compression case, compressed by the session's compressor
+    /// and cut into frames of `fragment` bytes (only the first carries RSV1).
+    fn send_deflated(&mut self, fragment: usize) {
+        let Expect::Deflated { corpus, len, .. } = self.case.expect else {
+            return;
+        };
+        let data = corpus.bytes();
+        let msg = next_slice(data, &mut self.corpus_at, len);
+        let mut whole = Vec::with_capacity(msg.len() / 2 + 16);
+        match std::str::from_utf8(&msg) {
+            Ok(text) if !corpus.binary => self.session.encode_text(text, None, &mut whole),
+            _ => self.session.encode_binary(&msg, None, &mut whole),
+        }
+        self.expected_echo = msg;
+        // The session wrote one unmasked frame: re-cut its payload as Autobahn does.
+        let Ok(Some((header, header_len))) = wsdoctor_proto::frame::decode_header(&whole) else {
+            return;
+        };
+        let payload = &whole[header_len..];
+        let pieces = fragments(
+            payload,
+            if fragment == 0 {
+                payload.len().max(1)
+            } else {
+                fragment
+            },
+        );
+        let last = pieces.len() - 1;
+        let mut out = Vec::with_capacity(whole.len() + pieces.len() * 14);
+        for (i, p) in pieces.iter().enumerate() {
+            let opcode = if i == 0 { header.opcode.as_u8() } else { 0x0 };
+            let rsv = if i == 0 && header.rsv1 { 4 } else { 0 };
+            let spec = FrameSpec::new(opcode, Payload::Bytes(p.to_vec()))
+                .fin(i == last)
+                .rsv(rsv);
+            encode(&spec, rand::random(), &mut out);
+        }
+        if self.obs.echoed == 0 {
+            self.t.push(format!(
+                "> compressed {} message of {len} bytes as {} bytes in {} frame(s)",
+                if corpus.binary { "binary" } else { "text" },
+                payload.len(),
+                pieces.len()
+            ));
+        }
+        self.write(out, Chop::Whole);
     }
 
     fn frame_data(&mut self, data: &[u8], out: &mut Vec<u8>) {
@@ -782,7 +879,31 @@ impl<'a> Conn<'a> {
     }
 
     fn case_is_small(&self) -> bool {
-        !matches!(self.case.expect, Expect::Echo { .. })
+        !self.counts_echoes()
+    }
+
+    /// Echo-counting cases (9.*, 12.*, 13.*).
+    fn counts_echoes(&self) -> bool {
+        matches!(
+            self.case.expect,
+            Expect::Echo { .. } | Expect::Deflated { .. }
+        )
+    }
+
+    /// Echo-counting cases run as long as Autobahn allows (up to 480 s) while the server
+    /// keeps answering: each echo moves the close timer to `max_wait` from now, never past
+    /// the case's own limit. A server that stops answering is given up after `max_wait`.
+    fn progress(&mut self) {
+        let Some(limit) = self.echo_limit else {
+            return;
+        };
+        let next = (Instant::now() + self.opts.max_wait).min(limit);
+        if self.close_at.is_some() {
+            self.close_at = Some(next);
+        }
+        self.hard_deadline = self
+            .hard_deadline
+            .max(next + CLOSE_HANDSHAKE + SERVER_DROP + Duration::from_secs(2));
     }
 
     /// The server's Close: answer it while open; the handshake is complete while closing.
@@ -802,6 +923,30 @@ impl<'a> Conn<'a> {
     }
 
     fn message(&mut self, binary: bool, data: Vec<u8>) {
+        if let Expect::Deflated { corpus, rounds, .. } = self.case.expect
+            && !self.failed_by_me
+        {
+            if binary != corpus.binary || data != self.expected_echo {
+                self.obs.echo_mismatch = Some(echo_difference(
+                    corpus.binary,
+                    &self.expected_echo,
+                    binary,
+                    &data,
+                ));
+                self.send_close(Some(1000), &[]);
+            } else {
+                self.obs.echoed += 1;
+                self.progress();
+                if self.obs.echoed < rounds {
+                    self.resend();
+                } else {
+                    self.t
+                        .push(format!("< {} echoes, all equal", self.obs.echoed));
+                    self.send_close(Some(1000), &[]);
+                }
+            }
+            return;
+        }
         if self.failed_by_me {
             self.t.push(format!(
                 "< a {}-byte message after the fuzzer failed the connection (not taken)",
@@ -825,6 +970,7 @@ impl<'a> Conn<'a> {
                 self.send_close(Some(1000), &[]);
             } else {
                 self.obs.echoed += 1;
+                self.progress();
                 if self.obs.echoed < rounds {
                     self.resend();
                 } else {
@@ -842,7 +988,10 @@ impl<'a> Conn<'a> {
     fn resend(&mut self) {
         let case = self.case;
         for step in &case.script {
-            if matches!(step, Step::Frame(..) | Step::Message { .. }) {
+            if matches!(
+                step,
+                Step::Frame(..) | Step::Message { .. } | Step::Deflated { .. }
+            ) {
                 let before = self.t.kept();
                 self.send_step(step);
                 self.t.truncate_quietly(before);
@@ -857,6 +1006,43 @@ impl<'a> Conn<'a> {
             self.send_close(Some(code), &[]);
         }
     }
+}
+
+/// The next `len` bytes of `data` from `*at`, wrapping around (Autobahn's rotating pointer).
+fn next_slice(data: &[u8], at: &mut usize, len: usize) -> Vec<u8> {
+    if len == 0 || data.is_empty() {
+        return Vec::new();
+    }
+    let from = *at;
+    let to = (from + len) % data.len();
+    let out = if to > from {
+        data[from..to].to_vec()
+    } else {
+        [&data[from..], &data[..to]].concat()
+    };
+    *at = to;
+    out
+}
+
+/// Why an echo is not the message sent.
+fn echo_difference(want_binary: bool, want: &[u8], binary: bool, got: &[u8]) -> String {
+    let kind = |b: bool| if b { "binary" } else { "text" };
+    if want_binary != binary {
+        return format!(
+            "The echo is a {} message; a {} message was sent.",
+            kind(binary),
+            kind(want_binary)
+        );
+    }
+    if want.len() != got.len() {
+        return format!(
+            "The echo has {} bytes; {} were sent.",
+            got.len(),
+            want.len()
+        );
+    }
+    let at = want.iter().zip(got).position(|(a, b)| a != b).unwrap_or(0);
+    format!("The echo differs from the message sent at byte {at} (after decompression).")
 }
 
 /// A message cut into fragments of `size` bytes the way Autobahn cuts it: one frame when it
@@ -968,6 +1154,23 @@ mod tests {
         assert_eq!(lens(b"abcd", 3), vec![3, 1]);
         assert_eq!(lens(b"abcdef", 3), vec![3, 3, 0]);
         assert_eq!(lens(b"", 1), vec![0]);
+    }
+
+    #[test]
+    fn corpus_slices_wrap_around() {
+        let data = b"abcdef";
+        let mut at = 0;
+        assert_eq!(next_slice(data, &mut at, 4), b"abcd");
+        assert_eq!(next_slice(data, &mut at, 4), b"efab");
+        assert_eq!(at, 2);
+        assert_eq!(next_slice(data, &mut at, 0), b"");
+    }
+
+    #[test]
+    fn echo_differences_say_what_differs() {
+        assert!(echo_difference(true, b"ab", false, b"ab").contains("text"));
+        assert!(echo_difference(true, b"ab", true, b"abc").contains("3 bytes"));
+        assert!(echo_difference(true, b"abc", true, b"abd").contains("byte 2"));
     }
 
     #[test]

@@ -12,8 +12,11 @@
 //! | 7 | [`closing`] | the closing handshake, close payloads and codes |
 //! | 9 | [`limits`] | large messages, many fragments, tiny TCP chops, round trips |
 //! | 10 | [`limits`] | auto-fragmentation |
+//! | 12, 13 | [`compression`] | permessage-deflate: payload kinds and sizes, negotiated parameters |
 
 mod closing;
+mod compression;
+pub mod corpus;
 mod fragments;
 mod framing;
 mod limits;
@@ -35,6 +38,7 @@ pub fn all() -> Vec<Case> {
     utf8::add(&mut cases);
     closing::add(&mut cases);
     limits::add(&mut cases);
+    compression::add(&mut cases);
     cases.sort_by_key(Case::sort_key);
     cases
 }
@@ -50,6 +54,8 @@ pub const CATEGORIES: &[(&str, &str)] = &[
     ("7", "Close Handling"),
     ("9", "Limits/Performance"),
     ("10", "Auto-Fragmentation"),
+    ("12", "Compression (payloads)"),
+    ("13", "Compression (parameters)"),
 ];
 
 /// The title of a category id.
@@ -88,6 +94,7 @@ pub(crate) fn case(
         suppress_close: false,
         wrong_code_fails: false,
         informational: false,
+        deflate: None,
     }
 }
 
@@ -148,6 +155,8 @@ mod tests {
             (7, 37),
             (9, 54),
             (10, 1),
+            (12, 90),
+            (13, 126),
         ]
         .into_iter()
         .collect();
