@@ -82,10 +82,13 @@ fn main() -> ExitCode {
                 return ExitCode::from(0);
             }
             if let Some(u) = e.downcast_ref::<cmd::UsageError>() {
-                eprintln!("wsdoctor: {u}");
+                eprintln!("wsdoctor: {}", render::shown::message(&u.to_string()));
                 return ExitCode::from(2);
             }
-            eprintln!("wsdoctor: internal error: {e:#}");
+            eprintln!(
+                "wsdoctor: internal error: {}",
+                render::shown::message(&format!("{e:#}"))
+            );
             ExitCode::from(3)
         }
     }

@@ -7,6 +7,7 @@
 //! 2 usage (no text given, stdin unreadable).
 
 use crate::output::{Paint, Style};
+use crate::render::shown;
 use std::io::{Read, Write};
 use wsdoctor_core::{CATALOG, Severity};
 use wsdoctor_explain::explain::{Explanation, Kind, MAX_INPUT, SCHEMA};
@@ -26,7 +27,16 @@ pub struct ExplainArgs {
 }
 
 pub fn run(args: ExplainArgs, style: Style) -> anyhow::Result<i32> {
-    let mut out = std::io::stdout().lock();
+    let mut stdout = std::io::stdout().lock();
+    // Every output through the one last pass: redaction and terminal escapes (the
+    // pasted text is echoed back); JSON strings are redacted by `shown::json`.
+    let mut human;
+    let mut out: &mut dyn Write = if args.json {
+        &mut stdout
+    } else {
+        human = shown::Shown::new(&mut stdout, false, style.color);
+        &mut human
+    };
     if args.list {
         if !args.text.is_empty() {
             return Err(super::usage(
@@ -44,8 +54,7 @@ pub fn run(args: ExplainArgs, style: Style) -> anyhow::Result<i32> {
     let e = wsdoctor_explain::explain(&text);
     let code = if e.recognised { 0 } else { 1 };
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &ExplainJson::Explanation(Box::new(e)))?;
-        writeln!(out)?;
+        shown::json(&ExplainJson::Explanation(Box::new(e)), false, out)?;
     } else {
         render(&mut out, &e, style)?;
     }
@@ -240,8 +249,7 @@ fn list(out: &mut impl Write, json: bool, style: Style) -> std::io::Result<()> {
             kind: CatalogKind::Catalog,
             catalog: CATALOG.iter().map(CatalogRow::from).collect(),
         });
-        serde_json::to_writer_pretty(&mut *out, &doc)?;
-        return writeln!(out);
+        return shown::json(&doc, false, out);
     }
     let width = CATALOG
         .iter()
@@ -281,8 +289,7 @@ fn exit_codes(out: &mut impl Write, json: bool, style: Style) -> std::io::Result
             kind: ExitCodesKind::ExitCodes,
             exit_codes: codes,
         });
-        serde_json::to_writer_pretty(&mut *out, &doc)?;
-        return writeln!(out);
+        return shown::json(&doc, false, out);
     }
     writeln!(
         out,

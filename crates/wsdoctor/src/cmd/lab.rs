@@ -7,6 +7,7 @@
 //! table or JSON, and serves until interrupted.
 
 use crate::output::{Paint, Style};
+use crate::render::shown;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use wsdoctor_core::CauseId;
@@ -45,9 +46,11 @@ pub fn run(args: LabArgs, style: Style) -> anyhow::Result<i32> {
             .collect();
         let mut out = std::io::stdout().lock();
         if args.json {
-            writeln!(out, "{}", listing_json(&selected, None))?;
+            shown::json_line(&listing(&selected, None), false, &mut out)?;
         } else {
+            let mut out = shown::Shown::new(&mut out, false, style.color);
             write!(out, "{}", table(&selected, None, style))?;
+            out.flush()?;
         }
         return Ok(0);
     }
@@ -93,13 +96,15 @@ async fn serve(args: LabArgs, style: Style) -> anyhow::Result<i32> {
 
 fn print_ready(lab: &Lab, files: &LabFiles, json: bool, style: Style) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
+    let scenarios: Vec<&Scenario> = lab.endpoints().iter().map(|e| e.scenario).collect();
+    // Through the one last pass like every output (paths and names may come from flags).
     if json {
-        let scenarios: Vec<&Scenario> = lab.endpoints().iter().map(|e| e.scenario).collect();
-        writeln!(out, "{}", listing_json(&scenarios, Some((lab, files))))?;
+        shown::json_line(&listing(&scenarios, Some((lab, files))), false, &mut out)?;
     } else {
-        let scenarios: Vec<&Scenario> = lab.endpoints().iter().map(|e| e.scenario).collect();
+        let mut out = shown::Shown::new(&mut out, false, style.color);
         write!(out, "{}", table(&scenarios, Some(lab), style))?;
         write!(out, "{}", footer(lab, files, style))?;
+        out.flush()?;
     }
     out.flush()?;
     Ok(())
@@ -296,7 +301,7 @@ pub struct LabRow {
     pub check: Option<Vec<String>>,
 }
 
-fn listing_json(scenarios: &[&Scenario], served: Option<(&Lab, &LabFiles)>) -> String {
+fn listing(scenarios: &[&Scenario], served: Option<(&Lab, &LabFiles)>) -> LabListing {
     let ca_file = served.map(|(_, f)| f.ca.display().to_string());
     let rows = scenarios
         .iter()
@@ -313,15 +318,13 @@ fn listing_json(scenarios: &[&Scenario], served: Option<(&Lab, &LabFiles)>) -> S
             }
         })
         .collect();
-    let listing = LabListing {
+    LabListing {
         schema: "wsdoctor.lab/1",
         client_cert_file: served.map(|(_, f)| f.client_cert.display().to_string()),
         client_key_file: served.map(|(_, f)| f.client_key.display().to_string()),
         ca_file,
         scenarios: rows,
-    };
-    // Plain strings, numbers and options: serialising cannot fail.
-    serde_json::to_string(&listing).expect("the listing serialises")
+    }
 }
 
 /// One line per scenario, grouped; the URL column carries the flags `check` needs.

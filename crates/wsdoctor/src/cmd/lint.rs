@@ -7,6 +7,7 @@
 //! `--input-format` says the second meaning explicitly.
 
 use crate::output::{Paint, Style};
+use crate::render::shown;
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use wsdoctor_core::Severity;
@@ -69,7 +70,7 @@ pub fn run(args: LintArgs, style: Style) -> anyhow::Result<i32> {
     }
     if output != OutputFormat::Human {
         for e in &report.errors {
-            eprintln!("wsdoctor: {}", terminal(&error_line(e)));
+            eprintln!("wsdoctor: {}", shown::message(&error_line(e)));
         }
     }
     Ok(exit_code(&report, fail_on))
@@ -77,16 +78,17 @@ pub fn run(args: LintArgs, style: Style) -> anyhow::Result<i32> {
 
 fn write_report(report: &LintReport, output: OutputFormat, style: Style) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
+    // Every output through the one last pass: redaction and terminal escapes.
     match output {
-        OutputFormat::Human => render_human(&mut out, report, style)?,
-        OutputFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, report)?;
-            writeln!(out)?;
+        OutputFormat::Human => {
+            let mut shown = shown::Shown::new(&mut out, false, style.color);
+            render_human(&mut shown, report, style)?;
+            shown.flush()?;
         }
+        OutputFormat::Json => shown::json(report, false, &mut out)?,
         OutputFormat::Sarif => {
             let sarif = wsdoctor_lint::to_sarif(report, env!("CARGO_PKG_VERSION"));
-            serde_json::to_writer_pretty(&mut out, &sarif)?;
-            writeln!(out)?;
+            shown::json(&sarif, false, &mut out)?;
         }
     }
     out.flush()

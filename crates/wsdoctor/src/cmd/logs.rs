@@ -9,6 +9,7 @@
 //! (no file, an unreadable file: named in the message).
 
 use crate::output::{Paint, Style};
+use crate::render::shown;
 use std::fs::File;
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -90,19 +91,18 @@ pub fn run(args: LogsArgs, style: Style) -> anyhow::Result<i32> {
     }
     let report = scanner.finish();
     let mut out = std::io::stdout().lock();
+    // Every output through the one last pass: redaction and terminal escapes.
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &report)?;
-        writeln!(out)?;
+        shown::json(&report, false, &mut out)?;
     } else {
-        render(&mut out, &report, style)?;
+        let mut shown = shown::Shown::new(&mut out, false, style.color);
+        render(&mut shown, &report, style)?;
+        shown.flush()?;
     }
     out.flush()?;
     for e in &report.errors {
-        eprintln!(
-            "wsdoctor: cannot read {}: {}",
-            terminal(&e.path),
-            terminal(&e.message)
-        );
+        let line = format!("cannot read {}: {}", e.path, e.message);
+        eprintln!("wsdoctor: {}", shown::message(&line));
     }
     // Nothing read whole is the usage error it was before; a file lost among others
     // fails the run (a gate must not pass on logs it never read) but keeps the report.

@@ -77,12 +77,35 @@ pub fn json<T: serde::Serialize>(
     show_secrets: bool,
     out: &mut dyn Write,
 ) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &shown_value(value, show_secrets)?)?;
+    writeln!(out)
+}
+
+/// [`json`] on one line (the lab's ready line, which scripts read line by line).
+pub fn json_line<T: serde::Serialize>(
+    value: &T,
+    show_secrets: bool,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, &shown_value(value, show_secrets)?)?;
+    writeln!(out)
+}
+
+/// A message for stderr (usage and internal errors, a file that could not be read):
+/// it may quote the input, so it is redacted and escaped like any other output.
+pub fn message(text: &str) -> String {
+    line(text, false, false)
+}
+
+fn shown_value<T: serde::Serialize>(
+    value: &T,
+    show_secrets: bool,
+) -> io::Result<serde_json::Value> {
     let mut v = serde_json::to_value(value)?;
     if !show_secrets {
         redact_value(&mut v);
     }
-    serde_json::to_writer_pretty(&mut *out, &v)?;
-    writeln!(out)
+    Ok(v)
 }
 
 fn redact_value(v: &mut serde_json::Value) {
