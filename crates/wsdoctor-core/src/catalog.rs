@@ -215,6 +215,10 @@ catalog! {
         title: "The proxy refused the CONNECT tunnel",
         why: "The proxy's policy denies tunnels to this host or port (squid allows CONNECT only to 443 by default).",
         fix: "Ask the proxy's operator to allow CONNECT to this host:port, or use port 443.";
+    ProxyBadReply = "proxy-bad-reply", Proxy, ProxyFirewall, Client, Error,
+        title: "The proxy does not answer in its protocol",
+        why: "The proxy accepted the connection but answered CONNECT (or the SOCKS5 greeting) with bytes that are not that protocol: the URL points at another kind of port (a SOCKS proxy behind http://, an HTTPS-only proxy, some other service) or the proxy is broken.",
+        fix: "Check the proxy URL's scheme and port (http:// for an HTTP proxy such as squid on 3128, socks5:// for SOCKS); the proxy's first bytes are in the evidence.";
     ProxyTunnelClosed = "proxy-tunnel-closed", Proxy, ProxyFirewall, Path, Error,
         title: "The proxy closed the tunnel",
         why: "The proxy closed the connection during or right after CONNECT.",
@@ -552,6 +556,14 @@ catalog! {
         title: "Keep-alive pings hold the connection open",
         why: "With pings more often than the idle timeout the connection survived, which proves the fix.",
         fix: "Configure the client or server to ping at the interval shown.";
+    AsyncConnectionLimit = "async-connection-limit", Async, Async, Server, Warning,
+        title: "The server refused connections past a limit",
+        why: "Under --concurrency some load connections got no 101 (a 503 or 429, a refusal, a reset, no answer) or were ended while the others stayed open: the server, or a proxy in front of it, caps concurrent connections, and clients past the cap fail.",
+        fix: "Raise the limit where it is (nginx worker_connections, the server's max-connections setting, the ulimit -n of its process), or make clients retry with backoff; the first refusal is quoted in the evidence.";
+    AsyncLoadIncomplete = "async-load-incomplete", Async, Async, Client, Warning,
+        title: "The load test could not apply the load",
+        why: "wsdoctor itself could not open every load connection (out of file descriptors, or the deadline came first), so the round trips under load were measured with less load than asked and prove nothing healthy.",
+        fix: "Raise the open-files limit (ulimit -n), lower --concurrency, or give the run more time with --timeout.";
     AsyncSendBeforeOpen = "async-send-before-open", Async, Async, Client, Error,
         title: "The client sends before the connection is open",
         why: "send() while readyState is CONNECTING throws InvalidStateError ('Still in CONNECTING state').",

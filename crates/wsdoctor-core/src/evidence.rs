@@ -193,6 +193,11 @@ pub enum TcpOutcome {
     Error {
         message: String,
     },
+    /// This machine could not open another socket: out of file descriptors (EMFILE,
+    /// ENFILE). Not the server's doing.
+    LocalLimit {
+        message: String,
+    },
 }
 
 // ── proxy ────────────────────────────────────────────────────────────────────
@@ -241,6 +246,12 @@ pub enum ProxyOutcome {
     Closed,
     Timeout,
     Error {
+        message: String,
+    },
+    /// The proxy answered, but not in its protocol: bytes that are not HTTP after
+    /// CONNECT (a SOCKS or TLS port behind an `http://` URL, another service), a head
+    /// past the cap or that does not parse, a SOCKS reply that is not SOCKS5.
+    BadReply {
         message: String,
     },
 }
@@ -427,6 +438,9 @@ pub struct SessionEvidence {
     pub violations: Vec<Violation>,
     /// Frames received (headers only), capped.
     pub frames: Vec<FrameSummary>,
+    /// Frames beyond the cap on `frames`: counted, not kept.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub frames_dropped: u64,
     pub ms: f64,
     /// When the server pinged us, milliseconds after that connection opened: on the
     /// session connection and, with `--idle`, on the idle one (its keep-alive interval).
@@ -594,4 +608,57 @@ pub struct LoadEvidence {
     pub loaded_rtt_p50_ms: f64,
     pub loaded_rtt_p99_ms: f64,
     pub writes_stalled: bool,
+    /// Load connections asked for (`--concurrency N`); `connections` is how many opened.
+    #[serde(default)]
+    pub requested: usize,
+    /// Connections that could not be opened, or that the server ended during the load,
+    /// grouped by why: a load that was not applied in full proves nothing healthy.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failed: Vec<LoadFailure>,
+}
+
+/// Load connections that failed the same way.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema, Deserialize)]
+pub struct LoadFailure {
+    pub kind: LoadFailureKind,
+    pub count: usize,
+    /// The status of the answer, for `no-upgrade`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// What the first of them met, e.g. `HTTP/1.1 503 Service Unavailable (Server: …)`.
+    pub detail: String,
+}
+
+/// Why a load connection failed. The server's side first, then ours.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum LoadFailureKind {
+    /// The Upgrade got an answer other than 101 (503 or 429 from a connection cap).
+    NoUpgrade,
+    /// TCP refused or reset the connection (a full accept queue, a limit in a firewall).
+    Refused,
+    /// Closed, silent or not HTTP before the upgrade finished.
+    NoAnswer,
+    /// The TLS handshake failed.
+    Tls,
+    /// The forward proxy did not open the tunnel.
+    Proxy,
+    /// Opened, then ended by the server (or a violation) while the load ran.
+    EndedEarly,
+    /// This machine ran out of file descriptors.
+    LocalLimit,
+    /// The deadline came before it could be tried.
+    NotTried,
+    Other,
+}
+
+impl LoadFailureKind {
+    /// Whether the failure is on our side (the load was not applied), not the server's.
+    pub fn is_local(self) -> bool {
+        matches!(
+            self,
+            LoadFailureKind::LocalLimit | LoadFailureKind::NotTried | LoadFailureKind::Other
+        )
+    }
 }

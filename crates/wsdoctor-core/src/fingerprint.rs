@@ -86,6 +86,15 @@ pub fn identify(r: &HttpResponse) -> Vec<Component> {
             header_clue(r, "server"),
         );
     }
+    if server.starts_with("wsdoctor-lab") {
+        // The lab's own refusal (its connection cap), not the scenario's fault.
+        add(
+            "the wsdoctor lab",
+            Role::App,
+            true,
+            header_clue(r, "server"),
+        );
+    }
     if let Some(via) = r.header("via") {
         add(
             "a proxy (Via header)",

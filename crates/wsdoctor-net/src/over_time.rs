@@ -8,7 +8,9 @@ use futures_util::future::join_all;
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::time::{Instant, sleep_until};
-use wsdoctor_core::evidence::{IdleCut, KeepaliveTrial, LoadEvidence};
+use wsdoctor_core::evidence::{
+    CloseOutcome, IdleCut, KeepaliveTrial, LoadEvidence, LoadFailure, LoadFailureKind,
+};
 use wsdoctor_core::rules::event_loop_blocked;
 use wsdoctor_proto::session::Event;
 
@@ -166,6 +168,75 @@ pub(crate) async fn load(
         loaded_rtt_p50_ms: percentile(&loaded, 0.5),
         loaded_rtt_p99_ms: percentile(&loaded, 0.99),
         writes_stalled: probe_stalled || push_stalled || stalls.into_iter().any(|s| s),
+        requested: load.len(),
+        failed: Vec::new(),
+    }
+}
+
+/// Why one connection could not be used for the load.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Failure {
+    pub kind: LoadFailureKind,
+    pub status: Option<u16>,
+    pub detail: String,
+}
+
+impl Failure {
+    pub(crate) fn new(kind: LoadFailureKind, detail: impl Into<String>) -> Failure {
+        Failure {
+            kind,
+            status: None,
+            detail: detail.into(),
+        }
+    }
+}
+
+/// Load connections that failed, grouped by kind and status, the first one's detail
+/// kept: a handful of entries however many connections fail.
+#[derive(Default)]
+pub(crate) struct Failures(Vec<LoadFailure>);
+
+impl Failures {
+    pub(crate) fn add(&mut self, f: Failure, count: usize) {
+        if count == 0 {
+            return;
+        }
+        match self
+            .0
+            .iter_mut()
+            .find(|g| g.kind == f.kind && g.status == f.status)
+        {
+            Some(g) => g.count += count,
+            None => self.0.push(LoadFailure {
+                kind: f.kind,
+                count,
+                status: f.status,
+                detail: f.detail,
+            }),
+        }
+    }
+
+    /// Load connections the server ended while the load ran.
+    pub(crate) fn ended_early(&mut self, conns: &[Conn<'_>]) {
+        for c in conns.iter().filter(|c| !c.open()) {
+            let detail = match c.ended_by_server() {
+                Some(CloseOutcome::ByServer {
+                    code: Some(code), ..
+                }) => {
+                    format!("closed with {code}")
+                }
+                Some(CloseOutcome::FailedByUs { code }) => {
+                    format!("failed by us with {code} after a violation")
+                }
+                Some(CloseOutcome::Reset { .. }) => "reset".to_string(),
+                _ => "closed without a close code".to_string(),
+            };
+            self.add(Failure::new(LoadFailureKind::EndedEarly, detail), 1);
+        }
+    }
+
+    pub(crate) fn into_vec(self) -> Vec<LoadFailure> {
+        self.0
     }
 }
 
@@ -331,6 +402,31 @@ mod tests {
         assert_eq!(keepalive_hold(3000.0), Duration::from_millis(4500));
         assert_eq!(keepalive_hold(1000.0), Duration::from_millis(1500));
         assert_eq!(keepalive_hold(500.0), Duration::from_millis(1000));
+    }
+
+    #[test]
+    fn failures_are_grouped_by_kind_and_status() {
+        let mut f = Failures::default();
+        let cap = |status| Failure {
+            status: Some(status),
+            ..Failure::new(LoadFailureKind::NoUpgrade, format!("HTTP/1.1 {status}"))
+        };
+        f.add(cap(503), 1);
+        f.add(cap(503), 1);
+        f.add(cap(429), 1);
+        f.add(Failure::new(LoadFailureKind::NotTried, "deadline"), 5);
+        f.add(Failure::new(LoadFailureKind::LocalLimit, "EMFILE"), 0);
+        let v = f.into_vec();
+        let groups: Vec<_> = v.iter().map(|g| (g.kind, g.status, g.count)).collect();
+        assert_eq!(
+            groups,
+            [
+                (LoadFailureKind::NoUpgrade, Some(503), 2),
+                (LoadFailureKind::NoUpgrade, Some(429), 1),
+                (LoadFailureKind::NotTried, None, 5)
+            ]
+        );
+        assert_eq!(v[0].detail, "HTTP/1.1 503");
     }
 
     #[test]

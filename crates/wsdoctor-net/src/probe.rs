@@ -7,7 +7,7 @@ use crate::deadline::{Deadline, ms_since};
 use crate::dns::{self, DNS_CAP, Target};
 use crate::http::{self, UpgradeRequest, Upgraded};
 use crate::options::{ProbeOptions, ProxySetting};
-use crate::over_time;
+use crate::over_time::{self, Failure, Failures};
 use crate::proxy::{self, Route};
 use crate::session::{self, Conn};
 use crate::stream::BoxIo;
@@ -19,8 +19,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::time::Instant;
 use wsdoctor_core::Layer;
 use wsdoctor_core::evidence::{
-    Evidence, HttpOutcome, IdleEvidence, PlaintextProbe, ProxyEvidence, ProxyKind, ProxyOutcome,
-    Timing, TlsEvidence, TlsOutcome,
+    Evidence, HttpOutcome, HttpResponse, IdleEvidence, LoadEvidence, LoadFailureKind,
+    PlaintextProbe, ProxyEvidence, ProxyKind, ProxyOutcome, TcpOutcome, Timing, TlsEvidence,
+    TlsOutcome,
 };
 
 /// The plaintext probe after a TLS failure waits at most this long.
@@ -236,39 +237,61 @@ impl Walk<'_> {
     /// Another upgraded connection to the same endpoint, evidence discarded: for
     /// the probes over time, once the walk has shown that the path works.
     async fn reconnect(&mut self, target: &Target, end: Instant) -> Option<Upgraded> {
+        self.connect_again(target, end).await.ok()
+    }
+
+    /// [`Self::reconnect`], saying why it failed (the load probe counts failures).
+    async fn connect_again(&mut self, target: &Target, end: Instant) -> Result<Upgraded, Failure> {
         let quiet = Wire::new(&NoWire, self.opts.show_secrets);
         let io = self.reopen(target, end).await?;
         let io = if self.opts.url.secure {
-            let setup = self.tls_setup().ok()?;
-            tls::handshake(&setup, &self.opts.url.host, io, end, quiet)
-                .await
-                .1?
+            let setup = self
+                .tls_setup()
+                .map_err(|m| Failure::new(LoadFailureKind::Tls, m))?;
+            let (ev, io) = tls::handshake(&setup, &self.opts.url.host, io, end, quiet).await;
+            io.ok_or_else(|| Failure::new(LoadFailureKind::Tls, tls_words(&ev.outcome)))?
         } else {
             io
         };
         let request = UpgradeRequest::new(self.opts, rand::random());
         let (http, upgraded) = http::upgrade(&request, io, end, quiet).await;
-        match http.outcome {
-            HttpOutcome::Response(r) if r.status == 101 => upgraded,
-            _ => None,
+        match (http.outcome, upgraded) {
+            (HttpOutcome::Response(r), Some(up)) if r.status == 101 => Ok(up),
+            (HttpOutcome::Response(r), _) => Err(Failure {
+                status: Some(r.status),
+                ..Failure::new(LoadFailureKind::NoUpgrade, status_words(&r))
+            }),
+            (other, _) => Err(Failure::new(LoadFailureKind::NoAnswer, http_words(&other))),
         }
     }
 
     /// Another byte stream to the target by the same route, evidence discarded.
-    async fn reopen(&self, target: &Target, end: Instant) -> Option<BoxIo> {
+    async fn reopen(&self, target: &Target, end: Instant) -> Result<BoxIo, Failure> {
         let quiet = Wire::new(&NoWire, self.opts.show_secrets);
         match &self.route {
             Route::Proxy(chosen) => {
-                proxy::tunnel(chosen, target, self.opts, end, quiet)
-                    .await
-                    .io
+                let t = proxy::tunnel(chosen, target, self.opts, end, quiet).await;
+                t.io.ok_or_else(|| {
+                    Failure::new(LoadFailureKind::Proxy, proxy_words(&t.evidence.outcome))
+                })
             }
-            Route::Invalid { .. } => None,
+            Route::Invalid { message, .. } => {
+                Err(Failure::new(LoadFailureKind::Other, message.clone()))
+            }
             Route::Direct | Route::Bypassed { .. } => {
                 let dns =
                     dns::resolve(self.opts, target, end.min(Instant::now() + DNS_CAP), quiet).await;
-                let (_, stream) = tcp::connect(&dns.addresses, target.port, end, quiet).await;
-                Some(Box::new(stream?))
+                if dns.addresses.is_empty() {
+                    let what = format!("no address for {}", target.host);
+                    return Err(Failure::new(LoadFailureKind::Other, what));
+                }
+                let (tcp, stream) = tcp::connect(&dns.addresses, target.port, end, quiet).await;
+                match stream {
+                    Some(s) => Ok(Box::new(s)),
+                    None => Err(tcp_failure(
+                        tcp.attempts.last().map(|a| (a.addr, &a.outcome)),
+                    )),
+                }
             }
         }
     }
@@ -278,7 +301,7 @@ impl Walk<'_> {
     /// on a fresh connection to the same port tells them apart.
     async fn plaintext_probe(&mut self, target: &Target) -> Option<PlaintextProbe> {
         let end = self.deadline.phase(PLAINTEXT_PROBE_CAP);
-        let io = self.reopen(target, end).await?;
+        let io = self.reopen(target, end).await.ok()?;
         self.wire
             .note("TLS died without a byte: trying one plaintext GET / on the same port");
         let host = UpgradeRequest::new(self.opts, [0; 16]).request.host;
@@ -329,27 +352,58 @@ impl Walk<'_> {
     }
 
     /// `--concurrency N`: a probe connection measured quiet and while N others send.
+    /// Every connection that cannot be opened (or that the server ends during the
+    /// load) is counted by why, so a load that was not applied never reads healthy.
     async fn load(&mut self, target: &Target, n: usize) {
         let start = Instant::now();
         let end = self.deadline.end();
-        let Some(up) = self.reconnect(target, end).await else {
-            return;
+        let mut failed = Failures::default();
+        let up = match self.connect_again(target, end).await {
+            Ok(up) => up,
+            Err(f) => {
+                // Not even the measuring connection: no load was applied at all.
+                self.wire
+                    .note(format!("load: the probe connection failed: {}", f.detail));
+                failed.add(f, 1);
+                let not_tried = Failure::new(LoadFailureKind::NotTried, "no probe connection");
+                failed.add(not_tried, n);
+                self.ev.load = Some(LoadEvidence {
+                    connections: 0,
+                    idle_rtt_p50_ms: 0.0,
+                    idle_rtt_p99_ms: 0.0,
+                    loaded_rtt_p50_ms: 0.0,
+                    loaded_rtt_p99_ms: 0.0,
+                    writes_stalled: false,
+                    requested: n,
+                    failed: failed.into_vec(),
+                });
+                self.time(Layer::Async, start);
+                return;
+            }
         };
         // Quiet: -v would otherwise print every measuring ping.
         let mut probe = Conn::new(up, self.opts, Wire::new(&NoWire, false));
         let mut others = Vec::with_capacity(n);
         // Sequential opens keep the server's accept path out of the measurement.
-        for _ in 0..n {
-            match self.reconnect(target, end).await {
-                Some(up) => others.push(Conn::new(up, self.opts, Wire::new(&NoWire, false))),
-                None => break,
+        for i in 0..n {
+            if Instant::now() >= end {
+                let deadline = Failure::new(LoadFailureKind::NotTried, "the deadline came first");
+                failed.add(deadline, n - i);
+                break;
+            }
+            match self.connect_again(target, end).await {
+                Ok(up) => others.push(Conn::new_load(up, self.opts, Wire::new(&NoWire, false))),
+                Err(f) => failed.add(f, 1),
             }
         }
         self.wire.note(format!(
             "load: {} of {n} extra connections open",
             others.len()
         ));
-        let load = over_time::load(&mut probe, &mut others, end).await;
+        let mut load = over_time::load(&mut probe, &mut others, end).await;
+        failed.ended_early(&others);
+        load.requested = n;
+        load.failed = failed.into_vec();
         self.wire.note(format!(
             "load: round trip p50 {:.1} ms quiet, {:.1} ms with {} busy connections (p99 {:.1} → {:.1} ms)",
             load.idle_rtt_p50_ms,
@@ -382,6 +436,82 @@ impl Walk<'_> {
             layer,
             ms: ms_since(start),
         });
+    }
+}
+
+/// A failed TCP connect as a load failure, by the last attempt's outcome.
+fn tcp_failure(last: Option<(std::net::SocketAddr, &TcpOutcome)>) -> Failure {
+    let Some((addr, outcome)) = last else {
+        return Failure::new(LoadFailureKind::Other, "no connection attempt");
+    };
+    let (kind, words) = match outcome {
+        TcpOutcome::Refused => (LoadFailureKind::Refused, "refused".to_string()),
+        TcpOutcome::Reset => (LoadFailureKind::Refused, "reset".to_string()),
+        TcpOutcome::TimedOut => (LoadFailureKind::NoAnswer, "timed out".to_string()),
+        TcpOutcome::LocalLimit { message } => (LoadFailureKind::LocalLimit, message.clone()),
+        TcpOutcome::Unreachable { detail } => (LoadFailureKind::Other, detail.clone()),
+        TcpOutcome::Error { message } => (LoadFailureKind::Other, message.clone()),
+        TcpOutcome::Connected | TcpOutcome::Cancelled => {
+            (LoadFailureKind::Other, "no outcome".to_string())
+        }
+    };
+    Failure::new(kind, format!("TCP to {addr}: {words}"))
+}
+
+/// The answer's status line, plus `Server` and the body's first line (which name a
+/// capping proxy, or the lab and its cap).
+fn status_words(r: &HttpResponse) -> String {
+    let server = r
+        .header("server")
+        .map(|s| format!(" (Server: {})", crate::text::printable(s.as_bytes())))
+        .unwrap_or_default();
+    let body = r.body.lines().find(|l| !l.trim().is_empty()).map(|l| {
+        let l: String = l.trim().chars().take(BODY_WORDS).collect();
+        format!(": {l}")
+    });
+    format!(
+        "HTTP/1.{} {} {}{server}{}",
+        r.version,
+        r.status,
+        r.reason,
+        body.unwrap_or_default()
+    )
+}
+
+/// How much of a refusal's body a load failure quotes.
+const BODY_WORDS: usize = 160;
+
+fn http_words(o: &HttpOutcome) -> String {
+    match o {
+        HttpOutcome::Response(r) => status_words(r),
+        HttpOutcome::Silence => "no answer to the Upgrade".into(),
+        HttpOutcome::Closed => "closed without an answer to the Upgrade".into(),
+        HttpOutcome::Reset => "reset before answering the Upgrade".into(),
+        HttpOutcome::NotHttp { .. } => "answered the Upgrade with bytes that are not HTTP".into(),
+        HttpOutcome::HeadTooLarge { limit } => format!("a response head over {limit} bytes"),
+        HttpOutcome::Malformed { message, .. } => format!("a malformed response ({message})"),
+    }
+}
+
+fn tls_words(o: &TlsOutcome) -> String {
+    match o {
+        TlsOutcome::Failed { message, .. } => format!("TLS failed: {message}"),
+        TlsOutcome::NotTls { .. } => "the answer to the ClientHello was not TLS".into(),
+        TlsOutcome::Silence => "no answer to the ClientHello".into(),
+        TlsOutcome::Closed => "closed during the TLS handshake".into(),
+        TlsOutcome::Established => "TLS established, no stream".into(),
+    }
+}
+
+fn proxy_words(o: &ProxyOutcome) -> String {
+    match o {
+        ProxyOutcome::Unreachable { detail } => format!("proxy unreachable: {detail}"),
+        ProxyOutcome::AuthRequired { .. } => "the proxy answered CONNECT with 407".into(),
+        ProxyOutcome::Refused { status } => format!("the proxy refused CONNECT with {status}"),
+        ProxyOutcome::Closed => "the proxy closed the connection during CONNECT".into(),
+        ProxyOutcome::Timeout => "the proxy did not answer in time".into(),
+        ProxyOutcome::Error { message } | ProxyOutcome::BadReply { message } => message.clone(),
+        ProxyOutcome::Tunnel | ProxyOutcome::Bypassed => "no tunnel".into(),
     }
 }
 

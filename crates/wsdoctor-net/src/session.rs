@@ -51,6 +51,7 @@ pub(crate) async fn run(
     }
     ev.violations = conn.violations.clone();
     ev.frames = conn.frames.clone();
+    ev.frames_dropped = conn.frames_dropped;
     ev.server_pings_ms = conn.server_pings.clone();
     ev.server_pings_dropped = conn.server_pings_dropped;
     ev.ms = ms_since(start);

@@ -158,6 +158,9 @@ const ETIMEDOUT: i32 = 110;
 const EHOSTUNREACH: i32 = 113;
 const ENETUNREACH: i32 = 101;
 const ECONNRESET: i32 = 104;
+/// Our own limits: file descriptors, per process and system-wide.
+const EMFILE: i32 = 24;
+const ENFILE: i32 = 23;
 
 pub(crate) fn classify(e: &io::Error) -> TcpOutcome {
     use io::ErrorKind as K;
@@ -174,6 +177,9 @@ pub(crate) fn classify(e: &io::Error) -> TcpOutcome {
             detail: "address not available on this host".to_string(),
         },
         (K::ConnectionReset, _) | (_, Some(ECONNRESET)) => TcpOutcome::Reset,
+        (_, Some(EMFILE | ENFILE)) => TcpOutcome::LocalLimit {
+            message: e.to_string(),
+        },
         _ => TcpOutcome::Error {
             message: e.to_string(),
         },
@@ -200,6 +206,10 @@ mod tests {
         ));
         let reset = io::Error::from(io::ErrorKind::ConnectionReset);
         assert_eq!(classify(&reset), TcpOutcome::Reset);
+        for errno in [EMFILE, ENFILE] {
+            let local = io::Error::from_raw_os_error(errno);
+            assert!(matches!(classify(&local), TcpOutcome::LocalLimit { .. }));
+        }
     }
 
     #[tokio::test]

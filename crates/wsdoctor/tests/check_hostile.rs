@@ -116,6 +116,17 @@ fn plaintext_dropping_tls(mut s: TcpStream) {
     }
 }
 
+/// A "proxy" that answers CONNECT (or a SOCKS5 greeting) with bytes that are no
+/// protocol at all, then holds the connection a moment.
+fn garbage_proxy(mut s: TcpStream) {
+    let mut buf = [0u8; 1024];
+    if !matches!(s.read(&mut buf), Ok(n) if n > 0) {
+        return;
+    }
+    let _ = s.write_all(b"\x00\x01garbage, not HTTP\r\n\r\n");
+    std::thread::sleep(Duration::from_millis(300));
+}
+
 fn url(port: u16) -> String {
     format!("ws://127.0.0.1:{port}/ws")
 }
@@ -166,4 +177,126 @@ fn wss_to_a_plaintext_port_that_drops_the_client_hello() {
     assert_eq!(ids(&r), ["tls-to-plaintext-port"], "{r:#}");
     assert_eq!(code, 14, "tls layer exit code");
     assert_eq!(r["evidence"]["tls"]["plaintext_probe"]["status"], 404);
+}
+
+#[test]
+fn a_proxy_that_answers_garbage_is_a_proxy_protocol_problem_not_unreachable() {
+    let proxy = server(garbage_proxy);
+    for scheme in ["http", "socks5"] {
+        let proxy_url = format!("{scheme}://127.0.0.1:{proxy}");
+        let (code, r) = json(&["check", "ws://127.0.0.1:9/ws", "--proxy", &proxy_url]);
+        assert_eq!(ids(&r), ["proxy-bad-reply"], "{scheme}: {r:#}");
+        assert_eq!(
+            r["evidence"]["proxy"]["outcome"]["kind"], "bad-reply",
+            "{r:#}"
+        );
+        assert_eq!(code, 13, "{scheme}: proxy layer exit code");
+    }
+}
+
+/// A WebSocket echo (tungstenite) that keeps at most `cap` connections, as a server
+/// with a connection limit does: the ones past it get a 503. Serves `cap + 64`
+/// connections in all, each socket under the deadline.
+fn capped_echo(cap: usize) -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let port = l.local_addr().expect("local addr").port();
+    std::thread::spawn(move || {
+        for (i, s) in l.incoming().take(cap + 64).enumerate() {
+            let Ok(mut s) = s else { continue };
+            let _ = s.set_read_timeout(Some(SOCKET_DEADLINE));
+            let _ = s.set_write_timeout(Some(SOCKET_DEADLINE));
+            if i >= cap {
+                let _ = read_head(&mut s);
+                let _ = s.write_all(
+                    b"HTTP/1.1 503 Service Unavailable\r\nServer: capped\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
+                continue;
+            }
+            std::thread::spawn(move || {
+                let Ok(mut ws) = tungstenite::accept(s) else {
+                    return;
+                };
+                while let Ok(m) = ws.read() {
+                    if m.is_text() || m.is_binary() {
+                        if ws.send(m).is_err() {
+                            break;
+                        }
+                    } else if ws.flush().is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+fn load_failures(r: &serde_json::Value) -> Vec<(String, u64)> {
+    r["evidence"]["load"]["failed"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|f| {
+                    let kind = f["kind"].as_str().unwrap_or("").to_string();
+                    (kind, f["count"].as_u64().unwrap_or(0))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn load_connections_refused_by_a_connection_cap_are_counted_not_healthy() {
+    // The session and the measuring connection fit, one load connection more does.
+    let port = capped_echo(3);
+    let (code, r) = json(&["check", &url(port), "--concurrency", "5", "--timeout", "5"]);
+    assert_eq!(ids(&r), ["async-connection-limit"], "{r:#}");
+    assert_eq!(r["verdict"], "warning", "{r:#}");
+    assert_eq!(code, 1, "a load that was not applied is not healthy");
+    let load = &r["evidence"]["load"];
+    assert_eq!(
+        (load["requested"].as_u64(), load["connections"].as_u64()),
+        (Some(5), Some(1))
+    );
+    assert_eq!(
+        load_failures(&r),
+        [("no-upgrade".to_string(), 4)],
+        "{load:#}"
+    );
+    assert_eq!(load["failed"][0]["status"], 503);
+}
+
+#[test]
+fn load_connections_past_our_own_descriptor_limit_are_said() {
+    let port = capped_echo(200);
+    let url = url(port);
+    // A shell lowers the open-files limit for wsdoctor alone.
+    let o = std::process::Command::new("sh")
+        .args(["-c", "ulimit -n 40 && exec \"$0\" \"$@\""])
+        .arg(env!("CARGO_BIN_EXE_wsdoctor"))
+        .args([
+            "check",
+            &url,
+            "--concurrency",
+            "80",
+            "--timeout",
+            "5",
+            "--json",
+        ])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run wsdoctor under sh");
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("JSON ({e}): {}", String::from_utf8_lossy(&o.stderr)));
+    assert!(
+        ids(&r).contains(&"async-load-incomplete".to_string()),
+        "{r:#}"
+    );
+    let local: u64 = load_failures(&r)
+        .iter()
+        .filter(|(k, _)| k == "local-limit")
+        .map(|(_, n)| n)
+        .sum();
+    assert!(local > 0, "{:#}", r["evidence"]["load"]);
+    assert_eq!(o.status.code(), Some(1), "{r:#}");
 }

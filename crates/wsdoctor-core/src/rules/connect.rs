@@ -140,6 +140,10 @@ fn tcp_failure(o: &TcpOutcome, addr: SocketAddr) -> (CauseId, String) {
         }
         TcpOutcome::Reset => (CauseId::TcpReset, format!("{addr} reset the connection.")),
         TcpOutcome::Error { message } => (CauseId::TcpUnreachable, format!("{addr}: {message}.")),
+        TcpOutcome::LocalLimit { message } => (
+            CauseId::TcpUnreachable,
+            format!("{addr}: this machine could not open a socket ({message})."),
+        ),
         TcpOutcome::Connected | TcpOutcome::Cancelled => {
             (CauseId::TcpUnreachable, format!("{addr}: no outcome."))
         }
@@ -154,7 +158,7 @@ fn describe_tcp(o: &TcpOutcome) -> String {
         TcpOutcome::Unreachable { detail } => format!("unreachable ({detail})"),
         TcpOutcome::Reset => "reset".into(),
         TcpOutcome::Cancelled => "cancelled (another address won)".into(),
-        TcpOutcome::Error { message } => message.clone(),
+        TcpOutcome::Error { message } | TcpOutcome::LocalLimit { message } => message.clone(),
     }
 }
 
@@ -205,6 +209,10 @@ pub fn proxy(e: &Evidence, out: &mut Vec<Finding>) {
         ProxyOutcome::Closed => Finding::new(
             CauseId::ProxyTunnelClosed,
             format!("{} closed the connection during CONNECT.", p.url),
+        ),
+        ProxyOutcome::BadReply { message } => Finding::new(
+            CauseId::ProxyBadReply,
+            format!("{} (chosen by {}): {message}.", p.url, p.chosen_by),
         ),
         // A proxy URL that cannot be used, or a failure before the tunnel existed.
         ProxyOutcome::Error { message } => {
@@ -563,6 +571,12 @@ mod tests {
                 detail: "refused".into()
             })),
             [CauseId::ProxyUnreachable]
+        );
+        assert_eq!(
+            ids(&proxy(ProxyOutcome::BadReply {
+                message: "the proxy did not answer CONNECT with HTTP".into()
+            })),
+            [CauseId::ProxyBadReply]
         );
     }
 }

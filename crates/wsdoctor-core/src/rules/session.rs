@@ -3,7 +3,8 @@
 
 use crate::catalog::CauseId;
 use crate::evidence::{
-    CloseOutcome, Evidence, MessageOutcome, PingOutcome, SessionEvidence, Violation,
+    CloseOutcome, Evidence, LoadEvidence, LoadFailure, LoadFailureKind, MessageOutcome,
+    PingOutcome, SessionEvidence, Violation,
 };
 use crate::layer::Severity;
 use crate::report::Finding;
@@ -276,6 +277,65 @@ pub fn over_time(e: &Evidence, out: &mut Vec<Finding>) {
                 "Our writes stalled under load: the server stopped reading.",
             ));
         }
+        load_failures(l, out);
+    }
+}
+
+/// Load connections that failed: the server's refusals and our own shortfall, each a
+/// warning, so a load that was not applied in full never reads as healthy.
+fn load_failures(l: &LoadEvidence, out: &mut Vec<Finding>) {
+    let (local, server): (Vec<&LoadFailure>, Vec<&LoadFailure>) =
+        l.failed.iter().partition(|f| f.kind.is_local());
+    let describe = |group: &[&LoadFailure]| {
+        group
+            .iter()
+            .map(|f| format!("{} {}: {}", f.count, kind_words(f.kind), f.detail))
+            .collect::<Vec<_>>()
+    };
+    let count = |group: &[&LoadFailure]| group.iter().map(|f| f.count).sum::<usize>();
+    for (group, id, what) in [
+        (
+            &server,
+            CauseId::AsyncConnectionLimit,
+            "the server did not keep",
+        ),
+        (
+            &local,
+            CauseId::AsyncLoadIncomplete,
+            "wsdoctor could not open",
+        ),
+    ] {
+        if group.is_empty() {
+            continue;
+        }
+        let f = Finding::new(
+            id,
+            format!(
+                "Of {} load connections asked for, {what} {}; {} stayed open for the measurement.",
+                l.requested,
+                count(group),
+                l.connections
+            ),
+        );
+        out.push(
+            describe(group)
+                .into_iter()
+                .fold(f, |f, line| f.evidence(line)),
+        );
+    }
+}
+
+fn kind_words(k: LoadFailureKind) -> &'static str {
+    match k {
+        LoadFailureKind::NoUpgrade => "answered without 101",
+        LoadFailureKind::Refused => "refused or reset",
+        LoadFailureKind::NoAnswer => "closed or silent before the upgrade",
+        LoadFailureKind::Tls => "failed the TLS handshake",
+        LoadFailureKind::Proxy => "not tunnelled by the proxy",
+        LoadFailureKind::EndedEarly => "ended by the server during the load",
+        LoadFailureKind::LocalLimit => "out of local file descriptors",
+        LoadFailureKind::NotTried => "not tried before the deadline",
+        _ => "failed",
     }
 }
 
@@ -570,6 +630,51 @@ mod tests {
     }
 
     #[test]
+    fn failed_load_connections_are_never_healthy() {
+        let mut e = healthy();
+        let failure = |kind, count| LoadFailure {
+            kind,
+            count,
+            status: None,
+            detail: "x".into(),
+        };
+        let mut load = LoadEvidence {
+            connections: 6,
+            idle_rtt_p50_ms: 0.2,
+            idle_rtt_p99_ms: 0.3,
+            loaded_rtt_p50_ms: 0.2,
+            loaded_rtt_p99_ms: 0.3,
+            writes_stalled: false,
+            requested: 10,
+            failed: vec![
+                LoadFailure {
+                    status: Some(503),
+                    ..failure(LoadFailureKind::NoUpgrade, 3)
+                },
+                failure(LoadFailureKind::LocalLimit, 1),
+            ],
+        };
+        e.load = Some(load.clone());
+        assert_eq!(
+            ids(&e),
+            [CauseId::AsyncConnectionLimit, CauseId::AsyncLoadIncomplete]
+        );
+        let f = crate::diagnose(&e);
+        assert!(
+            f.iter()
+                .all(|f| f.severity == crate::layer::Severity::Warning)
+        );
+        assert!(
+            f[0].detail.contains("10") && f[0].detail.contains(" 3;"),
+            "{}",
+            f[0].detail
+        );
+        load.failed.clear();
+        e.load = Some(load);
+        assert!(ids(&e).is_empty());
+    }
+
+    #[test]
     fn load_separates_a_blocked_loop() {
         let mut e = healthy();
         let load = |idle: f64, loaded: f64| LoadEvidence {
@@ -579,6 +684,8 @@ mod tests {
             loaded_rtt_p50_ms: loaded,
             loaded_rtt_p99_ms: loaded,
             writes_stalled: false,
+            requested: 8,
+            failed: Vec::new(),
         };
         e.load = Some(load(300.0, 2400.0));
         assert!(ids(&e).contains(&CauseId::AsyncEventLoopBlocked));

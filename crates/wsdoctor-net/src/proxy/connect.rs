@@ -126,16 +126,23 @@ async fn read_head(
         match parse_response(&buf, HEAD_CAP) {
             Ok(Some(r)) => return Ok((r, buf)),
             Ok(None) if buf.len() >= HEAD_CAP => {
-                return Err(error("the proxy's reply head is too large"));
+                return Err(bad_reply(format!(
+                    "the proxy's reply head did not end within {HEAD_CAP} bytes"
+                )));
             }
             Ok(None) => {}
             Err(HeadError::NotHttp) => {
-                return Err(error(&format!(
+                return Err(bad_reply(format!(
                     "the proxy did not answer CONNECT with HTTP: {}",
                     crate::text::printable(&buf[..buf.len().min(32)])
                 )));
             }
-            Err(e) => return Err(error(&e.to_string())),
+            Err(e) => {
+                return Err(bad_reply(format!(
+                    "the proxy's answer to CONNECT does not parse ({e}): {}",
+                    crate::text::printable(&buf[..buf.len().min(32)])
+                )));
+            }
         }
         match timeout_at(end, io.read(&mut chunk)).await {
             Err(_) => return Err(ProxyOutcome::Timeout),
@@ -144,6 +151,10 @@ async fn read_head(
             Ok(Err(e)) => return Err(io_outcome(&e)),
         }
     }
+}
+
+fn bad_reply(message: String) -> ProxyOutcome {
+    ProxyOutcome::BadReply { message }
 }
 
 fn error(message: &str) -> ProxyOutcome {

@@ -160,7 +160,7 @@ fn tcp_word(o: &TcpOutcome) -> String {
         TcpOutcome::Unreachable { detail } => format!("unreachable ({detail})"),
         TcpOutcome::Reset => "reset the connection".into(),
         TcpOutcome::Cancelled => "cancelled".into(),
-        TcpOutcome::Error { message } => message.clone(),
+        TcpOutcome::Error { message } | TcpOutcome::LocalLimit { message } => message.clone(),
     }
 }
 

@@ -84,6 +84,14 @@ fn classify(e: &SocksError) -> ProxyOutcome {
         SocksError::Io(io) if io.kind() == std::io::ErrorKind::ConnectionReset => {
             ProxyOutcome::Closed
         }
+        // The proxy answered, but not as a SOCKS5 server does (an HTTP proxy or
+        // another service on that port).
+        SocksError::InvalidResponseVersion
+        | SocksError::InvalidReservedByte
+        | SocksError::UnknownAddressType
+        | SocksError::UnknownAuthMethod => ProxyOutcome::BadReply {
+            message: format!("the proxy did not answer like a SOCKS5 server: {e}"),
+        },
         other => ProxyOutcome::Error {
             message: other.to_string(),
         },

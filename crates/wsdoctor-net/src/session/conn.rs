@@ -21,6 +21,14 @@ pub(crate) const MAX_FRAMES: usize = 64;
 pub(crate) const MAX_SERVER_PINGS: usize = 256;
 /// How long we wait to write our Close or the TCP shutdown on the way out.
 const GOODBYE: Duration = Duration::from_millis(500);
+/// What one read takes from the socket at most.
+const READ_CHUNK: usize = 16 * 1024;
+/// A load connection (`--concurrency`, up to 1000 of them) keeps at most this much
+/// of a message it receives and reads this much at a time: what the server sends on
+/// them is discarded, so memory does not grow with it. The load messages are 1 KiB;
+/// a longer one fails that connection (counted as ended early).
+const LOAD_MAX_MESSAGE: usize = 16 * 1024;
+const LOAD_READ_CHUNK: usize = 2 * 1024;
 
 /// What one wait produced.
 #[derive(Debug)]
@@ -55,6 +63,8 @@ pub(crate) struct Conn<'w> {
     /// Our close was answered: the closing handshake completed normally.
     completed: bool,
     pub frames: Vec<FrameSummary>,
+    /// Frames past `MAX_FRAMES`, counted only.
+    pub frames_dropped: u64,
     pub violations: Vec<Violation>,
     /// When the server pinged us, ms after the session began.
     pub server_pings: Vec<f64>,
@@ -62,13 +72,30 @@ pub(crate) struct Conn<'w> {
     pub server_pings_dropped: u64,
     /// No per-frame `-v` notes (the backpressure probe sends and drains hundreds).
     pub quiet: bool,
+    read_chunk: usize,
 }
 
 impl<'w> Conn<'w> {
     pub(crate) fn new(up: Upgraded, opts: &crate::ProbeOptions, wire: Wire<'w>) -> Self {
+        Self::with_limits(up, opts, wire, opts.max_message, READ_CHUNK)
+    }
+
+    /// A load connection: small caps, since only that it stays busy matters.
+    pub(crate) fn new_load(up: Upgraded, opts: &crate::ProbeOptions, wire: Wire<'w>) -> Self {
+        let max_message = opts.max_message.min(LOAD_MAX_MESSAGE);
+        Self::with_limits(up, opts, wire, max_message, LOAD_READ_CHUNK)
+    }
+
+    fn with_limits(
+        up: Upgraded,
+        opts: &crate::ProbeOptions,
+        wire: Wire<'w>,
+        max_message: usize,
+        read_chunk: usize,
+    ) -> Self {
         let mut cfg = Config::new(Role::Client);
-        cfg.max_message = opts.max_message;
-        cfg.max_frame = opts.max_message;
+        cfg.max_message = max_message;
+        cfg.max_frame = max_message;
         cfg.deflate = negotiated_deflate(&opts.extensions, &up.response);
         let mut session = Session::new(cfg);
         session.feed(&up.leftover);
@@ -81,10 +108,12 @@ impl<'w> Conn<'w> {
             ended: None,
             completed: false,
             frames: Vec::new(),
+            frames_dropped: 0,
             violations: Vec::new(),
             server_pings: Vec::new(),
             server_pings_dropped: 0,
             quiet: false,
+            read_chunk,
         }
     }
 
@@ -162,7 +191,7 @@ impl<'w> Conn<'w> {
         if let Some((end, _)) = &self.ended {
             return Step::End(end.clone());
         }
-        let mut chunk = vec![0u8; 16 * 1024];
+        let mut chunk = vec![0u8; self.read_chunk];
         loop {
             // Checked on every turn: a peer that always has data ready (a ping or
             // message flood) would otherwise never let the read's timeout fire.
@@ -199,15 +228,13 @@ impl<'w> Conn<'w> {
                     if h.fin { "" } else { ", not final" },
                     if h.mask.is_some() { ", masked" } else { "" }
                 ));
-                if self.frames.len() < MAX_FRAMES {
-                    self.frames.push(FrameSummary {
-                        opcode: h.opcode.as_u8(),
-                        fin: h.fin,
-                        rsv: u8::from(h.rsv1) << 2 | u8::from(h.rsv2) << 1 | u8::from(h.rsv3),
-                        masked: h.mask.is_some(),
-                        len: h.payload_len,
-                    });
-                }
+                self.count_frame(FrameSummary {
+                    opcode: h.opcode.as_u8(),
+                    fin: h.fin,
+                    rsv: u8::from(h.rsv1) << 2 | u8::from(h.rsv2) << 1 | u8::from(h.rsv3),
+                    masked: h.mask.is_some(),
+                    len: h.payload_len,
+                });
                 None
             }
             Event::Violation(v) => {
@@ -256,6 +283,15 @@ impl<'w> Conn<'w> {
                 Some(Step::Event(Event::Close { code, reason }))
             }
             other => Some(Step::Event(other)),
+        }
+    }
+
+    /// Keeps a frame's summary while there is room, counts it otherwise.
+    fn count_frame(&mut self, summary: FrameSummary) {
+        if self.frames.len() < MAX_FRAMES {
+            self.frames.push(summary);
+        } else {
+            self.frames_dropped += 1;
         }
     }
 
