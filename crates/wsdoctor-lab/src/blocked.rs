@@ -6,6 +6,7 @@
 //! connection of this server in lock-step and nothing else — what a diagnosis of a
 //! blocked loop has to recognise.
 
+use crate::cap::{self, MAX_BLOCKED_CONNECTIONS};
 use crate::servers::echo;
 use crate::wire::CONNECTION_LIFETIME;
 use std::io;
@@ -15,9 +16,6 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinSet;
 
-/// Most simultaneous connections the blocked server keeps.
-const MAX_CONNECTIONS: usize = 64;
-
 /// A running blocked-loop server; dropping it tells the thread to stop.
 pub(crate) struct BlockedServer {
     stop: Option<oneshot::Sender<()>>,
@@ -25,12 +23,16 @@ pub(crate) struct BlockedServer {
 }
 
 impl BlockedServer {
-    pub fn spawn(listener: std::net::TcpListener, block: Duration) -> io::Result<BlockedServer> {
+    pub fn spawn(
+        listener: std::net::TcpListener,
+        name: &'static str,
+        block: Duration,
+    ) -> io::Result<BlockedServer> {
         listener.set_nonblocking(true)?;
         let (stop, stopped) = oneshot::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("wsdoctor-lab-blocked-loop".into())
-            .spawn(move || run(listener, block, stopped))?;
+            .spawn(move || run(listener, name, block, stopped))?;
         Ok(BlockedServer {
             stop: Some(stop),
             thread: Some(thread),
@@ -54,7 +56,12 @@ impl Drop for BlockedServer {
     }
 }
 
-fn run(listener: std::net::TcpListener, block: Duration, stopped: oneshot::Receiver<()>) {
+fn run(
+    listener: std::net::TcpListener,
+    name: &'static str,
+    block: Duration,
+    stopped: oneshot::Receiver<()>,
+) {
     let Ok(rt) = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -66,13 +73,15 @@ fn run(listener: std::net::TcpListener, block: Duration, stopped: oneshot::Recei
             return;
         };
         let mut conns = JoinSet::new();
+        let mut refusals = JoinSet::new();
         tokio::pin!(stopped);
         loop {
             tokio::select! {
                 _ = &mut stopped => return,
                 accepted = listener.accept() => {
                     let Ok((stream, _)) = accepted else { continue };
-                    if conns.len() >= MAX_CONNECTIONS {
+                    if conns.len() >= MAX_BLOCKED_CONNECTIONS {
+                        cap::refuse(&mut refusals, stream, name, None, MAX_BLOCKED_CONNECTIONS);
                         continue;
                     }
                     let _ = stream.set_nodelay(true);
@@ -81,6 +90,7 @@ fn run(listener: std::net::TcpListener, block: Duration, stopped: oneshot::Recei
                     });
                 }
                 Some(_) = conns.join_next(), if !conns.is_empty() => {}
+                Some(_) = refusals.join_next(), if !refusals.is_empty() => {}
             }
         }
     });

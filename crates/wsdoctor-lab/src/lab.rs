@@ -2,6 +2,7 @@
 //! owned so that `shutdown` (or dropping the lab) stops all of them.
 
 use crate::blocked::BlockedServer;
+use crate::cap::{self, MAX_CONNECTIONS};
 use crate::pki::{Pki, PkiError};
 use crate::scenario::{SCENARIOS, Scenario};
 use crate::servers::{self, Ctx, EchoGate, Serve};
@@ -71,9 +72,6 @@ pub enum LabError {
     #[error(transparent)]
     Pki(#[from] PkiError),
 }
-
-/// Most simultaneous connections one scenario keeps; more are closed on accept.
-const MAX_CONNECTIONS: usize = 256;
 
 /// The running lab. Dropping it aborts every server; [`Lab::shutdown`] also waits.
 pub struct Lab {
@@ -165,6 +163,7 @@ impl Lab {
             .map_err(bind_err)?;
         let addr = listener.local_addr().map_err(bind_err)?;
         let mut ctx = Ctx {
+            scenario: scenario.name,
             local: addr,
             tls: None,
             backend: None,
@@ -172,8 +171,9 @@ impl Lab {
         match scenario.serve {
             Serve::BlockedLoop(block) => {
                 let std_listener = listener.into_std().map_err(bind_err)?;
-                self.blocked
-                    .push(BlockedServer::spawn(std_listener, block).map_err(bind_err)?);
+                self.blocked.push(
+                    BlockedServer::spawn(std_listener, scenario.name, block).map_err(bind_err)?,
+                );
                 return Ok(endpoint_for(scenario, addr, None));
             }
             Serve::TlsEcho { cert, client_auth } => {
@@ -202,6 +202,7 @@ impl Lab {
             .map_err(bind_err)?;
         let addr = listener.local_addr().map_err(bind_err)?;
         let ctx = Arc::new(Ctx {
+            scenario: "(proxy backend)",
             local: addr,
             tls: None,
             backend: None,
@@ -262,14 +263,20 @@ fn endpoint_for(
 async fn accept_loop(listener: TcpListener, serve: Serve, ctx: Arc<Ctx>) {
     // Owning the connection tasks here means aborting this task aborts them all.
     let mut conns = JoinSet::new();
+    let mut refusals = JoinSet::new();
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
+                Ok((stream, _)) if conns.len() >= MAX_CONNECTIONS => {
+                    let tls = ctx.tls.as_ref();
+                    cap::refuse(&mut refusals, stream, ctx.scenario, tls, MAX_CONNECTIONS);
+                }
                 Ok((stream, peer)) => admit(&mut conns, stream, peer, serve, &ctx),
                 // Out of descriptors and the like: give the system a moment, not a busy loop.
                 Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
             },
             Some(_) = conns.join_next(), if !conns.is_empty() => {}
+            Some(_) = refusals.join_next(), if !refusals.is_empty() => {}
         }
     }
 }
@@ -281,9 +288,6 @@ fn admit(
     serve: Serve,
     ctx: &Arc<Ctx>,
 ) {
-    if conns.len() >= MAX_CONNECTIONS {
-        return;
-    }
     let _ = stream.set_nodelay(true);
     let ctx = ctx.clone();
     conns.spawn(async move {

@@ -15,6 +15,7 @@
 //! The library never prints.
 
 mod blocked;
+pub mod cap;
 mod lab;
 pub mod pki;
 mod scenario;

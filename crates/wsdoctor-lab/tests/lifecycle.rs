@@ -124,3 +124,60 @@ async fn shutdown_stops_listeners_and_held_connections() {
         "open session ended"
     );
 }
+
+#[tokio::test]
+async fn a_client_past_the_connection_cap_gets_the_labs_own_refusal() {
+    use wsdoctor_lab::cap::{MAX_CONNECTIONS, SERVER_NAME, refusal_text};
+    let lab = lab(&["healthy-echo", "healthy-tls-echo"]).await;
+    for name in ["healthy-echo", "healthy-tls-echo"] {
+        let a = addr(&lab, name);
+        let mut held = Vec::new();
+        for _ in 0..MAX_CONNECTIONS {
+            held.push(
+                within("connect", TcpStream::connect(a))
+                    .await
+                    .expect("connect"),
+            );
+        }
+        let answered = if name == "healthy-tls-echo" {
+            let tls = tls_connect(a, lab_client(&lab, false))
+                .await
+                .expect("the refusal speaks TLS on a TLS port");
+            let r = upgrade_on(tls, path(&lab, name), &[]).await;
+            (
+                r.response.status,
+                r.header("server").map(str::to_string),
+                r.body(),
+            )
+        } else {
+            let r = upgrade(a, path(&lab, name), &[]).await;
+            (
+                r.response.status,
+                r.header("server").map(str::to_string),
+                r.body(),
+            )
+        };
+        assert_eq!(answered.0, 503, "{name}");
+        assert_eq!(answered.1.as_deref(), Some(SERVER_NAME), "{name}");
+        assert_eq!(answered.2, refusal_text(name, MAX_CONNECTIONS), "{name}");
+        // Once the held connections are gone, clients are served again.
+        drop(held);
+        within("served again", async {
+            loop {
+                let ok = match name {
+                    "healthy-echo" => upgrade(a, path(&lab, name), &[]).await.response.status,
+                    _ => {
+                        let tls = tls_connect(a, lab_client(&lab, false)).await.expect("TLS");
+                        upgrade_on(tls, path(&lab, name), &[]).await.response.status
+                    }
+                };
+                if ok == 101 {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        })
+        .await;
+    }
+    lab.shutdown().await;
+}

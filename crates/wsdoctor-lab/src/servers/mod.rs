@@ -110,6 +110,8 @@ pub enum SessionFault {
 
 /// What a connection handler may need besides the socket: built once per scenario.
 pub(crate) struct Ctx {
+    /// The scenario's name (the lab's over-cap refusal names it).
+    pub scenario: &'static str,
     /// This scenario's own listening address (redirects name it).
     pub local: SocketAddr,
     /// TLS for `TlsEcho`.
