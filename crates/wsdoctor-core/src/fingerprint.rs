@@ -212,6 +212,31 @@ mod tests {
     }
 
     #[test]
+    fn the_labs_own_refusal_names_the_lab() {
+        let mut r = resp(
+            &[("Server", "wsdoctor-lab")],
+            "wsdoctor lab: scenario x already holds 256 connections, its cap\n",
+        );
+        r.status = 503;
+        let c = identify(&r);
+        assert_eq!(c[0].name, "the wsdoctor lab");
+        let e = crate::evidence::Evidence {
+            http: Some(crate::evidence::HttpEvidence {
+                outcome: crate::evidence::HttpOutcome::Response(r),
+                ..Default::default()
+            }),
+            ..crate::rules::test_support::healthy()
+        };
+        let f = crate::diagnose(&e);
+        assert_eq!(f[0].id, crate::CauseId::HttpServiceUnavailable);
+        assert!(
+            f[0].evidence.iter().any(|l| l.contains("the wsdoctor lab")),
+            "{:?}",
+            f[0].evidence
+        );
+    }
+
+    #[test]
     fn engine_io_and_sockjs_bodies() {
         assert!(is_socketio(&identify(&resp(
             &[],
