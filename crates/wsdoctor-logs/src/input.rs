@@ -3,14 +3,24 @@
 //! and a HAR document is capped in size.
 
 use flate2::read::MultiGzDecoder;
+use std::cell::Cell;
 use std::io::{self, BufRead, BufReader, Read};
+use std::rc::Rc;
 
 /// Largest HAR document read (decompressed).
 pub const MAX_HAR_BYTES: u64 = 512 << 20;
 
-/// Most bytes one gzip file may decompress to: logs compress about 10:1, a gzip
-/// bomb a million to one; past this the file is cut with an error.
+/// Most bytes one gzip file may decompress to, however well it compresses: a 1.6 GB
+/// archive of an ordinary log (about 10:1); past this the file is cut with an error.
 pub const MAX_GZIP_OUTPUT: u64 = 16 << 30;
+
+/// A gzip bomb is told by its ratio long before [`MAX_GZIP_OUTPUT`]: logs compress
+/// about 10:1 (a log of one line repeated, a few hundred to one), DEFLATE at most
+/// about 1032:1. Once a file has produced [`GZIP_RATIO_FROM`] bytes, output above
+/// this many times the compressed bytes read cuts it.
+pub const MAX_GZIP_RATIO: u64 = 200;
+/// Output below this is never judged by its ratio (small, repetitive test logs).
+pub const GZIP_RATIO_FROM: u64 = 64 << 20;
 
 const BUF: usize = 256 << 10;
 
@@ -49,6 +59,17 @@ pub struct Limited<R> {
     left: u64,
     /// What to tell the user when the cap is reached.
     exceeded: fn() -> String,
+    /// For gzip: compressed bytes read so far, and the ratio cap on the output.
+    ratio: Option<Ratio>,
+}
+
+/// The gzip bomb rule: output past `from` bytes may be at most `max` times the
+/// compressed input read (counted by [`CountIn`] under the decoder).
+struct Ratio {
+    read: Rc<Cell<u64>>,
+    from: u64,
+    max: u64,
+    produced: u64,
 }
 
 impl<R> Limited<R> {
@@ -57,6 +78,7 @@ impl<R> Limited<R> {
             inner,
             left: limit,
             exceeded,
+            ratio: None,
         }
     }
 
@@ -70,14 +92,67 @@ impl<R> Limited<R> {
         })
     }
 
-    /// A gzip stream cut once it has produced [`MAX_GZIP_OUTPUT`] bytes.
-    fn gzip(inner: R) -> Self {
-        Limited::new(inner, MAX_GZIP_OUTPUT, || {
+    /// A gzip stream cut once it has produced [`MAX_GZIP_OUTPUT`] bytes, or
+    /// [`GZIP_RATIO_FROM`] bytes at more than [`MAX_GZIP_RATIO`] to one; `read`
+    /// counts the compressed bytes the decoder took.
+    fn gzip(inner: R, read: Rc<Cell<u64>>) -> Self {
+        Self::gzip_with(
+            inner,
+            read,
+            MAX_GZIP_OUTPUT,
+            GZIP_RATIO_FROM,
+            MAX_GZIP_RATIO,
+        )
+    }
+
+    fn gzip_with(inner: R, read: Rc<Cell<u64>>, limit: u64, from: u64, max: u64) -> Self {
+        let mut l = Limited::new(inner, limit, || {
             format!(
                 "decompresses to more than {} GiB (a gzip bomb?): the rest was not read",
                 MAX_GZIP_OUTPUT >> 30
             )
-        })
+        });
+        l.ratio = Some(Ratio {
+            read,
+            from,
+            max,
+            produced: 0,
+        });
+        l
+    }
+}
+
+impl Ratio {
+    /// An error once `n` more output bytes make the ratio a bomb's.
+    fn check(&mut self, n: usize) -> io::Result<()> {
+        self.produced += n as u64;
+        let read = self.read.get().max(1);
+        if self.produced > self.from && self.produced > read.saturating_mul(self.max) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "decompresses to more than {} times its size ({} MiB from {} KiB; logs compress about 10:1): a gzip bomb, the rest was not read",
+                    self.max,
+                    self.produced >> 20,
+                    read >> 10
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Counts the bytes a decoder reads from the file (for the gzip ratio).
+struct CountIn<R> {
+    inner: R,
+    read: Rc<Cell<u64>>,
+}
+
+impl<R: Read> Read for CountIn<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.set(self.read.get() + n as u64);
+        Ok(n)
     }
 }
 
@@ -88,6 +163,9 @@ impl<R: Read> Read for Limited<R> {
             .left
             .checked_sub(n as u64)
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, (self.exceeded)()))?;
+        if let Some(r) = self.ratio.as_mut() {
+            r.check(n)?;
+        }
         Ok(n)
     }
 }
@@ -236,7 +314,12 @@ pub fn open<'a, R: Read + 'a>(raw: R) -> io::Result<(Box<dyn BufRead + 'a>, bool
     let mut raw = BufReader::with_capacity(BUF, raw);
     let gz = raw.fill_buf()?.starts_with(&[0x1f, 0x8b]);
     let mut text: Box<dyn BufRead + 'a> = if gz {
-        let gz = Limited::gzip(MultiGzDecoder::new(raw));
+        let read = Rc::new(Cell::new(0));
+        let counted = CountIn {
+            inner: raw,
+            read: read.clone(),
+        };
+        let gz = Limited::gzip(MultiGzDecoder::new(counted), read);
         Box::new(BufReader::with_capacity(BUF, gz))
     } else {
         Box::new(raw)
@@ -314,6 +397,63 @@ mod tests {
             assert!(url.len() <= MAX_HAR_STRING + 8, "{}", url.len());
             assert_eq!(v["n"], "short \" q");
         }
+    }
+
+    /// A real bomb: zeros compress about 1000:1.
+    fn bomb(mib: usize) -> Vec<u8> {
+        let mut enc = GzEncoder::new(Vec::new(), Compression::best());
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..mib {
+            enc.write_all(&zeros).expect("write");
+        }
+        enc.finish().expect("finish")
+    }
+
+    #[test]
+    fn a_gzip_bomb_is_cut_by_its_ratio_with_a_clear_error() {
+        let gz = bomb(16);
+        let read = Rc::new(Cell::new(0));
+        let counted = CountIn {
+            inner: &gz[..],
+            read: read.clone(),
+        };
+        // The shipped ratio, judged from 4 MiB instead of 64 MiB (same rule, smaller bomb).
+        let mut r = Limited::gzip_with(
+            MultiGzDecoder::new(counted),
+            read,
+            MAX_GZIP_OUTPUT,
+            4 << 20,
+            MAX_GZIP_RATIO,
+        );
+        let mut out = Vec::new();
+        let err = r.read_to_end(&mut out).expect_err("a bomb is cut");
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert!(err.to_string().contains("gzip bomb"), "{err}");
+        assert!(
+            out.len() < 6 << 20,
+            "cut near the 4 MiB mark: {}",
+            out.len()
+        );
+        // An ordinary log (about 10:1 here) goes through whole.
+        let line = b"2026/01/01 00:00:00 [error] 1#1: *7 upstream timed out (110: Connection timed out) while reading response header from upstream, client: 10.0.0.1, request: \"GET /ws/chat HTTP/1.1\"\n";
+        let mut enc = GzEncoder::new(Vec::new(), Compression::fast());
+        for i in 0..60_000u32 {
+            enc.write_all(&line[..]).expect("write");
+            enc.write_all(i.to_string().as_bytes()).expect("write");
+        }
+        let gz = enc.finish().expect("finish");
+        let (mut r, compressed, _) = open(&gz[..]).expect("open");
+        let mut out = Vec::new();
+        r.read_to_end(&mut out)
+            .expect("an ordinary log is read whole");
+        assert!(compressed && out.len() > 8 << 20);
+    }
+
+    #[test]
+    fn the_shipped_caps_are_sane() {
+        // The ratio judges well below the absolute cap, and no ordinary log trips it.
+        const { assert!(GZIP_RATIO_FROM < MAX_GZIP_OUTPUT) };
+        const { assert!(MAX_GZIP_RATIO >= 50 && MAX_GZIP_RATIO < 1032) };
     }
 
     #[test]

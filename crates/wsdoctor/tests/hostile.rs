@@ -355,3 +355,46 @@ fn a_message_flood_during_idle_is_not_held_idle() {
         "messages during the idle hold are counted: {idle:#}"
     );
 }
+
+#[test]
+fn a_gzip_bomb_costs_its_file_only_with_the_reason_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bomb = dir.path().join("bomb.log.gz");
+    // 128 gzip members of 1 MiB of zeros each: 128 MiB out of about 130 KiB, the
+    // ratio of a bomb (logs compress about 10:1).
+    let made = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import gzip,sys; m=gzip.compress(bytes(1<<20), 9); open(sys.argv[1],'wb').write(m*128)",
+        ])
+        .arg(&bomb)
+        .status()
+        .expect("python3 runs");
+    assert!(made.success());
+    let ok = dir.path().join("ok.log");
+    std::fs::write(
+        &ok,
+        "WebSocket is closed before the connection is established\n",
+    )
+    .expect("write");
+    let (code, r) = json(&[
+        "logs",
+        bomb.to_str().expect("utf-8"),
+        ok.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code, 1, "one file lost, the other read: {r:#}");
+    let errors = r["errors"].as_array().expect("errors[]");
+    assert_eq!(errors.len(), 1, "{r:#}");
+    assert!(
+        errors[0]["path"]
+            .as_str()
+            .unwrap_or("")
+            .ends_with("bomb.log.gz")
+    );
+    let msg = errors[0]["message"].as_str().unwrap_or("");
+    assert!(msg.contains("gzip bomb"), "{msg}");
+    assert!(
+        r["findings"].as_array().is_some_and(|f| !f.is_empty()),
+        "the good file is still reported: {r:#}"
+    );
+}
