@@ -252,6 +252,7 @@ def main():
         ("truncated .gz and a good file", [f("cut.log.gz", gz[: len(gz) // 2]), f("ok.log", b"WebSocket is closed before the connection is established\n")]),
         ("secrets and escapes", [f("sec.log", b"Authorization: Bearer PLANTlb \x1b]0;t\x07 GET /ws?access_token=PLANTlq HTTP/1.1\" 101\ncookie: a=PLANTlc\n")]),
         ("/dev/zero", ["/dev/zero"]),
+        ("gzip bomb (1 GiB of zeros in 1 MiB)", [f("bomb.log.gz", gzip.compress(bytes(1 << 20), 9) * 1024)]),
     ]
     for name, argv in logs:
         run("logs", name, ["logs"] + argv, 10)
