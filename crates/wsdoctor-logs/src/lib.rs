@@ -578,4 +578,6 @@ impl Scanner {
 #[cfg(test)]
 mod format_tests;
 #[cfg(test)]
+mod hostile_tests;
+#[cfg(test)]
 mod tests;
