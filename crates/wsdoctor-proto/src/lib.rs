@@ -25,6 +25,7 @@
 //! # Map
 //!
 //! * [`handshake`] — the HTTP/1.1 Upgrade request and response, the accept key, header helpers.
+//! * [`head`] — collecting a request or response head from bytes read in pieces, capped.
 //! * [`frame`] — the frame codec: raw header decoding, frame encoding exactly as specified.
 //! * [`session`] — the receive state machine for client and server roles, producing [`session::Event`]s.
 //! * [`close`] — close status codes: names and which are allowed on the wire.
@@ -35,5 +36,6 @@ pub mod close;
 pub mod deflate;
 pub mod frame;
 pub mod handshake;
+pub mod head;
 pub mod session;
 pub mod utf8;

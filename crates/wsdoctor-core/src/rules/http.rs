@@ -67,6 +67,7 @@ pub fn findings(e: &Evidence, out: &mut Vec<Finding>) {
         HttpOutcome::Malformed {
             message,
             first_bytes,
+            ..
         } => Finding::new(
             CauseId::HandshakeStatusLine,
             format!("The response could not be parsed ({message}): {first_bytes}."),
