@@ -28,7 +28,7 @@
 //! * [`head`] — collecting a request or response head from bytes read in pieces, capped.
 //! * [`frame`] — the frame codec: raw header decoding, frame encoding exactly as specified.
 //! * [`session`] — the receive state machine for client and server roles, producing [`session::Event`]s.
-//! * [`close`] — close status codes: names and which are allowed on the wire.
+//! * [`close`] — close status codes: the constants and which are allowed on the wire.
 //! * [`utf8`] — incremental UTF-8 validation that fails on the first bad byte.
 //! * [`deflate`] — permessage-deflate negotiation and per-message (de)compression.
 
