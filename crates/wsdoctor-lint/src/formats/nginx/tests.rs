@@ -240,7 +240,7 @@ fn an_include_that_was_not_read_may_set_the_headers() {
     let missing = r
         .findings
         .iter()
-        .find(|f| f.rule == "nginx/missing-upgrade-header")
+        .find(|f| f.rule == RuleId::NginxMissingUpgradeHeader)
         .unwrap();
     assert_eq!(missing.finding.severity, Severity::Info);
     assert!(missing.finding.detail.contains("was not read"));
