@@ -216,7 +216,7 @@ mod tests {
     fn unmarked_routes_are_judged() {
         let text = "static_resources:\n  listeners:\n  - filter_chains:\n    - filters:\n      - name: envoy.filters.network.http_connection_manager\n        typed_config:\n          stat_prefix: ingress\n          route_config:\n            virtual_hosts:\n            - name: app\n              routes:\n              - match:\n                  prefix: \"/\"\n                route:\n                  cluster: app\n";
         let r = lint_text("envoy.yaml", text, &opts());
-        assert_eq!(r.rules(), ["envoy/no-websocket-upgrade"]);
+        assert_eq!(r.rules(), [RuleId::EnvoyNoWebsocketUpgrade]);
         assert!(
             r.findings[0]
                 .finding
