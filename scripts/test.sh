@@ -82,6 +82,10 @@ for peer in caddy traefik; do
     echo "!!! $peer is missing or too old: the lint live tests that need it will fail loudly" >&2
   fi
 done
+if ! python3 -c 'import uvicorn' 2>/dev/null; then
+  log "installing uvicorn (an application server for tests/check_stacks.rs)"
+  python3 -m pip install -q uvicorn
+fi
 if [ ! -d tests/peers/node_modules/ws ]; then
   log "installing Node ws"
   (cd tests/peers && npm install --no-audit --no-fund --silent)

@@ -660,6 +660,17 @@ catalog! {
         fix: "Remove the directive: current versions tunnel upgraded connections by themselves.";
 }
 
+/// Causes that nothing reports by itself — no `check` rule, lint rule, or `explain` /
+/// `logs` rule produces them — kept so that `explain <id>` and the docs can name them.
+/// Every other cause has a producer: the test `catalog_coverage` in the `wsdoctor`
+/// crate holds both directions (a producer for each cause not listed here, none for a
+/// cause listed here).
+pub static TEXT_ONLY: &[CauseId] = &[
+    // `check` prints the component that answered as evidence on the status finding
+    // ("answered by nginx (server: nginx/1.22.1)"), not as a finding of its own.
+    CauseId::HttpServedBy,
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

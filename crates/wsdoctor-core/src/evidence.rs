@@ -294,9 +294,9 @@ pub struct PlaintextProbe {
 pub enum TlsOutcome {
     #[default]
     Established,
-    /// The handshake failed; `alert` is the TLS alert if one was received or sent.
+    /// The handshake failed; `alert` is the TLS alert if one was received.
     Failed {
-        alert: Option<String>,
+        alert: Option<TlsAlert>,
         message: String,
     },
     /// The server's first bytes were plaintext HTTP (or another protocol), not TLS.
@@ -354,6 +354,98 @@ pub enum CertProblem {
     },
 }
 
+/// One table generates the TLS alerts (RFC 8446 §6 and the IANA registry): the enum the
+/// net crate fills from the alert it received, and the wire code each stands for.
+macro_rules! tls_alerts {
+    ($( $variant:ident = $code:literal, )*) => {
+        /// A TLS alert, by its registry name (spelt as rustls spells it, which is also
+        /// its JSON form). A code outside the registry stays `Unknown(code)`.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema, Deserialize)]
+        #[non_exhaustive]
+        pub enum TlsAlert {
+            $($variant,)*
+            Unknown(u8),
+        }
+
+        impl TlsAlert {
+            /// The alert with this wire code.
+            pub fn from_code(code: u8) -> TlsAlert {
+                match code {
+                    $($code => TlsAlert::$variant,)*
+                    other => TlsAlert::Unknown(other),
+                }
+            }
+
+            /// The wire code.
+            pub fn code(self) -> u8 {
+                match self {
+                    $(TlsAlert::$variant => $code,)*
+                    TlsAlert::Unknown(code) => code,
+                }
+            }
+        }
+    };
+}
+
+tls_alerts! {
+    CloseNotify = 0,
+    UnexpectedMessage = 10,
+    BadRecordMac = 20,
+    DecryptionFailed = 21,
+    RecordOverflow = 22,
+    DecompressionFailure = 30,
+    HandshakeFailure = 40,
+    NoCertificate = 41,
+    BadCertificate = 42,
+    UnsupportedCertificate = 43,
+    CertificateRevoked = 44,
+    CertificateExpired = 45,
+    CertificateUnknown = 46,
+    IllegalParameter = 47,
+    UnknownCA = 48,
+    AccessDenied = 49,
+    DecodeError = 50,
+    DecryptError = 51,
+    ExportRestriction = 60,
+    ProtocolVersion = 70,
+    InsufficientSecurity = 71,
+    InternalError = 80,
+    InappropriateFallback = 86,
+    UserCanceled = 90,
+    NoRenegotiation = 100,
+    MissingExtension = 109,
+    UnsupportedExtension = 110,
+    CertificateUnobtainable = 111,
+    UnrecognisedName = 112,
+    BadCertificateStatusResponse = 113,
+    BadCertificateHashValue = 114,
+    UnknownPSKIdentity = 115,
+    CertificateRequired = 116,
+    NoApplicationProtocol = 120,
+    EncryptedClientHelloRequired = 121,
+}
+
+impl TlsAlert {
+    /// Alerts a server sends when it wanted a client certificate and got none (or
+    /// none it accepts): `certificate_required` in TLS 1.3, `handshake_failure` or
+    /// `bad_certificate` from TLS 1.2 stacks.
+    pub fn refuses_client_cert(self) -> bool {
+        matches!(
+            self,
+            TlsAlert::CertificateRequired | TlsAlert::HandshakeFailure | TlsAlert::BadCertificate
+        )
+    }
+}
+
+impl std::fmt::Display for TlsAlert {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TlsAlert::Unknown(code) => write!(f, "Unknown({code})"),
+            other => write!(f, "{other:?}"),
+        }
+    }
+}
+
 // ── HTTP Upgrade ─────────────────────────────────────────────────────────────
 
 #[derive(Clone, Debug, Default, Serialize, schemars::JsonSchema, Deserialize)]
@@ -388,6 +480,10 @@ pub enum HttpOutcome {
     Malformed {
         message: String,
         first_bytes: String,
+        /// The TLS alert that ended the read, when the server rejected the connection
+        /// with one after the handshake (TLS 1.3 checks client certificates there).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        alert: Option<TlsAlert>,
     },
 }
 
@@ -586,9 +682,43 @@ pub struct IdleEvidence {
 #[derive(Clone, Debug, Serialize, schemars::JsonSchema, Deserialize)]
 pub struct IdleCut {
     pub after_ms: f64,
-    /// "close-frame", "fin" or "reset".
-    pub how: String,
+    pub how: CutHow,
+    /// The close frame's code, when `how` is `close-frame` (or the code we closed with
+    /// on a `protocol-violation`).
     pub close_code: Option<u16>,
+}
+
+/// How an idle connection ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum CutHow {
+    /// A WebSocket close frame (its code in `close_code`).
+    CloseFrame,
+    /// TCP FIN without a close frame.
+    Fin,
+    /// TCP reset.
+    Reset,
+    /// The peer broke RFC 6455 and we closed (the code we sent in `close_code`).
+    ProtocolViolation,
+}
+
+impl CutHow {
+    /// The JSON spelling, e.g. `close-frame`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CutHow::CloseFrame => "close-frame",
+            CutHow::Fin => "fin",
+            CutHow::Reset => "reset",
+            CutHow::ProtocolViolation => "protocol-violation",
+        }
+    }
+}
+
+impl std::fmt::Display for CutHow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 #[derive(Clone, Debug, Serialize, schemars::JsonSchema, Deserialize)]
@@ -660,5 +790,22 @@ impl LoadFailureKind {
             self,
             LoadFailureKind::LocalLimit | LoadFailureKind::NotTried | LoadFailureKind::Other
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cut_kinds_serialise_as_their_names() {
+        for how in [
+            CutHow::CloseFrame,
+            CutHow::Fin,
+            CutHow::Reset,
+            CutHow::ProtocolViolation,
+        ] {
+            assert_eq!(serde_json::to_value(how).unwrap(), how.as_str());
+        }
     }
 }

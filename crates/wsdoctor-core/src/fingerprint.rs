@@ -1,6 +1,7 @@
 //! Who answered: recognises servers and intermediaries (nginx, HAProxy, Apache,
-//! Envoy, Cloudflare, AWS ELB, Socket.IO, SockJS, …) from a response's headers and
-//! body, so a finding can point the fix at the right component.
+//! Envoy, Cloudflare, AWS ELB, Vercel, Netlify, Socket.IO, SockJS, …) from a response's
+//! headers and body, so a finding can point the fix at the right component (and
+//! [`crate::tables::stacks`] can name a stack's own known failure).
 
 use crate::evidence::HttpResponse;
 
@@ -42,6 +43,21 @@ pub fn identify(r: &HttpResponse) -> Vec<Component> {
     if server.contains("cloudflare") || r.header("cf-ray").is_some() {
         let own = body.contains("cloudflare");
         add("Cloudflare", Role::Edge, own, clue(r, "cf-ray", "server"));
+    }
+    // Platforms whose functions answer the request: they pass an Upgrade on as a plain
+    // request (their own error pages carry x-vercel-error, or name Netlify).
+    if server == "vercel" || r.header("x-vercel-id").is_some() {
+        let own = r.header("x-vercel-error").is_some();
+        add("Vercel", Role::Edge, own, clue(r, "x-vercel-id", "server"));
+    }
+    if server == "netlify" || r.header("x-nf-request-id").is_some() {
+        let own = body.contains("netlify");
+        add(
+            "Netlify",
+            Role::Edge,
+            own,
+            clue(r, "x-nf-request-id", "server"),
+        );
     }
     if server.starts_with("awselb") || body.contains("awselb") {
         add(

@@ -83,6 +83,9 @@ pub enum Tier {
     Vocabulary,
     /// Technical words that occur together (medium or low confidence).
     Concept,
+    /// The server named in a pasted response head, with a known failure for its status
+    /// (the table `check` uses, `wsdoctor_core::tables::stacks`).
+    Stack,
 }
 
 #[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
@@ -112,7 +115,7 @@ pub struct RankedCause {
     pub why: &'static str,
     pub fix: &'static str,
     /// What tells this cause apart from the others listed.
-    pub tell: Option<&'static str>,
+    pub tell: Option<std::borrow::Cow<'static, str>>,
 }
 
 impl RankedCause {
@@ -307,6 +310,16 @@ fn explain_message(text: &str) -> Explanation {
     if ids.is_empty() {
         return not_recognised(text);
     }
+    // A pasted response head names the stack that answered: its known failure for
+    // that status ranks second, beside the status's first cause (as `check` does).
+    let status = family_status.or(found.map(|f| f.code));
+    let known = status.map(|s| stack_failures(text, s)).unwrap_or_default();
+    for (_, f) in &known {
+        if ids.first() != Some(&f.cause) {
+            ids.retain(|id| *id != f.cause);
+            ids.insert(1.min(ids.len()), f.cause);
+        }
+    }
     let mut e = from_causes(text, Kind::Message, &ids, matches.first());
     if !family_first && !codes.is_empty() {
         // One code with one cause names it; a code with several causes narrows it down.
@@ -389,6 +402,12 @@ fn explain_message(text: &str) -> Explanation {
             .chain(families)
             .collect()
     };
+    e.matched.extend(known.iter().map(|(c, f)| Matched {
+        tier: Tier::Stack,
+        rule: f.stack,
+        source: "stacks",
+        text: redact::text(&c.clue).into_owned(),
+    }));
     if let Some(s) = family_status.or(found.map(|f| f.code)) {
         e.status = Some(StatusInfo {
             code: s,
@@ -399,6 +418,40 @@ fn explain_message(text: &str) -> Explanation {
         e.close_code = Some(closecode::close_code(c));
     }
     e
+}
+
+/// Most header lines read from a pasted response head.
+const MAX_PASTED_HEADERS: usize = 100;
+
+/// The known stack failures a pasted response head shows for `status`: the header
+/// lines (`Name: value`) of the text, fingerprinted as `check` fingerprints a live answer.
+fn stack_failures(
+    text: &str,
+    status: u16,
+) -> Vec<(
+    wsdoctor_core::fingerprint::Component,
+    &'static wsdoctor_core::tables::StackFailure,
+)> {
+    let headers = text
+        .lines()
+        .filter_map(|l| {
+            let (name, value) = l.trim().split_once(':')?;
+            let token = !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            token.then(|| (name.to_string(), value.trim().to_string()))
+        })
+        .take(MAX_PASTED_HEADERS)
+        .collect();
+    let head = wsdoctor_core::evidence::HttpResponse {
+        version: 1,
+        status,
+        reason: String::new(),
+        headers,
+        body: String::new(),
+    };
+    wsdoctor_core::tables::stack_failures(&head)
 }
 
 fn from_causes(text: &str, kind: Kind, ids: &[CauseId], top: Option<&RuleMatch>) -> Explanation {

@@ -290,3 +290,66 @@ fn server_side_upgrade_header_missing_blames_the_proxy_first() {
     let e = explain("Handshake failed due to invalid Upgrade header: null");
     assert_eq!(ids(&e).first(), Some(&C::ProxyUpgradeNotForwarded));
 }
+
+#[test]
+fn a_pasted_head_from_a_stack_with_a_known_failure_ranks_it_second() {
+    // What `curl -i` shows of uvicorn without websockets/wsproto (the head check sees).
+    let head = "HTTP/1.1 404 Not Found\ndate: Thu, 03 Dec 2026 14:53:20 GMT\nserver: uvicorn\ncontent-type: text/plain; charset=utf-8";
+    let e = explain(head);
+    assert_eq!(
+        ids(&e)[..2],
+        [C::HttpNotFound, C::ServerWebsocketUnsupported]
+    );
+    let stack = e.matched.iter().find(|m| m.tier == Tier::Stack);
+    assert_eq!(
+        stack.map(|m| (m.rule, m.text.as_str())),
+        Some(("uvicorn", "server: uvicorn"))
+    );
+    // The same head from a server without that failure mode keeps the table's order.
+    let nginx = explain(&head.replace("uvicorn", "nginx/1.22.1"));
+    assert!(nginx.matched.iter().all(|m| m.tier != Tier::Stack));
+    assert_ne!(ids(&nginx).get(1), Some(&C::ServerWebsocketUnsupported));
+}
+
+#[test]
+fn check_and_explain_read_the_same_stack_table() {
+    // For every entry and status of the shared table, a live answer (check) and the
+    // same head pasted (explain) name the stack's cause beside the status's first cause.
+    use wsdoctor_core::evidence::{Evidence, HttpEvidence, HttpOutcome, HttpResponse};
+    for f in wsdoctor_core::tables::STACK_FAILURES {
+        let (name, value) = match f.stack {
+            "Vercel" => ("x-vercel-id", "fra1::x".to_string()),
+            "Netlify" => ("x-nf-request-id", "01H".to_string()),
+            "IIS" => ("Server", "Microsoft-IIS/10.0".to_string()),
+            other => ("Server", other.to_string()),
+        };
+        for s in f.statuses {
+            let pasted = explain(&format!("HTTP/1.1 {s} X\n{name}: {value}"));
+            assert_eq!(
+                ids(&pasted).get(1),
+                Some(&f.cause),
+                "explain {} {s}",
+                f.stack
+            );
+            let live = Evidence {
+                url: wsdoctor_core::url::analyze("ws://127.0.0.1:9/ws", false),
+                http: Some(HttpEvidence {
+                    outcome: HttpOutcome::Response(HttpResponse {
+                        version: 1,
+                        status: *s,
+                        reason: "X".into(),
+                        headers: vec![(name.into(), value.clone())],
+                        body: String::new(),
+                    }),
+                    ..HttpEvidence::default()
+                }),
+                ..Evidence::default()
+            };
+            let found: Vec<CauseId> = wsdoctor_core::diagnose(&live)
+                .iter()
+                .map(|f| f.id)
+                .collect();
+            assert!(found.contains(&f.cause), "check {} {s}: {found:?}", f.stack);
+        }
+    }
+}

@@ -6,12 +6,21 @@
 //! only an error text needs next. Keyed by cause id so it can move into the catalog
 //! as one more column if other front ends want it.
 
+use std::borrow::Cow;
 use wsdoctor_core::CauseId;
 use wsdoctor_core::CauseId as C;
+use wsdoctor_core::tables::{TimeoutKind, vendor_timeout};
+
+/// The idle timeouts met most often, named by the vendor table's ids; the seconds
+/// come from the table.
+const COMMON_IDLE_CUTS: &[&str] = &["nginx", "aws-alb", "heroku", "cloudflare", "azure-lb"];
 
 /// The evidence that points to `id` rather than to the other causes of the same
 /// symptom; `None` for causes that need no telling apart.
-pub fn tell(id: CauseId) -> Option<&'static str> {
+pub fn tell(id: CauseId) -> Option<Cow<'static, str>> {
+    if id == C::ProxyIdleTimeout {
+        return Some(Cow::Owned(idle_cut_tell()));
+    }
     let text = match id {
         C::UrlUnparseable => {
             "The URL in the message is empty, 'undefined' or relative: the variable that builds it is wrong."
@@ -67,9 +76,6 @@ pub fn tell(id: CauseId) -> Option<&'static str> {
         }
         C::ProxyUpgradeNotForwarded => {
             "The backend reached directly answers 101; through the proxy the same request gets 200, 400 or 426 from the backend."
-        }
-        C::ProxyIdleTimeout => {
-            "The connection dies after the same number of seconds of silence every time (60 s nginx/ALB, 55 s Heroku, 100 s Cloudflare, 30 s GCP); pings more often than that keep it alive."
         }
         C::TlsCertExpired => {
             "The certificate's notAfter date is in the past (openssl s_client -connect HOST:443 | openssl x509 -noout -dates)."
@@ -197,7 +203,7 @@ pub fn tell(id: CauseId) -> Option<&'static str> {
             "The close reason names the policy (auth expired, origin, rate limit)."
         }
         C::SessionCloseMessageTooBig => {
-            "The last message before the close is larger than the receiver's limit (1 MiB Python websockets, 100 MiB ws, gorilla's SetReadLimit)."
+            "The last message before the close is larger than the receiver's limit (the defaults above, or gorilla's SetReadLimit)."
         }
         C::SessionCloseServerError => {
             "The server's log has an exception at the moment of the close."
@@ -262,5 +268,20 @@ pub fn tell(id: CauseId) -> Option<&'static str> {
         }
         _ => return None,
     };
-    Some(text)
+    Some(Cow::Borrowed(text))
+}
+
+/// "The connection dies after the same number of seconds of silence every time (60 s
+/// nginx, 60 s aws-alb, …)", from the vendor table.
+fn idle_cut_tell() -> String {
+    let cuts: Vec<String> = COMMON_IDLE_CUTS
+        .iter()
+        .map(|id| vendor_timeout(id))
+        .filter(|v| v.kind == TimeoutKind::Idle)
+        .map(|v| format!("{} s {}", v.seconds, v.id))
+        .collect();
+    format!(
+        "The connection dies after the same number of seconds of silence every time ({}); pings more often than that keep it alive.",
+        cuts.join(", ")
+    )
 }

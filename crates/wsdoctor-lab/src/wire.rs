@@ -11,7 +11,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
-use wsdoctor_proto::handshake::{self, HeadError, Request, Response};
+use wsdoctor_proto::handshake::{HeadError, Request, Response};
+use wsdoctor_proto::head::HeadBuffer;
 
 /// Largest request or response head a lab server accepts.
 pub const MAX_HEAD: usize = 16 * 1024;
@@ -64,25 +65,21 @@ pub struct ResponseHead {
 
 /// Reads one request head within [`HEAD_DEADLINE`] and [`MAX_HEAD`].
 pub async fn read_request<S: AsyncRead + Unpin>(s: &mut S) -> Result<RequestHead, ReadHeadError> {
-    let (request, buffered) = read_head(s, handshake::parse_request).await?;
+    let (request, buffered) = read_head(s, HeadBuffer::request(MAX_HEAD)).await?;
     Ok(RequestHead { request, buffered })
 }
 
 /// Reads one response head within [`HEAD_DEADLINE`] and [`MAX_HEAD`].
 pub async fn read_response<S: AsyncRead + Unpin>(s: &mut S) -> Result<ResponseHead, ReadHeadError> {
-    let (response, buffered) = read_head(s, handshake::parse_response).await?;
+    let (response, buffered) = read_head(s, HeadBuffer::response(MAX_HEAD)).await?;
     Ok(ResponseHead { response, buffered })
 }
 
-async fn read_head<S, T>(
-    s: &mut S,
-    parse: fn(&[u8], usize) -> Result<Option<T>, HeadError>,
-) -> Result<(T, Vec<u8>), ReadHeadError>
+async fn read_head<S, T>(s: &mut S, mut head: HeadBuffer<T>) -> Result<(T, Vec<u8>), ReadHeadError>
 where
     S: AsyncRead + Unpin,
 {
     let read = async {
-        let mut buf = Vec::with_capacity(1024);
         let mut chunk = [0u8; 4096];
         loop {
             let n = s
@@ -92,11 +89,9 @@ where
             if n == 0 {
                 return Err(ReadHeadError::Closed);
             }
-            buf.extend_from_slice(&chunk[..n]);
-            match parse(&buf, MAX_HEAD) {
-                Ok(Some(head)) => return Ok((head, buf)),
-                Ok(None) if buf.len() <= MAX_HEAD => {}
-                Ok(None) => return Err(ReadHeadError::Malformed),
+            match head.push(&chunk[..n]) {
+                Ok(Some(parsed)) => return Ok((parsed, head.into_bytes())),
+                Ok(None) => {}
                 Err(HeadError::NotHttp) => return Err(ReadHeadError::NotHttp),
                 Err(_) => return Err(ReadHeadError::Malformed),
             }

@@ -9,91 +9,149 @@ use wsdoctor_core::{CauseId, Finding, Severity, excerpt, redact};
 /// One lint rule: a stable id for SARIF and the catalog cause it reports.
 #[derive(Debug)]
 pub struct Rule {
-    pub id: &'static str,
+    pub id: RuleId,
     pub cause: CauseId,
     /// One line for SARIF's `shortDescription`.
     pub summary: &'static str,
 }
 
+/// One table generates the rule ids (an enum, so a misspelt rule fails to compile),
+/// their stable strings, their catalog causes and `RULES` in the same order.
 macro_rules! rules {
-    ($( $id:literal => $cause:ident, $summary:literal; )*) => {
-        /// Every lint rule, grouped by proxy.
+    ($( $variant:ident = $id:literal => $cause:ident, $summary:literal; )*) => {
+        /// A lint rule id. Serialised as its stable string, e.g. `nginx/missing-upgrade-header`.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum RuleId {
+            $($variant),*
+        }
+
+        impl RuleId {
+            /// Every rule id, in table order.
+            pub const ALL: &'static [RuleId] = &[$(RuleId::$variant),*];
+
+            /// The stable id, e.g. `nginx/missing-upgrade-header`.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(RuleId::$variant => $id),*
+                }
+            }
+
+            /// The enum variant's name, for the test that it spells the id.
+            #[cfg(test)]
+            fn variant_name(self) -> &'static str {
+                match self {
+                    $(RuleId::$variant => stringify!($variant)),*
+                }
+            }
+        }
+
+        /// Every lint rule, grouped by proxy, in `RuleId` order.
         pub static RULES: &[Rule] = &[
-            $(Rule { id: $id, cause: CauseId::$cause, summary: $summary }),*
+            $(Rule { id: RuleId::$variant, cause: CauseId::$cause, summary: $summary }),*
         ];
     };
 }
 
 rules! {
-    "nginx/proxy-http-version" => HttpVersion10, "proxy_http_version is not 1.1 on a WebSocket location";
-    "nginx/missing-upgrade-header" => ProxyUpgradeNotForwarded, "The Upgrade header is not forwarded";
-    "nginx/missing-connection-header" => ProxyUpgradeNotForwarded, "The Connection header is not forwarded";
-    "nginx/connection-http-upgrade" => ProxyUpgradeNotForwarded, "Connection is set to $http_upgrade (sends 'websocket')";
-    "nginx/connection-wrong-value" => ProxyUpgradeNotForwarded, "Connection is set to a value other than upgrade";
-    "nginx/headers-not-inherited" => ProxyUpgradeNotForwarded, "proxy_set_header in the location drops inherited Upgrade/Connection";
-    "nginx/map-missing" => ProxyMapMissing, "A header uses a variable without its map";
-    "nginx/read-timeout-default" => ProxyIdleTimeout, "proxy_read_timeout is the 60 s default";
-    "nginx/read-timeout-short" => ProxyIdleTimeout, "proxy_read_timeout is shorter than the ping interval";
-    "nginx/connection-upgrade-keepalive" => ProxyConnectionUpgradeKeepalive, "Connection upgrade sent to a keepalive upstream";
-    "nginx/ssl-server-name-off" => ProxySslSniOff, "https upstream without proxy_ssl_server_name on";
-    "nginx/location-shadowed" => ProxyLocationShadowed, "A regex location shadows the WebSocket location";
-    "nginx/sticky-session-missing" => HttpStickySessionMissing, "Socket.IO across several upstream servers without affinity";
-    "nginx/proxy-pass-ws-scheme" => ProxyConfigRejected, "proxy_pass with a ws:// or wss:// URL, which nginx refuses";
-    "nginx/directive-in-if" => ProxyConfigRejected, "proxy_set_header or proxy_http_version inside if, which nginx refuses";
-    "nginx/regex-without-modifier" => ProxyLocationShadowed, "A location written as a regex without ~ matches nothing";
-    "nginx/named-location-unused" => ProxyLocationShadowed, "A named WebSocket location nothing routes to";
-    "nginx/upgrade-header-hidden" => HandshakeUpgradeMissing, "proxy_hide_header removes Upgrade or Connection from the 101";
-    "nginx/upgrade-wrong-value" => ProxyUpgradeNotForwarded, "Upgrade is set to a value other than websocket";
-    "nginx/proxy-pass-path" => HttpNotFound, "The path the backend receives for a sub-path location (a note)";
-    "haproxy/no-timeout-tunnel" => ProxyIdleTimeout, "No timeout tunnel: timeout client/server cut idle WebSockets";
-    "haproxy/timeout-tunnel-short" => ProxyIdleTimeout, "timeout tunnel is shorter than the ping interval";
-    "haproxy/timeout-tunnel-in-frontend" => ProxyIdleTimeout, "timeout tunnel in a frontend is ignored";
-    "haproxy/removed-option" => ProxyConfigRejected, "option http-tunnel/forceclose, removed from HAProxy, stops it from starting";
-    "haproxy/removed-keyword" => ProxyConfigRejected, "A keyword removed from HAProxy, which stops it from starting";
-    "haproxy/address-on-section-line" => ProxyConfigRejected, "A listening address on the frontend line instead of bind";
-    "haproxy/sticky-session-missing" => HttpStickySessionMissing, "Socket.IO across several servers without affinity";
-    "apache/wstunnel-missing" => ProxyUpgradeNotForwarded, "ws:// ProxyPass without mod_proxy_wstunnel";
-    "apache/proxypass-no-upgrade" => ProxyUpgradeNotForwarded, "http:// ProxyPass for a WebSocket path without upgrade=websocket";
-    "apache/rewrite-without-p" => HttpRedirect, "RewriteRule to ws:// without [P] redirects the client";
-    "apache/rewrite-no-upgrade-condition" => ProxyRewriteNoUpgradeCondition, "RewriteRule to ws:// without an Upgrade RewriteCond";
-    "apache/proxypass-shadowed" => ProxyLocationShadowed, "A ProxyPass earlier in the file takes the WebSocket path first";
-    "apache/redirect-arguments" => ProxyConfigRejected, "Redirect with a stray argument, which apache2 -t refuses";
-    "apache/rewrite-literal-variable" => HttpNotFound, "A RewriteRule target with {VAR} missing its %";
-    "apache/rewrite-condition-exact" => ProxyUpgradeNotForwarded, "An anchored Connection condition that Firefox's header does not match";
-    "apache/timeout-default" => ProxyIdleTimeout, "Timeout/ProxyTimeout is the 60 s default";
-    "apache/timeout-short" => ProxyIdleTimeout, "Timeout/ProxyTimeout is shorter than the ping interval";
-    "caddy/stream-timeout" => ProxyStreamLifetime, "stream_timeout closes WebSocket streams";
-    "caddy/v1-syntax" => ProxyConfigRejected, "Caddyfile v1 syntax (proxy … websocket), which Caddy 2 refuses";
-    "caddy/ws-scheme-upstream" => ProxyConfigRejected, "A ws:// upstream, which Caddy 2.7 and later refuse";
-    "caddy/stray-upstream" => HttpBadGateway, "A stray ':' read as a second upstream";
-    "caddy/exact-path-matcher" => ProxyLocationShadowed, "A path matcher ending in / without *, which matches only itself";
-    "traefik/responding-timeout" => ProxyIdleTimeout, "Entry point responding timeout shorter than the ping interval";
-    "traefik/v1-rejected" => ProxyConfigRejected, "Traefik v1 entry point settings, which Traefik 2 and 3 refuse";
-    "traefik/v1-ignored" => HttpNotFound, "Traefik v1 frontends/backends, which Traefik 2 and 3 ignore";
-    "traefik/unknown-field" => ProxyConfigRejected, "A field Traefik's dynamic configuration does not have";
-    "traefik/router-service-missing" => HttpNotFound, "A router naming a service the file does not define";
-    "envoy/no-websocket-upgrade" => ProxyUpgradeNotForwarded, "No upgrade_configs websocket on the route or connection manager";
-    "envoy/stream-idle-timeout-short" => ProxyIdleTimeout, "stream_idle_timeout is shorter than the ping interval";
-    "envoy/route-idle-timeout-short" => ProxyIdleTimeout, "Route idle_timeout is shorter than the ping interval";
-    "k8s/ingress-nginx-timeout-default" => ProxyIdleTimeout, "ingress-nginx proxy-read-timeout is the 60 s default";
-    "k8s/ingress-nginx-timeout-unit" => ProxyIdleTimeout, "ingress-nginx timeout written with a unit is ignored";
-    "k8s/ingress-nginx-timeout-short" => ProxyIdleTimeout, "ingress-nginx proxy-read-timeout is shorter than the ping interval";
-    "k8s/alb-idle-timeout" => ProxyIdleTimeout, "AWS ALB idle timeout at 60 s or below the ping interval";
-    "k8s/gke-backend-timeout" => ProxyStreamLifetime, "GKE BackendConfig timeoutSec caps WebSocket lifetime";
-    "k8s/backend-config-on-ingress" => ProxyStreamLifetime, "A BackendConfig annotation on the Ingress, which GKE reads only from Services";
-    "k8s/annotation-invalid-key" => ProxyConfigRejected, "An annotation key that is not a qualified name";
-    "k8s/annotation-not-string" => ProxyConfigRejected, "An annotation value that is a YAML number or boolean";
-    "k8s/annotation-ignored" => ProxyIdleTimeout, "A timeout annotation the controller does not read";
-    "k8s/sticky-session-missing" => HttpStickySessionMissing, "Socket.IO across replicas without session affinity";
+    NginxProxyHttpVersion = "nginx/proxy-http-version" => HttpVersion10, "proxy_http_version is not 1.1 on a WebSocket location";
+    NginxMissingUpgradeHeader = "nginx/missing-upgrade-header" => ProxyUpgradeNotForwarded, "The Upgrade header is not forwarded";
+    NginxMissingConnectionHeader = "nginx/missing-connection-header" => ProxyUpgradeNotForwarded, "The Connection header is not forwarded";
+    NginxConnectionHttpUpgrade = "nginx/connection-http-upgrade" => ProxyUpgradeNotForwarded, "Connection is set to $http_upgrade (sends 'websocket')";
+    NginxConnectionWrongValue = "nginx/connection-wrong-value" => ProxyUpgradeNotForwarded, "Connection is set to a value other than upgrade";
+    NginxHeadersNotInherited = "nginx/headers-not-inherited" => ProxyUpgradeNotForwarded, "proxy_set_header in the location drops inherited Upgrade/Connection";
+    NginxMapMissing = "nginx/map-missing" => ProxyMapMissing, "A header uses a variable without its map";
+    NginxReadTimeoutDefault = "nginx/read-timeout-default" => ProxyIdleTimeout, "proxy_read_timeout is the 60 s default";
+    NginxReadTimeoutShort = "nginx/read-timeout-short" => ProxyIdleTimeout, "proxy_read_timeout is shorter than the ping interval";
+    NginxConnectionUpgradeKeepalive = "nginx/connection-upgrade-keepalive" => ProxyConnectionUpgradeKeepalive, "Connection upgrade sent to a keepalive upstream";
+    NginxSslServerNameOff = "nginx/ssl-server-name-off" => ProxySslSniOff, "https upstream without proxy_ssl_server_name on";
+    NginxLocationShadowed = "nginx/location-shadowed" => ProxyLocationShadowed, "A regex location shadows the WebSocket location";
+    NginxStickySessionMissing = "nginx/sticky-session-missing" => HttpStickySessionMissing, "Socket.IO across several upstream servers without affinity";
+    NginxProxyPassWsScheme = "nginx/proxy-pass-ws-scheme" => ProxyConfigRejected, "proxy_pass with a ws:// or wss:// URL, which nginx refuses";
+    NginxDirectiveInIf = "nginx/directive-in-if" => ProxyConfigRejected, "proxy_set_header or proxy_http_version inside if, which nginx refuses";
+    NginxRegexWithoutModifier = "nginx/regex-without-modifier" => ProxyLocationShadowed, "A location written as a regex without ~ matches nothing";
+    NginxNamedLocationUnused = "nginx/named-location-unused" => ProxyLocationShadowed, "A named WebSocket location nothing routes to";
+    NginxUpgradeHeaderHidden = "nginx/upgrade-header-hidden" => HandshakeUpgradeMissing, "proxy_hide_header removes Upgrade or Connection from the 101";
+    NginxUpgradeWrongValue = "nginx/upgrade-wrong-value" => ProxyUpgradeNotForwarded, "Upgrade is set to a value other than websocket";
+    NginxProxyPassPath = "nginx/proxy-pass-path" => HttpNotFound, "The path the backend receives for a sub-path location (a note)";
+    HaproxyNoTimeoutTunnel = "haproxy/no-timeout-tunnel" => ProxyIdleTimeout, "No timeout tunnel: timeout client/server cut idle WebSockets";
+    HaproxyTimeoutTunnelShort = "haproxy/timeout-tunnel-short" => ProxyIdleTimeout, "timeout tunnel is shorter than the ping interval";
+    HaproxyTimeoutTunnelInFrontend = "haproxy/timeout-tunnel-in-frontend" => ProxyIdleTimeout, "timeout tunnel in a frontend is ignored";
+    HaproxyRemovedOption = "haproxy/removed-option" => ProxyConfigRejected, "option http-tunnel/forceclose, removed from HAProxy, stops it from starting";
+    HaproxyRemovedKeyword = "haproxy/removed-keyword" => ProxyConfigRejected, "A keyword removed from HAProxy, which stops it from starting";
+    HaproxyAddressOnSectionLine = "haproxy/address-on-section-line" => ProxyConfigRejected, "A listening address on the frontend line instead of bind";
+    HaproxyStickySessionMissing = "haproxy/sticky-session-missing" => HttpStickySessionMissing, "Socket.IO across several servers without affinity";
+    ApacheWstunnelMissing = "apache/wstunnel-missing" => ProxyUpgradeNotForwarded, "ws:// ProxyPass without mod_proxy_wstunnel";
+    ApacheProxypassNoUpgrade = "apache/proxypass-no-upgrade" => ProxyUpgradeNotForwarded, "http:// ProxyPass for a WebSocket path without upgrade=websocket";
+    ApacheRewriteWithoutP = "apache/rewrite-without-p" => HttpRedirect, "RewriteRule to ws:// without [P] redirects the client";
+    ApacheRewriteNoUpgradeCondition = "apache/rewrite-no-upgrade-condition" => ProxyRewriteNoUpgradeCondition, "RewriteRule to ws:// without an Upgrade RewriteCond";
+    ApacheProxypassShadowed = "apache/proxypass-shadowed" => ProxyLocationShadowed, "A ProxyPass earlier in the file takes the WebSocket path first";
+    ApacheRedirectArguments = "apache/redirect-arguments" => ProxyConfigRejected, "Redirect with a stray argument, which apache2 -t refuses";
+    ApacheRewriteLiteralVariable = "apache/rewrite-literal-variable" => HttpNotFound, "A RewriteRule target with {VAR} missing its %";
+    ApacheRewriteConditionExact = "apache/rewrite-condition-exact" => ProxyUpgradeNotForwarded, "An anchored Connection condition that Firefox's header does not match";
+    ApacheTimeoutDefault = "apache/timeout-default" => ProxyIdleTimeout, "Timeout/ProxyTimeout is the 60 s default";
+    ApacheTimeoutShort = "apache/timeout-short" => ProxyIdleTimeout, "Timeout/ProxyTimeout is shorter than the ping interval";
+    CaddyStreamTimeout = "caddy/stream-timeout" => ProxyStreamLifetime, "stream_timeout closes WebSocket streams";
+    CaddyV1Syntax = "caddy/v1-syntax" => ProxyConfigRejected, "Caddyfile v1 syntax (proxy … websocket), which Caddy 2 refuses";
+    CaddyWsSchemeUpstream = "caddy/ws-scheme-upstream" => ProxyConfigRejected, "A ws:// upstream, which Caddy 2.7 and later refuse";
+    CaddyStrayUpstream = "caddy/stray-upstream" => HttpBadGateway, "A stray ':' read as a second upstream";
+    CaddyExactPathMatcher = "caddy/exact-path-matcher" => ProxyLocationShadowed, "A path matcher ending in / without *, which matches only itself";
+    TraefikRespondingTimeout = "traefik/responding-timeout" => ProxyIdleTimeout, "Entry point responding timeout shorter than the ping interval";
+    TraefikV1Rejected = "traefik/v1-rejected" => ProxyConfigRejected, "Traefik v1 entry point settings, which Traefik 2 and 3 refuse";
+    TraefikV1Ignored = "traefik/v1-ignored" => HttpNotFound, "Traefik v1 frontends/backends, which Traefik 2 and 3 ignore";
+    TraefikUnknownField = "traefik/unknown-field" => ProxyConfigRejected, "A field Traefik's dynamic configuration does not have";
+    TraefikRouterServiceMissing = "traefik/router-service-missing" => HttpNotFound, "A router naming a service the file does not define";
+    EnvoyNoWebsocketUpgrade = "envoy/no-websocket-upgrade" => ProxyUpgradeNotForwarded, "No upgrade_configs websocket on the route or connection manager";
+    EnvoyStreamIdleTimeoutShort = "envoy/stream-idle-timeout-short" => ProxyIdleTimeout, "stream_idle_timeout is shorter than the ping interval";
+    EnvoyRouteIdleTimeoutShort = "envoy/route-idle-timeout-short" => ProxyIdleTimeout, "Route idle_timeout is shorter than the ping interval";
+    K8sIngressNginxTimeoutDefault = "k8s/ingress-nginx-timeout-default" => ProxyIdleTimeout, "ingress-nginx proxy-read-timeout is the 60 s default";
+    K8sIngressNginxTimeoutUnit = "k8s/ingress-nginx-timeout-unit" => ProxyIdleTimeout, "ingress-nginx timeout written with a unit is ignored";
+    K8sIngressNginxTimeoutShort = "k8s/ingress-nginx-timeout-short" => ProxyIdleTimeout, "ingress-nginx proxy-read-timeout is shorter than the ping interval";
+    K8sAlbIdleTimeout = "k8s/alb-idle-timeout" => ProxyIdleTimeout, "AWS ALB idle timeout at 60 s or below the ping interval";
+    K8sGkeBackendTimeout = "k8s/gke-backend-timeout" => ProxyStreamLifetime, "GKE BackendConfig timeoutSec caps WebSocket lifetime";
+    K8sBackendConfigOnIngress = "k8s/backend-config-on-ingress" => ProxyStreamLifetime, "A BackendConfig annotation on the Ingress, which GKE reads only from Services";
+    K8sAnnotationInvalidKey = "k8s/annotation-invalid-key" => ProxyConfigRejected, "An annotation key that is not a qualified name";
+    K8sAnnotationNotString = "k8s/annotation-not-string" => ProxyConfigRejected, "An annotation value that is a YAML number or boolean";
+    K8sAnnotationIgnored = "k8s/annotation-ignored" => ProxyIdleTimeout, "A timeout annotation the controller does not read";
+    K8sStickySessionMissing = "k8s/sticky-session-missing" => HttpStickySessionMissing, "Socket.IO across replicas without session affinity";
 }
 
-/// The rule with this id. Rule ids are literals in this crate, so a miss is a bug
-/// that the fixture tests (which exercise every rule) catch.
-pub fn rule(id: &str) -> &'static Rule {
-    RULES
-        .iter()
-        .find(|r| r.id == id)
-        .unwrap_or_else(|| panic!("undeclared lint rule {id}"))
+impl RuleId {
+    /// The rule's row in `RULES` (generated in the same order as the enum).
+    pub fn rule(self) -> &'static Rule {
+        &RULES[self as usize]
+    }
+
+    /// The catalog cause this rule reports.
+    pub fn cause(self) -> CauseId {
+        self.rule().cause
+    }
+}
+
+impl std::fmt::Display for RuleId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for RuleId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl schemars::JsonSchema for RuleId {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "RuleId".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        String::json_schema(generator)
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
 }
 
 /// A configuration line quoted in a finding.
@@ -110,7 +168,7 @@ pub struct LintFinding {
     #[serde(flatten)]
     pub finding: Finding,
     /// The lint rule id, e.g. `nginx/missing-upgrade-header`.
-    pub rule: &'static str,
+    pub rule: RuleId,
     pub file: String,
     /// 1-based line the finding is about.
     pub line: usize,
@@ -122,11 +180,10 @@ pub struct LintFinding {
 
 impl LintFinding {
     /// A finding for `rule` at file:line, with the rule's catalog cause.
-    pub fn new(rule_id: &str, file: &str, line: usize, detail: impl Into<String>) -> Self {
-        let rule = rule(rule_id);
+    pub fn new(rule: RuleId, file: &str, line: usize, detail: impl Into<String>) -> Self {
         LintFinding {
-            finding: Finding::new(rule.cause, detail),
-            rule: rule.id,
+            finding: Finding::new(rule.cause(), detail),
+            rule,
             file: file.to_string(),
             line,
             quoted: Vec::new(),
@@ -192,9 +249,12 @@ mod tests {
     #[test]
     fn rule_ids_are_unique_and_namespaced() {
         let mut seen = HashSet::new();
-        for r in RULES {
-            assert!(seen.insert(r.id), "duplicate rule {}", r.id);
-            let (proxy, name) = r.id.split_once('/').expect("namespaced");
+        for (i, r) in RULES.iter().enumerate() {
+            assert_eq!(r.id.rule().id, r.id, "RULES is in RuleId order");
+            assert_eq!(RuleId::ALL[i], r.id);
+            let id = r.id.as_str();
+            assert!(seen.insert(id), "duplicate rule {id}");
+            let (proxy, name) = id.split_once('/').expect("namespaced");
             assert!(
                 [
                     "nginx", "haproxy", "apache", "caddy", "traefik", "envoy", "k8s"
@@ -205,12 +265,17 @@ mod tests {
                 name.chars()
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
             );
+            let spelt: String = id
+                .split(['/', '-'])
+                .map(|w| w[..1].to_ascii_uppercase() + &w[1..])
+                .collect();
+            assert_eq!(r.id.variant_name(), spelt, "the variant spells {id}");
         }
     }
 
     #[test]
     fn findings_carry_the_rules_cause() {
-        let f = LintFinding::new("nginx/read-timeout-short", "a.conf", 3, "x");
+        let f = LintFinding::new(RuleId::NginxReadTimeoutShort, "a.conf", 3, "x");
         assert_eq!(f.id(), CauseId::ProxyIdleTimeout);
         assert_eq!(f.finding.layer, CauseId::ProxyIdleTimeout.layer());
         let json = serde_json::to_value(&f).unwrap();

@@ -4,7 +4,7 @@
 //! Size-scaled cases run under a watchdog instead of a timing assertion (speed is
 //! measured in bench/).
 
-use crate::{ErrorKind, Format, Input, LintReport, Options, lint};
+use crate::{ErrorKind, Format, Input, LintReport, Options, RuleId, lint};
 use std::path::Path;
 use std::time::Duration;
 
@@ -76,7 +76,7 @@ fn nginx_self_include_is_one_cycle_and_the_rest_is_linted() {
     assert_eq!(
         r.rules()
             .iter()
-            .filter(|&&x| x == "nginx/missing-upgrade-header")
+            .filter(|&&x| x == RuleId::NginxMissingUpgradeHeader)
             .count(),
         1
     );
@@ -88,7 +88,7 @@ fn nginx_self_include_with_default_limits_ends() {
     let main = dir.path().join("main.conf");
     let r = within(60, move || lint_path(&main, &Options::default()));
     assert_eq!(kinds(&r), [ErrorKind::IncludeCycle]);
-    assert!(r.rules().contains(&"nginx/missing-upgrade-header"));
+    assert!(r.rules().contains(&RuleId::NginxMissingUpgradeHeader));
 }
 
 #[test]
@@ -120,7 +120,7 @@ fn nginx_dump_cycle_through_two_files() {
         ["nginx.conf", "a.conf", "b.conf", "b.conf"]
     );
     assert_eq!(file_names(&cycles[2].chain).last().unwrap(), "nginx.conf");
-    assert!(r.rules().contains(&"nginx/missing-upgrade-header"));
+    assert!(r.rules().contains(&RuleId::NginxMissingUpgradeHeader));
 }
 
 #[test]
@@ -155,7 +155,7 @@ fn apache_include_glob_that_names_itself() {
         "{:?}",
         r.errors
     );
-    assert_eq!(r.rules(), ["apache/proxypass-no-upgrade"]);
+    assert_eq!(r.rules(), [RuleId::ApacheProxypassNoUpgrade]);
 }
 
 /// No cycle, but every file includes the next one many times: the expansion is
@@ -180,7 +180,7 @@ fn repeated_includes_stop_at_the_budget() {
     let main = dir.path().join("main.conf");
     let r = within(120, move || lint_path(&main, &Options::default()));
     assert_eq!(kinds(&r), [ErrorKind::IncludeLimit], "{:?}", r.errors);
-    assert!(r.rules().contains(&"nginx/missing-upgrade-header"));
+    assert!(r.rules().contains(&RuleId::NginxMissingUpgradeHeader));
 }
 
 #[test]
@@ -215,7 +215,7 @@ fn apache_with_16k_virtual_hosts_is_linear() {
     };
     let r = within(60, move || crate::lint_text("httpd.conf", &conf, &opts));
     assert!(r.errors.is_empty(), "{:?}", &r.errors[..1]);
-    assert_eq!(r.rules(), vec!["apache/timeout-short"; n]);
+    assert_eq!(r.rules(), vec![RuleId::ApacheTimeoutShort; n]);
 }
 
 /// 16k nginx server blocks under one http block: the inherited settings of `http`
@@ -234,7 +234,7 @@ fn nginx_with_16k_servers_is_linear() {
         crate::lint_text("nginx.conf", &conf, &Options::default())
     });
     assert!(r.errors.is_empty());
-    assert_eq!(r.rules(), vec!["nginx/read-timeout-short"; n]);
+    assert_eq!(r.rules(), vec![RuleId::NginxReadTimeoutShort; n]);
 }
 
 /// 100k keys in one TOML table: line numbers come from a line index, not from
@@ -253,7 +253,7 @@ fn toml_with_100k_keys_is_linear() {
     };
     let r = within(60, move || crate::lint_text("traefik.toml", &text, &opts));
     assert!(r.errors.is_empty(), "{:?}", r.errors);
-    assert_eq!(r.rules(), ["traefik/responding-timeout"]);
+    assert_eq!(r.rules(), [RuleId::TraefikRespondingTimeout]);
     assert_eq!(r.findings[0].line, 2);
 }
 
@@ -397,7 +397,7 @@ fn fifos_and_devices_are_refused_not_read_forever() {
     let lines: Vec<Option<usize>> = r.errors.iter().map(|e| e.line).collect();
     assert_eq!(lines, [None, None, Some(2), Some(3)]);
     assert_eq!(r.files.len(), 1);
-    assert!(r.rules().contains(&"nginx/missing-upgrade-header"));
+    assert!(r.rules().contains(&RuleId::NginxMissingUpgradeHeader));
 }
 
 /// `lint DIR` (as the README shows): the broken nginx fixture's directory gives the
@@ -408,7 +408,7 @@ fn a_directory_stands_for_its_configuration_files() {
     let by_file = lint_path(&root.join("nginx.conf"), &Options::default());
     let by_dir = lint_path(&root, &Options::default());
     assert!(by_dir.errors.is_empty(), "{:?}", by_dir.errors);
-    let key = |r: &LintReport| -> Vec<(String, usize, &str)> {
+    let key = |r: &LintReport| -> Vec<(String, usize, RuleId)> {
         r.findings
             .iter()
             .map(|f| {
@@ -549,5 +549,5 @@ fn the_densest_input_is_capped_by_statements() {
     let r = within(60, move || lint_path(&main, &Options::default()));
     assert_eq!(kinds(&r), [ErrorKind::TooLarge], "{:?}", r.errors);
     assert_eq!(r.errors[0].line, Some(8));
-    assert!(r.rules().contains(&"nginx/missing-upgrade-header"));
+    assert!(r.rules().contains(&RuleId::NginxMissingUpgradeHeader));
 }

@@ -24,7 +24,7 @@ mod wspath;
 mod hostile_tests;
 
 pub use detect::Format;
-pub use finding::{LintFinding, QuotedLine, RULES, Rule};
+pub use finding::{LintFinding, QuotedLine, RULES, Rule, RuleId};
 pub use report::{ErrorKind, LintError, LintReport, LintedFile, SCHEMA};
 pub use sarif::to_sarif;
 pub use source::Limits;

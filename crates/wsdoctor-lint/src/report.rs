@@ -3,7 +3,7 @@
 //! JSON contract (`wsdoctor.lint/1`); fields are only ever added.
 
 use crate::detect::Format;
-use crate::finding::LintFinding;
+use crate::finding::{LintFinding, RuleId};
 use serde::Serialize;
 use wsdoctor_core::Severity;
 
@@ -108,11 +108,11 @@ impl LintReport {
     /// duplicates (a snippet included twice), and counts them.
     pub(crate) fn finish(&mut self) {
         self.findings.sort_by(|a, b| {
-            (&a.file, a.line, b.finding.severity, a.rule).cmp(&(
+            (&a.file, a.line, b.finding.severity, a.rule.as_str()).cmp(&(
                 &b.file,
                 b.line,
                 a.finding.severity,
-                b.rule,
+                b.rule.as_str(),
             ))
         });
         self.findings
@@ -144,7 +144,7 @@ impl LintReport {
     }
 
     /// The rule ids found, in report order.
-    pub fn rules(&self) -> Vec<&'static str> {
+    pub fn rules(&self) -> Vec<RuleId> {
         self.findings.iter().map(|f| f.rule).collect()
     }
 }

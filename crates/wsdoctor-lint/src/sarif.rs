@@ -16,7 +16,7 @@ pub fn to_sarif(report: &LintReport, tool_version: &str) -> Value {
         .map(|r| {
             let cause = r.cause.cause();
             json!({
-                "id": r.id,
+                "id": r.id.as_str(),
                 "name": r.cause.as_str(),
                 "shortDescription": { "text": r.summary },
                 "fullDescription": { "text": cause.why },
@@ -30,14 +30,14 @@ pub fn to_sarif(report: &LintReport, tool_version: &str) -> Value {
         .findings
         .iter()
         .map(|f| {
-            let rule_index = RULES.iter().position(|r| r.id == f.rule);
+            let rule_index = f.rule as usize;
             let mut text = format!("{}: {}", f.finding.title, f.finding.detail);
             if !f.replacement.is_empty() {
                 text.push_str("\nWrite instead:\n");
                 text.push_str(&f.replacement.join("\n"));
             }
             json!({
-                "ruleId": f.rule,
+                "ruleId": f.rule.as_str(),
                 "ruleIndex": rule_index,
                 "level": level(f.finding.severity),
                 "message": { "text": text },
@@ -103,13 +103,13 @@ fn uri(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::LintFinding;
+    use crate::finding::{LintFinding, RuleId};
 
     #[test]
     fn sarif_has_the_required_shape() {
         let mut r = LintReport::new();
         r.findings.push(LintFinding::new(
-            "nginx/missing-upgrade-header",
+            RuleId::NginxMissingUpgradeHeader,
             "conf/a b.conf",
             7,
             "x",

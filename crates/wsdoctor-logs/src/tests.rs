@@ -50,7 +50,7 @@ fn nginx_error_log() {
         idle.last_seen
             .as_ref()
             .map(|s| (s.line, s.time.map(|t| t.to_string()))),
-        Some((3, Some("2024-05-01T10:02:00".into())))
+        Some((3, Some("2024-05-01T10:02:00.000".into())))
     );
     assert!(
         idle.upstreams

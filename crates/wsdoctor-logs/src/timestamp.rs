@@ -24,33 +24,24 @@ impl Ts {
 }
 
 impl std::fmt::Display for Ts {
-    /// ISO 8601 in the log's own local time, with its offset when known.
+    /// One format for every log: ISO 8601 with milliseconds, in UTC (`Z`) when the log
+    /// gave an offset, so times from different logs compare at a glance; a log that
+    /// wrote no zone is shown in its own local time, without a suffix (no zone is known).
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let off = i64::from(self.offset_min.unwrap_or(0));
-        let local = self.epoch + off * 60;
-        let (y, mo, d) = civil_from_days(local.div_euclid(86_400));
-        let s = local.rem_euclid(86_400);
+        let (y, mo, d) = civil_from_days(self.epoch.div_euclid(86_400));
+        let s = self.epoch.rem_euclid(86_400);
         write!(
             f,
-            "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}",
+            "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}.{:03}",
             s / 3600,
             s % 3600 / 60,
-            s % 60
+            s % 60,
+            self.millis
         )?;
-        if self.millis > 0 {
-            write!(f, ".{:03}", self.millis)?;
+        if self.offset_min.is_some() {
+            f.write_str("Z")?;
         }
-        match self.offset_min {
-            Some(0) => f.write_str("Z"),
-            Some(m) => write!(
-                f,
-                "{}{:02}:{:02}",
-                if m < 0 { '-' } else { '+' },
-                m.abs() / 60,
-                m.abs() % 60
-            ),
-            None => Ok(()),
-        }
+        Ok(())
     }
 }
 
@@ -295,11 +286,11 @@ mod tests {
     fn every_format_parses() {
         assert_eq!(
             show("2024/05/01 10:00:00 [error] 7#7: *1 upstream timed out"),
-            "2024-05-01T10:00:00"
+            "2024-05-01T10:00:00.000"
         );
         assert_eq!(
             show("10.0.0.1 - - [01/May/2024:10:00:00 +0200] \"GET /ws HTTP/1.1\" 101 0"),
-            "2024-05-01T10:00:00+02:00"
+            "2024-05-01T08:00:00.000Z"
         );
         assert_eq!(
             show("haproxy[9]: 10.0.0.1:5 [01/May/2024:10:00:00.250] fe be/s1"),
@@ -315,9 +306,28 @@ mod tests {
         );
         assert_eq!(
             show("2024-05-01 10:00:00,123 +01:00 WARN ws"),
-            "2024-05-01T10:00:00.123+01:00"
+            "2024-05-01T09:00:00.123Z"
         );
         assert_eq!(show("no time here [at all]"), "");
+    }
+
+    #[test]
+    fn first_and_last_times_share_one_format_whatever_the_log_wrote() {
+        // The same instant written with Z, +00:00 and +02:00, with and without a fraction.
+        let shown: Vec<String> = [
+            "2024-05-01T10:00:00Z app: x",
+            "2024-05-01 10:00:00,000 +00:00 WARN x",
+            "10.0.0.1 - - [01/May/2024:12:00:00 +0200] \"GET /ws HTTP/1.1\" 101 0",
+        ]
+        .iter()
+        .map(|l| show(l))
+        .collect();
+        assert_eq!(shown, ["2024-05-01T10:00:00.000Z"; 3]);
+        // A log without a zone keeps its local time, in the same shape minus the `Z`.
+        assert_eq!(
+            show("2024/05/01 10:00:00 [error] 7#7: x"),
+            "2024-05-01T10:00:00.000"
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ use tokio::time::{Instant, timeout_at};
 use wsdoctor_core::evidence::{HttpEvidence, HttpOutcome, HttpResponse, PlaintextProbe};
 use wsdoctor_core::redact;
 use wsdoctor_proto::handshake::{self, ClientRequest, HeadError, Response};
+use wsdoctor_proto::head::HeadBuffer;
 
 /// How much of a non-101 body is kept.
 const BODY_CAP: usize = 4 * 1024;
@@ -188,46 +189,49 @@ async fn read_head(
     max_head: usize,
     end: Instant,
 ) -> Result<(Response, Vec<u8>), HttpOutcome> {
-    let mut buf: Vec<u8> = Vec::new();
+    let mut head = HeadBuffer::response(max_head);
     let mut chunk = vec![0u8; 8 * 1024];
     loop {
-        match handshake::parse_response(&buf, max_head) {
-            Ok(Some(response)) => return Ok((response, buf)),
-            Ok(None) if buf.len() >= max_head => {
-                return Err(HttpOutcome::HeadTooLarge { limit: max_head });
-            }
-            Ok(None) => {}
-            Err(HeadError::TooLarge { limit }) => return Err(HttpOutcome::HeadTooLarge { limit }),
-            Err(HeadError::NotHttp) => return Err(not_http(&buf)),
-            Err(HeadError::Malformed(message)) => {
-                return Err(HttpOutcome::Malformed {
-                    message,
-                    first_bytes: first_bytes(&buf),
-                });
-            }
-            Err(other) => return Err(partial(&buf, &other.to_string())),
-        }
-        // Never read past the cap (plus one chunk for the frames that may follow).
+        // The buffer never grows past the cap plus one chunk: `push` ends it there.
         let n = match timeout_at(end, io.read(&mut chunk)).await {
-            Err(_) if buf.is_empty() => return Err(HttpOutcome::Silence),
+            Err(_) if head.is_empty() => return Err(HttpOutcome::Silence),
             Err(_) => {
                 return Err(partial(
-                    &buf,
+                    head.bytes(),
                     "the response head did not end before the deadline",
                 ));
             }
-            Ok(Err(e)) if buf.is_empty() => return Err(io_outcome(&e)),
-            Ok(Err(e)) => return Err(partial(&buf, &format!("reading the response head: {e}"))),
-            Ok(Ok(0)) if buf.is_empty() => return Err(HttpOutcome::Closed),
+            Ok(Err(e)) if head.is_empty() => return Err(io_outcome(&e)),
+            Ok(Err(e)) => {
+                let mut outcome = partial(head.bytes(), &format!("reading the response head: {e}"));
+                if let HttpOutcome::Malformed { alert, .. } = &mut outcome {
+                    *alert = crate::tls::alert_received(&e);
+                }
+                return Err(outcome);
+            }
+            Ok(Ok(0)) if head.is_empty() => return Err(HttpOutcome::Closed),
             Ok(Ok(0)) => {
                 return Err(partial(
-                    &buf,
+                    head.bytes(),
                     "the connection closed inside the response head",
                 ));
             }
             Ok(Ok(n)) => n,
         };
-        buf.extend_from_slice(&chunk[..n]);
+        match head.push(&chunk[..n]) {
+            Ok(Some(response)) => return Ok((response, head.into_bytes())),
+            Ok(None) => {}
+            Err(HeadError::TooLarge { limit }) => return Err(HttpOutcome::HeadTooLarge { limit }),
+            Err(HeadError::NotHttp) => return Err(not_http(head.bytes())),
+            Err(HeadError::Malformed(message)) => {
+                return Err(HttpOutcome::Malformed {
+                    message,
+                    first_bytes: first_bytes(head.bytes()),
+                    alert: None,
+                });
+            }
+            Err(other) => return Err(partial(head.bytes(), &other.to_string())),
+        }
     }
 }
 
@@ -295,6 +299,7 @@ fn partial(buf: &[u8], message: &str) -> HttpOutcome {
     HttpOutcome::Malformed {
         message: message.to_string(),
         first_bytes: first_bytes(buf),
+        alert: None,
     }
 }
 
@@ -309,6 +314,7 @@ fn io_outcome(e: &io::Error) -> HttpOutcome {
         _ => HttpOutcome::Malformed {
             message: e.to_string(),
             first_bytes: String::new(),
+            alert: crate::tls::alert_received(e),
         },
     }
 }

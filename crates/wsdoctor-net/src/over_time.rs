@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::time::{Instant, sleep_until};
 use wsdoctor_core::evidence::{
-    CloseOutcome, IdleCut, KeepaliveTrial, LoadEvidence, LoadFailure, LoadFailureKind,
+    CloseOutcome, CutHow, IdleCut, KeepaliveTrial, LoadEvidence, LoadFailure, LoadFailureKind,
 };
 use wsdoctor_core::rules::event_loop_blocked;
 use wsdoctor_proto::session::Event;
@@ -70,14 +70,14 @@ pub(crate) async fn hold_idle(
 
 fn cut(end: End, after_ms: f64) -> IdleCut {
     let (how, close_code) = match end {
-        End::ClosedByServer { code, .. } => ("close-frame", code),
-        End::Reset => ("reset", None),
-        End::Failed(code) => ("protocol-violation", Some(code)),
-        End::Eof | End::Timeout => ("fin", None),
+        End::ClosedByServer { code, .. } => (CutHow::CloseFrame, code),
+        End::Reset => (CutHow::Reset, None),
+        End::Failed(code) => (CutHow::ProtocolViolation, Some(code)),
+        End::Eof | End::Timeout => (CutHow::Fin, None),
     };
     IdleCut {
         after_ms,
-        how: how.to_string(),
+        how,
         close_code,
     }
 }
@@ -438,8 +438,8 @@ mod tests {
             },
             10.0,
         );
-        assert_eq!((c.how.as_str(), c.close_code), ("close-frame", Some(1001)));
-        assert_eq!(cut(End::Eof, 1.0).how, "fin");
-        assert_eq!(cut(End::Reset, 1.0).how, "reset");
+        assert_eq!((c.how, c.close_code), (CutHow::CloseFrame, Some(1001)));
+        assert_eq!(cut(End::Eof, 1.0).how, CutHow::Fin);
+        assert_eq!(cut(End::Reset, 1.0).how, CutHow::Reset);
     }
 }

@@ -113,7 +113,7 @@ async fn nginx_read_timeout_is_found_and_pings_hold() {
     let idle = ev.idle.expect("idle evidence");
     let cut = idle.cut.expect("nginx cuts the idle connection");
     assert!((2800.0..4000.0).contains(&cut.after_ms), "{cut:?}");
-    assert_eq!(cut.how, "fin");
+    assert_eq!(cut.how, CutHow::Fin);
     let k = idle.keepalive.expect("keep-alive trial");
     assert!(k.survived, "{k:?}");
     assert!(k.interval_s < cut.after_ms / 1000.0);

@@ -219,6 +219,13 @@ async fn client_certificate_is_presented_with_cert_and_key() {
         ev.session.is_none(),
         "the server refuses a client without a certificate"
     );
+    // rustls refuses with the typed alert, in the handshake or (TLS 1.3) on the first read.
+    let alert = match (&tls(&ev).outcome, ev.http.as_ref().map(|h| &h.outcome)) {
+        (TlsOutcome::Failed { alert, .. }, _) => *alert,
+        (_, Some(HttpOutcome::Malformed { alert, .. })) => *alert,
+        other => panic!("no alert recorded: {other:?}"),
+    };
+    assert_eq!(alert, Some(TlsAlert::CertificateRequired));
 
     o.client_cert = Some(cert.path().to_path_buf());
     o.client_key = Some(key.path().to_path_buf());

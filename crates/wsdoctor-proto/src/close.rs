@@ -1,9 +1,9 @@
 //! Close status codes (RFC 6455 §7.4 and the IANA registry).
 //!
-//! A close code is often the only thing a user has to go on ("why did it close with 1006?"), so
-//! the probe, `explain` and the lab all need the same names and the same rule for which codes
-//! may legally appear in a Close frame. Codes 1005, 1006 and 1015 are reserved for *reporting*
-//! ("no status", "abnormal closure", "TLS failure") and must never be sent.
+//! The wire level only: the constants the codec and the lab send, and the rule for which
+//! codes may legally appear in a Close frame. Codes 1005, 1006 and 1015 are reserved for
+//! *reporting* ("no status", "abnormal closure", "TLS failure") and must never be sent. What
+//! a code is called and means lives once, in `wsdoctor_core::tables::close`.
 
 /// 1000: the purpose of the connection has been fulfilled.
 pub const NORMAL: u16 = 1000;
@@ -29,33 +29,6 @@ pub const MANDATORY_EXTENSION: u16 = 1010;
 pub const INTERNAL_ERROR: u16 = 1011;
 /// 1015: reserved; reported locally when the TLS handshake failed.
 pub const TLS_HANDSHAKE: u16 = 1015;
-
-/// The registered name of a close code, or the name of the range it falls in.
-pub fn name(code: u16) -> &'static str {
-    match code {
-        1000 => "Normal Closure",
-        1001 => "Going Away",
-        1002 => "Protocol Error",
-        1003 => "Unsupported Data",
-        1004 => "Reserved",
-        1005 => "No Status Received",
-        1006 => "Abnormal Closure",
-        1007 => "Invalid Frame Payload Data",
-        1008 => "Policy Violation",
-        1009 => "Message Too Big",
-        1010 => "Mandatory Extension",
-        1011 => "Internal Error",
-        1012 => "Service Restart",
-        1013 => "Try Again Later",
-        1014 => "Bad Gateway",
-        1015 => "TLS Handshake",
-        0..=999 => "Invalid (below 1000)",
-        1016..=2999 => "Unassigned (reserved for the protocol)",
-        3000..=3999 => "Registered (libraries and frameworks)",
-        4000..=4999 => "Private Use (applications)",
-        5000.. => "Invalid (above 4999)",
-    }
-}
 
 /// Whether a Close frame may carry this code (RFC 6455 §7.4.1–7.4.2 plus IANA 1012–1014).
 pub fn is_valid_on_wire(code: u16) -> bool {
@@ -95,13 +68,5 @@ mod tests {
             assert!(is_reserved_for_reporting(code));
             assert!(!is_valid_on_wire(code));
         }
-    }
-
-    #[test]
-    fn names_cover_registered_codes_and_ranges() {
-        assert_eq!(name(1006), "Abnormal Closure");
-        assert_eq!(name(1009), "Message Too Big");
-        assert_eq!(name(4001), "Private Use (applications)");
-        assert_eq!(name(2000), "Unassigned (reserved for the protocol)");
     }
 }

@@ -25,9 +25,10 @@
 //! # Map
 //!
 //! * [`handshake`] — the HTTP/1.1 Upgrade request and response, the accept key, header helpers.
+//! * [`head`] — collecting a request or response head from bytes read in pieces, capped.
 //! * [`frame`] — the frame codec: raw header decoding, frame encoding exactly as specified.
 //! * [`session`] — the receive state machine for client and server roles, producing [`session::Event`]s.
-//! * [`close`] — close status codes: names and which are allowed on the wire.
+//! * [`close`] — close status codes: the constants and which are allowed on the wire.
 //! * [`utf8`] — incremental UTF-8 validation that fails on the first bad byte.
 //! * [`deflate`] — permessage-deflate negotiation and per-message (de)compression.
 
@@ -35,5 +36,6 @@ pub mod close;
 pub mod deflate;
 pub mod frame;
 pub mod handshake;
+pub mod head;
 pub mod session;
 pub mod utf8;

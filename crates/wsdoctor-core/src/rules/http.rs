@@ -6,6 +6,7 @@ use crate::catalog::CauseId;
 use crate::evidence::{Evidence, HttpOutcome, HttpResponse};
 use crate::fingerprint::{self, Component};
 use crate::report::Finding;
+use crate::tables::stacks;
 use crate::tables::status::{status_cause, status_causes};
 
 pub fn findings(e: &Evidence, out: &mut Vec<Finding>) {
@@ -67,6 +68,7 @@ pub fn findings(e: &Evidence, out: &mut Vec<Finding>) {
         HttpOutcome::Malformed {
             message,
             first_bytes,
+            ..
         } => Finding::new(
             CauseId::HandshakeStatusLine,
             format!("The response could not be parsed ({message}): {first_bytes}."),
@@ -111,6 +113,23 @@ fn status_findings(e: &Evidence, r: &HttpResponse, out: &mut Vec<Finding>) {
         f = f.also(fix);
     }
     out.push(with_context(f));
+    // The stack that answered has a known way of failing with this status: rank its
+    // cause beside the generic one, with the clue that named the stack.
+    for (c, known) in stacks::stack_failures(r) {
+        if known.cause != id && !out.iter().any(|f| f.id == known.cause) {
+            out.push(
+                Finding::new(
+                    known.cause,
+                    format!(
+                        "{} answered {} to the Upgrade, and that is how it fails when its WebSocket support is missing or off.",
+                        c.name, r.status
+                    ),
+                )
+                .evidence(format!("answered by {} ({})", c.name, c.clue))
+                .evidence(format!("{}: {}.", c.name, known.how)),
+            );
+        }
+    }
     if id == CauseId::HttpNotFound && fingerprint::is_socketio_path(&e.url.resource) {
         out.push(Finding::new(
             CauseId::HttpSocketIoEndpoint,
@@ -387,6 +406,51 @@ mod tests {
         for (code, id) in cases {
             assert_eq!(status(*code, &[], ""), [*id], "status {code}");
         }
+    }
+
+    #[test]
+    fn a_stack_with_a_known_failure_ranks_it_beside_the_generic_cause() {
+        // uvicorn without websockets/wsproto answers an Upgrade to a WebSocket route 404.
+        let e = with_response(
+            healthy_no_session(),
+            response(404, &[("server", "uvicorn")], "Not Found"),
+        );
+        let f = crate::rules::diagnose(&e);
+        let got: Vec<CauseId> = f.iter().map(|f| f.id).collect();
+        assert_eq!(
+            got,
+            [CauseId::HttpNotFound, CauseId::ServerWebsocketUnsupported]
+        );
+        assert!(
+            f[1].evidence
+                .iter()
+                .any(|l| l == "answered by uvicorn (server: uvicorn)")
+        );
+        // The same status from a stack without that failure mode: the generic cause alone.
+        assert_eq!(
+            status(404, &[("server", "nginx")], ""),
+            [CauseId::HttpNotFound]
+        );
+        // A status the stack does not fail with: nothing added.
+        assert_eq!(
+            status(500, &[("server", "uvicorn")], ""),
+            [CauseId::HttpServerError]
+        );
+        // A platform that does not pass Upgrades on to its functions.
+        assert_eq!(
+            status(200, &[("x-vercel-id", "fra1::x")], "<html>"),
+            [
+                CauseId::HttpNotUpgraded,
+                CauseId::ServerWebsocketUnsupported
+            ]
+        );
+        assert_eq!(
+            status(503, &[("server", "Microsoft-IIS/10.0")], ""),
+            [
+                CauseId::HttpServiceUnavailable,
+                CauseId::ServerWebsocketUnsupported
+            ]
+        );
     }
 
     #[test]

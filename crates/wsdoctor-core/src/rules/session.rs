@@ -3,7 +3,7 @@
 
 use crate::catalog::CauseId;
 use crate::evidence::{
-    CloseOutcome, Evidence, LoadEvidence, LoadFailure, LoadFailureKind, MessageOutcome,
+    CloseOutcome, CutHow, Evidence, LoadEvidence, LoadFailure, LoadFailureKind, MessageOutcome,
     PingOutcome, SessionEvidence, Violation,
 };
 use crate::layer::Severity;
@@ -226,11 +226,14 @@ pub fn over_time(e: &Evidence, out: &mut Vec<Finding>) {
     if let Some(idle) = &e.idle {
         if let Some(cut) = idle.cut.as_ref().filter(|_| !ping_timeout) {
             let secs = cut.after_ms / 1000.0;
-            let how = match (cut.how.as_str(), cut.close_code) {
-                ("close-frame", Some(c)) => format!("a close frame with code {c}"),
-                ("close-frame", None) => "a close frame".to_string(),
-                ("reset", _) => "a TCP reset, no close frame (1006 in browsers)".to_string(),
-                _ => "a TCP FIN, no close frame (1006 in browsers)".to_string(),
+            let how = match (cut.how, cut.close_code) {
+                (CutHow::CloseFrame, Some(c)) => format!("a close frame with code {c}"),
+                (CutHow::CloseFrame, None) => "a close frame".to_string(),
+                (CutHow::Reset, _) => "a TCP reset, no close frame (1006 in browsers)".to_string(),
+                (CutHow::ProtocolViolation, _) => {
+                    "our close after a protocol violation from the server".to_string()
+                }
+                (CutHow::Fin, _) => "a TCP FIN, no close frame (1006 in browsers)".to_string(),
             };
             let ping = recommended_ping(secs);
             out.push(
@@ -360,7 +363,9 @@ fn server_ping_timeout(e: &Evidence, out: &mut Vec<Finding>) -> bool {
         return false;
     }
     let closed_by_server = match (&s.close, e.idle.as_ref().and_then(|i| i.cut.as_ref())) {
-        (_, Some(cut)) if cut.how == "close-frame" => cut.close_code.map(|c| (c, cut.after_ms)),
+        (_, Some(cut)) if cut.how == CutHow::CloseFrame => {
+            cut.close_code.map(|c| (c, cut.after_ms))
+        }
         (
             CloseOutcome::ByServer {
                 code: Some(c),
@@ -586,7 +591,7 @@ mod tests {
             requested_s: 90.0,
             cut: Some(IdleCut {
                 after_ms: 60_010.0,
-                how: "fin".into(),
+                how: CutHow::Fin,
                 close_code: None,
             }),
             keepalive: Some(KeepaliveTrial {

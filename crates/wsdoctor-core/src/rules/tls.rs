@@ -3,7 +3,7 @@
 
 use crate::catalog::CauseId;
 use crate::dates;
-use crate::evidence::{CertProblem, Evidence, HttpOutcome, TlsOutcome};
+use crate::evidence::{CertProblem, Evidence, HttpOutcome, TlsAlert, TlsOutcome};
 use crate::report::Finding;
 
 /// A certificate valid for fewer days than this gets a warning.
@@ -138,13 +138,7 @@ fn outcome(e: &Evidence, out: &mut Vec<Finding>) {
                 // The certificate findings above are the cause of the failure.
                 return;
             }
-            let cert_alert = alert.as_deref().is_some_and(|a| {
-                let a = a.to_ascii_lowercase();
-                a.contains("certificaterequired")
-                    || a.contains("certificate required")
-                    || a.contains("handshakefailure")
-                    || a.contains("badcertificate")
-            });
+            let cert_alert = alert.is_some_and(TlsAlert::refuses_client_cert);
             if t.client_cert_requested && !e.request.client_cert && (cert_alert || alert.is_none())
             {
                 Finding::new(
@@ -220,11 +214,9 @@ pub(super) fn rejected_after_handshake(e: &Evidence) -> Option<String> {
     let outcome = &e.http.as_ref()?.outcome;
     let unanswered_cert_request = t.client_cert_requested && !e.request.client_cert;
     match outcome {
-        HttpOutcome::Malformed { message, .. }
-            if message.to_ascii_lowercase().contains("alert") =>
-        {
-            Some(message.clone())
-        }
+        HttpOutcome::Malformed {
+            alert: Some(alert), ..
+        } => Some(format!("TLS alert {alert}")),
         HttpOutcome::Closed | HttpOutcome::Reset if unanswered_cert_request => {
             Some("the connection ended before any HTTP answer".into())
         }
@@ -347,7 +339,7 @@ mod tests {
         let mut e = tls(
             vec![],
             TlsOutcome::Failed {
-                alert: Some("CertificateRequired".into()),
+                alert: Some(TlsAlert::CertificateRequired),
                 message: "peer sent alert".into(),
             },
         );
@@ -355,6 +347,47 @@ mod tests {
         assert_eq!(ids(&e), [CauseId::TlsClientCertRequired]);
         e.request.client_cert = true;
         assert_eq!(ids(&e), [CauseId::TlsHandshakeFailed]);
+    }
+
+    #[test]
+    fn only_client_certificate_alerts_name_a_missing_client_certificate() {
+        let with = |alert| {
+            let mut e = tls(
+                vec![],
+                TlsOutcome::Failed {
+                    alert: Some(alert),
+                    message: "received fatal alert".into(),
+                },
+            );
+            e.tls.as_mut().unwrap().client_cert_requested = true;
+            ids(&e)
+        };
+        for alert in [
+            TlsAlert::CertificateRequired,
+            TlsAlert::HandshakeFailure,
+            TlsAlert::BadCertificate,
+        ] {
+            assert_eq!(with(alert), [CauseId::TlsClientCertRequired], "{alert}");
+        }
+        for alert in [
+            TlsAlert::ProtocolVersion,
+            TlsAlert::UnrecognisedName,
+            TlsAlert::from_code(200),
+        ] {
+            assert_eq!(with(alert), [CauseId::TlsHandshakeFailed], "{alert}");
+        }
+    }
+
+    #[test]
+    fn alerts_round_trip_their_wire_codes_and_names() {
+        for code in 0..=u8::MAX {
+            assert_eq!(TlsAlert::from_code(code).code(), code);
+        }
+        assert_eq!(TlsAlert::from_code(116), TlsAlert::CertificateRequired);
+        assert_eq!(TlsAlert::from_code(48).to_string(), "UnknownCA");
+        assert_eq!(TlsAlert::from_code(7).to_string(), "Unknown(7)");
+        let json = serde_json::to_value(TlsAlert::CertificateRequired).unwrap();
+        assert_eq!(json, "CertificateRequired");
     }
 
     #[test]
@@ -384,12 +417,22 @@ mod tests {
         e.tls.as_mut().unwrap().client_cert_requested = true;
         e.http = Some(HttpEvidence {
             outcome: HttpOutcome::Malformed {
-                message: "received fatal alert: CertificateRequired".into(),
+                // The typed alert decides, not the wording of the I/O error.
+                message: "peer rejected the connection".into(),
                 first_bytes: String::new(),
+                alert: Some(TlsAlert::CertificateRequired),
             },
             ..HttpEvidence::default()
         });
         assert_eq!(ids(&e), [CauseId::TlsClientCertRequired]);
+        e.tls.as_mut().unwrap().client_cert_requested = false;
+        assert_eq!(ids(&e), [CauseId::TlsHandshakeFailed]);
+        e.http.as_mut().unwrap().outcome = HttpOutcome::Malformed {
+            message: "bad status line, not an alert".into(),
+            first_bytes: "HTTP/1.1 x".into(),
+            alert: None,
+        };
+        assert!(!ids(&e).contains(&CauseId::TlsHandshakeFailed));
     }
 
     #[test]

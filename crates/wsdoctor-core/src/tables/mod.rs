@@ -3,12 +3,14 @@
 
 pub mod close;
 pub mod no_proxy;
+pub mod stacks;
 pub mod status;
 pub mod timeouts;
 pub mod wspath;
 
 pub use close::{CloseCode, CloseCodeInfo, CloseRange, close_causes, close_code};
 pub use no_proxy::no_proxy_matches;
+pub use stacks::{STACK_FAILURES, StackFailure, stack_failures};
 pub use status::{reason, status_cause, status_causes};
 pub use timeouts::{TimeoutKind, VENDOR_TIMEOUTS, VendorTimeout, vendor_timeout};
 pub use wspath::{WS_PATH_WORDS, is_ws_path, ws_path_word};

@@ -51,6 +51,7 @@ pub fn status_causes(status: u16) -> &'static [CauseId] {
             C::HttpSubprotocolRejected,
             C::PlaintextToTlsPort,
             C::HttpVersion10,
+            C::ServerWebsocketUnsupported,
         ],
         401 => &[C::HttpUnauthorized],
         403 => &[C::HttpForbidden, C::HttpUnauthorized],

@@ -4,7 +4,7 @@
 //! http ProxyPass (2.4.47+), or a RewriteRule `[P]` guarded by an Upgrade condition.
 
 use super::{Ctx, Idle, duration_ms, human_ms};
-use crate::finding::LintFinding;
+use crate::finding::{LintFinding, RuleId};
 use crate::source::{self, Refusal};
 use crate::wspath;
 
@@ -407,7 +407,7 @@ impl Judge<'_> {
         if r.carries_upgrade(self.balancers) {
             if !r.rewrite && r.is_ws_target(self.balancers) && self.ws_handler_missing {
                 let f = LintFinding::new(
-                    "apache/wstunnel-missing",
+                    RuleId::ApacheWstunnelMissing,
                     &d.file,
                     d.line,
                     format!("{} needs mod_proxy_wstunnel (or mod_proxy_http on 2.4.47+), and no LoadModule line loads either: Apache answers 500 'No protocol handler' {about}", r.target),
@@ -437,7 +437,7 @@ impl Judge<'_> {
             format!("ProxyPass {} {} upgrade=websocket", r.path, r.target)
         };
         let f = LintFinding::new(
-            "apache/proxypass-no-upgrade",
+            RuleId::ApacheProxypassNoUpgrade,
             &d.file,
             d.line,
             format!("{kind} to {} without upgrade=websocket sends the backend a plain request: mod_proxy_http drops Upgrade and Connection {about}", r.target),
@@ -447,7 +447,7 @@ impl Judge<'_> {
         ctx.push(f);
         for x in later {
             let f = LintFinding::new(
-                "apache/proxypass-shadowed",
+                RuleId::ApacheProxypassShadowed,
                 &x.dir.file,
                 x.dir.line,
                 format!("ProxyPass {} {} never sees {}: {kind} {} on line {} matches it first (Apache uses the first ProxyPass that matches, in the order written)", x.path, x.target, req.path, r.path, d.line),
@@ -483,7 +483,7 @@ fn redirect_arguments(ctx: &mut Ctx, d: &Dir) {
         return;
     }
     let f = LintFinding::new(
-        "apache/redirect-arguments",
+        RuleId::ApacheRedirectArguments,
         &d.file,
         d.line,
         format!("{} has three arguments and the first, {}, is not a status (permanent, temp, seeother, gone or a 3xx code): apache2 -t refuses the file (\"invalid first argument (of three)\") and Apache does not start", d.name, d.args[0]),
@@ -524,7 +524,7 @@ fn rewrite_rule(ctx: &mut Ctx, idx: &Index, dirs: &[Dir], i: usize, wstunnel_mis
         let mut fixed = d.args[..2].join(" ");
         fixed.push_str(" [P,L]");
         let f = LintFinding::new(
-            "apache/rewrite-without-p",
+            RuleId::ApacheRewriteWithoutP,
             &d.file,
             d.line,
             format!("without the [P] flag Apache answers the client with a redirect to {target}, which WebSocket clients do not follow, and exposes the backend address {about}"),
@@ -535,7 +535,7 @@ fn rewrite_rule(ctx: &mut Ctx, idx: &Index, dirs: &[Dir], i: usize, wstunnel_mis
     }
     if wstunnel_missing {
         let f = LintFinding::new(
-            "apache/wstunnel-missing",
+            RuleId::ApacheWstunnelMissing,
             &d.file,
             d.line,
             format!("{target} needs mod_proxy_wstunnel (or mod_proxy_http on 2.4.47+), and no LoadModule line loads either {about}"),
@@ -558,7 +558,7 @@ fn rewrite_rule(ctx: &mut Ctx, idx: &Index, dirs: &[Dir], i: usize, wstunnel_mis
     let ws_endpoint = wspath::path_reason(pattern, &[]).is_some() && !broad;
     if proxied && !guarded && !ws_endpoint {
         let f = LintFinding::new(
-            "apache/rewrite-no-upgrade-condition",
+            RuleId::ApacheRewriteNoUpgradeCondition,
             &d.file,
             d.line,
             if broad {
@@ -590,7 +590,7 @@ fn literal_variable(ctx: &mut Ctx, d: &Dir, target: &str) {
     let end = target[at..].find('}').map_or(target.len(), |e| at + e + 1);
     let var = &target[at..end];
     let f = LintFinding::new(
-        "apache/rewrite-literal-variable",
+        RuleId::ApacheRewriteLiteralVariable,
         &d.file,
         d.line,
         format!("the target {target} has {var} without the % that makes it a variable: Apache sends the text \"{var}\" as the path and the backend answers 404"),
@@ -612,7 +612,7 @@ fn exact_connection_condition(ctx: &mut Ctx, d: &Dir, conds: &[&Dir]) {
             continue;
         }
         let f = LintFinding::new(
-            "apache/rewrite-condition-exact",
+            RuleId::ApacheRewriteConditionExact,
             &c.file,
             c.line,
             format!("RewriteCond {test} {pat} matches only a Connection header that is exactly \"Upgrade\": Firefox sends \"keep-alive, Upgrade\", so its WebSockets skip this rule"),
@@ -648,7 +648,7 @@ fn timeout(ctx: &mut Ctx, idx: &Index, d: &Dir, own: Option<u64>, about: &str) {
                     return;
                 }
                 let f = LintFinding::new(
-                    "apache/timeout-default",
+                    RuleId::ApacheTimeoutDefault,
                     &d.file,
                     d.line,
                     format!("no Timeout or ProxyTimeout in the files read: Apache's {default_s} s default closes a quiet WebSocket, fine only if the application pings more often {about}"),
@@ -679,7 +679,7 @@ fn timeout(ctx: &mut Ctx, idx: &Index, d: &Dir, own: Option<u64>, about: &str) {
         return;
     };
     let f = LintFinding::new(
-        "apache/timeout-short",
+        RuleId::ApacheTimeoutShort,
         &at.file,
         at.line,
         format!(
@@ -739,9 +739,9 @@ mod tests {
         assert_eq!(
             r.rules(),
             [
-                "apache/wstunnel-missing",
-                "apache/proxypass-no-upgrade",
-                "apache/proxypass-no-upgrade",
+                RuleId::ApacheWstunnelMissing,
+                RuleId::ApacheProxypassNoUpgrade,
+                RuleId::ApacheProxypassNoUpgrade,
             ]
         );
         assert_eq!(
@@ -756,12 +756,12 @@ mod tests {
     fn the_first_matching_proxypass_wins() {
         let conf = "<VirtualHost *:80>\n  ProxyPass / http://b/\n  ProxyPass /api/websocket ws://b/api/websocket\n</VirtualHost>\n";
         let r = lint_text("a", conf, &opts());
-        let got: Vec<(&str, usize)> = r.findings.iter().map(|f| (f.rule, f.line)).collect();
+        let got: Vec<(RuleId, usize)> = r.findings.iter().map(|f| (f.rule, f.line)).collect();
         assert_eq!(
             got,
             [
-                ("apache/proxypass-no-upgrade", 2),
-                ("apache/proxypass-shadowed", 3)
+                (RuleId::ApacheProxypassNoUpgrade, 2),
+                (RuleId::ApacheProxypassShadowed, 3)
             ]
         );
         assert_eq!(r.findings[1].id().as_str(), "proxy-location-shadowed");
@@ -781,8 +781,8 @@ mod tests {
         assert_eq!(
             r.rules(),
             [
-                "apache/rewrite-literal-variable",
-                "apache/redirect-arguments"
+                RuleId::ApacheRewriteLiteralVariable,
+                RuleId::ApacheRedirectArguments
             ]
         );
     }
@@ -794,8 +794,8 @@ mod tests {
         assert_eq!(
             r.rules(),
             [
-                "apache/rewrite-without-p",
-                "apache/rewrite-no-upgrade-condition"
+                RuleId::ApacheRewriteWithoutP,
+                RuleId::ApacheRewriteNoUpgradeCondition
             ]
         );
         assert_eq!(
@@ -829,7 +829,7 @@ mod tests {
         )
         .unwrap();
         let r = crate::lint(&[crate::Input::Path(main)], &opts());
-        assert_eq!(r.rules(), ["apache/proxypass-no-upgrade"]);
+        assert_eq!(r.rules(), [RuleId::ApacheProxypassNoUpgrade]);
         assert!(r.findings[0].file.ends_with("sites/a.conf"));
         assert_eq!(r.findings[0].line, 2);
         assert_eq!(r.errors.len(), 1);

@@ -4,7 +4,7 @@
 
 use super::tree::{self, Node};
 use super::{Ctx, duration_ms, human_ms};
-use crate::finding::LintFinding;
+use crate::finding::{LintFinding, RuleId};
 use wsdoctor_core::Severity;
 
 /// A Caddyfile line split into tokens, with its block when it opens one.
@@ -48,7 +48,7 @@ pub(crate) fn lint(ctx: &mut Ctx, name: &str, text: &str) {
             continue;
         }
         let f = LintFinding::new(
-            "caddy/stream-timeout",
+            RuleId::CaddyStreamTimeout,
             name,
             st.line,
             format!(
@@ -99,7 +99,7 @@ fn json(ctx: &mut Ctx, name: &str, text: &str) {
                 continue;
             };
             let f = LintFinding::new(
-                "caddy/stream-timeout",
+                RuleId::CaddyStreamTimeout,
                 name,
                 h.key_line("stream_timeout").unwrap_or(st.line),
                 format!(
@@ -155,7 +155,7 @@ fn v1_syntax(ctx: &mut Ctx, name: &str, sites: &[Entry]) -> bool {
             let websocket = e.tokens.iter().any(|t| t == "websocket")
                 || e.block.iter().any(|b| b.tokens[0] == "websocket");
             let f = LintFinding::new(
-                "caddy/v1-syntax",
+                RuleId::CaddyV1Syntax,
                 name,
                 e.line,
                 format!(
@@ -202,7 +202,7 @@ fn upstreams(ctx: &mut Ctx, name: &str, p: &Entry) {
         if lower.starts_with("ws://") || lower.starts_with("wss://") {
             let http = lower.replacen("ws", "http", 1);
             let f = LintFinding::new(
-                "caddy/ws-scheme-upstream",
+                RuleId::CaddyWsSchemeUpstream,
                 name,
                 p.line,
                 format!("upstream {u}: Caddy 2.7 and later refuse it (\"the scheme ws:// is only supported in browsers; use http://\") and do not start; reverse_proxy passes WebSocket upgrades over http:// by itself"),
@@ -214,7 +214,7 @@ fn upstreams(ctx: &mut Ctx, name: &str, p: &Entry) {
         } else if *u == ":" {
             let others: Vec<&str> = ups.iter().copied().filter(|x| *x != ":").collect();
             let f = LintFinding::new(
-                "caddy/stray-upstream",
+                RuleId::CaddyStrayUpstream,
                 name,
                 p.line,
                 "the lone \":\" is read as a second upstream, :80 (caddy adapt lists it), so the load balancer sends part of the requests, WebSockets included, to port 80 and they fail with 502",
@@ -243,7 +243,7 @@ fn exact_paths(ctx: &mut Ctx, name: &str, entries: &[Entry]) {
             && p.ends_with('/')
         {
             let f = LintFinding::new(
-                "caddy/exact-path-matcher",
+                RuleId::CaddyExactPathMatcher,
                 name,
                 e.line,
                 format!("{} {p} matches only the path {p} itself (Caddy path matchers are exact unless they end in *): {p}… and {} go to the next handler", e.tokens[0], p.trim_end_matches('/')),
@@ -388,7 +388,7 @@ mod tests {
     fn stream_timeout_is_found_in_nested_blocks() {
         let conf = "{\n\temail ops@example.com\n}\n\nexample.com {\n\t# the chat\n\thandle /ws* {\n\t\treverse_proxy localhost:8080 {\n\t\t\tstream_timeout 30s\n\t\t}\n\t}\n\treverse_proxy localhost:9000\n}\n";
         let r = lint_text("Caddyfile", conf, &opts());
-        assert_eq!(r.rules(), ["caddy/stream-timeout"]);
+        assert_eq!(r.rules(), [RuleId::CaddyStreamTimeout]);
         assert_eq!(r.findings[0].line, 9);
         assert_eq!(r.findings[0].id().as_str(), "proxy-stream-lifetime");
         let fixed = conf.replace("stream_timeout 30s", "stream_close_delay 5m");
@@ -402,7 +402,7 @@ mod tests {
         let conf = "{\"apps\": {\"http\": {\"servers\": {\"srv0\": {\"listen\": [\":80\"],\n  \"routes\": [{\"handle\": [{\"handler\": \"reverse_proxy\",\n    \"stream_timeout\": 30000000000,\n    \"upstreams\": [{\"dial\": \"127.0.0.1:8080\"}]}]}]}}}}}\n";
         let r = crate::lint_text("caddy.json", conf, &Options::default());
         assert_eq!(r.files[0].format, Format::Caddy);
-        assert_eq!(r.rules(), ["caddy/stream-timeout"]);
+        assert_eq!(r.rules(), [RuleId::CaddyStreamTimeout]);
         assert_eq!(r.findings[0].line, 3);
         let fixed = conf.replace("30000000000", "\"24h\"");
         assert!(
@@ -416,7 +416,7 @@ mod tests {
     fn caddyfile_v1_is_refused_by_caddy_2() {
         let conf = "example.com {\n  proxy / 127.0.0.1:8080 {\n    websocket\n    transparent\n  }\n  timeouts none\n}\n";
         let r = lint_text("Caddyfile", conf, &opts());
-        assert_eq!(r.rules(), ["caddy/v1-syntax", "caddy/v1-syntax"]);
+        assert_eq!(r.rules(), [RuleId::CaddyV1Syntax, RuleId::CaddyV1Syntax]);
         assert_eq!(r.findings[0].line, 2);
         assert_eq!(r.findings[0].id().as_str(), "proxy-config-rejected");
         assert_eq!(r.findings[0].replacement, ["reverse_proxy 127.0.0.1:8080"]);
@@ -428,13 +428,13 @@ mod tests {
     fn upstreams_and_path_matchers() {
         let conf = ":8080 {\n  route /api/ws/* {\n    reverse_proxy ws://localhost:5555\n  }\n  reverse_proxy 127.0.0.1:3001 :\n  handle /chat/ {\n    reverse_proxy 127.0.0.1:9000\n  }\n}\n";
         let r = lint_text("Caddyfile", conf, &opts());
-        let got: Vec<(&str, usize)> = r.findings.iter().map(|f| (f.rule, f.line)).collect();
+        let got: Vec<(RuleId, usize)> = r.findings.iter().map(|f| (f.rule, f.line)).collect();
         assert_eq!(
             got,
             [
-                ("caddy/ws-scheme-upstream", 3),
-                ("caddy/stray-upstream", 5),
-                ("caddy/exact-path-matcher", 6)
+                (RuleId::CaddyWsSchemeUpstream, 3),
+                (RuleId::CaddyStrayUpstream, 5),
+                (RuleId::CaddyExactPathMatcher, 6)
             ]
         );
         assert_eq!(r.findings[1].id().as_str(), "http-bad-gateway");

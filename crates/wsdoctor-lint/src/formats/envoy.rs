@@ -5,7 +5,7 @@
 
 use super::tree::{self, Node};
 use super::{Ctx, Idle, duration_ms, human_ms};
-use crate::finding::LintFinding;
+use crate::finding::{LintFinding, RuleId};
 use crate::wspath;
 
 pub(crate) fn lint(ctx: &mut Ctx, name: &str, text: &str) {
@@ -135,7 +135,7 @@ fn connection_manager(ctx: &mut Ctx, file: &str, hcm: &Node) {
         let about = format!("(route {path} is treated as WebSocket because {why})");
         if !hcm_ws && route_ws != Some(true) {
             let f = LintFinding::new(
-                "envoy/no-websocket-upgrade",
+                RuleId::EnvoyNoWebsocketUpgrade,
                 file,
                 route.line,
                 format!("neither the route nor its connection manager lists upgrade_configs websocket, so Envoy refuses the Upgrade with its own 403 {about}"),
@@ -153,7 +153,7 @@ fn connection_manager(ctx: &mut Ctx, file: &str, hcm: &Node) {
                 .and_then(|a| a.key_line("idle_timeout"))
                 .unwrap_or(t.line);
             let f = LintFinding::new(
-                "envoy/route-idle-timeout-short",
+                RuleId::EnvoyRouteIdleTimeoutShort,
                 file,
                 line,
                 format!(
@@ -176,7 +176,7 @@ fn connection_manager(ctx: &mut Ctx, file: &str, hcm: &Node) {
         && !matches!(verdict, Idle::Fine)
     {
         let f = LintFinding::new(
-            "envoy/stream-idle-timeout-short",
+            RuleId::EnvoyStreamIdleTimeoutShort,
             file,
             hcm.key_line("stream_idle_timeout").unwrap_or(t.line),
             format!(
@@ -193,7 +193,7 @@ fn connection_manager(ctx: &mut Ctx, file: &str, hcm: &Node) {
 
 #[cfg(test)]
 mod tests {
-    use crate::{Format, Options, lint_text};
+    use crate::{Format, Options, RuleId, lint_text};
     use std::path::PathBuf;
 
     fn opts() -> Options {
@@ -216,7 +216,7 @@ mod tests {
     fn unmarked_routes_are_judged() {
         let text = "static_resources:\n  listeners:\n  - filter_chains:\n    - filters:\n      - name: envoy.filters.network.http_connection_manager\n        typed_config:\n          stat_prefix: ingress\n          route_config:\n            virtual_hosts:\n            - name: app\n              routes:\n              - match:\n                  prefix: \"/\"\n                route:\n                  cluster: app\n";
         let r = lint_text("envoy.yaml", text, &opts());
-        assert_eq!(r.rules(), ["envoy/no-websocket-upgrade"]);
+        assert_eq!(r.rules(), [RuleId::EnvoyNoWebsocketUpgrade]);
         assert!(
             r.findings[0]
                 .finding
@@ -231,17 +231,17 @@ mod tests {
     fn broken_and_fixed_bootstrap() {
         let r = lint_text("envoy.yaml", &read("broken.yaml"), &opts());
         assert!(r.errors.is_empty(), "{:?}", r.errors);
-        let got: Vec<(&str, usize)> = r.findings.iter().map(|f| (f.rule, f.line)).collect();
+        let got: Vec<(RuleId, usize)> = r.findings.iter().map(|f| (f.rule, f.line)).collect();
         assert_eq!(
             got,
             [
-                ("envoy/stream-idle-timeout-short", 11),
-                ("envoy/no-websocket-upgrade", 19),
-                ("envoy/route-idle-timeout-short", 24)
+                (RuleId::EnvoyStreamIdleTimeoutShort, 11),
+                (RuleId::EnvoyNoWebsocketUpgrade, 19),
+                (RuleId::EnvoyRouteIdleTimeoutShort, 24)
             ]
         );
         let r = lint_text("envoy.yaml", &read("fixed.yaml"), &opts());
         assert!(r.errors.is_empty(), "{:?}", r.errors);
-        assert_eq!(r.rules(), Vec::<&str>::new());
+        assert_eq!(r.rules(), Vec::<RuleId>::new());
     }
 }

@@ -8,7 +8,7 @@
 //! reported.
 
 use super::{Ctx, Idle, duration_ms, human_ms};
-use crate::finding::LintFinding;
+use crate::finding::{LintFinding, RuleId};
 use crate::wspath;
 use wsdoctor_core::Severity;
 
@@ -93,7 +93,7 @@ pub(crate) fn lint(ctx: &mut Ctx, name: &str, text: &str) {
     for s in sections.iter().filter(|s| s.kind == "frontend") {
         if let Some(t) = s.find(&["timeout", "tunnel"]) {
             let f = LintFinding::new(
-                "haproxy/timeout-tunnel-in-frontend",
+                RuleId::HaproxyTimeoutTunnelInFrontend,
                 name,
                 t.line,
                 format!("timeout tunnel in frontend {} is ignored (HAProxy warns at start-up): the backend's or the defaults' value applies", s.name),
@@ -116,7 +116,7 @@ fn removed_options(ctx: &mut Ctx, file: &str, sections: &[Section]) {
                 _ => continue,
             };
             let f = LintFinding::new(
-                "haproxy/removed-option",
+                RuleId::HaproxyRemovedOption,
                 file,
                 o.line,
                 format!("option {name} was removed in HAProxy {since}: current versions refuse to start with it (older guides used it for WebSockets, which HAProxy now tunnels by itself)"),
@@ -176,7 +176,7 @@ fn removed_keywords(ctx: &mut Ctx, file: &str, sections: &[Section]) {
             && let Some(addr) = s.address.as_deref()
         {
             let f = LintFinding::new(
-                "haproxy/address-on-section-line",
+                RuleId::HaproxyAddressOnSectionLine,
                 file,
                 s.line,
                 format!("{} {} {addr}: current HAProxy refuses a listening address on the section line (\"please use the 'bind' keyword\") and does not start", s.kind, s.name),
@@ -194,7 +194,7 @@ fn removed_keywords(ctx: &mut Ctx, file: &str, sections: &[Section]) {
                 continue;
             };
             let f = LintFinding::new(
-                "haproxy/removed-keyword",
+                RuleId::HaproxyRemovedKeyword,
                 file,
                 l.line,
                 format!("{kw} is not supported any more (removed in HAProxy {since}): current versions refuse to start with it"),
@@ -453,7 +453,7 @@ fn check_timeouts(ctx: &mut Ctx, file: &str, sections: &[Section], i: usize, why
         let verdict = ctx.idle(ms);
         if !matches!(verdict, Idle::Fine) {
             let f = LintFinding::new(
-                "haproxy/timeout-tunnel-short",
+                RuleId::HaproxyTimeoutTunnelShort,
                 file,
                 t.line,
                 format!(
@@ -484,7 +484,7 @@ fn check_timeouts(ctx: &mut Ctx, file: &str, sections: &[Section], i: usize, why
     };
     let verdict = ctx.idle(ms);
     let f = LintFinding::new(
-        "haproxy/no-timeout-tunnel",
+        RuleId::HaproxyNoTimeoutTunnel,
         file,
         s.line,
         format!(
@@ -549,7 +549,7 @@ fn check_affinity(ctx: &mut Ctx, file: &str, sections: &[Section], s: &Section, 
         return;
     }
     let f = LintFinding::new(
-        "haproxy/sticky-session-missing",
+        RuleId::HaproxyStickySessionMissing,
         file,
         s.line,
         format!(
@@ -599,7 +599,7 @@ mod tests {
     fn timeouts_follow_defaults_and_units() {
         let conf = "defaults\n  mode http\n  timeout client 30000\n  timeout server 50s\nfrontend fe\n  bind :80\n  acl is_ws path_beg /ws\n  use_backend app_ws if is_ws\n  default_backend app\nbackend app_ws\n  server a 10.0.0.1:80\nbackend app\n  server b 10.0.0.2:80\n";
         let r = lint_text("h.cfg", conf, &opts());
-        assert_eq!(r.rules(), ["haproxy/no-timeout-tunnel"]);
+        assert_eq!(r.rules(), [RuleId::HaproxyNoTimeoutTunnel]);
         // The ping interval unknown: a note of what 30 s needs.
         assert_eq!(r.findings[0].finding.severity, Severity::Info);
         let slow = Options {
@@ -623,7 +623,7 @@ mod tests {
         );
         let short = conf.replace("backend app_ws\n", "backend app_ws\n  timeout tunnel 3s\n");
         let r = lint_text("h.cfg", &short, &opts());
-        assert_eq!(r.rules(), ["haproxy/timeout-tunnel-short"]);
+        assert_eq!(r.rules(), [RuleId::HaproxyTimeoutTunnelShort]);
         assert_eq!(r.findings[0].line, 11);
     }
 
@@ -634,8 +634,8 @@ mod tests {
         assert_eq!(
             r.rules(),
             [
-                "haproxy/timeout-tunnel-in-frontend",
-                "haproxy/no-timeout-tunnel"
+                RuleId::HaproxyTimeoutTunnelInFrontend,
+                RuleId::HaproxyNoTimeoutTunnel
             ]
         );
         assert_eq!(r.findings[1].finding.severity, Severity::Info);
@@ -645,7 +645,7 @@ mod tests {
     fn socketio_across_servers_needs_affinity() {
         let conf = "defaults\n  timeout tunnel 1h\nbackend socketio\n  server a 10.0.0.1:80\n  server b 10.0.0.2:80\n";
         let r = lint_text("h.cfg", conf, &opts());
-        assert_eq!(r.rules(), ["haproxy/sticky-session-missing"]);
+        assert_eq!(r.rules(), [RuleId::HaproxyStickySessionMissing]);
         let fixed = conf.replace("backend socketio\n", "backend socketio\n  balance source\n");
         assert!(lint_text("h.cfg", &fixed, &opts()).findings.is_empty());
     }
@@ -656,7 +656,7 @@ mod tests {
         let r = lint_text("h.cfg", conf, &opts());
         assert_eq!(
             r.rules(),
-            ["haproxy/removed-option", "haproxy/removed-option"]
+            [RuleId::HaproxyRemovedOption, RuleId::HaproxyRemovedOption]
         );
         assert_eq!(
             r.findings.iter().map(|f| f.line).collect::<Vec<_>>(),
@@ -670,14 +670,14 @@ mod tests {
         // Nothing says WebSocket: the routed backend is judged, and says why.
         let conf = "global\n  nbproc 2\ndefaults\n  timeout client 5s\n  timeout server 5s\nfrontend fe 0.0.0.0:80\n  reqadd X-A:\\ b\n  default_backend app\nbackend app\n  server a 10.0.0.1:80\n";
         let r = lint_text("h.cfg", conf, &opts());
-        let got: Vec<(&str, usize)> = r.findings.iter().map(|f| (f.rule, f.line)).collect();
+        let got: Vec<(RuleId, usize)> = r.findings.iter().map(|f| (f.rule, f.line)).collect();
         assert_eq!(
             got,
             [
-                ("haproxy/removed-keyword", 2),
-                ("haproxy/address-on-section-line", 6),
-                ("haproxy/removed-keyword", 7),
-                ("haproxy/no-timeout-tunnel", 9)
+                (RuleId::HaproxyRemovedKeyword, 2),
+                (RuleId::HaproxyAddressOnSectionLine, 6),
+                (RuleId::HaproxyRemovedKeyword, 7),
+                (RuleId::HaproxyNoTimeoutTunnel, 9)
             ]
         );
         assert_eq!(r.findings[0].id().as_str(), "proxy-config-rejected");
@@ -698,7 +698,7 @@ mod tests {
             ..opts()
         };
         let r = lint_text("h.cfg", conf, &o);
-        assert_eq!(r.rules(), ["haproxy/sticky-session-missing"]);
+        assert_eq!(r.rules(), [RuleId::HaproxyStickySessionMissing]);
         assert!(r.findings[0].finding.detail.contains("not in mode http"));
         let http = conf.replace("defaults\n", "defaults\n  mode http\n");
         assert!(lint_text("h.cfg", &http, &o).findings.is_empty());

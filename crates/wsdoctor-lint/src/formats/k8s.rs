@@ -6,7 +6,7 @@
 
 use super::tree::{self, Node};
 use super::{Ctx, Idle, human_ms};
-use crate::finding::LintFinding;
+use crate::finding::{LintFinding, RuleId};
 use crate::wspath;
 use wsdoctor_core::Severity;
 use wsdoctor_core::tables::vendor_timeout;
@@ -173,7 +173,7 @@ fn annotations(ctx: &mut Ctx, file: &str, text: &str, o: &Node) {
     for (key, line, value) in anns.entries() {
         if !qualified_name(key) {
             let f = LintFinding::new(
-                "k8s/annotation-invalid-key",
+                RuleId::K8sAnnotationInvalidKey,
                 file,
                 *line,
                 format!("annotation key {key} is not a valid qualified name ([prefix/]name, the name 63 characters of letters, digits, '-', '_', '.'), so the API server refuses the object"),
@@ -189,7 +189,7 @@ fn annotations(ctx: &mut Ctx, file: &str, text: &str, o: &Node) {
             .unwrap_or("");
         if value.str().is_some() && unquoted_non_string(raw) {
             let f = LintFinding::new(
-                "k8s/annotation-not-string",
+                RuleId::K8sAnnotationNotString,
                 file,
                 *line,
                 format!("annotation {key}: {raw} is a YAML {} where Kubernetes requires a string, so the API server refuses the object (\"cannot unmarshal … into … of type string\") and nothing in it applies", if raw.parse::<f64>().is_ok() { "number" } else { "boolean" }),
@@ -201,7 +201,7 @@ fn annotations(ctx: &mut Ctx, file: &str, text: &str, o: &Node) {
         }
         if let Some(hint) = ignored_annotation(key) {
             let f = LintFinding::new(
-                "k8s/annotation-ignored",
+                RuleId::K8sAnnotationIgnored,
                 file,
                 *line,
                 format!(
@@ -327,7 +327,7 @@ fn backend_config_on_ingress(ctx: &mut Ctx, file: &str, ing: &Node) {
         };
         let secs = vendor_timeout("gcp-lb").seconds;
         let f = LintFinding::new(
-            "k8s/backend-config-on-ingress",
+            RuleId::K8sBackendConfigOnIngress,
             file,
             line,
             format!("{key} is read from the Service, not from the Ingress: GKE ignores it here, so the backend keeps the {secs} s default timeout, which caps every WebSocket at {secs} s"),
@@ -359,7 +359,7 @@ fn ingress_nginx(ctx: &mut Ctx, file: &str, ing: &Node, about: &str) {
                     .unwrap_or(meta_line);
                 ctx.push(
                     LintFinding::new(
-                        "k8s/ingress-nginx-timeout-default",
+                        RuleId::K8sIngressNginxTimeoutDefault,
                         file,
                         line,
                         format!("no {key} annotation: ingress-nginx closes a WebSocket that is quiet for {default_s} s (the default), fine only if the application pings more often {about}"),
@@ -391,7 +391,7 @@ fn ingress_nginx(ctx: &mut Ctx, file: &str, ing: &Node, about: &str) {
             };
             ctx.push(
                 LintFinding::new(
-                    "k8s/ingress-nginx-timeout-unit",
+                    RuleId::K8sIngressNginxTimeoutUnit,
                     file,
                     line,
                     format!("{key}: \"{text}\" is ignored: ingress-nginx takes plain seconds, so {effect} {about}"),
@@ -407,7 +407,7 @@ fn ingress_nginx(ctx: &mut Ctx, file: &str, ing: &Node, about: &str) {
         if read && !matches!(verdict, Idle::Fine) {
             ctx.push(
                 LintFinding::new(
-                    "k8s/ingress-nginx-timeout-short",
+                    RuleId::K8sIngressNginxTimeoutShort,
                     file,
                     line,
                     format!(
@@ -448,7 +448,7 @@ fn alb(ctx: &mut Ctx, file: &str, ing: &Node, about: &str) {
     let explicit = value.is_some();
     ctx.push(
         LintFinding::new(
-            "k8s/alb-idle-timeout",
+            RuleId::K8sAlbIdleTimeout,
             file,
             line,
             if explicit {
@@ -487,7 +487,7 @@ fn gce(
         }
         ctx.push(
             LintFinding::new(
-                "k8s/gke-backend-timeout",
+                RuleId::K8sGkeBackendTimeout,
                 file,
                 svc.key_line("metadata").unwrap_or(svc.line),
                 format!("Service {service} has no BackendConfig, so the GKE load balancer's 30 s backend timeout caps every WebSocket at 30 s, busy or not {about}"),
@@ -525,7 +525,7 @@ fn backend_config(ctx: &mut Ctx, file: &str, bc: &Node) {
         ),
     };
     ctx.push(
-        LintFinding::new("k8s/gke-backend-timeout", file, line, detail)
+        LintFinding::new(RuleId::K8sGkeBackendTimeout, file, line, detail)
             .replace_with(["spec:", "  timeoutSec: 3600"]),
     );
 }
@@ -565,7 +565,7 @@ fn affinity(
     };
     ctx.push(
         LintFinding::new(
-            "k8s/sticky-session-missing",
+            RuleId::K8sStickySessionMissing,
             file,
             line,
             format!("path {path} goes to service {service} with {replicas} replicas and no session affinity: Socket.IO long-polling requests of one session land on different pods (\"Session ID unknown\")"),
@@ -629,7 +629,7 @@ fn replicas_behind(service: &str, objects: &[&Node]) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use crate::{Input, Options, lint};
+    use crate::{Input, Options, RuleId, lint};
     use std::path::PathBuf;
 
     fn run(name: &str, opts: &Options) -> crate::LintReport {
@@ -643,16 +643,16 @@ mod tests {
     fn broken_manifests() {
         let r = run("broken.yaml", &Options::default());
         assert!(r.errors.is_empty(), "{:?}", r.errors);
-        let got: Vec<(&str, usize)> = r.findings.iter().map(|f| (f.rule, f.line)).collect();
+        let got: Vec<(RuleId, usize)> = r.findings.iter().map(|f| (f.rule, f.line)).collect();
         assert_eq!(
             got,
             [
-                ("k8s/ingress-nginx-timeout-unit", 7),
-                ("k8s/ingress-nginx-timeout-unit", 8),
-                ("k8s/sticky-session-missing", 15),
-                ("k8s/alb-idle-timeout", 56),
-                ("k8s/gke-backend-timeout", 92),
-                ("k8s/gke-backend-timeout", 104),
+                (RuleId::K8sIngressNginxTimeoutUnit, 7),
+                (RuleId::K8sIngressNginxTimeoutUnit, 8),
+                (RuleId::K8sStickySessionMissing, 15),
+                (RuleId::K8sAlbIdleTimeout, 56),
+                (RuleId::K8sGkeBackendTimeout, 92),
+                (RuleId::K8sGkeBackendTimeout, 104),
             ]
         );
         let sev: Vec<_> = r
@@ -677,21 +677,21 @@ mod tests {
     fn fixed_manifests_are_clean() {
         let r = run("fixed.yaml", &Options::default());
         assert!(r.errors.is_empty(), "{:?}", r.errors);
-        assert_eq!(r.rules(), Vec::<&str>::new());
+        assert_eq!(r.rules(), Vec::<RuleId>::new());
     }
 
     #[test]
     fn annotations_the_api_or_the_controller_refuses() {
         let text = "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: a\n  annotations:\n    kubernetes.io/ingress.class: alb\n    alb.ingress.kubernetes.io/connection-idle-timeout: \"1800\"\n    alb.ingress.kubernetes.io/load-balancer-attributes:idle_timeout.timeout_seconds: \"120\"\n    nginx.ingress.kubernetes.io/proxy-read-timeout: 3600\nspec:\n  defaultBackend:\n    service:\n      name: app\n      port:\n        number: 80\n";
         let r = crate::lint_text("i.yaml", text, &Options::default());
-        let got: Vec<(&str, usize)> = r.findings.iter().map(|f| (f.rule, f.line)).collect();
+        let got: Vec<(RuleId, usize)> = r.findings.iter().map(|f| (f.rule, f.line)).collect();
         assert_eq!(
             got,
             [
-                ("k8s/alb-idle-timeout", 5),
-                ("k8s/annotation-ignored", 7),
-                ("k8s/annotation-invalid-key", 8),
-                ("k8s/annotation-not-string", 9)
+                (RuleId::K8sAlbIdleTimeout, 5),
+                (RuleId::K8sAnnotationIgnored, 7),
+                (RuleId::K8sAnnotationInvalidKey, 8),
+                (RuleId::K8sAnnotationNotString, 9)
             ]
         );
         // The default backend is judged although no path names WebSockets.
@@ -707,12 +707,12 @@ mod tests {
     fn gke_backend_config_belongs_on_the_service() {
         let text = "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: a\n  annotations:\n    kubernetes.io/ingress.class: gce\n    cloud.google.com/backend-config: '{\"default\": \"ws\"}'\n";
         let r = crate::lint_text("i.yaml", text, &Options::default());
-        assert_eq!(r.rules(), ["k8s/backend-config-on-ingress"]);
+        assert_eq!(r.rules(), [RuleId::K8sBackendConfigOnIngress]);
         assert_eq!(r.findings[0].id().as_str(), "proxy-stream-lifetime");
         // No class and a NodePort Service: GKE's controller, with its 30 s default.
         let text = "apiVersion: v1\nkind: Service\nmetadata:\n  name: svc\nspec:\n  type: NodePort\n---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: a\nspec:\n  defaultBackend:\n    service:\n      name: svc\n";
         let r = crate::lint_text("i.yaml", text, &Options::default());
-        assert_eq!(r.rules(), ["k8s/gke-backend-timeout"]);
+        assert_eq!(r.rules(), [RuleId::K8sGkeBackendTimeout]);
         assert!(r.assumptions.iter().any(|a| a.contains("ingress-gce")));
     }
 

@@ -6,7 +6,7 @@
 
 use super::tree::{self, Node};
 use super::{Ctx, Idle, duration_ms, human_ms};
-use crate::finding::LintFinding;
+use crate::finding::{LintFinding, RuleId};
 use wsdoctor_core::Severity;
 
 pub(crate) fn lint(ctx: &mut Ctx, name: &str, text: &str) {
@@ -60,7 +60,7 @@ fn v1(ctx: &mut Ctx, file: &str, doc: &Node) -> bool {
     });
     if let Some((key, line)) = refused {
         let f = LintFinding::new(
-            "traefik/v1-rejected",
+            RuleId::TraefikV1Rejected,
             file,
             line,
             format!("{key} is Traefik v1 static configuration: Traefik 2 and 3 refuse to start with it (\"field not found, node: {}\")", key.rsplit('.').next().unwrap_or("")),
@@ -82,7 +82,7 @@ fn v1(ctx: &mut Ctx, file: &str, doc: &Node) -> bool {
         return false;
     }
     let f = LintFinding::new(
-        "traefik/v1-ignored",
+        RuleId::TraefikV1Ignored,
         file,
         *line,
         format!("[{key}] is Traefik v1 configuration, which Traefik 2 and 3 ignore: they start without any router or provider from this file, so every request, WebSockets included, gets 404"),
@@ -139,7 +139,7 @@ fn dynamic(ctx: &mut Ctx, file: &str, doc: &Node) {
                     ""
                 };
                 let f = LintFinding::new(
-                    "traefik/unknown-field",
+                    RuleId::TraefikUnknownField,
                     file,
                     *line,
                     format!("http.{section}.{item}.{k}: Traefik has no such field{belongs} and rejects this whole file (\"field not found, node: {k}\"), so none of its routers exist and requests get 404"),
@@ -173,7 +173,7 @@ fn dynamic(ctx: &mut Ctx, file: &str, doc: &Node) {
             continue;
         }
         let f = LintFinding::new(
-            "traefik/router-service-missing",
+            RuleId::TraefikRouterServiceMissing,
             file,
             line,
             format!("router {r} sends requests to service {svc}, which this file does not define: Traefik skips the router (\"the service does not exist\") and its requests get 404"),
@@ -226,7 +226,7 @@ fn check(ctx: &mut Ctx, file: &str, ep: &str, rt: &Node, key: &str) {
     // hijacked from the HTTP server that enforces them). Older versions were
     // reported to, so it is a note.
     let f = LintFinding::new(
-        "traefik/responding-timeout",
+        RuleId::TraefikRespondingTimeout,
         file,
         *line,
         format!(
@@ -242,7 +242,7 @@ fn check(ctx: &mut Ctx, file: &str, ep: &str, rt: &Node, key: &str) {
 
 #[cfg(test)]
 mod tests {
-    use crate::{Format, Options, lint_text};
+    use crate::{Format, Options, RuleId, lint_text};
     use wsdoctor_core::Severity;
 
     fn opts() -> Options {
@@ -256,14 +256,14 @@ mod tests {
     fn traefik_v1_is_refused_or_ignored() {
         let refused = "[entryPoints]\n  [entryPoints.http]\n  address = \":80\"\n  [entryPoints.http.redirect]\n  entryPoint = \"https\"\n";
         let r = lint_text("traefik.toml", refused, &opts());
-        assert_eq!(r.rules(), ["traefik/v1-rejected"]);
+        assert_eq!(r.rules(), [RuleId::TraefikV1Rejected]);
         assert_eq!(
             (r.findings[0].line, r.findings[0].id().as_str()),
             (4, "proxy-config-rejected")
         );
         let ignored = "[entryPoints]\n  [entryPoints.http]\n  address = \":80\"\n[file]\n[frontends]\n  [frontends.a]\n  backend = \"b\"\n";
         let r = lint_text("traefik.toml", ignored, &opts());
-        assert_eq!(r.rules(), ["traefik/v1-ignored"]);
+        assert_eq!(r.rules(), [RuleId::TraefikV1Ignored]);
         assert_eq!(r.findings[0].id().as_str(), "http-not-found");
     }
 
@@ -271,12 +271,12 @@ mod tests {
     fn dynamic_files_are_checked_field_by_field() {
         let yaml = "http:\n  routers:\n    a:\n      rule: \"PathPrefix(`/`)\"\n      service: missing\n  services:\n    b:\n      rule: \"PathPrefix(`/`)\"\n      loadBalancer:\n        servers:\n          - url: \"http://127.0.0.1:8000\"\n";
         let r = lint_text("dynamic.yml", yaml, &opts());
-        let got: Vec<(&str, usize)> = r.findings.iter().map(|f| (f.rule, f.line)).collect();
+        let got: Vec<(RuleId, usize)> = r.findings.iter().map(|f| (f.rule, f.line)).collect();
         assert_eq!(
             got,
             [
-                ("traefik/router-service-missing", 5),
-                ("traefik/unknown-field", 8)
+                (RuleId::TraefikRouterServiceMissing, 5),
+                (RuleId::TraefikUnknownField, 8)
             ]
         );
         assert!(r.findings[1].finding.detail.contains("belongs to a router"));
@@ -295,7 +295,7 @@ mod tests {
     fn yaml_and_toml_timeouts() {
         let yaml = "entryPoints:\n  web:\n    address: \":80\"\n    transport:\n      respondingTimeouts:\n        readTimeout: 10s\n        idleTimeout: 180\n";
         let r = lint_text("traefik.yml", yaml, &opts());
-        assert_eq!(r.rules(), ["traefik/responding-timeout"; 2]);
+        assert_eq!(r.rules(), [RuleId::TraefikRespondingTimeout; 2]);
         assert_eq!(r.findings[0].line, 6);
         // Traefik 3 does not apply them to upgraded connections: notes only.
         assert!(
@@ -305,7 +305,7 @@ mod tests {
         );
         let toml = "[entryPoints.web]\n  address = \":80\"\n  [entryPoints.web.transport.respondingTimeouts]\n    readTimeout = \"0s\"\n    idleTimeout = 20\n";
         let r = lint_text("traefik.toml", toml, &opts());
-        assert_eq!(r.rules(), ["traefik/responding-timeout"]);
+        assert_eq!(r.rules(), [RuleId::TraefikRespondingTimeout]);
         assert_eq!(r.findings[0].line, 5);
         let fixed = "entryPoints:\n  web:\n    transport:\n      respondingTimeouts:\n        readTimeout: 0\n        idleTimeout: 3600s\n";
         assert!(lint_text("traefik.yml", fixed, &opts()).findings.is_empty());

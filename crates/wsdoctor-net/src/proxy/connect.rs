@@ -13,7 +13,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::{Instant, timeout_at};
 use wsdoctor_core::evidence::ProxyOutcome;
 use wsdoctor_core::redact;
-use wsdoctor_proto::handshake::{HeadError, parse_response};
+use wsdoctor_proto::handshake::HeadError;
+use wsdoctor_proto::head::HeadBuffer;
 
 /// Cap on the proxy's reply head.
 const HEAD_CAP: usize = 16 * 1024;
@@ -120,35 +121,37 @@ async fn read_head(
     io: &mut BoxIo,
     end: Instant,
 ) -> Result<(wsdoctor_proto::handshake::Response, Vec<u8>), ProxyOutcome> {
-    let mut buf: Vec<u8> = Vec::new();
+    let mut head = HeadBuffer::response(HEAD_CAP);
     let mut chunk = vec![0u8; 4096];
     loop {
-        match parse_response(&buf, HEAD_CAP) {
-            Ok(Some(r)) => return Ok((r, buf)),
-            Ok(None) if buf.len() >= HEAD_CAP => {
+        let n = match timeout_at(end, io.read(&mut chunk)).await {
+            Err(_) => return Err(ProxyOutcome::Timeout),
+            Ok(Ok(0)) => return Err(ProxyOutcome::Closed),
+            Ok(Ok(n)) => n,
+            Ok(Err(e)) => return Err(io_outcome(&e)),
+        };
+        match head.push(&chunk[..n]) {
+            Ok(Some(r)) => return Ok((r, head.into_bytes())),
+            Ok(None) => {}
+            Err(HeadError::TooLarge { .. }) => {
                 return Err(bad_reply(format!(
                     "the proxy's reply head did not end within {HEAD_CAP} bytes"
                 )));
             }
-            Ok(None) => {}
             Err(HeadError::NotHttp) => {
+                let buf = head.bytes();
                 return Err(bad_reply(format!(
                     "the proxy did not answer CONNECT with HTTP: {}",
                     crate::text::printable(&buf[..buf.len().min(32)])
                 )));
             }
             Err(e) => {
+                let buf = head.bytes();
                 return Err(bad_reply(format!(
                     "the proxy's answer to CONNECT does not parse ({e}): {}",
                     crate::text::printable(&buf[..buf.len().min(32)])
                 )));
             }
-        }
-        match timeout_at(end, io.read(&mut chunk)).await {
-            Err(_) => return Err(ProxyOutcome::Timeout),
-            Ok(Ok(0)) => return Err(ProxyOutcome::Closed),
-            Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
-            Ok(Err(e)) => return Err(io_outcome(&e)),
         }
     }
 }

@@ -400,6 +400,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_codec_and_the_close_table_agree_on_what_may_be_sent() {
+        // The probe echoes by proto's wire rule; check judges a received code by core's
+        // table. Neither crate depends on the other, so this crate holds them equal.
+        for code in 0..=u16::MAX {
+            assert_eq!(
+                wsdoctor_proto::close::is_valid_on_wire(code),
+                wsdoctor_core::tables::CloseCode::from_u16(code).on_wire(),
+                "{code}"
+            );
+        }
+    }
+
+    #[test]
     fn violations_map_to_evidence() {
         assert_eq!(
             violation(&ProtocolViolation::MaskedFrameFromServer),

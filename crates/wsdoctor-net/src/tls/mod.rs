@@ -18,7 +18,7 @@ use std::io;
 use std::sync::atomic::Ordering;
 use tokio::time::{Instant, timeout_at};
 use tokio_rustls::TlsConnector;
-use wsdoctor_core::evidence::{TlsEvidence, TlsOutcome};
+use wsdoctor_core::evidence::{TlsAlert, TlsEvidence, TlsOutcome};
 
 pub(crate) use config::TlsSetup;
 
@@ -138,12 +138,14 @@ fn classify(e: &io::Error, first: &[u8]) -> TlsOutcome {
             first_bytes: printable(first),
         };
     }
+    if let Some(alert) = alert_received(e) {
+        return TlsOutcome::Failed {
+            alert: Some(alert),
+            message: e.to_string(),
+        };
+    }
     let tls = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>());
     match (tls, e.kind()) {
-        (Some(rustls::Error::AlertReceived(a)), _) => TlsOutcome::Failed {
-            alert: Some(format!("{a:?}")),
-            message: e.to_string(),
-        },
         (None, io::ErrorKind::UnexpectedEof) if first.is_empty() => TlsOutcome::Closed,
         (None, io::ErrorKind::UnexpectedEof) => TlsOutcome::Failed {
             alert: None,
@@ -153,6 +155,15 @@ fn classify(e: &io::Error, first: &[u8]) -> TlsOutcome {
             alert: None,
             message: e.to_string(),
         },
+    }
+}
+
+/// The TLS alert the peer sent, when `e` is rustls reporting one (during the handshake
+/// or on a later read: TLS 1.3 servers reject client certificates after it).
+pub(crate) fn alert_received(e: &io::Error) -> Option<TlsAlert> {
+    match e.get_ref()?.downcast_ref::<rustls::Error>()? {
+        rustls::Error::AlertReceived(a) => Some(TlsAlert::from_code(u8::from(*a))),
+        _ => None,
     }
 }
 

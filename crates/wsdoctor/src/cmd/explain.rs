@@ -155,7 +155,7 @@ fn render(out: &mut impl Write, e: &Explanation, style: Style) -> std::io::Resul
         writeln!(out, "     {}", c.title)?;
         writeln!(out, "     why:  {}", c.why)?;
         writeln!(out, "     fix:  {}", c.fix)?;
-        if let Some(t) = c.tell {
+        if let Some(t) = &c.tell {
             writeln!(
                 out,
                 "     {} {t}",

@@ -6,7 +6,7 @@
 use super::parse::Directive;
 use super::routes;
 use crate::NginxVersion;
-use crate::finding::LintFinding;
+use crate::finding::{LintFinding, RuleId};
 use crate::formats::{Ctx, Idle, duration_ms, human_ms};
 use crate::wspath;
 use regex::{Regex, RegexBuilder};
@@ -191,7 +191,7 @@ impl<'a> Rules<'_, '_, 'a> {
             .replacen("wss://", "https://", 1)
             .replacen("ws://", "http://", 1);
         let f = LintFinding::new(
-            "nginx/proxy-pass-ws-scheme",
+            RuleId::NginxProxyPassWsScheme,
             &d.file,
             d.line,
             format!("proxy_pass {url}: nginx knows no ws:// or wss:// scheme (nginx -t: invalid URL prefix) and refuses to start; the WebSocket upgrade goes over http:// with the Upgrade headers"),
@@ -210,7 +210,7 @@ impl<'a> Rules<'_, '_, 'a> {
             .filter(|k| matches!(k.name.as_str(), "proxy_set_header" | "proxy_http_version"))
         {
             let f = LintFinding::new(
-                "nginx/directive-in-if",
+                RuleId::NginxDirectiveInIf,
                 &k.file,
                 k.line,
                 format!("{} is not allowed inside if (nginx -t: \"directive is not allowed here\"), so nginx refuses to start", k.name),
@@ -332,7 +332,7 @@ impl<'a> Rules<'_, '_, 'a> {
             ),
         };
         let f = self
-            .finding("nginx/proxy-pass-path", loc.proxy_pass, loc, detail)
+            .finding(RuleId::NginxProxyPassPath, loc.proxy_pass, loc, detail)
             .severity(Severity::Info)
             .fix("Make the path the backend receives the one it serves: proxy_pass without a URI keeps the prefix, with one replaces it.");
         self.ctx.push(f);
@@ -365,7 +365,7 @@ impl<'a> Rules<'_, '_, 'a> {
             })
             .unwrap_or_default();
         let f = LintFinding::new(
-            "nginx/regex-without-modifier",
+            RuleId::NginxRegexWithoutModifier,
             &d.file,
             d.line,
             format!("location {pattern} contains regex syntax ({tell}) but has no ~, so nginx compares it as literal text and no real request reaches it{instead}"),
@@ -379,7 +379,7 @@ impl<'a> Rules<'_, '_, 'a> {
     /// A named location with the Upgrade headers that nothing routes to.
     fn unused_named(&mut self, d: &Directive, name: &str) {
         let f = LintFinding::new(
-            "nginx/named-location-unused",
+            RuleId::NginxNamedLocationUnused,
             &d.file,
             d.line,
             format!("location {name} sets the Upgrade headers, but no try_files or error_page in the configuration read sends requests to it (only a backend's X-Accel-Redirect could), so WebSocket requests never reach it"),
@@ -405,7 +405,7 @@ impl<'a> Rules<'_, '_, 'a> {
         let name = h.arg(0).unwrap_or("");
         let f = self
             .finding(
-                "nginx/upgrade-header-hidden",
+                RuleId::NginxUpgradeHeaderHidden,
                 h,
                 loc,
                 format!("proxy_hide_header {name} removes {name} from the backend's 101 Switching Protocols, and a client refuses a 101 without it"),
@@ -415,7 +415,7 @@ impl<'a> Rules<'_, '_, 'a> {
         self.ctx.push(f);
     }
 
-    fn finding(&self, rule: &str, at: &Directive, loc: &Loc, detail: String) -> LintFinding {
+    fn finding(&self, rule: RuleId, at: &Directive, loc: &Loc, detail: String) -> LintFinding {
         LintFinding::new(
             rule,
             &at.file,
@@ -435,7 +435,7 @@ impl<'a> Rules<'_, '_, 'a> {
             Some(v) => {
                 let f = self
                     .finding(
-                        "nginx/proxy-http-version",
+                        RuleId::NginxProxyHttpVersion,
                         v,
                         loc,
                         format!(
@@ -461,7 +461,7 @@ impl<'a> Rules<'_, '_, 'a> {
                     }
                 };
                 let f = self
-                    .finding("nginx/proxy-http-version", loc.proxy_pass, loc, assumed)
+                    .finding(RuleId::NginxProxyHttpVersion, loc.proxy_pass, loc, assumed)
                     .fix("Add proxy_http_version 1.1; to the WebSocket location (harmless on 1.29.7 and later).")
                     .replace_with(["proxy_http_version 1.1;"]);
                 let f = match unread_include(chain) {
@@ -523,7 +523,7 @@ impl<'a> Rules<'_, '_, 'a> {
         }
         let f = self
             .finding(
-                "nginx/upgrade-wrong-value",
+                RuleId::NginxUpgradeWrongValue,
                 u,
                 loc,
                 format!("Upgrade is set to {value}, which sends \"Upgrade: upgrade\" (or the Connection header's value) instead of the client's \"websocket\": the backend refuses the handshake"),
@@ -574,7 +574,7 @@ impl<'a> Rules<'_, '_, 'a> {
         let f = if let (Some(first_own), false) = (list.first(), outer.is_empty()) {
             let mut f = self
                 .finding(
-                    "nginx/headers-not-inherited",
+                    RuleId::NginxHeadersNotInherited,
                     first_own,
                     loc,
                     format!(
@@ -588,9 +588,9 @@ impl<'a> Rules<'_, '_, 'a> {
             f
         } else {
             let rule = if no_upgrade {
-                "nginx/missing-upgrade-header"
+                RuleId::NginxMissingUpgradeHeader
             } else {
-                "nginx/missing-connection-header"
+                RuleId::NginxMissingConnectionHeader
             };
             self.finding(
                 rule,
@@ -615,7 +615,7 @@ impl<'a> Rules<'_, '_, 'a> {
         if lower == "$http_upgrade" {
             let f = self
                 .finding(
-                    "nginx/connection-http-upgrade",
+                    RuleId::NginxConnectionHttpUpgrade,
                     c,
                     loc,
                     "Connection is set to $http_upgrade, which sends \"Connection: websocket\"; backends want \"upgrade\" and answer 400 or 426".to_string(),
@@ -637,7 +637,7 @@ impl<'a> Rules<'_, '_, 'a> {
                 None => {
                     let f = self
                         .finding(
-                            "nginx/map-missing",
+                            RuleId::NginxMapMissing,
                             c,
                             loc,
                             format!("${var} is not defined by any map in the configuration read; nginx -t refuses an unknown variable"),
@@ -655,7 +655,7 @@ impl<'a> Rules<'_, '_, 'a> {
         if !lower.contains("upgrade") {
             let f = self
                 .finding(
-                    "nginx/connection-wrong-value",
+                    RuleId::NginxConnectionWrongValue,
                     c,
                     loc,
                     format!("Connection is set to \"{value}\", so the backend never sees Connection: upgrade"),
@@ -672,7 +672,7 @@ impl<'a> Rules<'_, '_, 'a> {
         if let Some(up) = self.keepalive_upstream(loc) {
             let f = self
                 .finding(
-                    "nginx/connection-upgrade-keepalive",
+                    RuleId::NginxConnectionUpgradeKeepalive,
                     c,
                     loc,
                     format!(
@@ -722,7 +722,7 @@ impl<'a> Rules<'_, '_, 'a> {
         let at = hit.unwrap_or(map);
         let f = self
             .finding(
-                "nginx/connection-wrong-value",
+                RuleId::NginxConnectionWrongValue,
                 at,
                 loc,
                 format!(
@@ -752,7 +752,7 @@ impl<'a> Rules<'_, '_, 'a> {
         let var = c.arg(1).unwrap_or("").trim_start_matches('$');
         let f = self
             .finding(
-                "nginx/connection-upgrade-keepalive",
+                RuleId::NginxConnectionUpgradeKeepalive,
                 empty,
                 loc,
                 format!(
@@ -781,7 +781,7 @@ impl<'a> Rules<'_, '_, 'a> {
                 }
                 let f = self
                     .finding(
-                        "nginx/read-timeout-default",
+                        RuleId::NginxReadTimeoutDefault,
                         loc.proxy_pass,
                         loc,
                         format!("no proxy_read_timeout: nginx closes a WebSocket that is quiet for {default_s} s (the default), fine only if the application pings more often{send_note}"),
@@ -801,7 +801,7 @@ impl<'a> Rules<'_, '_, 'a> {
                 }
                 let f = self
                     .finding(
-                        "nginx/read-timeout-short",
+                        RuleId::NginxReadTimeoutShort,
                         t,
                         loc,
                         format!(
@@ -841,7 +841,7 @@ impl<'a> Rules<'_, '_, 'a> {
         }
         let f = self
             .finding(
-                "nginx/ssl-server-name-off",
+                RuleId::NginxSslServerNameOff,
                 loc.proxy_pass,
                 loc,
                 format!("proxy_pass opens TLS to {host} without SNI (proxy_ssl_server_name is off by default)"),
@@ -885,7 +885,7 @@ impl<'a> Rules<'_, '_, 'a> {
             };
             let f = self
                 .finding(
-                    "nginx/location-shadowed",
+                    RuleId::NginxLocationShadowed,
                     loc.d,
                     loc,
                     format!("regex location {m} {p} (line {}) also matches {hit}, and nginx lets a matching regex win over a prefix location", other.line),
@@ -916,7 +916,7 @@ impl<'a> Rules<'_, '_, 'a> {
         }
         let f = self
             .finding(
-                "nginx/sticky-session-missing",
+                RuleId::NginxStickySessionMissing,
                 up.block,
                 loc,
                 format!(

@@ -1,4 +1,4 @@
-use crate::{Input, LintReport, NginxVersion, Options, lint, lint_text};
+use crate::{Input, LintReport, NginxVersion, Options, RuleId, lint, lint_text};
 use std::path::PathBuf;
 use wsdoctor_core::Severity;
 
@@ -63,7 +63,7 @@ fn findings_carry_catalog_ids_quotes_and_replacements() {
     let f = r
         .findings
         .iter()
-        .find(|f| f.rule == "nginx/missing-upgrade-header")
+        .find(|f| f.rule == RuleId::NginxMissingUpgradeHeader)
         .unwrap();
     assert_eq!(f.id().as_str(), "proxy-upgrade-not-forwarded");
     assert_eq!(f.finding.severity, Severity::Error);
@@ -86,7 +86,7 @@ fn findings_carry_catalog_ids_quotes_and_replacements() {
             .iter()
             .any(|l| l.starts_with("map $http_upgrade $connection_upgrade"))
     );
-    let ids = |rule: &str| {
+    let ids = |rule: RuleId| {
         r.findings
             .iter()
             .find(|f| f.rule == rule)
@@ -94,15 +94,18 @@ fn findings_carry_catalog_ids_quotes_and_replacements() {
             .id()
             .as_str()
     };
-    assert_eq!(ids("nginx/proxy-http-version"), "http-version-1-0");
-    assert_eq!(ids("nginx/read-timeout-short"), "proxy-idle-timeout");
-    assert_eq!(ids("nginx/read-timeout-default"), "proxy-idle-timeout");
+    assert_eq!(ids(RuleId::NginxProxyHttpVersion), "http-version-1-0");
+    assert_eq!(ids(RuleId::NginxReadTimeoutShort), "proxy-idle-timeout");
+    assert_eq!(ids(RuleId::NginxReadTimeoutDefault), "proxy-idle-timeout");
     assert_eq!(
-        ids("nginx/headers-not-inherited"),
+        ids(RuleId::NginxHeadersNotInherited),
         "proxy-upgrade-not-forwarded"
     );
-    assert_eq!(ids("nginx/location-shadowed"), "proxy-location-shadowed");
-    let sev = |rule: &str| {
+    assert_eq!(
+        ids(RuleId::NginxLocationShadowed),
+        "proxy-location-shadowed"
+    );
+    let sev = |rule: RuleId| {
         r.findings
             .iter()
             .find(|f| f.rule == rule)
@@ -110,8 +113,8 @@ fn findings_carry_catalog_ids_quotes_and_replacements() {
             .finding
             .severity
     };
-    assert_eq!(sev("nginx/read-timeout-default"), Severity::Info);
-    assert_eq!(sev("nginx/read-timeout-short"), Severity::Warning);
+    assert_eq!(sev(RuleId::NginxReadTimeoutDefault), Severity::Info);
+    assert_eq!(sev(RuleId::NginxReadTimeoutShort), Severity::Warning);
 }
 
 #[test]
@@ -138,7 +141,7 @@ fn nginx_t_dump_maps_lines_back_to_the_original_files() {
     let f = r
         .findings
         .iter()
-        .find(|f| f.rule == "nginx/location-shadowed")
+        .find(|f| f.rule == RuleId::NginxLocationShadowed)
         .unwrap();
     assert_eq!(f.quoted[0].text.trim(), "location /api/stream/ws {");
 }
@@ -150,13 +153,16 @@ fn version_decides_whether_proxy_http_version_is_needed() {
         nginx_version: Some(NginxVersion(1, 29, 7)),
         ..Options::default()
     };
-    assert_eq!(lint_text("a.conf", conf, &new).rules(), Vec::<&str>::new());
+    assert_eq!(
+        lint_text("a.conf", conf, &new).rules(),
+        Vec::<RuleId>::new()
+    );
     let old = Options {
         nginx_version: Some(NginxVersion(1, 22, 1)),
         ..Options::default()
     };
     let r = lint_text("a.conf", conf, &old);
-    assert_eq!(r.rules(), ["nginx/proxy-http-version"]);
+    assert_eq!(r.rules(), [RuleId::NginxProxyHttpVersion]);
     assert_eq!(r.findings[0].line, 6);
     assert!(r.assumptions[0].contains("--nginx-version"));
     // An explicit 1.0 is wrong on every version.
@@ -166,7 +172,7 @@ fn version_decides_whether_proxy_http_version_is_needed() {
     );
     assert_eq!(
         lint_text("a.conf", &explicit, &new).rules(),
-        ["nginx/proxy-http-version"]
+        [RuleId::NginxProxyHttpVersion]
     );
 }
 
@@ -176,7 +182,7 @@ fn unmarked_servers_have_every_proxied_route_judged() {
     // the finding says why it was judged.
     let conf = "server {\n  location /api/ {\n    proxy_pass http://b;\n  }\n  location /static/ {\n    proxy_pass http://cdn;\n  }\n}\n";
     let r = lint_text("a.conf", conf, &Options::default());
-    assert!(r.rules().contains(&"nginx/missing-upgrade-header"));
+    assert!(r.rules().contains(&RuleId::NginxMissingUpgradeHeader));
     assert!(
         r.findings.iter().all(|f| f.line < 5),
         "static routes are not judged"
@@ -203,7 +209,7 @@ fn unmarked_servers_have_every_proxied_route_judged() {
         ..Options::default()
     };
     let r = lint_text("a.conf", &marked, &opts);
-    assert!(r.rules().contains(&"nginx/missing-upgrade-header"));
+    assert!(r.rules().contains(&RuleId::NginxMissingUpgradeHeader));
     assert!(r.findings[0].finding.detail.contains("--ws-path /api/feed"));
 }
 
@@ -214,9 +220,9 @@ fn header_values_and_refused_directives() {
     assert_eq!(
         r.rules(),
         [
-            "nginx/upgrade-wrong-value",
-            "nginx/proxy-pass-ws-scheme",
-            "nginx/directive-in-if"
+            RuleId::NginxUpgradeWrongValue,
+            RuleId::NginxProxyPassWsScheme,
+            RuleId::NginxDirectiveInIf
         ]
     );
     assert_eq!(
@@ -234,7 +240,7 @@ fn an_include_that_was_not_read_may_set_the_headers() {
     let missing = r
         .findings
         .iter()
-        .find(|f| f.rule == "nginx/missing-upgrade-header")
+        .find(|f| f.rule == RuleId::NginxMissingUpgradeHeader)
         .unwrap();
     assert_eq!(missing.finding.severity, Severity::Info);
     assert!(missing.finding.detail.contains("was not read"));
@@ -261,7 +267,7 @@ fn a_map_that_never_says_upgrade() {
         )
     };
     let r = lint_text("a", &conf("    default close;\n"), &Options::default());
-    assert_eq!(r.rules(), ["nginx/connection-wrong-value"]);
+    assert_eq!(r.rules(), [RuleId::NginxConnectionWrongValue]);
     assert_eq!(r.findings[0].line, 3);
     for good in [
         "    default upgrade;\n    '' close;\n",
@@ -286,27 +292,27 @@ fn unreachable_websocket_locations_are_said() {
         ..Options::default()
     };
     let r = lint_text("a.conf", conf, &opts);
-    let got: Vec<(&str, usize)> = r.findings.iter().map(|f| (f.rule, f.line)).collect();
+    let got: Vec<(RuleId, usize)> = r.findings.iter().map(|f| (f.rule, f.line)).collect();
     assert!(
-        got.contains(&("nginx/regex-without-modifier", 5)),
+        got.contains(&(RuleId::NginxRegexWithoutModifier, 5)),
         "{got:?}"
     );
     assert!(
-        got.contains(&("nginx/named-location-unused", 12)),
+        got.contains(&(RuleId::NginxNamedLocationUnused, 12)),
         "{got:?}"
     );
     assert!(
-        got.contains(&("nginx/missing-upgrade-header", 3)),
+        got.contains(&(RuleId::NginxMissingUpgradeHeader, 3)),
         "{got:?}"
     );
     assert!(
-        got.contains(&("nginx/upgrade-header-hidden", 11)),
+        got.contains(&(RuleId::NginxUpgradeHeaderHidden, 11)),
         "{got:?}"
     );
     let f = r
         .findings
         .iter()
-        .find(|f| f.rule == "nginx/regex-without-modifier")
+        .find(|f| f.rule == RuleId::NginxRegexWithoutModifier)
         .unwrap();
     assert!(
         f.finding.detail.contains("reaches location /app/"),
@@ -324,7 +330,7 @@ fn ping_interval_moves_the_timeout_threshold() {
     };
     // Unknown ping interval: a note saying what the timeout needs, not an alarm.
     let r = lint_text("a", &conf("proxy_read_timeout 45s;"), &Options::default());
-    assert_eq!(r.rules(), ["nginx/read-timeout-short"]);
+    assert_eq!(r.rules(), [RuleId::NginxReadTimeoutShort]);
     assert_eq!(r.findings[0].finding.severity, Severity::Info);
     assert!(r.findings[0].finding.detail.contains("--ping-interval"));
     let r = lint_text("a", &conf("proxy_read_timeout 5s;"), &Options::default());
@@ -334,7 +340,7 @@ fn ping_interval_moves_the_timeout_threshold() {
         ..Options::default()
     };
     let r = lint_text("a", &conf("proxy_read_timeout 45s;"), &slow);
-    assert_eq!(r.rules(), ["nginx/read-timeout-short"]);
+    assert_eq!(r.rules(), [RuleId::NginxReadTimeoutShort]);
     assert_eq!(r.findings[0].line, 6);
     // proxy_send_timeout is explained, never blamed.
     assert!(
@@ -350,7 +356,7 @@ fn ping_interval_moves_the_timeout_threshold() {
     assert!(lint_text("a", &conf(""), &fast).findings.is_empty());
     assert_eq!(
         lint_text("a", &conf(""), &Options::default()).rules(),
-        ["nginx/read-timeout-default"]
+        [RuleId::NginxReadTimeoutDefault]
     );
 }
 
@@ -358,7 +364,7 @@ fn ping_interval_moves_the_timeout_threshold() {
 fn map_with_close_branch_defeats_keepalive() {
     let conf = "http {\n  map $http_upgrade $connection_upgrade {\n    default upgrade;\n    '' close;\n  }\n  upstream app { server 10.0.0.1:80; keepalive 8; }\n  server {\n    location /ws {\n      proxy_http_version 1.1;\n      proxy_set_header Upgrade $http_upgrade;\n      proxy_set_header Connection $connection_upgrade;\n      proxy_read_timeout 1h;\n      proxy_pass http://app;\n    }\n  }\n}\n";
     let r = lint_text("a", conf, &Options::default());
-    assert_eq!(r.rules(), ["nginx/connection-upgrade-keepalive"]);
+    assert_eq!(r.rules(), [RuleId::NginxConnectionUpgradeKeepalive]);
     assert_eq!(r.findings[0].line, 4);
     assert!(
         r.findings[0]
@@ -400,7 +406,7 @@ fn a_broken_include_is_reported_and_the_rest_still_linted() {
     assert_eq!(r.errors.len(), 1);
     assert!(r.errors[0].file.ends_with("a.conf"));
     assert_eq!(r.errors[0].line, Some(3));
-    assert!(r.rules().contains(&"nginx/missing-upgrade-header"));
+    assert!(r.rules().contains(&RuleId::NginxMissingUpgradeHeader));
     assert!(r.findings.iter().all(|f| f.file.ends_with("b.conf")));
     assert_eq!(r.files.len(), 1);
 }
@@ -428,7 +434,7 @@ fn prefix_option_resolves_relative_includes() {
     let r = lint(&[Input::Path(site.clone())], &opts);
     assert!(r.errors.is_empty(), "{:?}", r.errors);
     // The snippet's header is what hides the server's Upgrade line.
-    assert_eq!(r.rules(), ["nginx/headers-not-inherited"]);
+    assert_eq!(r.rules(), [RuleId::NginxHeadersNotInherited]);
     assert!(r.findings[0].file.ends_with("snippets/ws.conf"));
     // Without the prefix the include is missing, which is said with file:line.
     let r = lint(&[Input::Path(site)], &Options::default());
@@ -468,10 +474,10 @@ fn a_regex_location_that_loses_the_websocket_path_is_not_judged() {
     assert_eq!(
         r.rules(),
         [
-            "nginx/missing-upgrade-header",
-            "nginx/proxy-http-version",
-            "nginx/read-timeout-default",
-            "nginx/location-shadowed"
+            RuleId::NginxMissingUpgradeHeader,
+            RuleId::NginxProxyHttpVersion,
+            RuleId::NginxReadTimeoutDefault,
+            RuleId::NginxLocationShadowed
         ]
     );
     assert!(
@@ -494,7 +500,7 @@ fn a_ws_path_belongs_to_its_longest_prefix_location() {
             .iter()
             .all(|f| f.quoted.iter().any(|q| q.text.contains("/feed/")))
     );
-    assert!(r.rules().contains(&"nginx/missing-upgrade-header"));
+    assert!(r.rules().contains(&RuleId::NginxMissingUpgradeHeader));
     assert!(
         r.findings.iter().all(|f| f.line >= 5),
         "{:?}",
