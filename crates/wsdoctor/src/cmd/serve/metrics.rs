@@ -203,9 +203,14 @@ fn number(v: f64) -> String {
     } else if v == 0.0 {
         // An empty f64 sum is -0.0; Prometheus reads both alike, people should not see "-0".
         "0".into()
-    } else {
+    } else if v.fract() == 0.0 {
         // Display never uses an exponent and prints integers without a fraction.
         format!("{v}")
+    } else {
+        // Nanoseconds are the finest any value here is measured in; more digits are
+        // the noise of ms / 1000 (0.0006356660000000001).
+        let t = format!("{v:.9}");
+        t.trim_end_matches('0').trim_end_matches('.').to_string()
     }
 }
 
@@ -305,5 +310,7 @@ mod tests {
         );
         assert_eq!(number(0.0015), "0.0015");
         assert_eq!(number(1.7e9), "1700000000");
+        assert_eq!(number(0.635666 / 1000.0), "0.000635666");
+        assert_eq!(number(1_796_308_938.896173), "1796308938.896173");
     }
 }
