@@ -196,8 +196,17 @@ impl LintFinding {
         self
     }
 
+    /// What to change in this configuration. The catalog's `fix` stays as the catalog
+    /// wrote it (printed verbatim, issue 9); the finding-specific step goes in `detail`.
     pub fn fix(mut self, fix: impl Into<String>) -> Self {
-        self.finding.fix = fix.into();
+        let fix = fix.into();
+        if !fix.is_empty() {
+            if !self.finding.detail.is_empty() {
+                self.finding.detail.push(' ');
+            }
+            self.finding.detail.push_str("Here: ");
+            self.finding.detail.push_str(&fix);
+        }
         self
     }
 

@@ -582,6 +582,25 @@ mod tests {
     }
 
     #[test]
+    fn the_catalog_fix_is_printed_verbatim_and_the_step_here_goes_in_detail() {
+        // Issue 9: a lint finding's `fix` is the catalog's own text; what to change in
+        // this file is in `detail`. Before, `.fix(..)` replaced the catalog's text.
+        let conf = "defaults\n  mode http\n  timeout tunnel 1h\nfrontend fe\n  bind :80\n  timeout tunnel 1h\n  default_backend app\nbackend app\n  server b 10.0.0.2:80\n";
+        let r = lint_text("h.cfg", conf, &opts());
+        let f = r
+            .findings
+            .iter()
+            .find(|f| f.rule == crate::RuleId::HaproxyTimeoutTunnelInFrontend)
+            .expect("timeout tunnel in a frontend is found");
+        assert_eq!(f.finding.fix, f.rule.cause().cause().fix);
+        assert!(
+            f.finding.detail.contains("Here: Move timeout tunnel"),
+            "{}",
+            f.finding.detail
+        );
+    }
+
+    #[test]
     fn words_honour_quotes_comments_and_escapes() {
         assert_eq!(
             split_words("  acl is_ws hdr(Upgrade) -i WebSocket # c"),
