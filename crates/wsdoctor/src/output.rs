@@ -82,3 +82,20 @@ pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
 }
+
+/// A counting progress bar on a terminal (`{spinner} WHAT pos/len`), none when the
+/// output is not a TTY. `tour` and `conform` share it.
+pub fn progress_bar(what: &str, total: usize, style: Style) -> Option<indicatif::ProgressBar> {
+    if !style.tty {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(total as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(&format!(
+            "{{spinner}} {what} {{pos}}/{{len}} {{wide_msg}}"
+        ))
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(100));
+    Some(bar)
+}

@@ -90,7 +90,7 @@ pub fn run(args: ConformArgs, style: Style) -> anyhow::Result<i32> {
         );
         return Ok(e.layer.exit_code());
     }
-    let bar = progress_bar(selected.len(), style);
+    let bar = crate::output::progress_bar("conformance cases", selected.len(), style);
     let runs = rt.block_on(wsdoctor_conform::run::run_all(
         &target,
         &selected,
@@ -266,19 +266,4 @@ fn human(
         if r.strict { ", --strict" } else { "" }
     )?;
     Ok(())
-}
-
-fn progress_bar(total: usize, style: Style) -> Option<indicatif::ProgressBar> {
-    if !style.tty {
-        return None;
-    }
-    let bar = indicatif::ProgressBar::new(total as u64);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{spinner} conformance cases {pos}/{len} {wide_msg}",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    bar.enable_steady_tick(Duration::from_millis(100));
-    Some(bar)
 }

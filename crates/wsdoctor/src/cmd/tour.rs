@@ -110,7 +110,8 @@ pub async fn tour(only: &[String], timeout: Duration, style: Style) -> anyhow::R
     let ca_dir = tempfile::tempdir()?;
     let ca_file = ca_dir.path().join("wsdoctor-lab-ca.pem");
     std::fs::write(&ca_file, lab.ca_pem())?;
-    let progress = progress_bar(lab.endpoints().len(), style);
+    let progress =
+        crate::output::progress_bar("checking lab scenarios", lab.endpoints().len(), style);
     let mut tasks = tokio::task::JoinSet::new();
     for (i, ep) in lab.endpoints().iter().enumerate() {
         let opts = plan_options(ep, &ca_file, timeout);
@@ -270,19 +271,4 @@ fn table(rows: &[Row], verbose: bool, style: Style, out: &mut dyn Write) -> std:
         }
     }
     Ok(())
-}
-
-fn progress_bar(total: usize, style: Style) -> Option<indicatif::ProgressBar> {
-    if !style.tty {
-        return None;
-    }
-    let bar = indicatif::ProgressBar::new(total as u64);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{spinner} checking lab scenarios {pos}/{len} {wide_msg}",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    bar.enable_steady_tick(Duration::from_millis(100));
-    Some(bar)
 }
