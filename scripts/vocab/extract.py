@@ -439,7 +439,13 @@ SOURCES = {
 def source(key):
     import os, subprocess
     repo, commit, path = SOURCES[key]
-    root = pathlib.Path(os.environ.get("VOCAB_SRC", "/work/h11-src")) / repo.replace("/", "+")
+    src = os.environ.get("VOCAB_SRC")
+    if not src:
+        # No default: a path that exists on one machine would read a stale tree elsewhere.
+        sys.exit(f"extract.py: step needs {repo} ({path} at {commit[:12]}); set VOCAB_SRC to "
+                 f"a directory holding {repo.replace('/', '+')}/ (a checkout, or a bare mirror "
+                 f"in {repo.replace('/', '+')}/repo)")
+    root = pathlib.Path(src) / repo.replace("/", "+")
     if (root / path).exists():
         return (root / path).read_text()
     return subprocess.run(["git", "-C", str(root / "repo"), "show", f"{commit}:{path}"],

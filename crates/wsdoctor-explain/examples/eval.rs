@@ -1,8 +1,8 @@
 //! Prints the matcher's scores on the labelled messages: development part, held-out
 //! part and whole file, then each held-out miss. `cargo run -p wsdoctor-explain --example eval`
 //!
-//! Field corpus: `--field` (the training part; `-v` lists its misses), `--held-out` (the
-//! held-out part, figures only) and `--score-file PATH` (any JSONL file in the field
+//! Field corpus: `--field` (the training material: `train.jsonl` and `fresh.jsonl`, each
+//! and together; `-v` lists their misses, `--whole` with the whole message), `--held-out` (the held-out part, figures only) and `--score-file PATH` (any JSONL file in the field
 //! format, figures only: total and by layer, never a message).
 
 use wsdoctor_explain::eval::{Sample, held_out, load, score};
@@ -34,7 +34,11 @@ fn field(part: &str, text: &str, figures_only: bool) {
                 s.layer,
                 s.message
                     .chars()
-                    .take(140)
+                    .take(if std::env::args().any(|a| a == "--whole") {
+                        2000
+                    } else {
+                        140
+                    })
                     .collect::<String>()
                     .replace('\n', " "),
                 e.causes
@@ -92,11 +96,12 @@ fn main() {
         return;
     }
     if args.iter().any(|a| a == "--field") {
-        field(
-            "field train",
-            include_str!("../data/field/train.jsonl"),
-            false,
-        );
+        // `fresh.jsonl` was scored once as a held-out set and is training material since.
+        let train = include_str!("../data/field/train.jsonl");
+        let fresh = include_str!("../data/field/fresh.jsonl");
+        field("field train", train, false);
+        field("field fresh", fresh, false);
+        field("train + fresh", &format!("{train}\n{fresh}"), true);
         return;
     }
     let data = include_str!("../data/error-messages.jsonl");

@@ -266,14 +266,18 @@ fn explain_message(text: &str) -> Explanation {
     } else {
         concepts::find(text)
     };
+    // A concept that only says "not upgraded" ranks after everything that says why: a
+    // status, a code, a family's guess.
+    let (why, outcome): (Vec<&concepts::ConceptMatch>, Vec<&concepts::ConceptMatch>) =
+        concepts.iter().partition(|m| !m.concept.outcome_only());
     // A status with many readings (400, 404) yields to a concept that says which.
     let status_vague =
-        !concepts.is_empty() && found.is_some_and(|f| status::status_causes(f.code).len() > 2);
+        !why.is_empty() && found.is_some_and(|f| status::status_causes(f.code).len() > 2);
     if let Some(f) = found.filter(|_| status_first && !status_vague) {
         add(status::status_causes(f.code));
     }
     if !close_family {
-        concepts.iter().for_each(|m| add(m.concept.causes));
+        why.iter().for_each(|m| add(m.concept.causes));
     }
     if let Some(f) = found.filter(|_| status_first && status_vague) {
         add(status::status_causes(f.code));
@@ -299,6 +303,9 @@ fn explain_message(text: &str) -> Explanation {
     }
     if let Some(f) = found.filter(|_| !status_first) {
         add(status::status_causes(f.code));
+    }
+    if !close_family {
+        outcome.iter().for_each(|m| add(m.concept.causes));
     }
     // Socket.IO answers 400 to a request whose session id this node does not know: the
     // balancer sent the polling and the upgrade to different nodes.

@@ -44,7 +44,7 @@ static EXPECTED: LazyLock<Regex> = LazyLock::new(|| {
 
 static WRAPPED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r#"(?i)\b(?:invalid ?status ?code|invalid status(?: line)?|bad (?:http )?(?:response|status)(?: code)?|unexpected (?:server |http )?(?:response|status)(?: code| status)?|non-101 status(?: code)?|status(?:[ _-]?code)?|response(?:[ _-]?(?:code|status))?|responded with(?: a status of| status)?|returned(?: status(?: code)?| http)?|http(?:[ _-]?(?:status|error|response|code))?|(?:error|err)[ _-]?code|code|got)\W{0,4}(?P<s>[1-5][0-9]{2})\b(?:[^0-9.,:/]|[.,:]\D|$)"#,
+        r#"(?i)\b(?:invalid ?status ?code|invalid status(?: line)?|bad (?:http )?(?:response|status)(?: code)?|unexpected (?:server |http )?(?:response|status)(?: code| status)?|non-101 status(?: code)?|status(?:[ _-]?code)?|resp(?:onse)?(?:[ _-]?(?:code|status))?|not ?an ?upgrade|upgrade ?error|responded with(?: a status of| status)?|returned(?: status(?: code)?| http)?|http(?:[ _-]?(?:status|error|response|code))?|(?:error|err)[ _-]?code|code|got)\W{0,4}(?P<s>[1-5][0-9]{2})\b(?:[^0-9.,:/]|[.,:](?:\D|$)|$)"#,
     )
     .expect("valid")
 });

@@ -42,13 +42,16 @@ pub(super) static RULES: &[Rule] = &[
         7,
         Any,
         ["websocket: bad handshake"],
-        r"websocket: bad handshake",
-        F(&[
+        // gorilla says this for any answer but 101 (and for a 101 without its headers):
+        // a status elsewhere in the text names it; without one, the plain page (200),
+        // a refusal, a wrong path or a redirect, in that order.
+        r"websocket: bad handshake(?: with resp: (?P<status>[1-5][0-9]{2}))?",
+        Status(&[
+            C::HttpNotUpgraded,
             C::HttpForbidden,
             C::HttpNotFound,
-            C::HttpBadRequest,
-            C::ProxyUpgradeNotForwarded,
-            C::HttpNotUpgraded
+            C::HttpRedirect,
+            C::ProxyUpgradeNotForwarded
         ])
     ),
     rule!(
