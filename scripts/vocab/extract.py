@@ -206,7 +206,8 @@ PY_MAP = {
    "SSLSyscallError": "tls-handshake-failed"},
  "socket": {"gaierror": "dns-nxdomain,dns-failure", "herror": "dns-failure", "timeout": "tcp-timeout"},
  "asyncio": {"TimeoutError": "tcp-timeout,async-slow-response", "IncompleteReadError": "session-abrupt-eof,http-closed-without-response",
-   "InvalidStateError": "async-send-after-close"},
+   # Bare, the name is also the browser's DOMException for send() while CONNECTING.
+   "InvalidStateError": "async-send-before-open,async-send-after-close"},
  "websockets.exceptions": {"ConcurrencyError": "async-concurrent-send", "ConnectionClosed": "session-abrupt-eof",
    "ConnectionClosedError": "session-abrupt-eof,session-close-no-answer", "ConnectionClosedOK": "session-close-normal,async-send-after-close",
    "DuplicateParameter": "handshake-extension-unoffered", "HeaderLineTooLong": "http-head-too-large",

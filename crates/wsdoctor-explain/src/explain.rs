@@ -212,6 +212,11 @@ fn explain_close_code(text: &str, code: u16) -> Explanation {
 const SPECIFIC_FAMILY: u8 = 7;
 
 fn explain_message(text: &str) -> Explanation {
+    // A failure whose peer is a database or a queue, in a text that says nothing about a
+    // WebSocket, is another bug of the same app (Redis refusing a Channels layer).
+    if OTHER_SERVICE.is_match(text) && !WS_CONTEXT.is_match(text) {
+        return not_recognised(text);
+    }
     let mut matches = rules::matcher().match_message(text.as_bytes());
     // A specific wording outranks generic ones by a wide margin: the bare Chrome prefix
     // or a lone status word add nothing once "Unexpected response code: 200" matched,
@@ -314,6 +319,8 @@ fn explain_message(text: &str) -> Explanation {
         ids.retain(|id| *id != CauseId::HttpStickySessionMissing);
         ids.insert(0, CauseId::HttpStickySessionMissing);
     }
+    // A reset or an end of stream takes the cause of the phase the words place it in.
+    let phased = crate::phase::rerank(text, &mut ids);
     if ids.is_empty() {
         return not_recognised(text);
     }
@@ -359,7 +366,7 @@ fn explain_message(text: &str) -> Explanation {
     }
     // A status read from an unknown wrapping, or a ranking changed by the context, is a
     // reading of the text, not a known wording: at most medium.
-    if status_first || sticky {
+    if status_first || sticky || phased {
         e.confidence = Some(Confidence::Medium);
     }
     // A close code (or "closed normally") says how the socket ended, not why: where the
@@ -572,6 +579,14 @@ fn status_applies(text: &str, f: &status::FoundStatus) -> bool {
 // Static patterns, covered by tests.
 static WS_CONTEXT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)websocket|web socket|\bwss?://|\bws\b|upgrad|handshake|socket\.?io|engine\.?io|sockjs|signalr|/cable\b|\beio=|\b101\b|starscream|\bstomp\b").expect("valid")
+});
+
+/// Peers that are not WebSocket servers: database, cache and queue clients by name, or
+/// their well-known ports after a host (Redis 6379, PostgreSQL 5432, MySQL 3306,
+/// MongoDB 27017, AMQP 5672, memcached 11211, Kafka 9092, ZooKeeper 2181,
+/// Elasticsearch 9200, SQL Server 1433, Oracle 1521).
+static OTHER_SERVICE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:redis|postgres(?:ql)?|psycopg2?|mysql|mariadb|mongo(?:db)?|pymongo|sqlalchemy|sqlite3?|kafka|rabbitmq|amqp|memcached?|elasticsearch|zookeeper|celery)\b|(?:[a-z0-9\]]|')(?::|',\s*|,\s*)(?:6379|5432|3306|27017|5672|11211|9092|2181|9200|1433|1521)\b").expect("valid")
 });
 
 static FAILURE_WORDS: LazyLock<Regex> = LazyLock::new(|| {

@@ -353,3 +353,53 @@ fn check_and_explain_read_the_same_stack_table() {
         }
     }
 }
+
+/// Paraphrases in no corpus: a database or queue refusing is another bug, not the
+/// WebSocket's; the same refusal from the WebSocket's own port still counts.
+#[test]
+fn other_services_are_not_recognised() {
+    for text in [
+        "ConnectionRefusedError: [Errno 111] Connect call failed ('10.0.0.5', 5432)",
+        "pymongo.errors.ServerSelectionTimeoutError: db:27017: [Errno 111] Connection refused",
+        "Error: connect ECONNREFUSED 127.0.0.1:6379",
+    ] {
+        assert!(!explain(text).recognised, "{text}");
+    }
+    let ws = explain(
+        "WebSocket connection to 'ws://10.0.0.5:6379/' failed: net::ERR_CONNECTION_REFUSED",
+    );
+    assert_eq!(ids(&ws)[0], C::TcpRefused);
+    assert_eq!(
+        ids(&explain("Error: connect ECONNREFUSED 127.0.0.1:8080"))[0],
+        C::TcpRefused
+    );
+}
+
+/// A status anywhere in the text says more than a wording that only says the Upgrade
+/// failed.
+#[test]
+fn a_status_outranks_a_not_upgraded_wording() {
+    for (text, want) in [
+        (
+            "upgrade failed: server answered 404 Not Found",
+            C::HttpNotFound,
+        ),
+        (
+            "websocket: bad handshake with resp: 401 401 Unauthorized",
+            C::HttpUnauthorized,
+        ),
+        ("HTTPUpgradeError.notAnUpgrade(502)", C::HttpBadGateway),
+        ("ws dial: invalid status code 403.", C::HttpForbidden),
+    ] {
+        assert_eq!(ids(&explain(text))[0], want, "{text}");
+    }
+}
+
+/// The browser's InvalidStateError while CONNECTING is a send before open, never a
+/// high-confidence send after close.
+#[test]
+fn invalid_state_while_connecting_is_a_send_before_open() {
+    let e = explain("InvalidStateError: send() called on a WebSocket that is still connecting");
+    assert_eq!(ids(&e)[0], C::AsyncSendBeforeOpen);
+    assert_ne!(e.confidence, Some(Confidence::High));
+}

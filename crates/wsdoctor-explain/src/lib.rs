@@ -12,6 +12,7 @@ pub mod closecode;
 pub mod concepts;
 pub mod eval;
 pub mod explain;
+pub mod phase;
 pub mod rules;
 pub mod status;
 pub mod tell;

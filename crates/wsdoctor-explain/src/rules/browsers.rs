@@ -64,8 +64,10 @@ pub(super) static RULES: &[Rule] = &[
         8,
         Any,
         ["handshake was canceled", "handshake was cancelled"],
+        // Closed by the page before it opened, or (wss://) a certificate Chrome would
+        // not accept: it cancels the handshake instead of showing an interstitial.
         r"handshake was cancell?ed",
-        F(&[C::AsyncDoubleConnect])
+        F(&[C::AsyncDoubleConnect, C::TlsSelfSigned, C::TlsUnknownIssuer])
     ),
     rule!(
         "chrome-http-auth-failed",
