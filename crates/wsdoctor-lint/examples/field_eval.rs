@@ -5,7 +5,8 @@
 //! `cargo run -p wsdoctor-lint --example field_eval [-- -v]` scores the training part
 //! (`data/field/train/`, misses with `-v`); `-- --held-out` scores `data/field/heldout/`
 //! and `-- --score-dir DIR` any folder of cases in the same format, both printing only
-//! the figures (no case names, no misses). The split is by FNV-1a of the folder name,
+//! the figures (no case names, no misses); `-- --fresh [-v]` scores `data/field/fresh/`,
+//! a second collection scored once blind and training material since. The split is by FNV-1a of the folder name,
 //! one quarter held out (the test `field_split_is_the_hash` in this crate's tests
 //! keeps it).
 //!
@@ -31,6 +32,9 @@ struct Tally {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let held_out = args.iter().any(|a| a == "--held-out");
+    // `--fresh`: the second collection (`data/field/fresh/`), scored once blind and
+    // training material since, so its misses may be shown like train's.
+    let fresh = args.iter().any(|a| a == "--fresh");
     let score_dir = match args.iter().position(|a| a == "--score-dir") {
         Some(i) => match args.get(i + 1) {
             Some(d) => Some(PathBuf::from(d)),
@@ -47,7 +51,13 @@ fn main() {
     let root = score_dir.clone().unwrap_or_else(|| {
         Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("data/field")
-            .join(if held_out { "heldout" } else { "train" })
+            .join(if held_out {
+                "heldout"
+            } else if fresh {
+                "fresh"
+            } else {
+                "train"
+            })
     });
     let mut cases: Vec<PathBuf> = match std::fs::read_dir(&root) {
         Ok(d) => d
@@ -150,6 +160,7 @@ fn main() {
     let name = match (&score_dir, held_out) {
         (Some(_), _) => "scored",
         (None, true) => "held-out",
+        (None, false) if fresh => "fresh",
         (None, false) => "train",
     };
     line(name, &total);

@@ -343,7 +343,7 @@ impl Judge<'_> {
             .opts
             .ws_paths
             .iter()
-            .map(|p| (p.clone(), format!("--ws-path {p}")))
+            .map(|p| self.user_probe(&rs, p))
             .collect();
         for r in &rs {
             let Some(p) = routes::probe_path(r) else {
@@ -383,6 +383,31 @@ impl Judge<'_> {
             if judged.insert((r.dir.file.clone(), r.dir.line, path.clone())) {
                 self.route(ctx, &rs, r, &req, &why);
             }
+        }
+    }
+
+    /// The probe for a `--ws-path`. A path without a WebSocket word names an
+    /// application mounted there (`/jupyterlab`), whose sockets live beneath it: when
+    /// the path itself reaches a plain route but a rule written for WebSockets serves
+    /// what lies beneath (`RewriteRule ^/jupyterlab/(.*) ws://… [P]` beside
+    /// `<Location /jupyterlab> ProxyPass http://…`), that rule is the one judged.
+    fn user_probe(&self, rs: &[routes::Route], p: &str) -> (String, String) {
+        let plain = (p.to_string(), format!("--ws-path {p}"));
+        if p.ends_with('/') || wspath::path_reason(p, &[]).is_some() {
+            return plain;
+        }
+        let carries = |path: &str| {
+            routes::route_for(rs, &upgrade_request(path))
+                .filter(|r| r.carries_upgrade(self.balancers))
+                .map(|r| r.meant_for_ws(self.balancers))
+        };
+        let below = format!("{p}/x");
+        match (carries(p), carries(&below)) {
+            (None, Some(true)) => (
+                below.clone(),
+                format!("--ws-path {p}: the WebSocket rule for what lies beneath it ({below})"),
+            ),
+            _ => plain,
         }
     }
 
@@ -750,6 +775,37 @@ mod tests {
         );
         let fixed = "LoadModule proxy_module modules/mod_proxy.so\nLoadModule proxy_wstunnel_module modules/mod_proxy_wstunnel.so\nTimeout 3600\n<VirtualHost *:80>\n  ProxyPass /ws/ ws://127.0.0.1:9000/ws/\n  ProxyPass /live/ http://127.0.0.1:9000/live/ upgrade=websocket\n  <Location /chat/ws>\n    ProxyPass http://127.0.0.1:9000/chat/ws upgrade=websocket timeout=600\n  </Location>\n</VirtualHost>\n";
         assert!(lint_text("a", fixed, &opts()).findings.is_empty());
+    }
+
+    /// An application mounted under a sub-path: its sockets live beneath the path,
+    /// served by an Upgrade-guarded rewrite beside a plain `<Location>` ProxyPass.
+    /// Checked with `apache2 -t` 2.4 (mod_proxy, proxy_http, proxy_wstunnel, rewrite).
+    #[test]
+    fn a_mounted_app_path_is_judged_by_the_websocket_rule_beneath_it() {
+        let conf = "LoadModule proxy_wstunnel_module /usr/lib/apache2/modules/mod_proxy_wstunnel.so\nTimeout 600\n<VirtualHost *:18081>\n  RewriteEngine On\n  RewriteCond %{HTTP:Upgrade} =websocket [NC]\n  RewriteRule ^/notebook/(.*) ws://127.0.0.1:8888/notebook/$1 [P,L]\n  <Location /notebook>\n    ProxyPass http://127.0.0.1:8888/notebook\n  </Location>\n</VirtualHost>\n";
+        let o = Options {
+            ws_paths: vec!["/notebook".into()],
+            ..opts()
+        };
+        let r = lint_text("a", conf, &o);
+        assert!(r.findings.is_empty(), "{:?}", r.rules());
+        // Without the rewrite the plain ProxyPass is what the sockets reach.
+        let plain = conf.replace(
+            "  RewriteRule ^/notebook/(.*) ws://127.0.0.1:8888/notebook/$1 [P,L]\n",
+            "",
+        );
+        let r = lint_text("a", &plain, &o);
+        assert_eq!(r.rules(), [RuleId::ApacheProxypassNoUpgrade]);
+        // A path named like an endpoint is the endpoint: it is judged itself.
+        let ws = conf.replace("/notebook", "/ws");
+        let o = Options {
+            ws_paths: vec!["/ws".into()],
+            ..opts()
+        };
+        assert_eq!(
+            lint_text("a", &ws, &o).rules(),
+            [RuleId::ApacheProxypassNoUpgrade]
+        );
     }
 
     #[test]

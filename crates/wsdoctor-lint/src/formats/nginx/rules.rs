@@ -113,6 +113,11 @@ struct Scope<'a> {
     locs: &'a [Directive],
     /// Whether any reachable proxied location is marked as carrying WebSockets.
     marked: bool,
+    /// Whether a `--ws-path` reaches a proxied location of this scope: the user said
+    /// where the WebSockets are, so a location is no longer judged only because it
+    /// sets an Upgrade header (ASP.NET's documented `location /` sets `Upgrade` with
+    /// `Connection keep-alive` and serves plain HTTP there).
+    user_reached: bool,
 }
 
 /// What a location looks like to the rules.
@@ -181,7 +186,11 @@ impl<'a> Rules<'_, '_, 'a> {
                             .last()
                             .is_some_and(|p| wspath::path_reason(p, &[]).is_some()))
             });
-        Scope { locs, marked }
+        Scope {
+            locs,
+            marked,
+            user_reached,
+        }
     }
 
     fn ws_scheme(&mut self, d: &Directive) {
@@ -254,7 +263,7 @@ impl<'a> Rules<'_, '_, 'a> {
             return;
         } else if let Some(w) = wspath::path_reason(pattern, &[]) {
             w
-        } else if own_upgrade {
+        } else if own_upgrade && !scope.user_reached {
             "it sets an Upgrade header".to_string()
         } else if !scope.marked && !named && !routes::serves_something_else(d) {
             format!(
@@ -667,6 +676,11 @@ impl<'a> Rules<'_, '_, 'a> {
             )];
             lines.extend(self.map_lines_if_missing(true));
             self.ctx.push(f.replace_with(lines));
+            return;
+        }
+        // An exact-match location serves one URI, the WebSocket endpoint: no ordinary
+        // request passes through it to lose its upstream connection.
+        if loc.modifier == "=" {
             return;
         }
         if let Some(up) = self.keepalive_upstream(loc) {

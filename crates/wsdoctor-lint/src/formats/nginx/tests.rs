@@ -507,3 +507,40 @@ fn a_ws_path_belongs_to_its_longest_prefix_location() {
         r.findings.iter().map(|f| f.line).collect::<Vec<_>>()
     );
 }
+
+/// ASP.NET's documented `location /` sets `Upgrade` with `Connection keep-alive` for
+/// plain HTTP; an exact-match WebSocket location hard-codes `Connection "upgrade"` to a
+/// keep-alive upstream. Checked with `nginx -t` 1.22.
+const ASPNET_SPLIT: &str = "events {}\nhttp {\n  upstream app { server 127.0.0.1:9000; keepalive 8; }\n  server {\n    listen 127.0.0.1:18080;\n    location / {\n      proxy_pass http://app;\n      proxy_http_version 1.1;\n      proxy_set_header Upgrade $http_upgrade;\n      proxy_set_header Connection keep-alive;\n    }\n    location = /events/stream {\n      proxy_pass http://app;\n      proxy_http_version 1.1;\n      proxy_set_header Upgrade $http_upgrade;\n      proxy_set_header Connection \"upgrade\";\n      proxy_read_timeout 1h;\n    }\n  }\n}\n";
+
+fn loud(r: &LintReport) -> Vec<(RuleId, usize)> {
+    r.findings
+        .iter()
+        .filter(|f| f.finding.severity >= Severity::Warning)
+        .map(|f| (f.rule, f.line))
+        .collect()
+}
+
+#[test]
+fn a_ws_path_narrows_judgement_to_the_location_it_reaches() {
+    let o = Options {
+        ws_paths: vec!["/events/stream".into()],
+        nginx_version: Some(NginxVersion::parse("1.22.1").unwrap()),
+        ..Options::default()
+    };
+    // Told where the WebSocket is: location / (plain HTTP with an Upgrade header) is
+    // not judged, and the exact-match endpoint passes no ordinary request.
+    let r = lint_text("nginx.conf", ASPNET_SPLIT, &o);
+    assert_eq!(loud(&r), [], "{:?}", r.findings);
+    // Not told: location / sets Upgrade, so it is judged, and its keep-alive is wrong.
+    let bare = Options {
+        nginx_version: o.nginx_version,
+        ..Options::default()
+    };
+    let r = lint_text("nginx.conf", ASPNET_SPLIT, &bare);
+    assert_eq!(loud(&r), [(RuleId::NginxConnectionWrongValue, 10)]);
+    // A prefix WebSocket location does pass ordinary requests: the keep-alive rule holds.
+    let prefix = ASPNET_SPLIT.replace("location = /events/stream", "location /events/");
+    let r = lint_text("nginx.conf", &prefix, &o);
+    assert_eq!(loud(&r), [(RuleId::NginxConnectionUpgradeKeepalive, 16)]);
+}
