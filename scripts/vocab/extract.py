@@ -240,13 +240,29 @@ PY_MAP = {
    "WebSocketTimeoutException": "tcp-timeout,async-slow-response"},
  "socketio.exceptions": {"ConnectionError": "http-socketio-endpoint,socketio-version-mismatch", "ConnectionRefusedError": "http-unauthorized",
    "DisconnectedError": "session-abrupt-eof", "TimeoutError": "async-slow-response"},
+ # Tornado: write_message after close, a closed stream (also a failed connect), and the
+ # client's pseudo-status 599 (no HTTP answer at all: refused, cut or timed out).
+ "tornado.websocket": {"WebSocketClosedError": "async-send-after-close,session-abrupt-eof"},
+ "tornado.iostream": {"StreamClosedError": "session-abrupt-eof,async-send-after-close,tcp-refused",
+   "StreamBufferFullError": "async-backpressure,session-message-too-large", "UnsatisfiableReadError": "session-message-too-large"},
+ "tornado.httpclient": {"HTTPClientError": "http-unexpected-status,http-no-response",
+   "HTTPError": "http-unexpected-status,http-no-response"},
+ "tornado.simple_httpclient": {"HTTPStreamClosedError": "http-closed-without-response,tcp-refused,session-abrupt-eof",
+   "HTTPTimeoutError": "tcp-timeout,async-slow-response,http-no-response"},
+ "tornado.httputil": {"HTTPInputError": "handshake-invalid-request"},
+ "tornado.web": {},
  "engineio.exceptions": {"ConnectionError": "socketio-version-mismatch,http-socketio-endpoint", "ContentTooLongError": "session-message-too-large",
    "SocketIsClosedError": "async-send-after-close", "UnknownPacketError": "socketio-version-mismatch"},
 }
 # Names too common in other libraries' texts to match unqualified.
 PY_QUALIFY = {"SecurityError", "ProtocolError", "InvalidState", "InvalidURL", "WebSocketError", "ConnectionError",
               "TimeoutError", "ConnectionRefusedError", "error", "timeout", "herror", "gaierror", "CancelledError",
-              "QueueEmpty", "QueueFull", "DisconnectedError", "InvalidMessage", "InvalidHeader"}
+              "QueueEmpty", "QueueFull", "DisconnectedError", "InvalidMessage", "InvalidHeader", "HTTPError",
+              "Finish", "HTTPClientError"}
+# What some classes print, matched as a phrase beside the class name (tornado's str() of
+# an HTTPClientError is "HTTP 599: <message>").
+PY_PHRASES = {"HTTPStreamClosedError": "HTTP 599: Stream closed", "HTTPTimeoutError": "HTTP 599: Timeout",
+              "StreamClosedError": "Stream is closed"}
 
 def python():
     import inspect, importlib, sys
@@ -255,9 +271,13 @@ def python():
     for modname, mapping in PY_MAP.items():
         mod = importlib.import_module(modname)
         top = importlib.import_module(modname.split(".")[0])
-        versions.append(f"{modname.split('.')[0]} {getattr(top, '__version__', sys.version.split()[0])}")
+        ver = getattr(top, "__version__", None) or getattr(top, "version", None) or sys.version.split()[0]
+        versions.append(f"{modname.split('.')[0]} {ver}")
+        # Tornado re-exports the classes of its other modules (and ssl.SSLError): each is
+        # listed once, where it is defined. (The stdlib aliases stay: socket.timeout.)
         names = sorted(n for n, o in vars(mod).items()
-                       if inspect.isclass(o) and issubclass(o, BaseException) and not n.startswith("_"))
+                       if inspect.isclass(o) and issubclass(o, BaseException) and not n.startswith("_")
+                       and not (modname.startswith("tornado") and o.__module__ != modname))
         for n in names:
             c = mapping.get(n, "-")
             qualified = n if modname == "builtins" else f"{modname}.{n}"
@@ -266,8 +286,8 @@ def python():
                 rows.append((qualified, None, c, ""))
             if modname != "builtins" and n not in PY_QUALIFY and n not in seen and c != "-":
                 seen.add(n)
-                rows.append((n, None, c, ""))
-    write("python-exception", "Python exception classes (stdlib ssl/socket/asyncio, websockets, aiohttp, websocket-client, python-socketio/engineio)",
+                rows.append((n, None, c, PY_PHRASES.get(n, "")))
+    write("python-exception", "Python exception classes (stdlib ssl/socket/asyncio, websockets, aiohttp, websocket-client, python-socketio/engineio, tornado)",
           "every exception class these modules define, by introspection: " + ", ".join(dict.fromkeys(versions)), rows)
 
 

@@ -570,6 +570,11 @@ fn shell_word(s: &str) -> String {
 /// as "expected 101 but …", or in a text about a WebSocket; a success or redirect only
 /// where the text says something failed.
 fn status_applies(text: &str, f: &status::FoundStatus) -> bool {
+    // 599 is no server's answer: Tornado's client (and some proxies) say it when no HTTP
+    // answer came at all; the vocabulary's "HTTP 599: …" texts read it.
+    if f.code == 599 {
+        return false;
+    }
     if f.how == status::How::Expected {
         return true;
     }

@@ -403,3 +403,30 @@ fn invalid_state_while_connecting_is_a_send_before_open() {
     assert_eq!(ids(&e)[0], C::AsyncSendBeforeOpen);
     assert_ne!(e.confidence, Some(Confidence::High));
 }
+
+/// Tornado's exceptions and its pseudo-status 599 (no HTTP answer), by class name or
+/// by what they print; and a library's close-status name, as its close code.
+#[test]
+fn tornado_and_close_status_names() {
+    let first = |t: &str| ids(&explain(t))[0];
+    assert_eq!(
+        first("tornado.websocket.WebSocketClosedError while pushing an update"),
+        C::AsyncSendAfterClose
+    );
+    assert_eq!(
+        first("tornado.simple_httpclient.HTTPTimeoutError: HTTP 599: Timeout while connecting"),
+        C::TcpTimeout
+    );
+    assert_eq!(
+        first("websocket_connect failed: HTTP 599: Stream closed"),
+        C::HttpClosedWithoutResponse
+    );
+    assert_eq!(
+        first("read loop ended: websocket: StatusGoingAway"),
+        C::SessionCloseGoingAway
+    );
+    assert_eq!(
+        first("onClose: CloseReason[CloseCodes.TOO_BIG]"),
+        C::SessionCloseMessageTooBig
+    );
+}

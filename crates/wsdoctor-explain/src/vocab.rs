@@ -124,6 +124,11 @@ pub static VOCABULARIES: &[Vocabulary] = &[
         None
     ),
     vocab!(
+        "close-status",
+        "WebSocket libraries' close-status names (Go, Java, Python, Rust, Dart, Swift)",
+        None
+    ),
+    vocab!(
         "curl-error",
         "libcurl (curl, PHP cURL)",
         Some(r"(?i)\bcurl(?:code|e)?\W{0,3}(?:error\W{0,3})?\(?(?P<n>[0-9]{1,2})\)?(?:[:)]|\s)")
@@ -407,6 +412,56 @@ mod tests {
         );
     }
 
+    /// A library's close-status name reads as its close code, through the one close-code
+    /// table: the name and the number give the same causes.
+    #[test]
+    fn close_status_names_are_their_close_codes() {
+        let v = VOCABULARIES
+            .iter()
+            .find(|v| v.name == "close-status")
+            .expect("close-status");
+        for e in entries(v)
+            .iter()
+            .filter(|e| e.number.is_some_and(|n| n >= 1000))
+        {
+            let code = u16::try_from(e.number.unwrap_or_default()).unwrap_or_default();
+            assert_eq!(
+                e.causes,
+                crate::closecode::close_causes(code).to_vec(),
+                "{}",
+                e.token
+            );
+        }
+        let first = |t: &str| {
+            find(t.as_bytes())
+                .into_iter()
+                .find(|m| m.vocabulary.name == "close-status")
+                .map(|m| (m.entry.token, m.entry.number))
+        };
+        assert_eq!(
+            first("read: received close frame: status = StatusGoingAway and reason = \"\""),
+            Some(("StatusGoingAway", Some(1001)))
+        );
+        assert_eq!(
+            first("websocket: close 1006 CloseAbnormalClosure"),
+            Some(("CloseAbnormalClosure", Some(1006)))
+        );
+        assert_eq!(
+            first("CloseReason: CloseCodes.VIOLATED_POLICY"),
+            Some(("CloseCodes.VIOLATED_POLICY", Some(1008)))
+        );
+        assert_eq!(
+            first("Close(Some(CloseFrame { code: Away, reason: \"\" }))"),
+            Some(("CloseCode::Away", Some(1001)))
+        );
+        assert_eq!(
+            first("didCloseWith closeCode: .goingAway"),
+            Some(("goingAway", Some(1001)))
+        );
+        // Names that are also HTTP/2 error codes stand only qualified.
+        assert_eq!(first("RST_STREAM with PROTOCOL_ERROR"), None);
+    }
+
     /// The size of each list as taken from its source: a list that shrinks (an entry
     /// lost in an edit) fails here.
     #[test]
@@ -422,7 +477,7 @@ mod tests {
             ("windows-schannel", 78),
             ("node-error", 280),
             ("node-ws", 9),
-            ("python-exception", 249),
+            ("python-exception", 270),
             ("java-exception", 135),
             ("rust-error", 257),
             ("errno-linux", 130),
@@ -434,6 +489,7 @@ mod tests {
             ("firefox-nserror", 197),
             ("errno-l10n", 506),
             ("curl-error", 100),
+            ("close-status", 217),
         ];
         for (name, n) in expect {
             let v = VOCABULARIES.iter().find(|v| v.name == *name).expect(name);
