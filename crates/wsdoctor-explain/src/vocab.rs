@@ -86,7 +86,7 @@ pub static VOCABULARIES: &[Vocabulary] = &[
         // OpenSSL 3 packs library 20 and the reason as 0A00xxxx, 1.1 as 14fffrrr; the
         // Rust and Python bindings print the packed code in decimal (`code: 336031996`).
         Some(
-            r"(?i)\berror:(?:0A0(?P<x>[0-9a-f]{5})|14[0-9a-f]{3}(?P<y>[0-9a-f]{3}))\b|\bcode: (?P<p>3[0-9]{8}|16[0-9]{7})\b"
+            r"(?i)\berror:(?:0A0(?P<x>[0-9a-f]{5})|14[0-9a-f]{3}(?P<y>[0-9a-f]{3}))\b|(?:\bcode: |\bssl:|\bssl error:? )(?P<p>3[0-9]{8}|16[0-9]{7})\b"
         )
     ),
     vocab!(
@@ -95,13 +95,20 @@ pub static VOCABULARIES: &[Vocabulary] = &[
         // SecureTransport's -98xx after any word that introduces a code; the other
         // OSStatus ranges only where the text says it is an OSStatus.
         Some(
-            r"(?i)(?:osstatus(?: error)?|nsosstatuserrordomain\W+code=|_kcfstreamerrorcodekey=|\berror|\bstatus|\bcode|\berr)\W{0,3}(?P<n>-9[89][0-9]{2})\b|(?:osstatus(?: error)?|nsosstatuserrordomain\W+code=)\W{0,3}(?P<n2>-[0-9]{4,5})\b"
+            r"(?i)(?:osstatus(?: error)?|nsosstatuserrordomain\W+code=|_kcfstreamerrorcodekey=|\berror|\bstatus|\bcode|\berr)\W{0,3}(?P<n>-9[89][0-9]{2})\b|(?:osstatus(?: error)?|nsosstatuserrordomain\W+code=)\W{0,3}(?P<n2>-[0-9]{4,5})\b|(?:\bssl|\btls|handshake|cfnetwork|boringssl)[^\n\d]{0,30}?\(?(?P<n3>-98[0-9]{2})\b|\boptional\((?P<n4>-98[0-9]{2})\b"
         )
     ),
     vocab!(
         "apple-cfnetwork",
         "Apple CFNetwork (kCFErrorDomainCFNetwork)",
         Some(r"(?i)\bkcferrordomaincfnetwork(?:\s+error\s+|\W+code=)(?P<n>-?[0-9]{1,5})\b")
+    ),
+    vocab!(
+        "tls-alert",
+        "TLS alerts (RFC 8446 §6, IANA registry): Java, BoringSSL, OpenSSL's alert numbers",
+        Some(
+            r"(?i)\balert(?: number| description| code)?\W{1,3}(?P<n>[0-9]{1,3})\b|\bssl error (?P<n2>[1-9][0-9]{1,2})\b"
+        )
     ),
     vocab!("nss", "NSS (Firefox)", None),
     vocab!("firefox-nserror", "Firefox (nsresult)", None),
@@ -252,11 +259,11 @@ pub fn find(text: &[u8]) -> Vec<VocabMatch> {
         };
         for caps in re.captures_iter(text) {
             let Some(whole) = caps.get(0) else { continue };
-            // Decimal groups are named n, n2, n3 (a regex may not repeat a name); hex
+            // Decimal groups are named n, n2, n3, n4 (a regex may not repeat a name); hex
             // ones x, y.
             let group = |names: &[&str]| names.iter().find_map(|g| caps.name(g));
             let n =
-                match group(&["n", "n2", "n3"]) {
+                match group(&["n", "n2", "n3", "n4"]) {
                     Some(m) => digits(m).and_then(|s| s.parse::<i64>().ok()),
                     None => match caps.name("p") {
                         // A packed OpenSSL code in decimal: library 20 (SSL), the reason in
@@ -462,6 +469,62 @@ mod tests {
         assert_eq!(first("RST_STREAM with PROTOCOL_ERROR"), None);
     }
 
+    /// The alert list is the registry core's `TlsAlert` knows, code for code.
+    #[test]
+    fn tls_alerts_are_the_registry() {
+        use wsdoctor_core::evidence::TlsAlert;
+        let v = VOCABULARIES
+            .iter()
+            .find(|v| v.name == "tls-alert")
+            .expect("tls-alert");
+        let mut ours: Vec<i64> = entries(v).iter().filter_map(|e| e.number).collect();
+        ours.sort_unstable();
+        let registry: Vec<i64> = (0..=255u8)
+            .filter(|c| !matches!(TlsAlert::from_code(*c), TlsAlert::Unknown(_)))
+            .map(i64::from)
+            .collect();
+        assert_eq!(ours, registry);
+    }
+
+    /// Paraphrases in no corpus: alerts by name or number, OSStatus and packed OpenSSL
+    /// codes in the wrappings Swift, CFNetwork and asio print.
+    #[test]
+    fn tls_codes_in_more_wrappings() {
+        let first = |t: &str| find(t.as_bytes()).first().map(|m| m.entry.token);
+        assert_eq!(
+            first("javax.net.ssl.SSLException: Received fatal alert: certificate_unknown"),
+            Some("javax.net.ssl.SSLException")
+        );
+        assert!(
+            find(b"peer sent fatal alert: unknown_ca")
+                .iter()
+                .any(|m| m.entry.token == "unknown_ca")
+        );
+        assert_eq!(
+            first("tls: got SSL alert number 70 from peer"),
+            Some("protocol_version")
+        );
+        assert_eq!(
+            first("boringssl: read alert, level: fatal, description: handshake failure"),
+            Some("handshake_failure")
+        );
+        assert_eq!(
+            first("TLS handshake failed (-9807)"),
+            Some("errSSLXCertChainInvalid")
+        );
+        assert_eq!(first("Optional(-9813: bad cert)"), Some("errSSLNoRootCert"));
+        assert_eq!(
+            first("websocketpp: asio.ssl:336130315 during connect"),
+            Some("SSL_R_WRONG_VERSION_NUMBER")
+        );
+        // HTTP/2's INTERNAL_ERROR is not the TLS alert.
+        assert!(
+            find(b"stream reset: INTERNAL_ERROR")
+                .iter()
+                .all(|m| m.vocabulary.name != "tls-alert")
+        );
+    }
+
     /// The size of each list as taken from its source: a list that shrinks (an entry
     /// lost in an edit) fails here.
     #[test]
@@ -490,6 +553,7 @@ mod tests {
             ("errno-l10n", 506),
             ("curl-error", 100),
             ("close-status", 217),
+            ("tls-alert", 35),
         ];
         for (name, n) in expect {
             let v = VOCABULARIES.iter().find(|v| v.name == *name).expect(name);
