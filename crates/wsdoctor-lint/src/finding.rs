@@ -95,6 +95,7 @@ rules! {
     CaddyV1Syntax = "caddy/v1-syntax" => ProxyConfigRejected, "Caddyfile v1 syntax (proxy … websocket), which Caddy 2 refuses";
     CaddyWsSchemeUpstream = "caddy/ws-scheme-upstream" => ProxyConfigRejected, "A ws:// upstream, which Caddy 2.7 and later refuse";
     CaddyStrayUpstream = "caddy/stray-upstream" => HttpBadGateway, "A stray ':' read as a second upstream";
+    CaddyWsPathNotProxied = "caddy/ws-path-not-proxied" => HttpNotUpgraded, "A WebSocket path that no reverse_proxy serves (file_server, respond or nothing answers)";
     CaddyExactPathMatcher = "caddy/exact-path-matcher" => ProxyLocationShadowed, "A path matcher ending in / without *, which matches only itself";
     TraefikRespondingTimeout = "traefik/responding-timeout" => ProxyIdleTimeout, "Entry point responding timeout shorter than the ping interval";
     TraefikV1Rejected = "traefik/v1-rejected" => ProxyConfigRejected, "Traefik v1 entry point settings, which Traefik 2 and 3 refuse";

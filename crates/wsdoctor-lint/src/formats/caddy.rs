@@ -36,6 +36,7 @@ pub(crate) fn lint(ctx: &mut Ctx, name: &str, text: &str) {
         upstreams(ctx, name, p);
     }
     exact_paths(ctx, name, &entries);
+    ws_paths_routed(ctx, name, &entries);
     for p in proxies {
         let Some(st) = p.block.iter().find(|e| e.tokens[0] == "stream_timeout") else {
             continue;
@@ -257,6 +258,295 @@ fn exact_paths(ctx: &mut Ctx, name: &str, entries: &[Entry]) {
     }
 }
 
+/// Where a request ends up inside a site, as Caddy 2 runs its handlers.
+#[derive(Debug, PartialEq)]
+enum Reached {
+    /// A `reverse_proxy` (or `php_fastcgi`), which passes the Upgrade on by itself.
+    Proxy,
+    /// A handler that answers the request itself (`file_server`, `respond`, `redir`…),
+    /// on this line.
+    Answered(usize, String),
+    /// No handler: Caddy answers an empty 200.
+    Nothing,
+    /// Something lint does not model decides (`import`, a host or IP matcher…).
+    Unknown,
+}
+
+/// Caddy 2's standard directive order (httpcaddyfile `defaultDirectiveOrder`), the
+/// part that decides which handler answers: handlers run in this order whatever
+/// order the Caddyfile writes them in, except inside `route`.
+const DIRECTIVE_ORDER: &[&str] = &[
+    "redir",
+    "rewrite",
+    "uri",
+    "try_files",
+    "basicauth",
+    "basic_auth",
+    "forward_auth",
+    "request_header",
+    "encode",
+    "templates",
+    "handle",
+    "handle_path",
+    "route",
+    "abort",
+    "error",
+    "respond",
+    "metrics",
+    "reverse_proxy",
+    "php_fastcgi",
+    "file_server",
+];
+
+/// Handlers that answer a request themselves.
+const ANSWERS: &[&str] = &[
+    "redir",
+    "abort",
+    "error",
+    "respond",
+    "metrics",
+    "file_server",
+];
+
+/// The named matchers of a block (`@ws header Connection *Upgrade*`, `@api { path /api/* }`),
+/// as their condition lines.
+fn named_matchers(block: &[Entry]) -> std::collections::HashMap<&str, Vec<&[String]>> {
+    let mut out = std::collections::HashMap::new();
+    for e in block.iter().filter(|e| e.tokens[0].starts_with('@')) {
+        let conds: Vec<&[String]> = if e.block.is_empty() {
+            vec![&e.tokens[1..]]
+        } else {
+            e.block.iter().map(|c| c.tokens.as_slice()).collect()
+        };
+        out.insert(e.tokens[0].as_str(), conds);
+    }
+    out
+}
+
+/// Whether a Caddy path pattern (`/api/*`, `/ws`, `*.js`, `*`) matches `path`
+/// (case-insensitive, as Caddy compares).
+fn path_matches(pattern: &str, path: &str) -> bool {
+    let (p, path) = (pattern.to_ascii_lowercase(), path.to_ascii_lowercase());
+    if p == "*" {
+        return true;
+    }
+    // Wildcards at the end (prefix), the start (suffix), both (substring), or in the
+    // middle (a glob where * stays within a segment), as Caddy's path matcher reads them.
+    match (p.strip_prefix('*'), p.strip_suffix('*')) {
+        (Some(s), Some(_)) if s.len() > 1 && !s[..s.len() - 1].contains('*') => {
+            path.contains(&s[..s.len() - 1])
+        }
+        (Some(suffix), _) if !suffix.contains('*') => path.ends_with(suffix),
+        (_, Some(prefix)) if !prefix.contains('*') => path.starts_with(prefix),
+        _ if p.contains('*') => crate::glob::matches(&p, &path),
+        _ => p == path,
+    }
+}
+
+/// Whether one matcher condition holds for a WebSocket Upgrade `GET` of `path`;
+/// `None` for a condition lint cannot decide.
+fn condition(cond: &[String], path: &str) -> Option<bool> {
+    let (kind, args) = cond.split_first()?;
+    match kind.as_str() {
+        "path" => Some(args.iter().any(|a| path_matches(a, path))),
+        "path_regexp" => {
+            let re = args.last()?;
+            regex::Regex::new(re).ok().map(|r| r.is_match(path))
+        }
+        "method" => Some(args.iter().any(|m| m.eq_ignore_ascii_case("GET"))),
+        "header" => {
+            let (field, values) = args.split_first()?;
+            let sent = match field.to_ascii_lowercase().as_str() {
+                "connection" => "upgrade",
+                "upgrade" => "websocket",
+                _ => return None,
+            };
+            Some(values.is_empty() || values.iter().any(|v| path_matches(v, sent)))
+        }
+        _ => None,
+    }
+}
+
+/// Whether the matcher token of a directive (if any) matches; `None` when it cannot
+/// be decided.
+fn matcher_holds(
+    token: Option<&String>,
+    named: &std::collections::HashMap<&str, Vec<&[String]>>,
+    path: &str,
+) -> Option<bool> {
+    let Some(t) = token else {
+        return Some(true);
+    };
+    if t.starts_with('/') || t.starts_with('*') {
+        return Some(path_matches(t, path));
+    }
+    let conds = named.get(t.as_str())?;
+    let mut all = true;
+    for c in conds {
+        all &= condition(c, path)?;
+    }
+    Some(all)
+}
+
+/// The matcher token of a directive line: its first argument when that is a path,
+/// `*` or a named matcher.
+fn matcher_of(e: &Entry) -> Option<&String> {
+    e.tokens
+        .get(1)
+        .filter(|a| a.starts_with('/') || a.starts_with('@') || *a == "*")
+}
+
+/// What an Upgrade request to `path` reaches in `block`. `ordered` for a `route`
+/// block, which runs its directives as written; elsewhere Caddy sorts them by
+/// [`DIRECTIVE_ORDER`], then same directives by matcher: a path matcher before a
+/// named one, longer paths first, no matcher last (httpcaddyfile `sortRoutes`).
+fn resolve(block: &[Entry], path: &str, ordered: bool) -> Reached {
+    if block
+        .iter()
+        .any(|e| e.tokens[0] == "import" || e.tokens[0] == "invoke")
+    {
+        return Reached::Unknown;
+    }
+    let named = named_matchers(block);
+    let mut ds: Vec<(usize, &Entry)> = block
+        .iter()
+        .filter_map(|e| {
+            DIRECTIVE_ORDER
+                .iter()
+                .position(|d| *d == e.tokens[0])
+                .map(|i| (i, e))
+        })
+        .collect();
+    if !ordered {
+        use std::cmp::Ordering;
+        // Caddy 2.11 (checked with `caddy adapt`): two path matchers, the longer
+        // first; a matcher before none; otherwise as written.
+        let path_len = |e: &Entry| {
+            matcher_of(e)
+                .filter(|m| m.starts_with('/'))
+                .map(|m| m.trim_end_matches('*').len())
+        };
+        let has = |e: &Entry| matcher_of(e).is_some_and(|m| m != "*");
+        ds.sort_by(|(i, a), (j, b)| {
+            i.cmp(j).then_with(|| match (path_len(a), path_len(b)) {
+                (Some(x), Some(y)) => y.cmp(&x),
+                _ => match (has(a), has(b)) {
+                    (true, false) => Ordering::Less,
+                    (false, true) => Ordering::Greater,
+                    _ => Ordering::Equal,
+                },
+            })
+        });
+    }
+    let mut handled = false;
+    for (_, e) in ds {
+        let name = e.tokens[0].as_str();
+        if handled && matches!(name, "handle" | "handle_path") {
+            continue;
+        }
+        match matcher_holds(matcher_of(e), &named, path) {
+            None => return Reached::Unknown,
+            Some(false) => continue,
+            Some(true) => {}
+        }
+        match name {
+            "handle" | "handle_path" | "route" => {
+                // handle blocks are mutually exclusive: the first that matches runs.
+                handled |= name != "route";
+                let inner_path = match (name, matcher_of(e)) {
+                    ("handle_path", Some(m)) if m.starts_with('/') => {
+                        let prefix = m.trim_end_matches('*').trim_end_matches('/');
+                        let rest = &path[prefix.len().min(path.len())..];
+                        if rest.starts_with('/') {
+                            rest.to_string()
+                        } else {
+                            format!("/{rest}")
+                        }
+                    }
+                    _ => path.to_string(),
+                };
+                match resolve(&e.block, &inner_path, name == "route") {
+                    Reached::Nothing => {}
+                    r => return r,
+                }
+            }
+            "reverse_proxy" | "php_fastcgi" => return Reached::Proxy,
+            n if ANSWERS.contains(&n) => return Reached::Answered(e.line, n.to_string()),
+            _ => {}
+        }
+    }
+    Reached::Nothing
+}
+
+/// The site blocks of a Caddyfile: blocks opened after an address, without the
+/// global options block and snippets; a file of one site written without braces is
+/// that site.
+fn sites(entries: &[Entry]) -> Vec<&[Entry]> {
+    let blocks: Vec<&[Entry]> = entries
+        .iter()
+        .filter(|e| !e.block.is_empty() && !e.tokens[0].is_empty() && !e.tokens[0].starts_with('('))
+        .map(|e| e.block.as_slice())
+        .collect();
+    if blocks.is_empty() && entries.len() > 1 {
+        return vec![&entries[1..]];
+    }
+    blocks
+}
+
+/// A `--ws-path` that no site hands to `reverse_proxy`: the request is answered by
+/// the file server (a SPA's `try_files` fallback), `respond` or nothing, so the
+/// client gets a plain HTTP answer instead of 101. Sites without any proxy are not
+/// candidates; one site proxying the path is enough.
+fn ws_paths_routed(ctx: &mut Ctx, name: &str, entries: &[Entry]) {
+    let sites: Vec<&[Entry]> = sites(entries)
+        .into_iter()
+        .filter(|s| {
+            let mut ps = Vec::new();
+            collect(s, &mut ps);
+            !ps.is_empty()
+        })
+        .collect();
+    for p in ctx.opts.ws_paths.clone() {
+        let results: Vec<Reached> = sites.iter().map(|s| resolve(s, &p, false)).collect();
+        if results
+            .iter()
+            .any(|r| matches!(r, Reached::Proxy | Reached::Unknown))
+        {
+            continue;
+        }
+        for (site, r) in sites.iter().zip(results) {
+            let (line, what) = match r {
+                Reached::Answered(line, what) => {
+                    (line, format!("{what} on line {line} answers it"))
+                }
+                _ => (
+                    site.first().map_or(1, |e| e.line),
+                    "no handler answers it (Caddy sends an empty 200)".to_string(),
+                ),
+            };
+            let mut ps = Vec::new();
+            collect(site, &mut ps);
+            let upstream = ps
+                .first()
+                .map(|e| upstream_args(e).join(" "))
+                .unwrap_or_default();
+            let f = LintFinding::new(
+                RuleId::CaddyWsPathNotProxied,
+                name,
+                line,
+                format!("an Upgrade request to --ws-path {p} reaches no reverse_proxy: {what}, so the client gets a plain HTTP answer instead of 101 Switching Protocols"),
+            )
+            .fix(format!("Proxy the WebSocket path before the fallback: handle {}* {{ reverse_proxy {upstream} }}", p.trim_end_matches('/')))
+            .replace_with([
+                format!("handle {}* {{", p.trim_end_matches('/')),
+                format!("    reverse_proxy {upstream}"),
+                "}".to_string(),
+            ]);
+            ctx.push(f);
+        }
+    }
+}
+
 fn collect<'a>(entries: &'a [Entry], out: &mut Vec<&'a Entry>) {
     for e in entries {
         if e.tokens[0] == "reverse_proxy" {
@@ -443,6 +733,56 @@ mod tests {
             .replace(" :\n", "\n")
             .replace("/chat/ {", "/chat/* {");
         assert!(lint_text("Caddyfile", &fixed, &opts()).findings.is_empty());
+    }
+
+    /// A SPA with its API proxied: which handler an Upgrade request reaches, in the
+    /// order Caddy runs them (each variant checked with `caddy adapt` 2.11, whose JSON
+    /// routes list the same order).
+    #[test]
+    fn a_ws_path_is_routed_as_caddy_orders_its_handlers() {
+        let broken = "app.example.test {\n\troot * /srv/app\n\thandle /api/* {\n\t\treverse_proxy 127.0.0.1:8080\n\t}\n\thandle {\n\t\ttry_files {path} /index.html\n\t\tfile_server\n\t}\n}\n";
+        let o = Options {
+            ws_paths: vec!["/live/socket".into()],
+            ..opts()
+        };
+        let r = lint_text("Caddyfile", broken, &o);
+        assert_eq!(r.rules(), [RuleId::CaddyWsPathNotProxied]);
+        assert_eq!(r.findings[0].line, 8);
+        assert_eq!(r.findings[0].id().as_str(), "http-not-upgraded");
+        // Not given the path, lint cannot know where the socket is.
+        assert!(lint_text("Caddyfile", broken, &opts()).findings.is_empty());
+        // A top-level `reverse_proxy @ws` looks like a fix, but handle runs before
+        // reverse_proxy in Caddy's order: the catch-all handle's file_server answers.
+        let matcher =
+            "\t@ws {\n\t\theader Connection *Upgrade*\n\t\theader Upgrade websocket\n\t}\n";
+        let top = broken.replace(
+            "\thandle /api/* {",
+            &format!("{matcher}\treverse_proxy @ws 127.0.0.1:8080\n\thandle /api/* {{"),
+        );
+        assert_eq!(
+            lint_text("Caddyfile", &top, &o).rules(),
+            [RuleId::CaddyWsPathNotProxied]
+        );
+        // In a handle of its own it runs first, so the socket is proxied.
+        let fixed = broken.replace(
+            "\thandle /api/* {",
+            &format!("{matcher}\thandle @ws {{\n\t\treverse_proxy 127.0.0.1:8080\n\t}}\n\thandle /api/* {{"),
+        );
+        let r = lint_text("Caddyfile", &fixed, &o);
+        assert!(r.findings.is_empty(), "{:?}", r.rules());
+        // A path handle is sorted before the catch-all wherever it is written.
+        let path = broken.replace("/api/*", "/live/*");
+        assert!(lint_text("Caddyfile", &path, &o).findings.is_empty());
+        // handle_path strips its prefix; respond answers what no handle takes.
+        let hp = "app.example.test {\n\thandle_path /live/* {\n\t\treverse_proxy 127.0.0.1:8080\n\t}\n\trespond \"not here\" 404\n}\n";
+        assert!(lint_text("Caddyfile", hp, &o).findings.is_empty());
+        let other = Options {
+            ws_paths: vec!["/cable".into()],
+            ..opts()
+        };
+        let r = lint_text("Caddyfile", hp, &other);
+        assert_eq!(r.rules(), [RuleId::CaddyWsPathNotProxied]);
+        assert_eq!(r.findings[0].line, 5);
     }
 
     #[test]
