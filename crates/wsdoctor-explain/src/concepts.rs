@@ -66,7 +66,12 @@ pub static CONCEPTS: &[Concept] = &[
     Concept {
         name: "subprotocol-rejected",
         groups: &[
-            &["protocols", "subprotocol", "sec-websocket-protocol"],
+            &[
+                "client protocols",
+                "subprotocol",
+                "sub-protocol",
+                "sec-websocket-protocol",
+            ],
             &[
                 "don't overlap",
                 "don\u{2019}t overlap",
@@ -81,7 +86,7 @@ pub static CONCEPTS: &[Concept] = &[
         ],
         causes: &[C::HttpSubprotocolRejected, C::HandshakeSubprotocolNotEchoed],
         confidence: Medium,
-        unless: &[],
+        unless: &["socket.io", "engine.io"],
     },
     Concept {
         name: "extension-unoffered",
@@ -1639,6 +1644,16 @@ mod tests {
     }
 
     /// Paraphrases: who ended an open session, and a socket used in the wrong state.
+    #[test]
+    fn a_socketio_protocol_version_is_not_a_subprotocol() {
+        let n = names("The client speaks an unsupported version of the Engine.IO protocols");
+        assert!(!n.contains(&"subprotocol-rejected"), "{n:?}");
+        assert!(
+            names("server: requested subprotocols are unsupported here")
+                .contains(&"subprotocol-rejected")
+        );
+    }
+
     #[test]
     fn session_endings_by_meaning() {
         let has = |t: &str, n: &str| names(t).contains(&n);

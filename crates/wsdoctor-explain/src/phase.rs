@@ -106,6 +106,16 @@ const KINDS: &[(&[C], [C; 3])] = &[
             C::SessionAbruptEof,
         ],
     ),
+    // A timeout: the connect, the 101 that never came, or no message on an open session.
+    (
+        &[
+            C::TcpTimeout,
+            C::HttpNoResponse,
+            C::AsyncSlowResponse,
+            C::SessionNoMessage,
+        ],
+        [C::TcpTimeout, C::HttpNoResponse, C::SessionNoMessage],
+    ),
 ];
 
 /// `ids` with the first cause replaced by its phase's twin where the text names the
@@ -162,6 +172,12 @@ mod tests {
             &mut ids
         ));
         assert_eq!(ids[0], C::SessionAbruptEof);
+        let mut ids = vec![C::TcpTimeout, C::AsyncSlowResponse];
+        assert!(rerank(
+            "SocketTimeoutException in WebSocketReader.readFrame",
+            &mut ids
+        ));
+        assert_eq!(ids[0], C::SessionNoMessage);
         // Other kinds keep their ranking.
         let mut ids = vec![C::TlsHandshakeFailed];
         assert!(!rerank("failed in closing handshake", &mut ids));

@@ -116,7 +116,7 @@ pub static VOCABULARIES: &[Vocabulary] = &[
         "windows-winsock",
         "Windows Sockets (.NET SocketException)",
         Some(
-            r"(?i)(?:\bsocket ?exception|\bwsa\w*|\berror(?: code)?|\bos error|errno)\W{1,3}(?P<n>1[01][0-9]{3})\b"
+            r"(?i)(?:\bsocket ?exception|\bwsa\w*|\b(?:win)?error(?: code)?|\bos error|errno)\W{1,3}(?P<n>1[01][0-9]{3})\b"
         )
     ),
     vocab!(
@@ -516,6 +516,11 @@ mod tests {
         assert_eq!(
             first("websocketpp: asio.ssl:336130315 during connect"),
             Some("SSL_R_WRONG_VERSION_NUMBER")
+        );
+        assert!(
+            find(b"OSError: [WinError 10061] refused")
+                .iter()
+                .any(|m| m.entry.token == "WSAECONNREFUSED")
         );
         // HTTP/2's INTERNAL_ERROR is not the TLS alert.
         assert!(
