@@ -81,6 +81,8 @@ rules! {
     HaproxyRemovedKeyword = "haproxy/removed-keyword" => ProxyConfigRejected, "A keyword removed from HAProxy, which stops it from starting";
     HaproxyAddressOnSectionLine = "haproxy/address-on-section-line" => ProxyConfigRejected, "A listening address on the frontend line instead of bind";
     HaproxyStickySessionMissing = "haproxy/sticky-session-missing" => HttpStickySessionMissing, "Socket.IO across several servers without affinity";
+    HaproxyServerH2 = "haproxy/server-h2" => ProxyHttp2Only, "A WebSocket backend server spoken to over HTTP/2 without ws h1";
+    HaproxyBindH2 = "haproxy/bind-h2" => ProxyHttp2Only, "bind proto h2 in front of WebSockets: HTTP/1.1 Upgrades are refused";
     ApacheWstunnelMissing = "apache/wstunnel-missing" => ProxyUpgradeNotForwarded, "ws:// ProxyPass without mod_proxy_wstunnel";
     ApacheProxypassNoUpgrade = "apache/proxypass-no-upgrade" => ProxyUpgradeNotForwarded, "http:// ProxyPass for a WebSocket path without upgrade=websocket";
     ApacheRewriteWithoutP = "apache/rewrite-without-p" => HttpRedirect, "RewriteRule to ws:// without [P] redirects the client";
@@ -96,6 +98,7 @@ rules! {
     CaddyWsSchemeUpstream = "caddy/ws-scheme-upstream" => ProxyConfigRejected, "A ws:// upstream, which Caddy 2.7 and later refuse";
     CaddyStrayUpstream = "caddy/stray-upstream" => HttpBadGateway, "A stray ':' read as a second upstream";
     CaddyWsPathNotProxied = "caddy/ws-path-not-proxied" => HttpNotUpgraded, "A WebSocket path that no reverse_proxy serves (file_server, respond or nothing answers)";
+    CaddyUpgradeHeaderStripped = "caddy/upgrade-header-stripped" => ProxyUpgradeNotForwarded, "request_header or header_up deletes or overwrites Upgrade or Connection";
     CaddyExactPathMatcher = "caddy/exact-path-matcher" => ProxyLocationShadowed, "A path matcher ending in / without *, which matches only itself";
     TraefikRespondingTimeout = "traefik/responding-timeout" => ProxyIdleTimeout, "Entry point responding timeout shorter than the ping interval";
     TraefikV1Rejected = "traefik/v1-rejected" => ProxyConfigRejected, "Traefik v1 entry point settings, which Traefik 2 and 3 refuse";

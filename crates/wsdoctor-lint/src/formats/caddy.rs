@@ -37,6 +37,7 @@ pub(crate) fn lint(ctx: &mut Ctx, name: &str, text: &str) {
     }
     exact_paths(ctx, name, &entries);
     ws_paths_routed(ctx, name, &entries);
+    header_ops(ctx, name, &entries, false);
     for p in proxies {
         let Some(st) = p.block.iter().find(|e| e.tokens[0] == "stream_timeout") else {
             continue;
@@ -81,6 +82,9 @@ fn json(ctx: &mut Ctx, name: &str, text: &str) {
     for doc in &docs {
         let mut all = Vec::new();
         doc.walk(&mut all);
+        for h in &all {
+            json_header_ops(ctx, name, h);
+        }
         for h in all
             .into_iter()
             .filter(|n| n.get("handler").and_then(Node::str) == Some("reverse_proxy"))
@@ -113,6 +117,131 @@ fn json(ctx: &mut Ctx, name: &str, text: &str) {
             .replace_with(["\"stream_close_delay\": \"5m\""]);
             ctx.push(f);
         }
+    }
+}
+
+/// What a header operation does to the Upgrade handshake: `Some(reason)` when the
+/// request that reaches the backend no longer asks for an upgrade. Caddy's
+/// reverse_proxy records the upgrade and re-adds `Connection: Upgrade` itself, but
+/// `request_header` runs before it and `header_up` after it, so deleting `Upgrade` or
+/// `Connection`, or setting them to another value, sends a plain request (checked
+/// live with Caddy 2.11 in front of Python websockets: 426 from the backend for
+/// `header_up -Upgrade`, `header_up -Connection`, `header_up Connection close` and
+/// `request_header -Upgrade`).
+fn strips_upgrade(field: &str, value: Option<&str>) -> Option<String> {
+    let f = field.to_ascii_lowercase();
+    if let Some(del) = f.strip_prefix('-') {
+        let hit = |h: &str| match del.strip_suffix('*') {
+            Some(prefix) => h.starts_with(prefix),
+            None => del == h,
+        };
+        return ["upgrade", "connection"]
+            .into_iter()
+            .find(|h| hit(h))
+            .map(|h| {
+                format!(
+                    "deletes the {} header",
+                    if h == "upgrade" {
+                        "Upgrade"
+                    } else {
+                        "Connection"
+                    }
+                )
+            });
+    }
+    let f = f.trim_start_matches('+');
+    let v = value?;
+    // A placeholder passes the client's own value on.
+    if v.contains('{') {
+        return None;
+    }
+    let lv = v.to_ascii_lowercase();
+    match f {
+        "connection" if !lv.contains("upgrade") => {
+            Some(format!("sets Connection to \"{v}\", without upgrade"))
+        }
+        "upgrade" if !lv.contains("websocket") => Some(format!("sets Upgrade to \"{v}\"")),
+        _ => None,
+    }
+}
+
+/// `request_header` and reverse_proxy `header_up` operations that strip the
+/// Upgrade handshake (see [`strips_upgrade`]). `in_proxy` when `entries` is a
+/// reverse_proxy block.
+fn header_ops(ctx: &mut Ctx, name: &str, entries: &[Entry], in_proxy: bool) {
+    for e in entries {
+        let kw = e.tokens[0].as_str();
+        let args: Vec<&str> = match (kw, matcher_of(e)) {
+            ("request_header", Some(m)) => {
+                if m.starts_with('/')
+                    && !ctx.opts.ws_paths.is_empty()
+                    && !ctx.opts.ws_paths.iter().any(|p| path_matches(m, p))
+                {
+                    continue;
+                }
+                e.tokens[2..].iter().map(String::as_str).collect()
+            }
+            ("request_header", None) => e.tokens[1..].iter().map(String::as_str).collect(),
+            ("header_up", _) if in_proxy => e.tokens[1..].iter().map(String::as_str).collect(),
+            _ => Vec::new(),
+        };
+        // Three arguments are a search-and-replace, which lint does not evaluate.
+        if let Some(why) = match args.as_slice() {
+            [field] => strips_upgrade(field, None),
+            [field, value] => strips_upgrade(field, Some(value)),
+            _ => None,
+        } {
+            let f = LintFinding::new(
+                RuleId::CaddyUpgradeHeaderStripped,
+                name,
+                e.line,
+                format!("{kw} {} {why}, so the backend gets a plain request and answers it without switching protocols (426 or 400); reverse_proxy passes Upgrade and Connection on by itself", args.join(" ")),
+            )
+            .fix("Delete the line: Caddy's reverse_proxy forwards the WebSocket handshake headers without help.");
+            ctx.push(f);
+        }
+        header_ops(ctx, name, &e.block, kw == "reverse_proxy");
+    }
+}
+
+/// The same for Caddy's JSON: a reverse_proxy handler's `headers.request` and a
+/// `headers` handler's `request` (`delete` names, `set`/`add` maps).
+fn json_header_ops(ctx: &mut Ctx, name: &str, h: &Node) {
+    let ops = match h.get("handler").and_then(Node::str) {
+        Some("reverse_proxy") => h.path(&["headers", "request"]),
+        Some("headers") => h.get("request"),
+        _ => None,
+    };
+    let Some(ops) = ops else {
+        return;
+    };
+    let mut found: Vec<(usize, String)> = Vec::new();
+    if let Some(del) = ops.get("delete") {
+        for d in del.seq() {
+            if let Some(why) = d.str().and_then(|f| strips_upgrade(&format!("-{f}"), None)) {
+                found.push((d.line, why));
+            }
+        }
+    }
+    for key in ["set", "add"] {
+        for (field, line, vals) in ops.get(key).map(Node::entries).unwrap_or_default() {
+            for v in vals.seq() {
+                if let Some(why) = v.str().and_then(|v| strips_upgrade(field, Some(v))) {
+                    found.push((*line, why));
+                }
+            }
+        }
+    }
+    for (line, why) in found {
+        let f = LintFinding::new(
+            RuleId::CaddyUpgradeHeaderStripped,
+            name,
+            line,
+            format!("the request header operation {why}, so the backend gets a plain request and answers it without switching protocols (426 or 400); reverse_proxy passes Upgrade and Connection on by itself"),
+        )
+        .quote(name, h.line)
+        .fix("Remove the operation: Caddy's reverse_proxy forwards the WebSocket handshake headers without help.");
+        ctx.push(f);
     }
 }
 
@@ -784,6 +913,132 @@ mod tests {
         assert_eq!(r.rules(), [RuleId::CaddyWsPathNotProxied]);
         assert_eq!(r.findings[0].line, 5);
     }
+
+    /// Header operations that strip the handshake. Each broken one was run live with
+    /// Caddy 2.11 in front of Python websockets (the backend answered 426); the JSON is
+    /// `caddy adapt` of the Caddyfile.
+    #[test]
+    fn header_operations_that_strip_the_upgrade() {
+        let conf = "app.example.test {\n\trequest_header /api/* -Connection\n\treverse_proxy 127.0.0.1:8080 {\n\t\theader_up -Upgrade\n\t\theader_up Connection close\n\t\theader_up X-Real-IP {remote_host}\n\t\theader_up Upgrade {http.request.header.Upgrade}\n\t}\n}\n";
+        let r = lint_text("Caddyfile", conf, &opts());
+        let got: Vec<(RuleId, usize)> = r.findings.iter().map(|f| (f.rule, f.line)).collect();
+        assert_eq!(
+            got,
+            [
+                (RuleId::CaddyUpgradeHeaderStripped, 2),
+                (RuleId::CaddyUpgradeHeaderStripped, 4),
+                (RuleId::CaddyUpgradeHeaderStripped, 5)
+            ]
+        );
+        assert_eq!(r.findings[0].id().as_str(), "proxy-upgrade-not-forwarded");
+        // A request_header scoped to a path the socket does not take is not judged.
+        let o = Options {
+            ws_paths: vec!["/ws".into()],
+            ..opts()
+        };
+        assert_eq!(lint_text("Caddyfile", conf, &o).findings.len(), 2);
+        // Passing the client's values on (placeholders) and other headers are fine.
+        let ok = "app.example.test {\n\treverse_proxy 127.0.0.1:8080 {\n\t\theader_up Connection {http.request.header.Connection}\n\t\theader_up -X-Forwarded-Host\n\t\theader_up Upgrade websocket\n\t}\n}\n";
+        assert!(lint_text("Caddyfile", ok, &opts()).findings.is_empty());
+        let json = JSON_HEADER_OPS;
+        let r = lint_text("caddy.json", json, &opts());
+        assert_eq!(
+            r.rules(),
+            [
+                RuleId::CaddyUpgradeHeaderStripped,
+                RuleId::CaddyUpgradeHeaderStripped,
+                RuleId::CaddyUpgradeHeaderStripped
+            ],
+            "{:?}",
+            r.findings
+                .iter()
+                .map(|f| &f.finding.detail)
+                .collect::<Vec<_>>()
+        );
+    }
+
+    /// `caddy adapt` (2.11) of the Caddyfile in `header_operations_that_strip_the_upgrade`.
+    const JSON_HEADER_OPS: &str = r#"{
+  "apps": {
+    "http": {
+      "servers": {
+        "srv0": {
+          "listen": [
+            ":443"
+          ],
+          "routes": [
+            {
+              "match": [
+                {
+                  "host": [
+                    "app.example.test"
+                  ]
+                }
+              ],
+              "handle": [
+                {
+                  "handler": "subroute",
+                  "routes": [
+                    {
+                      "handle": [
+                        {
+                          "handler": "headers",
+                          "request": {
+                            "delete": [
+                              "Connection"
+                            ]
+                          }
+                        }
+                      ],
+                      "match": [
+                        {
+                          "path": [
+                            "/api/*"
+                          ]
+                        }
+                      ]
+                    },
+                    {
+                      "handle": [
+                        {
+                          "handler": "reverse_proxy",
+                          "headers": {
+                            "request": {
+                              "delete": [
+                                "Upgrade"
+                              ],
+                              "set": {
+                                "Connection": [
+                                  "close"
+                                ],
+                                "Upgrade": [
+                                  "{http.request.header.Upgrade}"
+                                ],
+                                "X-Real-Ip": [
+                                  "{http.request.remote.host}"
+                                ]
+                              }
+                            }
+                          },
+                          "upstreams": [
+                            {
+                              "dial": "127.0.0.1:8080"
+                            }
+                          ]
+                        }
+                      ]
+                    }
+                  ]
+                }
+              ],
+              "terminal": true
+            }
+          ]
+        }
+      }
+    }
+  }
+}"#;
 
     #[test]
     fn syntax_errors_have_lines() {

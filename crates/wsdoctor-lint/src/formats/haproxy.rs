@@ -86,10 +86,12 @@ pub(crate) fn lint(ctx: &mut Ctx, name: &str, text: &str) {
     if ws.is_empty() {
         ws = routed_backends(&sections);
     }
-    for (i, why) in ws {
-        check_timeouts(ctx, name, &sections, i, &why);
-        check_affinity(ctx, name, &sections, &sections[i], &why);
+    for (i, why) in &ws {
+        check_timeouts(ctx, name, &sections, *i, why);
+        check_affinity(ctx, name, &sections, &sections[*i], why);
+        check_h2_servers(ctx, name, &sections, &sections[*i], why);
     }
+    check_h2_binds(ctx, name, &sections, &ws);
     for s in sections.iter().filter(|s| s.kind == "frontend") {
         if let Some(t) = s.find(&["timeout", "tunnel"]) {
             let f = LintFinding::new(
@@ -219,10 +221,28 @@ fn routed_backends(sections: &[Section]) -> Vec<(usize, String)> {
             .chain(fe.all("use_backend"))
             .filter_map(|l| l.words.get(1));
         for t in targets {
-            if let Some(i) = sections.iter().position(|s| s.is_proxy() && &s.name == t)
-                && !out.iter().any(|(j, _)| *j == i)
-            {
-                out.push((i, format!("no backend is marked as WebSocket (no WebSocket path or Upgrade ACL, no --ws-path), so every backend {} {} routes to is judged", fe.kind, fe.name)));
+            // `use_backend %[var(txn.backend)]`: the name is computed per request, so
+            // any backend with servers may be the one.
+            let dynamic = t.contains("%[");
+            for (i, _) in sections.iter().enumerate().filter(|(_, s)| {
+                s.is_proxy()
+                    && if dynamic {
+                        s.all("server").next().is_some() && http_mode(sections, s)
+                    } else {
+                        &s.name == t
+                    }
+            }) {
+                if !out.iter().any(|(j, _)| *j == i) {
+                    let how = if dynamic {
+                        format!(
+                            "every http backend may be the one {} {} picks with {t}",
+                            fe.kind, fe.name
+                        )
+                    } else {
+                        format!("every backend {} {} routes to is judged", fe.kind, fe.name)
+                    };
+                    out.push((i, format!("no backend is marked as WebSocket (no WebSocket path or Upgrade ACL, no --ws-path), so {how}")));
+                }
             }
         }
         if fe.kind == "listen"
@@ -443,6 +463,19 @@ fn timeout<'a>(sections: &'a [Section], s: &'a Section, which: &str) -> Option<(
     Some((line, ms))
 }
 
+/// The `timeout <which>` line that applies to a section, whatever its value.
+fn timeout_line<'a>(sections: &'a [Section], s: &'a Section, which: &str) -> Option<&'a Line> {
+    s.find(&["timeout", which]).or_else(|| {
+        s.defaults
+            .and_then(|d| sections[d].find(&["timeout", which]))
+    })
+}
+
+/// A value HAProxy substitutes from the environment (`${NAME}`, `"$NAME"`).
+fn is_env(l: &Line) -> bool {
+    l.words.get(2).is_some_and(|v| v.contains('$'))
+}
+
 fn check_timeouts(ctx: &mut Ctx, file: &str, sections: &[Section], i: usize, why: &str) {
     let s = &sections[i];
     let about = format!(
@@ -471,6 +504,10 @@ fn check_timeouts(ctx: &mut Ctx, file: &str, sections: &[Section], i: usize, why
         }
         return;
     }
+    // `timeout tunnel ${HP_TIMEOUT_TUNNEL}`: set, to a value only known at start-up.
+    if timeout_line(sections, s, "tunnel").is_some() {
+        return;
+    }
     // Without a tunnel timeout the shorter of the client and server timeouts applies;
     // the client side is the frontend's (a backend's own is ignored).
     let client = client_timeout(sections, i).or_else(|| timeout(sections, s, "client"));
@@ -480,6 +517,24 @@ fn check_timeouts(ctx: &mut Ctx, file: &str, sections: &[Section], i: usize, why
         .flatten()
         .min_by_key(|(_, ms)| *ms)
     else {
+        // Values from the environment (`timeout client ${HP_TIMEOUT_CLIENT}`) are only
+        // known when HAProxy starts: say which one governs the tunnel, as a note.
+        if let Some(line) = ["server", "client"]
+            .iter()
+            .find_map(|w| timeout_line(sections, s, w).filter(|l| is_env(l)))
+        {
+            let f = LintFinding::new(
+                RuleId::HaproxyNoTimeoutTunnel,
+                file,
+                s.line,
+                format!("no timeout tunnel, so {} (set from the environment when HAProxy starts, not known here) also cuts idle WebSockets {about}", words(line)),
+            )
+            .severity(Severity::Info)
+            .quote(file, line.line)
+            .fix("Add timeout tunnel to the backend (or defaults) so upgraded connections get their own idle limit.")
+            .replace_with(["timeout tunnel 1h"]);
+            ctx.push(f);
+        }
         return;
     };
     let verdict = ctx.idle(ms);
@@ -502,6 +557,128 @@ fn check_timeouts(ctx: &mut Ctx, file: &str, sections: &[Section], i: usize, why
     .fix("Add timeout tunnel to the backend (or defaults) so upgraded connections get their own idle limit.")
     .replace_with(["timeout tunnel 1h"]);
     ctx.push(f);
+}
+
+/// The value of a server keyword on a `server` line, else on the section's or its
+/// defaults' `default-server` line.
+fn server_param<'a>(
+    sections: &'a [Section],
+    s: &'a Section,
+    server: &'a Line,
+    kw: &str,
+) -> Option<&'a str> {
+    let on = |l: &'a Line| {
+        l.words
+            .iter()
+            .position(|w| w.eq_ignore_ascii_case(kw))
+            .and_then(|p| l.words.get(p + 1))
+            .map(String::as_str)
+    };
+    on(server)
+        .or_else(|| s.all("default-server").last().and_then(on))
+        .or_else(|| {
+            s.defaults
+                .and_then(|d| sections[d].all("default-server").last())
+                .and_then(on)
+        })
+}
+
+/// `server … proto h2` (or `alpn h2` without http/1.1) relays WebSockets to the server
+/// over HTTP/2 — the `ws` keyword's default `auto` uses the server's protocol and only
+/// falls back to HTTP/1.1 when the ALPN list offers it (HAProxy 2.4+ configuration
+/// manual, `ws`). That needs RFC 8441 extended CONNECT in the server, which few
+/// WebSocket servers have; `ws h1` keeps the rest on HTTP/2.
+fn check_h2_servers(ctx: &mut Ctx, file: &str, sections: &[Section], s: &Section, why: &str) {
+    for sv in s.all("server") {
+        let ws = server_param(sections, s, sv, "ws").unwrap_or("auto");
+        if !ws.eq_ignore_ascii_case("auto") {
+            continue;
+        }
+        let proto = server_param(sections, s, sv, "proto");
+        let alpn = server_param(sections, s, sv, "alpn");
+        let h2 = match (proto, alpn) {
+            (Some(p), _) => p.eq_ignore_ascii_case("h2").then(|| format!("proto {p}")),
+            (None, Some(a)) => {
+                let list: Vec<String> = a
+                    .split(',')
+                    .map(|x| x.trim().to_ascii_lowercase())
+                    .collect();
+                (list.iter().any(|x| x == "h2") && !list.iter().any(|x| x == "http/1.1"))
+                    .then(|| format!("alpn {a}"))
+            }
+            (None, None) => None,
+        };
+        let Some(h2) = h2 else {
+            continue;
+        };
+        let name = sv.words.get(1).map_or("", String::as_str);
+        let f = LintFinding::new(
+            RuleId::HaproxyServerH2,
+            file,
+            sv.line,
+            format!(
+                "server {name} speaks HTTP/2 ({h2}) and `ws` is auto, so HAProxy relays WebSocket handshakes to it as RFC 8441 extended CONNECT; a server without RFC 8441 rejects them and the client gets an error instead of 101 ({} {} is treated as carrying WebSockets because {why})",
+                s.kind, s.name
+            ),
+        )
+        .severity(Severity::Warning)
+        .quote(file, s.line)
+        .fix("Add `ws h1` to the server line so WebSockets use HTTP/1.1 while other requests keep HTTP/2 (or drop proto h2).")
+        .replace_with([format!("{} ws h1", words(sv))]);
+        ctx.push(f);
+    }
+}
+
+/// `bind … proto h2` forces HTTP/2 on the listener whatever ALPN says: a WebSocket
+/// client opening with an HTTP/1.1 Upgrade (every non-browser library, every browser
+/// on a plain-http URL) sends a request HAProxy reads as a bad HTTP/2 preface.
+fn check_h2_binds(ctx: &mut Ctx, file: &str, sections: &[Section], ws: &[(usize, String)]) {
+    for (fi, fe) in sections
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.kind == "frontend" || s.kind == "listen")
+    {
+        let carries = ws.iter().any(|(i, _)| {
+            *i == fi
+                || fe
+                    .all("default_backend")
+                    .chain(fe.all("use_backend"))
+                    .any(|l| {
+                        l.words.get(1) == Some(&sections[*i].name)
+                            || l.words.get(1).is_some_and(|t| t.contains("%["))
+                    })
+        });
+        if !carries {
+            continue;
+        }
+        for b in fe.all("bind") {
+            let Some(p) = b.words.iter().position(|w| w.eq_ignore_ascii_case("proto")) else {
+                continue;
+            };
+            if !b
+                .words
+                .get(p + 1)
+                .is_some_and(|v| v.eq_ignore_ascii_case("h2"))
+            {
+                continue;
+            }
+            let f = LintFinding::new(
+                RuleId::HaproxyBindH2,
+                file,
+                b.line,
+                format!(
+                    "bind {} forces HTTP/2 on this listener (proto h2): a WebSocket handshake sent as an HTTP/1.1 Upgrade, as every non-browser client and every browser on a plain-http URL sends it, is read as a bad HTTP/2 preface and the connection is closed ({} {} routes to WebSocket backends)",
+                    b.words.get(1).map_or("", String::as_str),
+                    fe.kind, fe.name
+                ),
+            )
+            .severity(Severity::Warning)
+            .quote(file, fe.line)
+            .fix("Drop proto h2 and offer HTTP/2 through ALPN instead (ssl crt … alpn h2,http/1.1), so HTTP/1.1 clients can still upgrade.")
+            .replace_with([b.words[..p].join(" ")]);
+            ctx.push(f);
+        }
+    }
 }
 
 /// The shortest `timeout client` of the frontends (or listen sections) that route to
@@ -721,5 +898,77 @@ mod tests {
         assert!(r.findings[0].finding.detail.contains("not in mode http"));
         let http = conf.replace("defaults\n", "defaults\n  mode http\n");
         assert!(lint_text("h.cfg", &http, &o).findings.is_empty());
+    }
+
+    /// Checked with `haproxy -c` (2.6): both files are valid.
+    #[test]
+    fn http2_to_a_websocket_server_or_on_the_listener() {
+        let conf = "defaults\n  mode http\n  timeout connect 5s\n  timeout client 1h\n  timeout server 1h\n  timeout tunnel 1h\nfrontend fe\n  bind 127.0.0.1:8081 proto h2\n  use_backend ws if { path_beg /ws }\n  default_backend app\nbackend ws\n  server s1 127.0.0.1:9001 proto h2\n  server s2 127.0.0.1:9002 ssl verify none alpn h2\nbackend app\n  server a 127.0.0.1:9000\n";
+        let r = lint_text("h.cfg", conf, &opts());
+        let got: Vec<(RuleId, usize)> = r.findings.iter().map(|f| (f.rule, f.line)).collect();
+        assert_eq!(
+            got,
+            [
+                (RuleId::HaproxyBindH2, 8),
+                (RuleId::HaproxyServerH2, 12),
+                (RuleId::HaproxyServerH2, 13)
+            ]
+        );
+        assert!(
+            r.findings
+                .iter()
+                .all(|f| f.id().as_str() == "proxy-http2-only")
+        );
+        assert_eq!(
+            r.findings[1].replacement,
+            ["server s1 127.0.0.1:9001 proto h2 ws h1"]
+        );
+        // `ws h1` on the h2 server, ALPN offering http/1.1, no proto h2 on the bind.
+        let fixed = "defaults\n  mode http\n  timeout connect 5s\n  timeout client 1h\n  timeout server 1h\n  timeout tunnel 1h\nfrontend fe\n  bind 127.0.0.1:8081\n  use_backend ws if { path_beg /ws }\n  default_backend app\nbackend ws\n  server s1 127.0.0.1:9001 proto h2 ws h1\n  server s2 127.0.0.1:9002 ssl verify none alpn h2,http/1.1\nbackend app\n  server a 127.0.0.1:9000\n";
+        assert!(lint_text("h.cfg", fixed, &opts()).findings.is_empty());
+        // A default-server line carries proto h2 to every server.
+        let inherited = "defaults\n  mode http\n  timeout tunnel 1h\nfrontend fe\n  bind :80\n  default_backend ws\nbackend ws\n  default-server proto h2\n  server s1 10.0.0.1:80\n";
+        assert_eq!(
+            lint_text("h.cfg", inherited, &opts()).rules(),
+            [RuleId::HaproxyServerH2]
+        );
+    }
+
+    /// A computed `use_backend %[…]` may pick any http backend; timeouts from the
+    /// environment are unknown, so the missing tunnel timeout is a note. Checked with
+    /// `haproxy -c` (2.6) and the variables set.
+    #[test]
+    fn computed_backends_and_timeouts_from_the_environment() {
+        let conf = "defaults\n  mode http\n  timeout connect \"${T_CONNECT}\"\n  timeout client \"${T_CLIENT}\"\n  timeout server \"${T_SERVER}\"\nfrontend fe\n  bind 127.0.0.1:8082\n  use_backend %[req.hdr(host),lower,map(/dev/null,app)]\nbackend app\n  server a 127.0.0.1:9000\nbackend other\n  server b 127.0.0.1:9003\nbackend checks\n  mode tcp\n  server c 127.0.0.1:9004\n";
+        let r = lint_text("h.cfg", conf, &opts());
+        let got: Vec<(RuleId, usize, Severity)> = r
+            .findings
+            .iter()
+            .map(|f| (f.rule, f.line, f.finding.severity))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (RuleId::HaproxyNoTimeoutTunnel, 9, Severity::Info),
+                (RuleId::HaproxyNoTimeoutTunnel, 11, Severity::Info)
+            ]
+        );
+        assert!(
+            r.findings[0]
+                .finding
+                .detail
+                .contains("set from the environment")
+        );
+        let fixed = conf.replace(
+            "timeout server \"${T_SERVER}\"\n",
+            "timeout server \"${T_SERVER}\"\n  timeout tunnel \"${T_TUNNEL}\"\n",
+        );
+        assert!(lint_text("h.cfg", &fixed, &opts()).findings.is_empty());
+        // Known short values still warn, on both computed targets.
+        let known = conf.replace("\"${T_CLIENT}\"", "5s");
+        assert_eq!(
+            lint_text("h.cfg", &known, &opts()).rules(),
+            [RuleId::HaproxyNoTimeoutTunnel; 2]
+        );
     }
 }
