@@ -106,6 +106,17 @@ const KINDS: &[(&[C], [C; 3])] = &[
             C::SessionAbruptEof,
         ],
     ),
+    // "Socket is not connected" (ENOTCONN): a call before the connect finished, or on
+    // an open session a connection that is gone (Apple's Network framework says it
+    // after the network dropped).
+    (
+        &[C::AsyncSendBeforeOpen],
+        [
+            C::AsyncSendBeforeOpen,
+            C::AsyncSendBeforeOpen,
+            C::SessionAbruptEof,
+        ],
+    ),
     // A timeout: the connect, the 101 that never came, or no message on an open session.
     (
         &[
@@ -118,9 +129,44 @@ const KINDS: &[(&[C], [C; 3])] = &[
     ),
 ];
 
+/// Words of a server's log (a server endpoint, a servlet container's worker, a line
+/// that names its client): the peer that went away there is the client.
+const SERVER_SIDE: &[&str] = &[
+    "nioendpoint",
+    "serverendpoint",
+    "socketendpoint",
+    "jsr356endpoint",
+    "[http-nio-",
+    "kestrel",
+    "aspnetcore.server",
+    "client reset",
+    "client closed",
+    "client disconnected",
+    "during processing web socket request",
+];
+
+/// An end of stream or a reset that a server saw on an open session is its client
+/// leaving (a tab closed, a phone asleep, a network change).
+fn client_left(text: &str, ids: &mut Vec<C>) -> bool {
+    let lower = text.to_ascii_lowercase();
+    let ended = matches!(ids.first(), Some(C::SessionAbruptEof | C::SessionReset));
+    if !ended || !SERVER_SIDE.iter().any(|w| lower.contains(w)) {
+        return false;
+    }
+    ids.retain(|id| *id != C::SessionClientAborted);
+    ids.insert(0, C::SessionClientAborted);
+    true
+}
+
 /// `ids` with the first cause replaced by its phase's twin where the text names the
-/// phase; true when the ranking changed.
+/// phase (and by the client leaving where a server saw it end); true when the ranking
+/// changed.
 pub fn rerank(text: &str, ids: &mut Vec<C>) -> bool {
+    let phased = rerank_phase(text, ids);
+    client_left(text, ids) || phased
+}
+
+fn rerank_phase(text: &str, ids: &mut Vec<C>) -> bool {
     let Some(first) = ids.first().copied() else {
         return false;
     };
@@ -165,6 +211,19 @@ mod tests {
     }
 
     #[test]
+    fn an_end_a_server_saw_is_its_client_leaving() {
+        let mut ids = vec![C::SessionAbruptEof, C::ProxyIdleTimeout];
+        assert!(rerank(
+            "[http-nio-8443-exec-2] ChatEndpoint onError: java.io.EOFException",
+            &mut ids
+        ));
+        assert_eq!(ids[0], C::SessionClientAborted);
+        let mut ids = vec![C::SessionAbruptEof];
+        rerank("okhttp: java.io.EOFException reading frame", &mut ids);
+        assert_eq!(ids[0], C::SessionAbruptEof);
+    }
+
+    #[test]
     fn an_end_of_stream_takes_the_cause_of_its_phase() {
         let mut ids = vec![C::HttpClosedWithoutResponse];
         assert!(rerank(
@@ -178,6 +237,12 @@ mod tests {
             &mut ids
         ));
         assert_eq!(ids[0], C::SessionNoMessage);
+        let mut ids = vec![C::AsyncSendBeforeOpen];
+        assert!(rerank(
+            "receive failed: ENOTCONN, socket is not connected",
+            &mut ids
+        ));
+        assert_eq!(ids[0], C::SessionAbruptEof);
         // Other kinds keep their ranking.
         let mut ids = vec![C::TlsHandshakeFailed];
         assert!(!rerank("failed in closing handshake", &mut ids));
