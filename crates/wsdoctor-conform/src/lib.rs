@@ -19,8 +19,10 @@
 //!   concurrently, with a deadline per case, and records an [`judge::Observation`] and a
 //!   capped wire transcript.
 //! * [`report`] — the `wsdoctor.conform/1` JSON model of a run.
+//! * [`export`] — the same run as JUnit XML and as a self-contained HTML report.
 
 pub mod cases;
+pub mod export;
 pub mod judge;
 pub mod lenient;
 pub mod model;

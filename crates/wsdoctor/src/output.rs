@@ -99,3 +99,16 @@ pub fn progress_bar(what: &str, total: usize, style: Style) -> Option<indicatif:
     bar.enable_steady_tick(std::time::Duration::from_millis(100));
     Some(bar)
 }
+
+/// Writes a report file through a temporary file in the same folder renamed into place,
+/// so a failed or interrupted write never leaves half a file where the old one was.
+pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    std::io::Write::write_all(&mut tmp, bytes)?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}

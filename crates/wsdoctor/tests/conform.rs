@@ -147,3 +147,110 @@ fn expect_files_are_checked() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("MAYBE"), "{err}");
 }
+
+#[test]
+fn junit_and_html_reports_carry_every_case() {
+    let Some(peer) = python_echo(&[]) else {
+        return;
+    };
+    let url = format!("ws://127.0.0.1:{}/", peer.port);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let xml_path = dir.path().join("conform.xml");
+    let html_path = dir.path().join("conform.html");
+    let (code, _, err) = run(&[
+        "conform",
+        &url,
+        "--cases",
+        "1.1.1,1.1.2,6.4.1,7.1.5",
+        "--junit",
+        xml_path.to_str().expect("utf-8"),
+        "--html",
+        html_path.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code, 1, "{err}");
+
+    // JUnit: one suite per category, 7.1.5 (FAILED in Autobahn too) the only failure,
+    // NON-STRICT passes unless --strict.
+    let xml = std::fs::read_to_string(&xml_path).expect("junit written");
+    let report = quick_junit::Report::deserialize_from_str(&xml).expect("valid JUnit XML");
+    assert_eq!(report.tests, 4);
+    assert_eq!(report.failures, 1);
+    let suites: Vec<(&str, usize, usize)> = report
+        .test_suites
+        .iter()
+        .map(|s| (s.name.as_str(), s.tests, s.failures))
+        .collect();
+    assert_eq!(
+        suites,
+        [
+            ("1 Framing", 2, 0),
+            ("6 UTF-8 Handling", 1, 0),
+            ("7 Close Handling", 1, 1)
+        ]
+    );
+    let failed = &report.test_suites[2].test_cases[0];
+    assert!(
+        failed.name.as_str().starts_with("7.1.5 "),
+        "{:?}",
+        failed.name
+    );
+    assert!(
+        failed
+            .system_out
+            .as_ref()
+            .is_some_and(|o| o.as_str().contains("< close 1002")),
+        "{failed:?}"
+    );
+
+    // HTML: every case has its row; the failed category is open; the transcript's '<'
+    // is escaped, not markup.
+    let html = std::fs::read_to_string(&html_path).expect("html written");
+    for id in ["1.1.1", "1.1.2", "6.4.1", "7.1.5"] {
+        assert!(html.contains(&format!("id=\"case-{id}\"")), "{id} missing");
+    }
+    assert!(html.contains("<tr class=\"failed\" id=\"case-7.1.5\">"));
+    assert!(html.contains("<tr class=\"nonstrict\" id=\"case-6.4.1\">"));
+    assert!(html.contains("<details id=\"category-7\" open>"));
+    assert!(html.contains("<details id=\"category-1\">"));
+    assert!(
+        html.contains("&#60; close 1002"),
+        "the transcript is escaped"
+    );
+    assert!(!html.contains("<script"));
+
+    // --strict: the NON-STRICT case now fails in JUnit too.
+    let (_, _, err) = run(&[
+        "conform",
+        &url,
+        "--cases",
+        "6.4.1",
+        "--strict",
+        "--junit",
+        xml_path.to_str().expect("utf-8"),
+    ]);
+    let xml = std::fs::read_to_string(&xml_path).expect("junit rewritten");
+    let report = quick_junit::Report::deserialize_from_str(&xml).expect("valid JUnit XML");
+    assert_eq!((report.tests, report.failures), (1, 1), "{err}");
+}
+
+#[test]
+fn an_unwritable_report_path_is_named_with_the_fix() {
+    let Some(peer) = python_echo(&[]) else {
+        return;
+    };
+    let url = format!("ws://127.0.0.1:{}/", peer.port);
+    let (code, _, err) = run(&[
+        "conform",
+        &url,
+        "--cases",
+        "1.1.1",
+        "--html",
+        "/nonexistent-wsdoctor-dir/report.html",
+    ]);
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("--html /nonexistent-wsdoctor-dir/report.html"),
+        "{err}"
+    );
+    assert!(err.contains("writable path"), "{err}");
+}

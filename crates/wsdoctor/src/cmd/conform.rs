@@ -34,6 +34,12 @@ pub struct ConformArgs {
     /// Print the report as JSON (schema wsdoctor.conform/1).
     #[arg(long)]
     pub json: bool,
+    /// Also write the results as JUnit XML (one testsuite per category) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<std::path::PathBuf>,
+    /// Also write a self-contained HTML report (categories, cases, transcripts) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<std::path::PathBuf>,
     /// Cases run at once, each on its own connection (heavy 9.* cases run alone).
     #[arg(long, value_name = "N", default_value = "8")]
     pub concurrency: usize,
@@ -110,6 +116,7 @@ pub fn run(args: ConformArgs, style: Style) -> anyhow::Result<i32> {
     if let Some(accepted) = &accepted {
         report.compare(accepted);
     }
+    write_files(&report, &args)?;
     let mut out = std::io::stdout().lock();
     if args.json {
         crate::render::shown::json(&report, false, &mut out)?;
@@ -124,6 +131,30 @@ pub fn run(args: ConformArgs, style: Style) -> anyhow::Result<i32> {
         RunVerdict::Ok => 0,
         RunVerdict::Failed => 1,
     })
+}
+
+/// `--junit` and `--html`: written after the run, each through a temporary file in the
+/// same folder renamed into place, so a failed write never leaves half a report.
+fn write_files(report: &ConformReport, args: &ConformArgs) -> anyhow::Result<()> {
+    let files = [
+        (
+            &args.junit,
+            "--junit",
+            wsdoctor_conform::export::junit as fn(&_) -> _,
+        ),
+        (&args.html, "--html", wsdoctor_conform::export::html),
+    ];
+    for (path, flag, render) in files {
+        let Some(path) = path else { continue };
+        let text = render(report).map_err(|e| anyhow::anyhow!("{flag} {}: {e}", path.display()))?;
+        crate::output::write_atomically(path, text.as_bytes()).map_err(|e| {
+            anyhow::anyhow!(
+                "{flag} {}: cannot write it ({e}); give a writable path",
+                path.display()
+            )
+        })?;
+    }
+    Ok(())
 }
 
 fn read_expect(
