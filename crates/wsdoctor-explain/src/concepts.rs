@@ -1418,19 +1418,32 @@ fn starts<'a>(lower: &'a str, word: &'a str) -> impl Iterator<Item = usize> + 'a
 
 fn find_one(lower: &str, concept: &'static Concept) -> Option<ConceptMatch> {
     let (first, rest) = concept.groups.split_first()?;
+    // Where each word occurs, found once per text (not once per anchor: a long paste
+    // full of "connection" would otherwise be scanned again for every occurrence).
+    let positions = |group: &'static [&'static str]| -> Vec<(&'static str, Vec<usize>)> {
+        group
+            .iter()
+            .map(|w| (*w, starts(lower, w).collect::<Vec<usize>>()))
+            .collect()
+    };
+    let groups: Vec<Vec<(&'static str, Vec<usize>)>> = rest.iter().map(|g| positions(g)).collect();
+    if groups.iter().any(|g| g.iter().all(|(_, at)| at.is_empty())) {
+        return None;
+    }
+    let vetoes = positions(concept.unless);
+    // Sorted positions: is one within WINDOW of `at`?
+    let near = |list: &[usize], at: usize| {
+        let i = list.partition_point(|&p| p + WINDOW < at);
+        list.get(i).is_some_and(|&p| p.abs_diff(at) <= WINDOW)
+    };
     for anchor_word in *first {
         for at in starts(lower, anchor_word) {
-            // Each other group needs a word near the anchor.
-            let near = |word: &'static str| {
-                starts(lower, word)
-                    .any(|p| p.abs_diff(at) <= WINDOW)
-                    .then_some(word)
-            };
-            let words: Option<Vec<&'static str>> = rest
+            // Each other group needs a word near the anchor; no veto word may be.
+            let words: Option<Vec<&'static str>> = groups
                 .iter()
-                .map(|group| group.iter().find_map(|w| near(w)))
+                .map(|g| g.iter().find(|(_, ps)| near(ps, at)).map(|(w, _)| *w))
                 .collect();
-            let vetoed = concept.unless.iter().any(|w| near(w).is_some());
+            let vetoed = vetoes.iter().any(|(_, ps)| near(ps, at));
             if let Some(mut words) = words.filter(|_| !vetoed) {
                 words.insert(0, anchor_word);
                 return Some(ConceptMatch { concept, words });
