@@ -37,6 +37,8 @@ pub struct Observation {
     pub violation: Option<ProtocolViolation>,
     /// The case's overall deadline cut it short.
     pub deadline_hit: bool,
+    /// Raw-byte cases (category 0): what the server answered.
+    pub answer: Option<crate::probe::Answer>,
 }
 
 /// Both verdicts, with what was expected, what happened, and what it means.
@@ -62,6 +64,9 @@ impl Judgement {
 
 /// Judges one case.
 pub fn judge(case: &Case, obs: &Observation) -> Judgement {
+    if let Some(crate::model::Probe::Handshake(p)) = &case.probe {
+        return judge_handshake(p, obs);
+    }
     let expected = expected_text(case);
     let observed = observed_text(obs);
     if !obs.opened {
@@ -107,6 +112,26 @@ pub fn judge(case: &Case, obs: &Observation) -> Judgement {
         observed,
         explanation,
         cause,
+    }
+}
+
+/// Category 0: the answer to a raw request (the close verdict is not part of these cases).
+fn judge_handshake(p: &crate::probe::HandshakeProbe, obs: &Observation) -> Judgement {
+    let answer = obs.answer.clone().unwrap_or(crate::probe::Answer::Silent {
+        why: obs
+            .handshake_error
+            .clone()
+            .unwrap_or_else(|| "the request could not be sent".into()),
+        timed_out: false,
+    });
+    let (verdict, explanation, cause) = crate::probe::judge(p, &answer);
+    Judgement {
+        verdict,
+        close_verdict: CloseVerdict::Ok,
+        expected: crate::probe::expected_text(p),
+        observed: crate::probe::observed_text(&answer),
+        explanation,
+        cause: cause.filter(|_| verdict == Verdict::Failed),
     }
 }
 

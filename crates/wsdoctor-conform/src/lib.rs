@@ -12,6 +12,8 @@
 //! * [`cases`] — the case table, one module per Autobahn category. Pure.
 //! * [`judge`] — Autobahn's verdict rules: an [`judge::Observation`] in, both verdicts, the
 //!   explanation and the catalog cause out. Pure: no sockets, no clock.
+//! * [`probe`] — category 0, the opening handshake as raw requests, and its verdict
+//!   rules. Pure.
 //! * [`select`] — `--cases` / `--exclude` patterns. Pure.
 //! * [`lenient`] — reading on past a masked or reserved-bit server frame, as Autobahn
 //!   does, while recording the violation. Pure.
@@ -26,6 +28,7 @@ pub mod export;
 pub mod judge;
 pub mod lenient;
 pub mod model;
+pub mod probe;
 pub mod report;
 pub mod run;
 pub mod select;

@@ -116,6 +116,16 @@ pub struct Case {
     pub informational: bool,
     /// permessage-deflate offers (12.*, 13.*); without agreement the case is UNIMPLEMENTED.
     pub deflate: Option<Deflate>,
+    /// Played as raw bytes instead of `script` (category 0); `script`, `expect` and
+    /// `close` are then unused.
+    pub probe: Option<Probe>,
+}
+
+/// A case that is not a frame script.
+#[derive(Clone, Debug)]
+pub enum Probe {
+    /// An opening-handshake request, sent byte for byte.
+    Handshake(crate::probe::HandshakeProbe),
 }
 
 /// What the fuzzer offers for permessage-deflate (RFC 7692), and what it accepts back.

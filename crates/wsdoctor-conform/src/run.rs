@@ -187,6 +187,18 @@ pub async fn run_case(target: &Target, case: &Case, opts: &RunOptions) -> CaseRu
     let started = Instant::now();
     let mut transcript = Transcript::new(opts.transcript_lines);
     let mut obs = Observation::default();
+    if let Some(crate::model::Probe::Handshake(p)) = &case.probe {
+        let answer = run_handshake(target, p, opts, &mut transcript).await;
+        if let crate::probe::Answer::Silent { why, .. } = &answer {
+            transcript.push(format!("* {why}"));
+        }
+        obs.answer = Some(answer);
+        return CaseRun {
+            observation: obs,
+            transcript: transcript.finish(),
+            ms: started.elapsed().as_millis() as u64,
+        };
+    }
     let offers = case.deflate.as_ref().map_or(&[][..], |d| &d.offers[..]);
     match timeout(opts.connect_timeout, open(target, offers, &mut transcript)).await {
         Ok(Ok((stream, leftover, resp))) => match negotiate(case, &resp) {
@@ -211,6 +223,213 @@ pub async fn run_case(target: &Target, case: &Case, opts: &RunOptions) -> CaseRu
     }
 }
 
+/// How long a category-0 case waits for the answer to its request, and for the echo.
+const ANSWER_WAIT: Duration = Duration::from_secs(3);
+
+/// Category 0: sends the raw request and records the answer (and, after a valid 101,
+/// whether a message is echoed).
+async fn run_handshake(
+    target: &Target,
+    p: &crate::probe::HandshakeProbe,
+    opts: &RunOptions,
+    t: &mut Transcript,
+) -> crate::probe::Answer {
+    use crate::probe::Answer;
+    let silent = |why: String, timed_out: bool| Answer::Silent { why, timed_out };
+    let mut stream = match timeout(opts.connect_timeout, connect(target)).await {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => return silent(e.message, false),
+        Err(_) => return silent("TCP connect timed out".into(), true),
+    };
+    let key = handshake::key_from_bytes(rand::random());
+    let key2 = handshake::key_from_bytes(rand::random());
+    // The path may carry a token: the transcript shows it without its query.
+    let shown_path = match target.resource.split_once('?') {
+        Some((path, _)) => format!("{path}?…"),
+        None => target.resource.clone(),
+    };
+    let fill = |path: &str| {
+        p.request
+            .replace("{path}", path)
+            .replace("{host}", &target.host_header)
+            .replace("{key2}", &key2)
+            .replace("{key}", &key)
+    };
+    for line in fill(&shown_path).split_inclusive('\n') {
+        let shown: String = line
+            .trim_end_matches(['\r', '\n'])
+            .chars()
+            .take(120)
+            .map(|c| if c.is_control() { '·' } else { c })
+            .collect();
+        t.push(format!("> {shown}"));
+    }
+    if stream
+        .write_all(fill(&target.resource).as_bytes())
+        .await
+        .is_err()
+    {
+        return silent(
+            "the server closed the connection while the request was sent".into(),
+            false,
+        );
+    }
+    let deadline = Instant::now() + ANSWER_WAIT;
+    let mut buf = Vec::with_capacity(1024);
+    let resp = loop {
+        let mut chunk = [0u8; 2048];
+        let n = match timeout(deadline - Instant::now(), stream.read(&mut chunk)).await {
+            Err(_) => {
+                return silent(format!("nothing within {} s", ANSWER_WAIT.as_secs()), true);
+            }
+            Ok(Err(e)) => return silent(format!("the connection failed: {e}"), false),
+            Ok(Ok(0)) => return silent("the server closed the connection".into(), false),
+            Ok(Ok(n)) => n,
+        };
+        buf.extend_from_slice(&chunk[..n]);
+        match handshake::parse_response(&buf, MAX_HEAD) {
+            Ok(Some(resp)) => break resp,
+            Ok(None) => continue,
+            Err(e) => return silent(format!("the answer is not an HTTP response: {e}"), false),
+        }
+    };
+    t.push(format!(
+        "< HTTP/1.{} {} {}",
+        resp.version, resp.status, resp.reason
+    ));
+    for name in [
+        "Sec-WebSocket-Version",
+        "Sec-WebSocket-Protocol",
+        "Sec-WebSocket-Extensions",
+    ] {
+        for v in resp.headers_named(name) {
+            t.push(format!("< {name}: {v}"));
+        }
+    }
+    let versions = resp
+        .headers_named("Sec-WebSocket-Version")
+        .map(String::from)
+        .collect();
+    if resp.status != 101 {
+        return Answer::Response {
+            status: resp.status,
+            versions,
+            problems: Vec::new(),
+            accepted_declined: None,
+            echoed: None,
+        };
+    }
+    let req = ClientRequest {
+        key,
+        protocols: p
+            .protocols
+            .iter()
+            .flat_map(|s| s.split(','))
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect(),
+        extensions: p.extensions.clone(),
+        ..ClientRequest::default()
+    };
+    let problems = handshake::response_problems(&resp, &req);
+    let accepted_declined = resp
+        .headers_named("Sec-WebSocket-Extensions")
+        .flat_map(handshake::parse_extensions)
+        .find(|e| p.declined.iter().any(|d| d.eq_ignore_ascii_case(&e.name)))
+        .map(|e| e.name);
+    // A server that agreed to permessage-deflate may compress its echo (RFC 7692 §6).
+    let deflated = resp
+        .headers_named("Sec-WebSocket-Extensions")
+        .flat_map(handshake::parse_extensions)
+        .any(|e| e.name.eq_ignore_ascii_case("permessage-deflate"));
+    let echoed = if problems.is_empty() && accepted_declined.is_none() {
+        let ok = echo_once(&mut stream, buf.split_off(resp.head_len), deflated, t).await;
+        Some(ok)
+    } else {
+        None
+    };
+    Answer::Response {
+        status: 101,
+        versions,
+        problems,
+        accepted_declined,
+        echoed,
+    }
+}
+
+/// After a 101: one masked text message out; true when the same text comes back.
+async fn echo_once(
+    stream: &mut TcpStream,
+    mut buf: Vec<u8>,
+    deflated: bool,
+    t: &mut Transcript,
+) -> bool {
+    const HELLO: &str = "wsdoctor conform";
+    let mut out = Vec::new();
+    encode(&FrameSpec::new(0x1, HELLO), rand::random(), &mut out);
+    t.push(format!(
+        "> text {}",
+        crate::judge::preview(HELLO.as_bytes())
+    ));
+    if stream.write_all(&out).await.is_err() {
+        t.push("* the connection failed on sending".into());
+        return false;
+    }
+    let deadline = Instant::now() + ANSWER_WAIT;
+    let mut decoder = wsdoctor_proto::frame::FrameDecoder::new(1 << 16);
+    loop {
+        match decoder.decode(&buf) {
+            Ok(Some((frame, used))) => {
+                buf.drain(..used);
+                let payload = if deflated && frame.header.rsv1 {
+                    deflate::decompress_message(&frame.payload, 1 << 16).unwrap_or_default()
+                } else {
+                    frame.payload.clone()
+                };
+                match frame.header.opcode {
+                    OpCode::Ping | OpCode::Pong => continue,
+                    OpCode::Text if payload == HELLO.as_bytes() => {
+                        t.push(format!("< text {}", crate::judge::preview(&frame.payload)));
+                        let mut close = Vec::new();
+                        encode(
+                            &FrameSpec::new(0x8, &[0x03, 0xe8][..]),
+                            rand::random(),
+                            &mut close,
+                        );
+                        let _ = stream.write_all(&close).await;
+                        return true;
+                    }
+                    other => {
+                        t.push(format!(
+                            "< {} {}",
+                            opcode_name(other.as_u8()),
+                            crate::judge::preview(&frame.payload)
+                        ));
+                        return false;
+                    }
+                }
+            }
+            Ok(None) => {}
+            Err(e) => {
+                t.push(format!("* not a WebSocket frame: {e}"));
+                return false;
+            }
+        }
+        let mut chunk = [0u8; 4096];
+        match timeout(deadline - Instant::now(), stream.read(&mut chunk)).await {
+            Ok(Ok(n)) if n > 0 => buf.extend_from_slice(&chunk[..n]),
+            Ok(_) => {
+                t.push("* the server closed the connection".into());
+                return false;
+            }
+            Err(_) => {
+                t.push(format!("* no echo within {} s", ANSWER_WAIT.as_secs()));
+                return false;
+            }
+        }
+    }
+}
+
 /// The permessage-deflate parameters the server agreed to, if the case offers any.
 fn negotiate(case: &Case, resp: &handshake::Response) -> Result<Option<DeflateParams>, String> {
     let Some(d) = &case.deflate else {
@@ -227,22 +446,7 @@ async fn open(
     extensions: &[String],
     t: &mut Transcript,
 ) -> Result<(TcpStream, Vec<u8>, handshake::Response), Unreachable> {
-    let addrs: Vec<_> = tokio::net::lookup_host((target.host.as_str(), target.port))
-        .await
-        .map_err(|e| Unreachable {
-            layer: Layer::Dns,
-            message: format!("cannot resolve {}: {e}", target.host),
-        })?
-        .collect();
-    let addr = addrs.first().ok_or_else(|| Unreachable {
-        layer: Layer::Dns,
-        message: format!("{} has no address", target.host),
-    })?;
-    let mut stream = TcpStream::connect(addr).await.map_err(|e| Unreachable {
-        layer: Layer::Tcp,
-        message: format!("TCP connect to {addr} failed: {e}"),
-    })?;
-    let _ = stream.set_nodelay(true);
+    let mut stream = connect(target).await?;
     let req = ClientRequest {
         path: target.resource.clone(),
         host: target.host_header.clone(),
@@ -310,6 +514,27 @@ async fn open(
     }
     let rest = buf.split_off(resp.head_len);
     Ok((stream, rest, resp))
+}
+
+/// Resolves the target and connects TCP.
+async fn connect(target: &Target) -> Result<TcpStream, Unreachable> {
+    let addrs: Vec<_> = tokio::net::lookup_host((target.host.as_str(), target.port))
+        .await
+        .map_err(|e| Unreachable {
+            layer: Layer::Dns,
+            message: format!("cannot resolve {}: {e}", target.host),
+        })?
+        .collect();
+    let addr = addrs.first().ok_or_else(|| Unreachable {
+        layer: Layer::Dns,
+        message: format!("{} has no address", target.host),
+    })?;
+    let stream = TcpStream::connect(addr).await.map_err(|e| Unreachable {
+        layer: Layer::Tcp,
+        message: format!("TCP connect to {addr} failed: {e}"),
+    })?;
+    let _ = stream.set_nodelay(true);
+    Ok(stream)
 }
 
 /// What the writer task sends.

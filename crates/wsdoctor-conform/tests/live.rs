@@ -113,7 +113,7 @@ fn python_websockets_agrees_with_autobahn() {
         return;
     };
     let url = format!("ws://127.0.0.1:{}/", peer.port);
-    let ours = conform(&url, &[], &["9,12,13"]);
+    let ours = conform(&url, &[], &["0,9,12,13"]);
     assert_eq!(ours.len(), 247);
     assert_agrees("python-websockets", &ours);
 }
@@ -140,7 +140,7 @@ fn node_ws_agrees_with_autobahn() {
     let url = format!("ws://127.0.0.1:{}/", peer.port);
     // The whole of 1–7 and 10, and the limits cases that finish quickly, including the one
     // where ws's fragment limit (16 384) meets Autobahn's extra empty final fragment.
-    let ours = conform(&url, &[], &["9,12,13"]);
+    let ours = conform(&url, &[], &["0,9,12,13"]);
     assert_agrees("node-ws", &ours);
     let limits = conform(&url, &["9.1.1,9.2.1,9.3.2,9.3.9,9.5.6,9.7.1"], &[]);
     assert_agrees("node-ws", &limits);
@@ -177,7 +177,7 @@ fn lab_servers_agree_with_autobahn() {
         .expect("lab starts");
     for name in names {
         let url = &lab.endpoint(name).expect("started").url;
-        let ours = conform(url, &[], &["9,12,13"]);
+        let ours = conform(url, &[], &["0,9,12,13"]);
         assert_eq!(ours.len(), 247);
         assert_agrees(&format!("lab-{name}"), &ours);
     }
@@ -238,4 +238,116 @@ fn node_echo() -> Option<peers::Peer> {
         "/tests/peers/echo_ws.js"
     ));
     Some(peers::start_peer(cmd))
+}
+
+/// The cases of `got` with each verdict other than OK, as "id id …" (ids in case order).
+fn not_ok(got: &BTreeMap<String, Outcome>, verdict: &str) -> String {
+    let mut ids: Vec<&String> = got
+        .keys()
+        .filter(|id| got[*id].verdict == verdict)
+        .collect();
+    ids.sort_by_key(|id| wsdoctor_conform::model::sort_key(id));
+    ids.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")
+}
+
+/// Category 0 (the opening handshake, wsdoctor's own; Autobahn has none) against Python
+/// `websockets` 17.4: every case's verdict is pinned (anything not listed is OK).
+#[test]
+fn python_websockets_handshake_verdicts() {
+    let Some(peer) = peers::python_echo(&[]) else {
+        return;
+    };
+    let got = conform(&format!("ws://127.0.0.1:{}/", peer.port), &["0"], &[]);
+    assert_eq!(got.len(), 59);
+    // A wrong Sec-WebSocket-Version gets 400 without the Sec-WebSocket-Version header
+    // RFC 6455 §4.4 requires; a missing or doubled Host is accepted (RFC 9112 §3.2: 400).
+    assert_eq!(
+        not_ok(&got, "FAILED"),
+        "0.5.2 0.5.3 0.5.4 0.5.5 0.6.1 0.6.2",
+        "{got:#?}"
+    );
+    assert_eq!(got["0.5.2"].cause.as_deref(), Some("http-bad-request"));
+    assert_eq!(got["0.6.1"].cause, None);
+    // websockets closes without any response to a request with a body, smuggling shapes,
+    // obs-fold, bare LF or NUL; it refuses a list in Upgrade.
+    assert_eq!(
+        not_ok(&got, "NON-STRICT"),
+        "0.2.4 0.10.1 0.10.2 0.10.3 0.10.4 0.10.5 0.10.6 0.10.7 0.10.8",
+        "{got:#?}"
+    );
+    assert!(
+        got["0.10.1"]
+            .transcript
+            .contains("* the server closed the connection")
+    );
+    // 505 for HTTP/1.0 is a refusal; a compressed echo after agreeing to permessage-deflate
+    // counts as the echo.
+    assert_eq!(got["0.1.2"].verdict, "OK");
+    assert_eq!(got["0.9.7"].verdict, "OK");
+    assert!(got["0.9.7"].transcript.contains("permessage-deflate"));
+}
+
+/// Category 0 against Node `ws` 8.23.1: every case's verdict is pinned.
+#[test]
+fn node_ws_handshake_verdicts() {
+    let Some(peer) = node_echo() else {
+        return;
+    };
+    let got = conform(&format!("ws://127.0.0.1:{}/", peer.port), &["0"], &[]);
+    assert_eq!(got.len(), 59);
+    // ws accepts HTTP/1.0 and a missing or doubled Host.
+    assert_eq!(not_ok(&got, "FAILED"), "0.1.2 0.6.1 0.6.2", "{got:#?}");
+    // It refuses a wrong version with 400 (RFC 6455 names 426) but with the version header;
+    // it takes a GET's body as WebSocket frames (and fails the connection with 1002).
+    assert_eq!(
+        not_ok(&got, "NON-STRICT"),
+        "0.2.4 0.5.2 0.5.3 0.5.4 0.5.5 0.8.5 0.10.1 0.10.3",
+        "{got:#?}"
+    );
+    assert!(
+        got["0.5.2"]
+            .transcript
+            .contains("< Sec-WebSocket-Version: 13, 8")
+    );
+    assert!(
+        got["0.8.1"]
+            .transcript
+            .contains("< Sec-WebSocket-Protocol: wsdoctor.test")
+    );
+}
+
+/// The lab's broken handshakes: the valid request (0.1.1) or the offer the fault answers
+/// wrongly fails with the cause the scenario declares for `wsdoctor check`.
+#[test]
+fn broken_lab_handshakes_fail_category_0_with_their_declared_cause() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let cases = [
+        ("wrong-accept", "0.1.1"),
+        ("no-upgrade-header", "0.1.1"),
+        ("no-connection-header", "0.1.1"),
+        ("subprotocol-unrequested", "0.8.1"),
+        ("extension-unoffered", "0.9.1"),
+    ];
+    let lab = rt
+        .block_on(wsdoctor_lab::Lab::start(wsdoctor_lab::LabOptions {
+            only: cases.iter().map(|(s, _)| s.to_string()).collect(),
+            port_base: None,
+        }))
+        .expect("lab starts");
+    for (name, case) in cases {
+        let ep = lab.endpoint(name).expect("started");
+        let got = conform(&ep.url, &[case], &[]);
+        let got = &got[case];
+        assert_eq!(got.verdict, "FAILED", "{name} {case}: {got:?}");
+        assert_eq!(
+            got.cause.as_deref(),
+            Some(ep.scenario.expect[0].as_str()),
+            "{name} {case}: {got:?}"
+        );
+    }
+    drop(lab);
 }
