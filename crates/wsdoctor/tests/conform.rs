@@ -254,3 +254,35 @@ fn an_unwritable_report_path_is_named_with_the_fix() {
     );
     assert!(err.contains("writable path"), "{err}");
 }
+
+/// Category 0 through the CLI: the JSON contract holds for raw-request cases too.
+#[test]
+fn handshake_cases_report_section_cause_and_the_raw_request() {
+    let Some(peer) = python_echo(&[]) else {
+        return;
+    };
+    let url = format!("ws://127.0.0.1:{}/", peer.port);
+    let (code, v) = json(&["conform", &url, "--cases", "0.1.1,0.5.2"]);
+    assert_eq!(code, 1, "{v}");
+    let cases = v["cases"].as_array().expect("cases");
+    assert_eq!(cases[0]["id"], "0.1.1");
+    assert_eq!(cases[0]["verdict"], "OK");
+    let wrong = &cases[1];
+    assert_eq!(wrong["id"], "0.5.2");
+    assert_eq!(wrong["verdict"], "FAILED");
+    assert_eq!(wrong["section"], "RFC 6455 §4.4");
+    assert_eq!(wrong["cause"], "http-bad-request");
+    let transcript: Vec<&str> = wrong["transcript"]
+        .as_array()
+        .expect("transcript")
+        .iter()
+        .map(|l| l.as_str().expect("line"))
+        .collect();
+    assert!(
+        transcript.contains(&"> Sec-WebSocket-Version: 14")
+            && transcript.iter().any(|l| l.starts_with("< HTTP/1.1 400")),
+        "{transcript:?}"
+    );
+    let (_, listed, _) = run(&["conform", "--dry-run", "--cases", "0"]);
+    assert!(listed.trim_end().ends_with("59 cases"), "{listed}");
+}
