@@ -77,10 +77,7 @@ impl Scanner {
                 // Other statuses matter on WebSocket paths only, known by name here (a
                 // 200 on a path seen upgraded elsewhere is not looked up: that would
                 // hash every line of the log).
-                if ACCESS_STATUSES.contains(&a.status)
-                    || !a.flags.is_empty()
-                    || self.named_ws_path(fields::path_of(a.target))
-                {
+                if request_matters(&a, |p| self.named_ws_path(p)) {
                     self.request_line(file, n, text, &a);
                 }
             }
@@ -516,4 +513,11 @@ fn termination_signature(ts: [u8; 2]) -> &'static str {
         b"PR" => "haproxy-PR",
         _ => "haproxy-status",
     }
+}
+
+/// Whether an access line goes further than counting: an upgrade or a status that
+/// matters on the Upgrade path, Envoy response flags, or a path `named` a WebSocket one.
+/// Pure, so the parallel gate and the line-by-line path ask the same question.
+pub(super) fn request_matters(a: &fields::Request<'_>, named: impl FnOnce(&[u8]) -> bool) -> bool {
+    ACCESS_STATUSES.contains(&a.status) || !a.flags.is_empty() || named(fields::path_of(a.target))
 }

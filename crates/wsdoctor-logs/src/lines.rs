@@ -2,8 +2,11 @@
 //! search over the whole buffer with line boundaries looked up only around hits (as
 //! ripgrep does: lines without an anchor are never touched beyond counting their
 //! newlines), or every line handed over in turn, for structured logs whose lines are
-//! cheaper to parse than to search. Memory is the buffer: longer lines are cut and
-//! counted.
+//! cheaper to parse than to search, or — for access logs — every line judged by a
+//! pure gate on both cores (each half of a block on its own thread), the few lines it
+//! passes then handed over in order on this thread, so the callback sees exactly what
+//! it would have seen line by line. Memory is the buffer (and, per block, the offsets
+//! of the passed lines): longer lines are cut and counted.
 
 use aho_corasick::AhoCorasick;
 use std::io::{self, Read};
@@ -16,7 +19,16 @@ pub enum Select<'a> {
     /// Only lines holding an anchor of the automaton.
     Anchored(&'a AhoCorasick),
     Every,
+    /// Only lines the gate passes; the gate runs on both cores.
+    Gated(&'a Gate<'a>),
 }
+
+/// Whether a line of a structured log needs the (serial) callback: a pure function of
+/// the line, so it may run on any thread.
+pub type Gate<'a> = dyn Fn(&[u8]) -> bool + Sync + 'a;
+
+/// Blocks at least this long are gated on two threads.
+const PARALLEL_FROM: usize = 64 << 10;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LineStats {
@@ -82,6 +94,11 @@ pub fn scan(
                             }
                         }
                         Select::Every => hit(stats.lines, line, &[]),
+                        Select::Gated(gate) => {
+                            if gate(line) {
+                                hit(stats.lines, line, &[]);
+                            }
+                        }
                     }
                     skipping = true;
                     len = 0;
@@ -94,6 +111,7 @@ pub fn scan(
         stats.lines = match select {
             Select::Anchored(ac) => block_lines(block, ac, stats.lines, hit),
             Select::Every => every_line(block, stats.lines, hit),
+            Select::Gated(gate) => gated_lines(block, gate, stats.lines, hit),
         };
         if eof {
             if !block.is_empty() && block.last() != Some(&b'\n') {
@@ -157,6 +175,57 @@ fn every_line(block: &[u8], mut line_no: u64, hit: &mut Hit<'_>) -> u64 {
         hit(line_no + 1, strip_cr(&block[pos..]), &[]);
     }
     line_no
+}
+
+/// The lines of a block the gate passes, the gate run on each half of the block on its
+/// own thread (halves split at a newline); the passed lines are then handed to `hit` in
+/// order, numbered as [`every_line`] numbers them. Returns the line count after it.
+fn gated_lines(block: &[u8], gate: &Gate<'_>, mut line_no: u64, hit: &mut Hit<'_>) -> u64 {
+    let cut = if block.len() >= PARALLEL_FROM {
+        let mid = block.len() / 2;
+        memchr::memchr(b'\n', &block[mid..]).map_or(block.len(), |i| mid + i + 1)
+    } else {
+        block.len()
+    };
+    let (first, second) = block.split_at(cut);
+    let (a, b) = if second.is_empty() {
+        (passed(first, gate), (Vec::new(), 0))
+    } else {
+        std::thread::scope(|s| {
+            let other = s.spawn(|| passed(second, gate));
+            let a = passed(first, gate);
+            let b = other
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            (a, b)
+        })
+    };
+    for (half, (lines, newlines)) in [(first, a), (second, b)] {
+        for (i, s, e) in lines {
+            hit(line_no + i + 1, strip_cr(&half[s..e]), &[]);
+        }
+        line_no += newlines;
+    }
+    line_no
+}
+
+/// The lines of `half` the gate passes, as (0-based index, start, end) — a last line
+/// without a newline included — and the number of newlines in it.
+fn passed(half: &[u8], gate: &Gate<'_>) -> (Vec<(u64, usize, usize)>, u64) {
+    let mut out = Vec::new();
+    let mut pos = 0;
+    let mut i = 0;
+    for nl in memchr::memchr_iter(b'\n', half) {
+        if gate(strip_cr(&half[pos..nl])) {
+            out.push((i, pos, nl));
+        }
+        i += 1;
+        pos = nl + 1;
+    }
+    if pos < half.len() && gate(strip_cr(&half[pos..])) {
+        out.push((i, pos, half.len()));
+    }
+    (out, i)
 }
 
 fn count_nl(b: &[u8]) -> u64 {
@@ -228,6 +297,50 @@ mod tests {
             assert_eq!(stats.lines, 200, "chunk {chunk}");
             assert_eq!(hits, want, "chunk {chunk}");
             assert_eq!(every, 200, "chunk {chunk}");
+        }
+    }
+
+    /// The gated scan hands over exactly the lines, numbers and text a line-by-line
+    /// scan filtered by the same gate would: blocks below and above the two-thread
+    /// size, CRLF, long lines, a last line without a newline.
+    #[test]
+    fn gated_equals_every_line_filtered() {
+        let mut text = String::new();
+        for i in 0..40_000u64 {
+            match i % 11 {
+                0 => text.push_str(&format!("{i} keep GET /ws\r\n")),
+                3 => text.push_str(&format!("{i} keep {}\n", "y".repeat(300))),
+                7 => text.push('\n'),
+                _ => text.push_str(&format!("{i} drop GET /index.html\n")),
+            }
+        }
+        text.push_str("last keep");
+        let gate = |l: &[u8]| l.windows(4).any(|w| w == b"keep");
+        for chunk in [200, 4096, PARALLEL_FROM + 17, 1 << 20] {
+            let mut want = Vec::new();
+            let every = scan(
+                &mut text.as_bytes(),
+                Select::Every,
+                chunk,
+                &mut |n, l, _| {
+                    if gate(l) {
+                        want.push((n, l.to_vec()));
+                    }
+                },
+            )
+            .expect("scan");
+            let mut got = Vec::new();
+            let gated = scan(
+                &mut text.as_bytes(),
+                Select::Gated(&gate),
+                chunk,
+                &mut |n, l, _| got.push((n, l.to_vec())),
+            )
+            .expect("scan");
+            assert_eq!(gated, every, "chunk {chunk}");
+            assert_eq!(gated.lines, 40_001, "chunk {chunk}");
+            assert!(want.len() > 7000, "chunk {chunk}: {}", want.len());
+            assert_eq!(got, want, "chunk {chunk}");
         }
     }
 

@@ -388,3 +388,66 @@ fn vocabulary_and_concept_tiers_on_log_lines() {
     let r = scan_all(&[("error.log", nginx.as_bytes())], Options::default());
     assert_eq!(finding(&r, CauseId::DnsNxdomain).count, 1);
 }
+
+/// Access lines of many kinds, `n` of them: pages, assets, upgrades (a third cut at
+/// 60 s), 4xx/5xx on WebSocket and other paths, CRLF endings, and lines that are not
+/// access lines (one with an nginx anchor).
+fn mixed_access_log(n: u64) -> Vec<u8> {
+    let mut out = String::new();
+    for i in 0..n {
+        let (path, status, secs) = match i % 17 {
+            0 => ("/ws?token=t0ps3cret", 101, format!("{}.{:03}", 60, i % 3)),
+            1 => (
+                "/socket.io/?EIO=4&transport=websocket",
+                101,
+                format!("{}.500", i % 50),
+            ),
+            2 => ("/ws", 502, "0.002".to_string()),
+            3 => ("/api/cart", 502, "0.010".to_string()),
+            4 => ("/cable", 499, "3.000".to_string()),
+            5 => ("/chat/live", 200, "0.100".to_string()),
+            6 => ("/missing", 404, "0.001".to_string()),
+            7 => ("/ws", 426, "0.001".to_string()),
+            _ => ("/static/app.js", 200, "0.001".to_string()),
+        };
+        let (min, sec) = ((i / 60) % 60, i % 60);
+        match i % 97 {
+            13 => out.push_str("upstream timed out (110: Connection timed out) while proxying upgraded connection\n"),
+            29 => out.push_str("garbage line without anything\r\n"),
+            _ => out.push_str(&format!(
+                "198.51.100.{} - - [01/May/2024:10:{min:02}:{sec:02} +0000] \"GET {path} HTTP/1.1\" {status} 512 \"-\" \"Mozilla/5.0\" {secs}{}",
+                i % 250,
+                if i % 5 == 0 { "\r\n" } else { "\n" }
+            )),
+        }
+    }
+    out.into_bytes()
+}
+
+/// The two-core path (access lines gated on two threads) gives the same report, field
+/// for field, as reading line by line on one: one block and many, small blocks cut
+/// lines at every offset.
+#[test]
+fn parallel_and_serial_reports_are_identical() {
+    let log = mixed_access_log(60_000);
+    assert!(log.len() > 4 << 20, "{}", log.len());
+    for chunk in [lines::CHUNK, 200 << 10, 8 << 20] {
+        let run = |parallel: bool| {
+            let opts = Options {
+                parallel,
+                chunk,
+                ws_paths: vec!["/chat*".into()],
+                ..Options::default()
+            };
+            let r = scan_all(&[("access.log", &log[..]), ("again.log", &log[..])], opts);
+            serde_json::to_string(&r).expect("serialises")
+        };
+        let (serial, parallel) = (run(false), run(true));
+        assert_eq!(serial, parallel, "chunk {chunk}");
+        let r: serde_json::Value = serde_json::from_str(&parallel).expect("json");
+        assert_eq!(r["files"][0]["lines"], 60_000, "chunk {chunk}");
+        assert_eq!(r["files"][0]["format"], "access", "chunk {chunk}");
+        assert!(serial.contains("proxy-idle-timeout"), "chunk {chunk}");
+        assert!(!serial.contains("t0ps3cret"), "redacted");
+    }
+}
