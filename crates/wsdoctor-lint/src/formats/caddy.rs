@@ -85,6 +85,7 @@ fn json(ctx: &mut Ctx, name: &str, text: &str) {
         for h in &all {
             json_header_ops(ctx, name, h);
         }
+        json_ws_paths_routed(ctx, name, doc);
         for h in all
             .into_iter()
             .filter(|n| n.get("handler").and_then(Node::str) == Some("reverse_proxy"))
@@ -115,6 +116,198 @@ fn json(ctx: &mut Ctx, name: &str, text: &str) {
             .quote(name, h.line)
             .fix("Remove stream_timeout (Caddy has no idle cut on WebSockets) or raise it well above your session length.")
             .replace_with(["\"stream_close_delay\": \"5m\""]);
+            ctx.push(f);
+        }
+    }
+}
+
+/// Whether a JSON matcher set list (`"match": [{…}, {…}]`, any set, every matcher of
+/// a set) holds for an Upgrade `GET` of `path` to `host`; `None` when undecidable.
+fn json_match(m: Option<&Node>, path: &str, host: Option<&str>) -> Option<bool> {
+    let Some(m) = m else {
+        return Some(true);
+    };
+    let mut any = false;
+    for set in m.seq() {
+        let mut all = true;
+        for (kind, _, v) in set.entries() {
+            let strs = |n: &Node| -> Vec<String> {
+                n.seq()
+                    .iter()
+                    .filter_map(|x| x.str().map(String::from))
+                    .collect()
+            };
+            let holds = match kind.as_str() {
+                "host" => match host {
+                    Some(h) => Some(strs(v).iter().any(|x| x.eq_ignore_ascii_case(h))),
+                    None => Some(true),
+                },
+                "path" | "method" => {
+                    let mut c = vec![kind.clone()];
+                    c.extend(strs(v));
+                    condition(&c, path)
+                }
+                "header" => {
+                    let mut ok = Some(true);
+                    for (field, _, vals) in v.entries() {
+                        let mut c = vec!["header".to_string(), field.clone()];
+                        c.extend(strs(vals));
+                        ok = match (ok, condition(&c, path)) {
+                            (Some(a), Some(b)) => Some(a && b),
+                            _ => None,
+                        };
+                    }
+                    ok
+                }
+                "path_regexp" => v
+                    .get("pattern")
+                    .and_then(Node::str)
+                    .and_then(|re| regex::Regex::new(re).ok())
+                    .map(|re| re.is_match(path)),
+                _ => None,
+            };
+            all &= holds?;
+        }
+        any |= all;
+    }
+    Some(any)
+}
+
+/// What an Upgrade request reaches in JSON `routes`: in order, routes of one `group`
+/// exclusive, handlers of a matching route in order, `terminal` ending the list. A
+/// route whose matcher lint cannot decide (`file`, `remote_ip`…) only matters when its
+/// handlers could answer; one that only rewrites or sets variables is passed either way.
+fn json_resolve(routes: &[Node], path: &str, host: Option<&str>) -> Reached {
+    let mut groups_done: Vec<&str> = Vec::new();
+    for r in routes {
+        let group = r.get("group").and_then(Node::str);
+        if group.is_some_and(|g| groups_done.contains(&g)) {
+            continue;
+        }
+        let handlers = r.get("handle").map(Node::seq).unwrap_or_default();
+        let kind = |h: &Node| {
+            h.get("handler")
+                .and_then(Node::str)
+                .unwrap_or("")
+                .to_string()
+        };
+        let decisive = handlers.iter().any(|h| {
+            matches!(
+                kind(h).as_str(),
+                "subroute" | "reverse_proxy" | "file_server" | "static_response" | "error"
+            )
+        });
+        match json_match(r.get("match"), path, host) {
+            None if decisive => return Reached::Unknown,
+            None | Some(false) => continue,
+            Some(true) => {}
+        }
+        if let Some(g) = group {
+            groups_done.push(g);
+        }
+        for h in handlers {
+            match kind(h).as_str() {
+                "subroute" => {
+                    let inner = h.get("routes").map(Node::seq).unwrap_or_default();
+                    match json_resolve(inner, path, host) {
+                        Reached::Nothing => {}
+                        other => return other,
+                    }
+                }
+                "reverse_proxy" => return Reached::Proxy,
+                k @ ("file_server" | "static_response" | "error") => {
+                    return Reached::Answered(h.line, k.to_string());
+                }
+                _ => {}
+            }
+        }
+        if r.get("terminal").and_then(Node::str) == Some("true") {
+            return Reached::Nothing;
+        }
+    }
+    Reached::Nothing
+}
+
+/// [`ws_paths_routed`] for Caddy's JSON: each server's routes, once per host its
+/// top-level routes match (a site), judged when the site has a reverse_proxy.
+fn json_ws_paths_routed(ctx: &mut Ctx, name: &str, doc: &Node) {
+    let Some(servers) = doc.path(&["apps", "http", "servers"]) else {
+        return;
+    };
+    let mut sites: Vec<(&[Node], Option<String>)> = Vec::new();
+    for (_, _, srv) in servers.entries() {
+        let routes = srv.get("routes").map(Node::seq).unwrap_or_default();
+        let mut hosts: Vec<String> = Vec::new();
+        for r in routes {
+            for set in r.get("match").map(Node::seq).unwrap_or_default() {
+                for h in set.get("host").map(Node::seq).unwrap_or_default() {
+                    if let Some(h) = h.str().filter(|h| !hosts.iter().any(|x| x == h)) {
+                        hosts.push(h.to_string());
+                    }
+                }
+            }
+        }
+        let proxies = |host: Option<&str>| {
+            routes.iter().any(|r| {
+                let for_host = |set: &Node| {
+                    set.get("host").is_none_or(|hs| {
+                        host.is_none_or(|h| hs.seq().iter().any(|x| x.str() == Some(h)))
+                    })
+                };
+                let sets = r.get("match").map(Node::seq).unwrap_or_default();
+                (sets.is_empty() || sets.iter().any(for_host)) && {
+                    let mut all = Vec::new();
+                    r.walk(&mut all);
+                    all.iter()
+                        .any(|n| n.get("handler").and_then(Node::str) == Some("reverse_proxy"))
+                }
+            })
+        };
+        if hosts.is_empty() {
+            if proxies(None) {
+                sites.push((routes, None));
+            }
+        } else {
+            for h in hosts {
+                if proxies(Some(&h)) {
+                    sites.push((routes, Some(h)));
+                }
+            }
+        }
+    }
+    for p in ctx.opts.ws_paths.clone() {
+        let results: Vec<Reached> = sites
+            .iter()
+            .map(|(routes, host)| json_resolve(routes, &p, host.as_deref()))
+            .collect();
+        if results
+            .iter()
+            .any(|r| matches!(r, Reached::Proxy | Reached::Unknown))
+        {
+            continue;
+        }
+        for ((routes, host), r) in sites.iter().zip(results) {
+            let (line, what) = match r {
+                Reached::Answered(line, what) => (
+                    line,
+                    format!("the {what} handler on line {line} answers it"),
+                ),
+                _ => (
+                    routes.first().map_or(1, |n| n.line),
+                    "no handler answers it (Caddy sends an empty 200)".to_string(),
+                ),
+            };
+            let site = host
+                .as_deref()
+                .map(|h| format!(" on {h}"))
+                .unwrap_or_default();
+            let f = LintFinding::new(
+                RuleId::CaddyWsPathNotProxied,
+                name,
+                line,
+                format!("an Upgrade request to --ws-path {p}{site} reaches no reverse_proxy: {what}, so the client gets a plain HTTP answer instead of 101 Switching Protocols"),
+            )
+            .fix(format!("Add a route matching {{\"path\": [\"{}*\"]}} with a reverse_proxy handler before the fallback.", p.trim_end_matches('/')));
             ctx.push(f);
         }
     }
@@ -1038,6 +1231,280 @@ mod tests {
       }
     }
   }
+}"#;
+
+    /// The same routing on Caddy's JSON: `caddy adapt` (2.11) of the broken and fixed
+    /// Caddyfiles of `a_ws_path_is_routed_as_caddy_orders_its_handlers`.
+    #[test]
+    fn a_ws_path_is_routed_through_caddy_json() {
+        let o = Options {
+            ws_paths: vec!["/live/socket".into()],
+            ..opts()
+        };
+        let r = lint_text("caddy.json", JSON_SPA_BROKEN, &o);
+        assert_eq!(r.rules(), [RuleId::CaddyWsPathNotProxied]);
+        assert!(r.findings[0].finding.detail.contains("file_server"));
+        let r = lint_text("caddy.json", JSON_SPA_FIXED, &o);
+        assert!(r.findings.is_empty(), "{:?}", r.rules());
+        // The API path is proxied in both.
+        let api = Options {
+            ws_paths: vec!["/api/ws".into()],
+            ..opts()
+        };
+        assert!(
+            lint_text("caddy.json", JSON_SPA_BROKEN, &api)
+                .findings
+                .is_empty()
+        );
+    }
+
+    const JSON_SPA_BROKEN: &str = r#"{
+	"apps": {
+		"http": {
+			"servers": {
+				"srv0": {
+					"listen": [
+						":443"
+					],
+					"routes": [
+						{
+							"match": [
+								{
+									"host": [
+										"app.example.test"
+									]
+								}
+							],
+							"handle": [
+								{
+									"handler": "subroute",
+									"routes": [
+										{
+											"handle": [
+												{
+													"handler": "vars",
+													"root": "/srv/app"
+												}
+											]
+										},
+										{
+											"group": "group2",
+											"handle": [
+												{
+													"handler": "subroute",
+													"routes": [
+														{
+															"handle": [
+																{
+																	"handler": "reverse_proxy",
+																	"upstreams": [
+																		{
+																			"dial": "127.0.0.1:8080"
+																		}
+																	]
+																}
+															]
+														}
+													]
+												}
+											],
+											"match": [
+												{
+													"path": [
+														"/api/*"
+													]
+												}
+											]
+										},
+										{
+											"group": "group2",
+											"handle": [
+												{
+													"handler": "subroute",
+													"routes": [
+														{
+															"handle": [
+																{
+																	"handler": "rewrite",
+																	"uri": "{http.matchers.file.relative}"
+																}
+															],
+															"match": [
+																{
+																	"file": {
+																		"try_files": [
+																			"{http.request.uri.path}",
+																			"/index.html"
+																		]
+																	}
+																}
+															]
+														},
+														{
+															"handle": [
+																{
+																	"handler": "file_server",
+																	"hide": [
+																		"/tmp/h12v/Caddyfile.broken"
+																	]
+																}
+															]
+														}
+													]
+												}
+											]
+										}
+									]
+								}
+							],
+							"terminal": true
+						}
+					]
+				}
+			}
+		}
+	}
+}"#;
+    const JSON_SPA_FIXED: &str = r#"{
+	"apps": {
+		"http": {
+			"servers": {
+				"srv0": {
+					"listen": [
+						":443"
+					],
+					"routes": [
+						{
+							"match": [
+								{
+									"host": [
+										"app.example.test"
+									]
+								}
+							],
+							"handle": [
+								{
+									"handler": "subroute",
+									"routes": [
+										{
+											"handle": [
+												{
+													"handler": "vars",
+													"root": "/srv/app"
+												}
+											]
+										},
+										{
+											"group": "group3",
+											"handle": [
+												{
+													"handler": "subroute",
+													"routes": [
+														{
+															"handle": [
+																{
+																	"handler": "reverse_proxy",
+																	"upstreams": [
+																		{
+																			"dial": "127.0.0.1:8080"
+																		}
+																	]
+																}
+															]
+														}
+													]
+												}
+											],
+											"match": [
+												{
+													"header": {
+														"Connection": [
+															"*Upgrade*"
+														],
+														"Upgrade": [
+															"websocket"
+														]
+													}
+												}
+											]
+										},
+										{
+											"group": "group3",
+											"handle": [
+												{
+													"handler": "subroute",
+													"routes": [
+														{
+															"handle": [
+																{
+																	"handler": "reverse_proxy",
+																	"upstreams": [
+																		{
+																			"dial": "127.0.0.1:8080"
+																		}
+																	]
+																}
+															]
+														}
+													]
+												}
+											],
+											"match": [
+												{
+													"path": [
+														"/api/*"
+													]
+												}
+											]
+										},
+										{
+											"group": "group3",
+											"handle": [
+												{
+													"handler": "subroute",
+													"routes": [
+														{
+															"handle": [
+																{
+																	"handler": "rewrite",
+																	"uri": "{http.matchers.file.relative}"
+																}
+															],
+															"match": [
+																{
+																	"file": {
+																		"try_files": [
+																			"{http.request.uri.path}",
+																			"/index.html"
+																		]
+																	}
+																}
+															]
+														},
+														{
+															"handle": [
+																{
+																	"handler": "file_server",
+																	"hide": [
+																		"/tmp/h12v/Caddyfile.fixed2"
+																	]
+																}
+															]
+														}
+													]
+												}
+											]
+										}
+									]
+								}
+							],
+							"terminal": true
+						}
+					]
+				}
+			}
+		}
+	}
 }"#;
 
     #[test]
