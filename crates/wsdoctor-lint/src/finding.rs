@@ -87,6 +87,7 @@ rules! {
     ApacheProxypassNoUpgrade = "apache/proxypass-no-upgrade" => ProxyUpgradeNotForwarded, "http:// ProxyPass for a WebSocket path without upgrade=websocket";
     ApacheRewriteWithoutP = "apache/rewrite-without-p" => HttpRedirect, "RewriteRule to ws:// without [P] redirects the client";
     ApacheRewriteNoUpgradeCondition = "apache/rewrite-no-upgrade-condition" => ProxyRewriteNoUpgradeCondition, "RewriteRule to ws:// without an Upgrade RewriteCond";
+    ApacheRewriteEngineOff = "apache/rewrite-engine-off" => ProxyUpgradeNotForwarded, "A WebSocket RewriteRule where RewriteEngine is not On, so its Upgrades fall through";
     ApacheProxypassShadowed = "apache/proxypass-shadowed" => ProxyLocationShadowed, "A ProxyPass earlier in the file takes the WebSocket path first";
     ApacheRedirectArguments = "apache/redirect-arguments" => ProxyConfigRejected, "Redirect with a stray argument, which apache2 -t refuses";
     ApacheRewriteLiteralVariable = "apache/rewrite-literal-variable" => HttpNotFound, "A RewriteRule target with {VAR} missing its %";

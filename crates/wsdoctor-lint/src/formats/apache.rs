@@ -65,6 +65,16 @@ pub(crate) fn lint(ctx: &mut Ctx, name: &str, _text: &str) {
     let idx = Index::new(&dirs);
     for (i, d) in dirs.iter().enumerate() {
         if d.is("RewriteRule") {
+            // The rule's context as routes see it: its virtual host and the server
+            // config, or the server config alone.
+            let context: Vec<&Dir> = dirs
+                .iter()
+                .filter(|x| x.vhost.is_none() || x.vhost == d.vhost || x.is("RewriteEngine"))
+                .collect();
+            if routes::engine_on(&context, d) == Some(false) {
+                engine_off(ctx, d, &context);
+                continue;
+            }
             rewrite_rule(ctx, &idx, &dirs, i, ws_handler_missing);
         } else if d.is("Redirect") || d.is("RedirectMatch") {
             redirect_arguments(ctx, d);
@@ -92,6 +102,11 @@ pub(crate) fn lint(ctx: &mut Ctx, name: &str, _text: &str) {
                 .iter()
                 .filter(|d| !d.is("RewriteRule") && !d.is("RewriteCond")),
         );
+        // Other hosts' RewriteEngine lines only tell that the whole configuration
+        // was read (routes::engine_on).
+        list.extend(dirs.iter().filter(|d| {
+            d.is("RewriteEngine") && d.vhost.is_some() && !own.iter().any(|o| std::ptr::eq(*o, *d))
+        }));
         judge.host(ctx, &list);
     }
     judge.host(ctx, &global);
@@ -493,6 +508,53 @@ fn upgrade_request(path: &str) -> routes::Request {
     }
 }
 
+/// A RewriteRule that proxies to a WebSocket backend (`ws://`, or `[P]` after an
+/// Upgrade condition) where mod_rewrite is off: the Upgrade falls through to the
+/// next route.
+fn engine_off(ctx: &mut Ctx, d: &Dir, context: &[&Dir]) {
+    let Some(target) = d.args.get(1) else {
+        return;
+    };
+    let i = context
+        .iter()
+        .position(|x| std::ptr::eq(*x, d))
+        .unwrap_or(0);
+    let upgrade_cond = context[..i]
+        .iter()
+        .rev()
+        .take_while(|c| c.is("RewriteCond"))
+        .any(|c| {
+            c.args
+                .first()
+                .is_some_and(|t| t.to_ascii_lowercase().contains("http:upgrade"))
+        });
+    if !is_ws_url(target) && !upgrade_cond {
+        return;
+    }
+    let explicit_off = context.iter().any(|x| {
+        x.is("RewriteEngine")
+            && x.vhost == d.vhost
+            && x.args
+                .first()
+                .is_some_and(|a| a.eq_ignore_ascii_case("off"))
+    });
+    let why = if explicit_off {
+        "RewriteEngine is Off here"
+    } else {
+        "no RewriteEngine On applies to it (not in its context, not in the server config; the engine is off by default)"
+    };
+    let f = LintFinding::new(
+        RuleId::ApacheRewriteEngineOff,
+        &d.file,
+        d.line,
+        format!("RewriteRule {} {target} does nothing: {why}, so WebSocket Upgrades are not sent to {target} and fall through to the next ProxyPass, which does not carry them", d.args.first().map_or("", String::as_str)),
+    )
+    .severity(Severity::Warning)
+    .fix("Put RewriteEngine On in the same <VirtualHost> (or <Location>) before the RewriteCond/RewriteRule lines.")
+    .replace_with(["RewriteEngine On"]);
+    ctx.push(f);
+}
+
 /// `Redirect [status] URL-path URL`: a third argument that is not a status makes
 /// Apache refuse the file ("Redirect: invalid first argument (of three)").
 fn redirect_arguments(ctx: &mut Ctx, d: &Dir) {
@@ -890,5 +952,49 @@ mod tests {
         assert_eq!(r.findings[0].line, 2);
         assert_eq!(r.errors.len(), 1);
         assert_eq!(r.errors[0].line, Some(4));
+    }
+
+    /// mod_rewrite runs a rule only where RewriteEngine is On (its host's, else the
+    /// server config's, which a virtual host inherits). Each variant passes
+    /// `apache2 -t` (2.4.71); run live, "off" sent the Upgrade on to the ProxyPass and
+    /// "server-wide On" to the rule's target.
+    #[test]
+    fn a_rewrite_rule_works_only_where_the_engine_is_on() {
+        let on = "<VirtualHost *:8090>\n  RewriteEngine On\n  RewriteCond %{HTTP:Upgrade} websocket [NC]\n  RewriteCond %{HTTP:Connection} upgrade [NC]\n  RewriteRule ^/?(.*) \"ws://127.0.0.1:9000/$1\" [P,L]\n  ProxyPass / http://127.0.0.1:9000/\n</VirtualHost>\n";
+        let quiet = |conf: &str| {
+            lint_text("a.conf", conf, &opts())
+                .findings
+                .iter()
+                .all(|f| f.finding.severity < Severity::Warning)
+        };
+        assert!(quiet(on));
+        let off = on.replace("RewriteEngine On", "RewriteEngine Off");
+        let r = lint_text("a.conf", &off, &opts());
+        let got: Vec<(RuleId, usize)> = r.findings.iter().map(|f| (f.rule, f.line)).collect();
+        assert_eq!(
+            got,
+            [
+                (RuleId::ApacheRewriteEngineOff, 5),
+                (RuleId::ApacheProxypassNoUpgrade, 6)
+            ]
+        );
+        assert_eq!(r.findings[0].id().as_str(), "proxy-upgrade-not-forwarded");
+        // On in another host only: this one's rule is inert.
+        let other = format!(
+            "<VirtualHost *:8091>\n  RewriteEngine On\n</VirtualHost>\n{}",
+            on.replace("  RewriteEngine On\n", "")
+        );
+        assert_eq!(
+            lint_text("a.conf", &other, &opts()).rules()[0],
+            RuleId::ApacheRewriteEngineOff
+        );
+        // Server-wide On is inherited by the host.
+        let inherited = format!(
+            "RewriteEngine On\n{}",
+            on.replace("  RewriteEngine On\n", "")
+        );
+        assert!(quiet(&inherited));
+        // A snippet with no RewriteEngine line at all: set elsewhere, not judged.
+        assert!(quiet(&on.replace("  RewriteEngine On\n", "")));
     }
 }

@@ -123,6 +123,9 @@ pub fn routes_of<'a>(dirs: &[&'a Dir]) -> Vec<Route<'a>> {
     let mut plain = Vec::new();
     for (i, d) in dirs.iter().enumerate() {
         if d.is("RewriteRule") {
+            if engine_on(dirs, d) == Some(false) {
+                continue;
+            }
             if let Some(r) = rewrite_route(dirs, i) {
                 rewrites.push(r);
             }
@@ -137,6 +140,46 @@ pub fn routes_of<'a>(dirs: &[&'a Dir]) -> Vec<Route<'a>> {
         }
     }
     rewrites.into_iter().chain(located).chain(plain).collect()
+}
+
+/// Whether mod_rewrite runs the RewriteRule `d` in its context: the last
+/// `RewriteEngine` in its `<Location>`, else in its virtual host, else in
+/// the server config (a virtual host inherits the engine's state, though not the
+/// rules: seen with Apache 2.4.71, `RewriteEngine On` outside a `<VirtualHost>` ran the
+/// host's own `[P]` rule). The engine is off by default, so a rule whose context never
+/// says `RewriteEngine On` does nothing — once what was read shows `RewriteEngine`
+/// anywhere. A snippet without any `RewriteEngine` line is a fragment whose engine is
+/// set elsewhere: `None`, not judged.
+pub fn engine_on(dirs: &[&Dir], d: &Dir) -> Option<bool> {
+    // A flag: the last one of a context holds for the whole context, wherever the
+    // rule stands.
+    let engines: Vec<&Dir> = dirs
+        .iter()
+        .filter(|x| x.is("RewriteEngine"))
+        .copied()
+        .collect();
+    let on = |x: &Dir| x.args.first().is_some_and(|a| a.eq_ignore_ascii_case("on"));
+    let own = engines
+        .iter()
+        .rev()
+        .find(|x| x.vhost == d.vhost && x.location == d.location)
+        .or_else(|| {
+            engines
+                .iter()
+                .rev()
+                .find(|x| x.vhost == d.vhost && x.location.is_none())
+        })
+        .or_else(|| {
+            engines
+                .iter()
+                .rev()
+                .find(|x| x.vhost.is_none() && x.location.is_none())
+        });
+    match own {
+        Some(x) => Some(on(x)),
+        None if dirs.iter().any(|x| x.is("RewriteEngine")) => Some(false),
+        None => None,
+    }
 }
 
 /// The first route that takes `req`; a `!` exclusion ends the search unproxied.
