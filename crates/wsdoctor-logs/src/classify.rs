@@ -186,7 +186,8 @@ impl Scanner {
         let upstream = a.upstream.map(redacted_upstream);
         let flagged = envoy_flag_causes(a.flags);
         if a.status == 101 {
-            self.upgraded(path, a.duration, file, n, text);
+            let idle = flagged.is_some_and(|(id, _)| id == CauseId::ProxyIdleTimeout);
+            self.upgraded(path, a.duration, idle, file, n, text);
             // What ended an upgraded session, when the proxy says (Envoy `SI`).
             if let Some((id, sig)) = flagged {
                 let url = Some(redacted_target(a.target));
@@ -211,7 +212,7 @@ impl Scanner {
         }
         let path = h.target.map(fields::path_of).unwrap_or(b"");
         if h.status == 101 {
-            self.upgraded(path, h.total, file, n, text);
+            self.upgraded(path, h.total, idle_cut(h.termination), file, n, text);
         }
         let cause = rules::termination_causes(h.termination)
             .first()
@@ -241,7 +242,7 @@ impl Scanner {
     fn haproxy_tcp_line(&mut self, file: u32, n: u64, text: &[u8], h: &fields::Haproxy<'_>) {
         if let Some(d) = h.total {
             let vendor = self.vendor;
-            self.durations.add(d, || Origin {
+            self.durations.add(d, idle_cut(h.termination), || Origin {
                 file,
                 line: n,
                 text: aggregate::redact_line(text),
@@ -259,6 +260,7 @@ impl Scanner {
         &mut self,
         path: &[u8],
         duration: Option<f64>,
+        idle: bool,
         file: u32,
         n: u64,
         text: &[u8],
@@ -270,7 +272,7 @@ impl Scanner {
         }
         if let Some(d) = duration {
             let vendor = self.vendor;
-            self.durations.add(d, || Origin {
+            self.durations.add(d, idle, || Origin {
                 file,
                 line: n,
                 text: aggregate::redact_line(text),
@@ -520,4 +522,9 @@ fn termination_signature(ts: [u8; 2]) -> &'static str {
 /// Pure, so the parallel gate and the line-by-line path ask the same question.
 pub(super) fn request_matters(a: &fields::Request<'_>, named: impl FnOnce(&[u8]) -> bool) -> bool {
     ACCESS_STATUSES.contains(&a.status) || !a.flags.is_empty() || named(fields::path_of(a.target))
+}
+
+/// A HAProxy termination state that itself says the session was cut idle (`cD`, `sD`).
+fn idle_cut(ts: [u8; 2]) -> bool {
+    rules::termination_causes(ts).first() == Some(&CauseId::ProxyIdleTimeout)
 }

@@ -64,7 +64,14 @@ impl Scanner {
                 (Some(s), Some(last)) => Some(last - s.secs()).filter(|d| *d >= 0.0),
                 _ => None,
             };
-            self.upgraded(path.as_bytes(), duration, file, index, summary.as_bytes());
+            self.upgraded(
+                path.as_bytes(),
+                duration,
+                false,
+                file,
+                index,
+                summary.as_bytes(),
+            );
             return;
         }
         self.har.failed += 1;

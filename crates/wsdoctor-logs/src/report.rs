@@ -127,8 +127,12 @@ pub(super) fn build(mut s: Scanner) -> LogReport {
     let mut timeouts = Vec::new();
     for (cluster, origins) in &clusters {
         let st = s.stats(CauseId::ProxyIdleTimeout);
-        st.count += cluster.sessions;
-        *st.signatures.entry("duration-cluster").or_insert(0) += cluster.sessions;
+        // Sessions whose own line said idle cut (HAProxy cD) are counted once, there.
+        let fresh = cluster.sessions.saturating_sub(cluster.counted);
+        if fresh > 0 {
+            st.count += fresh;
+            *st.signatures.entry("duration-cluster").or_insert(0) += fresh;
+        }
         for o in origins {
             if st.first.is_none() {
                 st.first = Some(Mark {

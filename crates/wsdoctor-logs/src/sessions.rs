@@ -48,11 +48,18 @@ pub struct Cluster {
     /// the likeliest, as the cut is at its own default.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub writer: Option<&'static str>,
+    /// Of `sessions`, those already counted as an idle cut by their own line (HAProxy
+    /// `cD`/`sD`, Envoy `SI`): the cluster adds only the others to the finding.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub counted: u64,
 }
 
 /// Durations of upgraded sessions.
 pub struct Durations {
     hist: Vec<u32>,
+    /// Per bucket, the sessions whose line already said they were cut idle.
+    counted: Vec<u32>,
     /// One example per whole second of duration.
     examples: Vec<Option<Origin>>,
     pub count: u64,
@@ -63,6 +70,7 @@ impl Default for Durations {
     fn default() -> Durations {
         Durations {
             hist: vec![0; NBUCKETS],
+            counted: vec![0; NBUCKETS],
             examples: vec![None; MAX_SECS + 1],
             count: 0,
             beyond: 0,
@@ -72,8 +80,9 @@ impl Default for Durations {
 
 impl Durations {
     /// Records one duration; `origin` is only called for the first session of each
-    /// whole second, so example lines cost nothing on the common path.
-    pub fn add(&mut self, secs: f64, origin: impl FnOnce() -> Origin) {
+    /// whole second, so example lines cost nothing on the common path. `idle`: the
+    /// line itself already counted the session as an idle cut.
+    pub fn add(&mut self, secs: f64, idle: bool, origin: impl FnOnce() -> Origin) {
         if !secs.is_finite() || secs < 0.0 {
             return;
         }
@@ -84,6 +93,9 @@ impl Durations {
             return;
         }
         self.hist[b] = self.hist[b].saturating_add(1);
+        if idle {
+            self.counted[b] = self.counted[b].saturating_add(1);
+        }
         let s = secs as usize;
         if self.examples[s].is_none() {
             self.examples[s] = Some(origin());
@@ -150,6 +162,7 @@ impl Durations {
                     component,
                     vendors,
                     writer,
+                    counted: self.counted[lo..=hi].iter().map(|&n| u64::from(n)).sum(),
                 },
                 examples,
             ));
@@ -303,10 +316,10 @@ mod tests {
         let mut d = Durations::default();
         // Ordinary sessions spread evenly from 1 s to 600 s.
         for i in 0..600 {
-            d.add(1.0 + i as f64, o);
+            d.add(1.0 + i as f64, false, o);
         }
         for i in 0..20 {
-            d.add(60.0 + (i % 5) as f64 * 0.01, o);
+            d.add(60.0 + (i % 5) as f64 * 0.01, false, o);
         }
         let c = d.clusters();
         assert_eq!(
@@ -324,7 +337,7 @@ mod tests {
     fn spread_durations_make_no_cluster() {
         let mut d = Durations::default();
         for i in 0..5000 {
-            d.add((i as f64 * 7.3) % 900.0, o);
+            d.add((i as f64 * 7.3) % 900.0, false, o);
         }
         let c = d.clusters();
         assert!(
@@ -338,15 +351,15 @@ mod tests {
     fn two_timeouts_are_told_apart_and_few_sessions_are_not_a_cluster() {
         let mut d = Durations::default();
         for _ in 0..8 {
-            d.add(100.2, o);
-            d.add(55.0, o);
+            d.add(100.2, false, o);
+            d.add(55.0, false, o);
         }
         let mut secs: Vec<f64> = d.clusters().iter().map(|c| c.0.seconds).collect();
         secs.sort_by(f64::total_cmp);
         assert_eq!(secs, vec![55.0, 100.2]);
         let mut few = Durations::default();
         for _ in 0..4 {
-            few.add(60.0, o);
+            few.add(60.0, false, o);
         }
         assert!(few.clusters().is_empty());
     }
