@@ -63,16 +63,11 @@ pub(crate) fn lint(ctx: &mut Ctx, name: &str, _text: &str) {
     let ws_handler_missing =
         loaded("proxy_module") && !loaded("proxy_wstunnel_module") && !loaded("proxy_http_module");
     let idx = Index::new(&dirs);
+    let engines = routes::Engines::new(&dirs);
     for (i, d) in dirs.iter().enumerate() {
         if d.is("RewriteRule") {
-            // The rule's context as routes see it: its virtual host and the server
-            // config, or the server config alone.
-            let context: Vec<&Dir> = dirs
-                .iter()
-                .filter(|x| x.vhost.is_none() || x.vhost == d.vhost || x.is("RewriteEngine"))
-                .collect();
-            if routes::engine_on(&context, d) == Some(false) {
-                engine_off(ctx, d, &context);
+            if engines.on(d) == Some(false) {
+                engine_off(ctx, &dirs, i, engines.set_here(d));
                 continue;
             }
             rewrite_rule(ctx, &idx, &dirs, i, ws_handler_missing);
@@ -94,6 +89,7 @@ pub(crate) fn lint(ctx: &mut Ctx, name: &str, _text: &str) {
         idx: &idx,
         balancers: &balancers,
         ws_handler_missing,
+        engines: &engines,
     };
     for own in hosts.values() {
         let mut list = own.clone();
@@ -102,11 +98,6 @@ pub(crate) fn lint(ctx: &mut Ctx, name: &str, _text: &str) {
                 .iter()
                 .filter(|d| !d.is("RewriteRule") && !d.is("RewriteCond")),
         );
-        // Other hosts' RewriteEngine lines only tell that the whole configuration
-        // was read (routes::engine_on).
-        list.extend(dirs.iter().filter(|d| {
-            d.is("RewriteEngine") && d.vhost.is_some() && !own.iter().any(|o| std::ptr::eq(*o, *d))
-        }));
         judge.host(ctx, &list);
     }
     judge.host(ctx, &global);
@@ -342,6 +333,7 @@ struct Judge<'a> {
     idx: &'a Index<'a>,
     balancers: &'a routes::Balancers,
     ws_handler_missing: bool,
+    engines: &'a routes::Engines,
 }
 
 impl Judge<'_> {
@@ -350,7 +342,7 @@ impl Judge<'_> {
     /// written for WebSockets or named like a WebSocket endpoint; when there are none,
     /// the path of every proxied rule.
     fn host(&self, ctx: &mut Ctx, dirs: &[&Dir]) {
-        let rs = routes::routes_of(dirs);
+        let rs = routes::routes_of(dirs, self.engines);
         if rs.is_empty() {
             return;
         }
@@ -511,18 +503,15 @@ fn upgrade_request(path: &str) -> routes::Request {
 /// A RewriteRule that proxies to a WebSocket backend (`ws://`, or `[P]` after an
 /// Upgrade condition) where mod_rewrite is off: the Upgrade falls through to the
 /// next route.
-fn engine_off(ctx: &mut Ctx, d: &Dir, context: &[&Dir]) {
+fn engine_off(ctx: &mut Ctx, dirs: &[Dir], i: usize, explicit_off: bool) {
+    let d = &dirs[i];
     let Some(target) = d.args.get(1) else {
         return;
     };
-    let i = context
-        .iter()
-        .position(|x| std::ptr::eq(*x, d))
-        .unwrap_or(0);
-    let upgrade_cond = context[..i]
+    let upgrade_cond = dirs[..i]
         .iter()
         .rev()
-        .take_while(|c| c.is("RewriteCond"))
+        .take_while(|c| c.is("RewriteCond") && c.file == d.file)
         .any(|c| {
             c.args
                 .first()
@@ -531,13 +520,6 @@ fn engine_off(ctx: &mut Ctx, d: &Dir, context: &[&Dir]) {
     if !is_ws_url(target) && !upgrade_cond {
         return;
     }
-    let explicit_off = context.iter().any(|x| {
-        x.is("RewriteEngine")
-            && x.vhost == d.vhost
-            && x.args
-                .first()
-                .is_some_and(|a| a.eq_ignore_ascii_case("off"))
-    });
     let why = if explicit_off {
         "RewriteEngine is Off here"
     } else {

@@ -7,6 +7,7 @@
 
 use super::Dir;
 use regex::{Regex, RegexBuilder};
+use std::collections::HashMap;
 
 /// How a route picks requests.
 #[derive(Debug)]
@@ -117,13 +118,13 @@ impl Balancers {
 
 /// The routes of one virtual host (`dirs` in file order) in the order Apache tries
 /// them: rewrites, then `<Location>` ProxyPass, then the others.
-pub fn routes_of<'a>(dirs: &[&'a Dir]) -> Vec<Route<'a>> {
+pub fn routes_of<'a>(dirs: &[&'a Dir], engines: &Engines) -> Vec<Route<'a>> {
     let mut rewrites = Vec::new();
     let mut located = Vec::new();
     let mut plain = Vec::new();
     for (i, d) in dirs.iter().enumerate() {
         if d.is("RewriteRule") {
-            if engine_on(dirs, d) == Some(false) {
+            if engines.on(d) == Some(false) {
                 continue;
             }
             if let Some(r) = rewrite_route(dirs, i) {
@@ -142,43 +143,47 @@ pub fn routes_of<'a>(dirs: &[&'a Dir]) -> Vec<Route<'a>> {
     rewrites.into_iter().chain(located).chain(plain).collect()
 }
 
-/// Whether mod_rewrite runs the RewriteRule `d` in its context: the last
-/// `RewriteEngine` in its `<Location>`, else in its virtual host, else in
-/// the server config (a virtual host inherits the engine's state, though not the
-/// rules: seen with Apache 2.4.71, `RewriteEngine On` outside a `<VirtualHost>` ran the
-/// host's own `[P]` rule). The engine is off by default, so a rule whose context never
-/// says `RewriteEngine On` does nothing — once what was read shows `RewriteEngine`
-/// anywhere. A snippet without any `RewriteEngine` line is a fragment whose engine is
-/// set elsewhere: `None`, not judged.
-pub fn engine_on(dirs: &[&Dir], d: &Dir) -> Option<bool> {
-    // A flag: the last one of a context holds for the whole context, wherever the
-    // rule stands.
-    let engines: Vec<&Dir> = dirs
-        .iter()
-        .filter(|x| x.is("RewriteEngine"))
-        .copied()
-        .collect();
-    let on = |x: &Dir| x.args.first().is_some_and(|a| a.eq_ignore_ascii_case("on"));
-    let own = engines
-        .iter()
-        .rev()
-        .find(|x| x.vhost == d.vhost && x.location == d.location)
-        .or_else(|| {
-            engines
-                .iter()
-                .rev()
-                .find(|x| x.vhost == d.vhost && x.location.is_none())
-        })
-        .or_else(|| {
-            engines
-                .iter()
-                .rev()
-                .find(|x| x.vhost.is_none() && x.location.is_none())
-        });
-    match own {
-        Some(x) => Some(on(x)),
-        None if dirs.iter().any(|x| x.is("RewriteEngine")) => Some(false),
-        None => None,
+/// Where mod_rewrite is on: the last `RewriteEngine` of each context (a flag: the
+/// last one holds for the whole context, wherever the rule stands), gathered once so a
+/// file with thousands of virtual hosts stays linear.
+pub struct Engines {
+    last: HashMap<(Option<usize>, Option<String>), bool>,
+}
+
+impl Engines {
+    pub fn new(dirs: &[Dir]) -> Engines {
+        let mut last = HashMap::new();
+        for d in dirs.iter().filter(|d| d.is("RewriteEngine")) {
+            let on = d.args.first().is_some_and(|a| a.eq_ignore_ascii_case("on"));
+            last.insert((d.vhost, d.location.clone()), on);
+        }
+        Engines { last }
+    }
+
+    /// Whether mod_rewrite runs the RewriteRule `d`: the engine of its `<Location>`,
+    /// else of its virtual host, else of the server config (a virtual host inherits
+    /// the engine's state, though not the rules: seen with Apache 2.4.71,
+    /// `RewriteEngine On` outside a `<VirtualHost>` ran the host's own `[P]` rule). The
+    /// engine is off by default, so a rule whose context never says `RewriteEngine On`
+    /// does nothing — once what was read shows `RewriteEngine` anywhere. A snippet
+    /// without any `RewriteEngine` line is a fragment whose engine is set elsewhere:
+    /// `None`, not judged.
+    /// Whether `d`'s own `<Location>` or virtual host has a `RewriteEngine` line.
+    pub fn set_here(&self, d: &Dir) -> bool {
+        d.vhost.is_some() && self.last.contains_key(&(d.vhost, None))
+            || self.last.contains_key(&(d.vhost, d.location.clone()))
+    }
+
+    pub fn on(&self, d: &Dir) -> Option<bool> {
+        if self.last.is_empty() {
+            return None;
+        }
+        let found = self
+            .last
+            .get(&(d.vhost, d.location.clone()))
+            .or_else(|| self.last.get(&(d.vhost, None)))
+            .or_else(|| self.last.get(&(None, None)));
+        Some(found.copied().unwrap_or(false))
     }
 }
 
