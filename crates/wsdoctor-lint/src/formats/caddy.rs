@@ -632,9 +632,15 @@ const ANSWERS: &[&str] = &[
 
 /// The named matchers of a block (`@ws header Connection *Upgrade*`, `@api { path /api/* }`),
 /// as their condition lines.
-fn named_matchers(block: &[Entry]) -> std::collections::HashMap<&str, Vec<&[String]>> {
+fn named_matchers<'a>(
+    block: &[&'a Entry],
+) -> std::collections::HashMap<&'a str, Vec<&'a [String]>> {
     let mut out = std::collections::HashMap::new();
-    for e in block.iter().filter(|e| e.tokens[0].starts_with('@')) {
+    for e in block
+        .iter()
+        .copied()
+        .filter(|e| e.tokens[0].starts_with('@'))
+    {
         let conds: Vec<&[String]> = if e.block.is_empty() {
             vec![&e.tokens[1..]]
         } else {
@@ -722,16 +728,14 @@ fn matcher_of(e: &Entry) -> Option<&String> {
 /// block, which runs its directives as written; elsewhere Caddy sorts them by
 /// [`DIRECTIVE_ORDER`], then same directives by matcher: a path matcher before a
 /// named one, longer paths first, no matcher last (httpcaddyfile `sortRoutes`).
-fn resolve(block: &[Entry], path: &str, ordered: bool) -> Reached {
-    if block
-        .iter()
-        .any(|e| e.tokens[0] == "import" || e.tokens[0] == "invoke")
-    {
+fn resolve(block: &[Entry], snippets: &Snippets, path: &str, ordered: bool) -> Reached {
+    let Some(block) = expand(block, snippets, 0) else {
         return Reached::Unknown;
-    }
-    let named = named_matchers(block);
+    };
+    let named = named_matchers(&block);
     let mut ds: Vec<(usize, &Entry)> = block
         .iter()
+        .copied()
         .filter_map(|e| {
             DIRECTIVE_ORDER
                 .iter()
@@ -787,7 +791,7 @@ fn resolve(block: &[Entry], path: &str, ordered: bool) -> Reached {
                     }
                     _ => path.to_string(),
                 };
-                match resolve(&e.block, &inner_path, name == "route") {
+                match resolve(&e.block, snippets, &inner_path, name == "route") {
                     Reached::Nothing => {}
                     r => return r,
                 }
@@ -798,6 +802,40 @@ fn resolve(block: &[Entry], path: &str, ordered: bool) -> Reached {
         }
     }
     Reached::Nothing
+}
+
+/// The snippets of a Caddyfile, `(name) { … }`, by name.
+type Snippets<'a> = std::collections::HashMap<&'a str, &'a [Entry]>;
+
+fn snippets(entries: &[Entry]) -> Snippets<'_> {
+    entries
+        .iter()
+        .filter_map(|e| {
+            let n = e.tokens[0].strip_prefix('(')?.strip_suffix(')')?;
+            Some((n, e.block.as_slice()))
+        })
+        .collect()
+}
+
+/// A block with `import name` of a snippet in this file replaced by the snippet's
+/// lines, as Caddy splices them; `None` when an import names a file (or a snippet
+/// this file lacks), or nesting passes 8, so the block cannot be judged.
+fn expand<'a>(block: &'a [Entry], snippets: &Snippets<'a>, depth: usize) -> Option<Vec<&'a Entry>> {
+    let mut out = Vec::new();
+    for e in block {
+        match e.tokens[0].as_str() {
+            "import" => {
+                let s = snippets.get(e.tokens.get(1)?.as_str())?;
+                if depth >= 8 {
+                    return None;
+                }
+                out.extend(expand(s, snippets, depth + 1)?);
+            }
+            "invoke" => return None,
+            _ => out.push(e),
+        }
+    }
+    Some(out)
 }
 
 /// The site blocks of a Caddyfile: blocks opened after an address, without the
@@ -820,6 +858,7 @@ fn sites(entries: &[Entry]) -> Vec<&[Entry]> {
 /// client gets a plain HTTP answer instead of 101. Sites without any proxy are not
 /// candidates; one site proxying the path is enough.
 fn ws_paths_routed(ctx: &mut Ctx, name: &str, entries: &[Entry]) {
+    let snips = snippets(entries);
     let sites: Vec<&[Entry]> = sites(entries)
         .into_iter()
         .filter(|s| {
@@ -829,7 +868,10 @@ fn ws_paths_routed(ctx: &mut Ctx, name: &str, entries: &[Entry]) {
         })
         .collect();
     for p in ctx.opts.ws_paths.clone() {
-        let results: Vec<Reached> = sites.iter().map(|s| resolve(s, &p, false)).collect();
+        let results: Vec<Reached> = sites
+            .iter()
+            .map(|s| resolve(s, &snips, &p, false))
+            .collect();
         if results
             .iter()
             .any(|r| matches!(r, Reached::Proxy | Reached::Unknown))
@@ -1232,6 +1274,27 @@ mod tests {
     }
   }
 }"#;
+
+    /// Real Caddyfiles: a global options block, a snippet imported into the site, and
+    /// a second site. Checked with `caddy adapt` 2.11.
+    #[test]
+    fn snippets_are_spliced_and_other_sites_count() {
+        let conf = "{\n\temail admin@example.test\n}\n(spa) {\n\thandle {\n\t\ttry_files {path} /index.html\n\t\tfile_server\n\t}\n}\napp.example.test {\n\troot * /srv/app\n\thandle /api/* {\n\t\treverse_proxy 127.0.0.1:8080\n\t}\n\timport spa\n}\nws.example.test {\n\treverse_proxy 127.0.0.1:9000\n}\n";
+        let o = Options {
+            ws_paths: vec!["/live/socket".into()],
+            ..opts()
+        };
+        // ws.example.test proxies the path: that is where the socket goes.
+        assert!(lint_text("Caddyfile", conf, &o).findings.is_empty());
+        // Without it, the imported catch-all answers the socket on the app site.
+        let one = conf.replace("ws.example.test {\n\treverse_proxy 127.0.0.1:9000\n}\n", "");
+        let r = lint_text("Caddyfile", &one, &o);
+        assert_eq!(r.rules(), [RuleId::CaddyWsPathNotProxied]);
+        assert_eq!(r.findings[0].line, 7);
+        // An import of a file lint has not read leaves the site unjudged.
+        let file = one.replace("import spa", "import /etc/caddy/common/*.caddy");
+        assert!(lint_text("Caddyfile", &file, &o).findings.is_empty());
+    }
 
     /// The same routing on Caddy's JSON: `caddy adapt` (2.11) of the broken and fixed
     /// Caddyfiles of `a_ws_path_is_routed_as_caddy_orders_its_handlers`.
