@@ -39,6 +39,8 @@ pub struct Observation {
     pub deadline_hit: bool,
     /// Raw-byte cases (category 0): what the server answered.
     pub answer: Option<crate::probe::Answer>,
+    /// Hostile cases (category 14): what the attack did and whether the server survived.
+    pub hostile: Option<crate::hostile::Outcome>,
 }
 
 /// Both verdicts, with what was expected, what happened, and what it means.
@@ -66,6 +68,18 @@ impl Judgement {
 pub fn judge(case: &Case, obs: &Observation) -> Judgement {
     if let Some(crate::model::Probe::Handshake(p)) = &case.probe {
         return judge_handshake(p, obs);
+    }
+    if let Some(crate::model::Probe::Hostile(_)) = &case.probe {
+        let o = obs.hostile.clone().unwrap_or_default();
+        let (verdict, explanation, cause) = crate::hostile::judge(&o);
+        return Judgement {
+            verdict,
+            close_verdict: CloseVerdict::Ok,
+            expected: crate::hostile::expected_text(),
+            observed: crate::hostile::observed_text(&o),
+            explanation,
+            cause,
+        };
     }
     let expected = expected_text(case);
     let observed = observed_text(obs);

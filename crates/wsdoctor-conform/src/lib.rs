@@ -14,6 +14,7 @@
 //!   explanation and the catalog cause out. Pure: no sockets, no clock.
 //! * [`probe`] — category 0, the opening handshake as raw requests, and its verdict
 //!   rules. Pure.
+//! * [`hostile`] — category 14, attacks a server must survive, and their verdict. Pure.
 //! * [`select`] — `--cases` / `--exclude` patterns. Pure.
 //! * [`lenient`] — reading on past a masked or reserved-bit server frame, as Autobahn
 //!   does, while recording the violation. Pure.
@@ -25,6 +26,7 @@
 
 pub mod cases;
 pub mod export;
+pub mod hostile;
 pub mod judge;
 pub mod lenient;
 pub mod model;

@@ -126,6 +126,8 @@ pub struct Case {
 pub enum Probe {
     /// An opening-handshake request, sent byte for byte.
     Handshake(crate::probe::HandshakeProbe),
+    /// An attack the server must survive (category 14).
+    Hostile(crate::hostile::HostileProbe),
 }
 
 /// What the fuzzer offers for permessage-deflate (RFC 7692), and what it accepts back.
@@ -150,7 +152,9 @@ impl Case {
 
     /// Whether the case sends more than 1 MiB (the runner runs few of these at once).
     pub fn is_heavy(&self) -> bool {
-        self.script.iter().map(Step::bytes).sum::<usize>() > 1 << 20
+        // An attack runs alone: it must not slow the cases beside it, nor they it.
+        matches!(self.probe, Some(Probe::Hostile(_)))
+            || self.script.iter().map(Step::bytes).sum::<usize>() > 1 << 20
     }
 
     /// How long the script's own timers run, at most (waits plus the last timer).

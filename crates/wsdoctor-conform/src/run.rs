@@ -199,6 +199,14 @@ pub async fn run_case(target: &Target, case: &Case, opts: &RunOptions) -> CaseRu
             ms: started.elapsed().as_millis() as u64,
         };
     }
+    if let Some(crate::model::Probe::Hostile(p)) = &case.probe {
+        obs.hostile = Some(run_hostile(target, p, opts, &mut transcript).await);
+        return CaseRun {
+            observation: obs,
+            transcript: transcript.finish(),
+            ms: started.elapsed().as_millis() as u64,
+        };
+    }
     let offers = case.deflate.as_ref().map_or(&[][..], |d| &d.offers[..]);
     match timeout(opts.connect_timeout, open(target, offers, &mut transcript)).await {
         Ok(Ok((stream, leftover, resp))) => match negotiate(case, &resp) {
@@ -355,6 +363,168 @@ async fn run_handshake(
         accepted_declined,
         echoed,
     }
+}
+
+/// Category 14: plays the attack (its writes capped by `hostile::ATTACK_WAIT`), then,
+/// with the attacking connections still held, checks that a fresh connection opens and
+/// echoes within `hostile::FRESH_WAIT`.
+async fn run_hostile(
+    target: &Target,
+    p: &crate::hostile::HostileProbe,
+    opts: &RunOptions,
+    t: &mut Transcript,
+) -> crate::hostile::Outcome {
+    use crate::hostile::{ATTACK_WAIT, Attack, FRESH_WAIT, Outcome};
+    let mut out = Outcome::default();
+    let mut held: Vec<TcpStream> = Vec::new();
+    let started = Instant::now();
+    // Writes what the server takes within the attack's time; returns the bytes written.
+    async fn pour(stream: &mut TcpStream, bytes: &[u8], until: Instant) -> (usize, &'static str) {
+        let mut sent = 0;
+        for chunk in bytes.chunks(16 << 10) {
+            match timeout(
+                until.saturating_duration_since(Instant::now()),
+                stream.write_all(chunk),
+            )
+            .await
+            {
+                Ok(Ok(())) => sent += chunk.len(),
+                Ok(Err(_)) => return (sent, "the server closed the connection"),
+                Err(_) => return (sent, "the server stopped reading"),
+            }
+        }
+        (sent, "all written")
+    }
+    let until = Instant::now() + ATTACK_WAIT;
+    match &p.attack {
+        Attack::Frames(bytes) | Attack::Raw(bytes) => {
+            let raw = matches!(p.attack, Attack::Raw(_));
+            let stream = if raw {
+                timeout(opts.connect_timeout, connect(target)).await
+            } else {
+                timeout(opts.connect_timeout, async {
+                    open(target, &[], t).await.map(|(s, _, _)| s)
+                })
+                .await
+            };
+            match stream {
+                Ok(Ok(mut s)) => {
+                    let bytes = bytes();
+                    t.push(format!("> {} attack bytes", bytes.len()));
+                    let (sent, how) = pour(&mut s, &bytes, until).await;
+                    out.attack = format!("wrote {sent} of {} bytes ({how})", bytes.len());
+                    held.push(s);
+                }
+                Ok(Err(e)) => out.attack = format!("the attack could not connect: {}", e.message),
+                Err(_) => out.attack = "the attack could not connect in time".into(),
+            }
+        }
+        Attack::DeflateBomb(len) => {
+            let offers = ["permessage-deflate".to_string()];
+            match timeout(opts.connect_timeout, open(target, &offers, t)).await {
+                Ok(Ok((mut s, _, resp))) => {
+                    let agreed = resp
+                        .headers_named("Sec-WebSocket-Extensions")
+                        .flat_map(handshake::parse_extensions)
+                        .any(|e| e.name.eq_ignore_ascii_case("permessage-deflate"));
+                    if !agreed {
+                        out.unimplemented = true;
+                        out.attack = "permessage-deflate not agreed".into();
+                        return out;
+                    }
+                    let packed = deflate::compress_message(&vec![0u8; *len]).unwrap_or_default();
+                    let mut frame = Vec::new();
+                    Frame::new(OpCode::Text, packed.clone())
+                        .with_rsv(true, false, false)
+                        .with_mask(Some(rand::random()))
+                        .encode(&mut frame);
+                    t.push(format!(
+                        "> text rsv1 ({} bytes inflating to {len})",
+                        packed.len()
+                    ));
+                    let (sent, how) = pour(&mut s, &frame, until).await;
+                    out.attack =
+                        format!("wrote {sent} compressed bytes inflating to {len} ({how})");
+                    held.push(s);
+                }
+                Ok(Err(e)) => out.attack = format!("the attack could not connect: {}", e.message),
+                Err(_) => out.attack = "the attack could not connect in time".into(),
+            }
+        }
+        Attack::Slowloris(n) | Attack::ConnectionFlood(n) | Attack::CloseStorm(n) => {
+            let mut opened = 0;
+            for _ in 0..*n {
+                if Instant::now() >= until {
+                    break;
+                }
+                let left = until.saturating_duration_since(Instant::now());
+                let one = async {
+                    match &p.attack {
+                        Attack::Slowloris(_) => {
+                            let mut s = connect(target).await.ok()?;
+                            s.write_all(b"GET / HTTP/1.1\r\nHost: wsdoctor.invalid\r\n")
+                                .await
+                                .ok()?;
+                            Some(Some(s))
+                        }
+                        Attack::ConnectionFlood(_) => {
+                            let mut quiet = Transcript::new(0);
+                            open(target, &[], &mut quiet)
+                                .await
+                                .ok()
+                                .map(|(s, _, _)| Some(s))
+                        }
+                        _ => {
+                            let mut quiet = Transcript::new(0);
+                            let (mut s, _, _) = open(target, &[], &mut quiet).await.ok()?;
+                            let mut close = Vec::new();
+                            encode(
+                                &FrameSpec::new(0x8, &[0x03, 0xe8][..]),
+                                rand::random(),
+                                &mut close,
+                            );
+                            s.write_all(&close).await.ok()?;
+                            Some(None)
+                        }
+                    }
+                };
+                match timeout(left, one).await {
+                    Ok(Some(s)) => {
+                        opened += 1;
+                        held.extend(s);
+                    }
+                    _ => break,
+                }
+            }
+            out.attack = format!("{opened} of {n} connections made");
+        }
+    }
+    t.push(format!(
+        "* attack: {} in {} ms",
+        out.attack,
+        started.elapsed().as_millis()
+    ));
+    // The fresh connection, with the attack's connections still open.
+    let fresh = timeout(FRESH_WAIT, async {
+        match open(target, &[], t).await {
+            Ok((mut s, leftover, _)) => Ok(echo_once(&mut s, leftover, false, t).await),
+            Err(e) => Err(e.message),
+        }
+    })
+    .await;
+    match fresh {
+        Ok(Ok(echoed)) => {
+            out.fresh_opened = true;
+            out.fresh_echoed = echoed;
+            if !echoed {
+                out.fresh_error = Some("no echo".into());
+            }
+        }
+        Ok(Err(e)) => out.fresh_error = Some(e),
+        Err(_) => out.fresh_error = Some(format!("nothing within {} s", FRESH_WAIT.as_secs())),
+    }
+    drop(held);
+    out
 }
 
 /// After a 101: one masked text message out; true when the same text comes back.

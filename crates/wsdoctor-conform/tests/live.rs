@@ -113,7 +113,7 @@ fn python_websockets_agrees_with_autobahn() {
         return;
     };
     let url = format!("ws://127.0.0.1:{}/", peer.port);
-    let ours = conform(&url, &[], &["0,9,12,13"]);
+    let ours = conform(&url, &[], &["0,9,12,13,14"]);
     assert_eq!(ours.len(), 247);
     assert_agrees("python-websockets", &ours);
 }
@@ -140,7 +140,7 @@ fn node_ws_agrees_with_autobahn() {
     let url = format!("ws://127.0.0.1:{}/", peer.port);
     // The whole of 1–7 and 10, and the limits cases that finish quickly, including the one
     // where ws's fragment limit (16 384) meets Autobahn's extra empty final fragment.
-    let ours = conform(&url, &[], &["0,9,12,13"]);
+    let ours = conform(&url, &[], &["0,9,12,13,14"]);
     assert_agrees("node-ws", &ours);
     let limits = conform(&url, &["9.1.1,9.2.1,9.3.2,9.3.9,9.5.6,9.7.1"], &[]);
     assert_agrees("node-ws", &limits);
@@ -177,7 +177,7 @@ fn lab_servers_agree_with_autobahn() {
         .expect("lab starts");
     for name in names {
         let url = &lab.endpoint(name).expect("started").url;
-        let ours = conform(url, &[], &["0,9,12,13"]);
+        let ours = conform(url, &[], &["0,9,12,13,14"]);
         assert_eq!(ours.len(), 247);
         assert_agrees(&format!("lab-{name}"), &ours);
     }
@@ -349,5 +349,61 @@ fn broken_lab_handshakes_fail_category_0_with_their_declared_cause() {
             "{name} {case}: {got:?}"
         );
     }
+    drop(lab);
+}
+
+/// Category 14 (hostile input, wsdoctor's own): both real servers survive every attack;
+/// ws has no permessage-deflate to bomb.
+#[test]
+fn real_servers_survive_the_hostile_cases() {
+    let Some(py) = peers::python_echo(&[]) else {
+        return;
+    };
+    let Some(node) = node_echo() else {
+        return;
+    };
+    let got = conform(&format!("ws://127.0.0.1:{}/", py.port), &["14"], &[]);
+    assert_eq!(got.len(), 14);
+    assert!(got.values().all(|o| o.verdict == "OK"), "{got:#?}");
+    assert!(
+        got["14.9"].transcript.contains("inflating to 16777216"),
+        "{got:#?}"
+    );
+    let got = conform(&format!("ws://127.0.0.1:{}/", node.port), &["14"], &[]);
+    assert_eq!(not_ok(&got, "UNIMPLEMENTED"), "14.9", "{got:#?}");
+    assert_eq!(not_ok(&got, "OK").split(' ').count(), 13, "{got:#?}");
+}
+
+/// A single-threaded server that blocks its loop 40 ms per message (the lab's
+/// `blocked-event-loop`) does not survive the message flood: a fresh connection gets no
+/// 101; the lab's tokio-tungstenite echo survives every attack.
+#[test]
+fn a_blocked_loop_does_not_survive_the_message_flood() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let names = ["healthy-echo", "blocked-event-loop"];
+    let lab = rt
+        .block_on(wsdoctor_lab::Lab::start(wsdoctor_lab::LabOptions {
+            only: names.iter().map(|s| s.to_string()).collect(),
+            port_base: None,
+        }))
+        .expect("lab starts");
+    let healthy = conform(
+        &lab.endpoint("healthy-echo").expect("started").url,
+        &["14"],
+        &[],
+    );
+    assert_eq!(not_ok(&healthy, "FAILED"), "", "{healthy:#?}");
+    let blocked = conform(
+        &lab.endpoint("blocked-event-loop").expect("started").url,
+        &["14.6"],
+        &[],
+    );
+    let got = &blocked["14.6"];
+    assert_eq!(got.verdict, "FAILED", "{got:?}");
+    assert_eq!(got.cause.as_deref(), Some("http-no-response"), "{got:?}");
     drop(lab);
 }

@@ -4,6 +4,7 @@
 //! | category | file | what it tests |
 //! |---|---|---|
 //! | 0 | [`handshake`] | the opening handshake, as raw requests (wsdoctor's own; Autobahn's category 0 is empty) |
+//! | 14 | [`hostile`] | attacks a server must survive (wsdoctor's own) |
 //! | 1 | [`framing`] | text and binary messages at the payload length boundaries |
 //! | 2 | [`pings`] | ping → pong, unsolicited pongs, oversized pings |
 //! | 3 | [`reserved`] | reserved bits set without an extension |
@@ -21,6 +22,7 @@ pub mod corpus;
 mod fragments;
 mod framing;
 mod handshake;
+mod hostile;
 mod limits;
 mod opcodes;
 mod pings;
@@ -34,6 +36,7 @@ pub fn all() -> Vec<Case> {
     let mut cases = Vec::new();
     handshake::add(&mut cases);
     framing::add(&mut cases);
+    hostile::add(&mut cases);
     pings::add(&mut cases);
     reserved::add(&mut cases);
     opcodes::add(&mut cases);
@@ -60,6 +63,7 @@ pub const CATEGORIES: &[(&str, &str)] = &[
     ("10", "Auto-Fragmentation"),
     ("12", "Compression (payloads)"),
     ("13", "Compression (parameters)"),
+    ("14", "Hostile Input"),
 ];
 
 /// The title of a category id.
@@ -166,6 +170,7 @@ mod tests {
         .into_iter()
         .collect();
         counts.remove(&0);
+        counts.remove(&14);
         assert_eq!(counts, expected);
     }
 
