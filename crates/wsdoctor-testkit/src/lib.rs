@@ -7,10 +7,12 @@
 //! as `scripts/test.sh` and CI do). Synchronous on purpose: the binary's tests have
 //! no runtime, and the async tests call these before they serve anything.
 
+pub mod browser;
 pub mod http;
 pub mod peers;
 pub mod proxies;
 
+pub use browser::headless_chromium;
 pub use peers::{
     Peer, node_echo, peers_required, python_echo, python_peer, python_websockets, repo_root,
     require_program, start_peer,

@@ -235,3 +235,75 @@ fn a_client_that_does_not_pong_is_closed_by_python_websockets_keepalive() {
     assert_eq!(ids(&r), Vec::<String>::new(), "{r:#}");
     assert_eq!(code, 0);
 }
+
+/// `--report FILE`: the status page's layout for one check, as headless Chromium reads
+/// it — every layer in the waterfall, the failing one, the cause and its fix — and a
+/// healthy check's page says there is nothing to fix.
+#[test]
+fn the_report_file_renders_in_headless_chromium() {
+    let Some(chromium) = require_program("chromium") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let page = dir.path().join("report.html");
+    let url = format!("ws://127.0.0.1:{}/?token=hunter2", closed_port());
+    let out = wsdoctor()
+        .args(["check", &url, "--report"])
+        .arg(&page)
+        .output()
+        .expect("run wsdoctor");
+    assert_eq!(out.status.code(), Some(12), "the exit code is unchanged");
+    let file_url = format!("file://{}", page.display());
+    let dom = headless_chromium(&chromium, dir.path(), "--dump-dom", &file_url);
+    for layer in ["url", "dns", "tcp", "tls", "http", "handshake", "session"] {
+        assert!(
+            dom.contains(&format!("<span class=\"ln\">{layer}</span>")),
+            "{layer} missing from the waterfall: {dom}"
+        );
+    }
+    assert!(dom.contains("failed at tcp"), "{dom}");
+    assert!(
+        dom.contains("<li class=\"error\" id=\"finding-tcp-refused\">"),
+        "{dom}"
+    );
+    let fix = wsdoctor_core::CauseId::TcpRefused.cause().fix;
+    assert!(dom.contains(&html_escaped(fix)), "{dom}");
+    assert!(!dom.contains("hunter2"), "the report is redacted");
+    assert!(!dom.contains("<script"));
+
+    let Some(peer) = python_echo(&[]) else { return };
+    let out = wsdoctor()
+        .args([
+            "check",
+            &format!("ws://127.0.0.1:{}/", peer.port),
+            "--report",
+        ])
+        .arg(&page)
+        .output()
+        .expect("run wsdoctor");
+    assert_eq!(out.status.code(), Some(0));
+    let text = std::fs::read_to_string(&page).expect("report rewritten");
+    assert!(text.contains("No findings: every layer passed."), "{text}");
+    assert!(text.contains("<td class=\"ok\">ok<br>"), "{text}");
+}
+
+#[test]
+fn an_unwritable_report_path_is_named_with_the_fix() {
+    let url = format!("ws://127.0.0.1:{}/", closed_port());
+    let out = wsdoctor()
+        .args([
+            "check",
+            &url,
+            "--report",
+            "/nonexistent-wsdoctor-dir/r.html",
+        ])
+        .output()
+        .expect("run wsdoctor");
+    assert_ne!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--report /nonexistent-wsdoctor-dir/r.html"),
+        "{err}"
+    );
+    assert!(err.contains("writable path"), "{err}");
+}

@@ -274,14 +274,6 @@ fn wait_for(addr: &str, path: &str, done: impl Fn(&str) -> bool) -> String {
     }
 }
 
-fn html(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
-
 #[test]
 fn configured_targets_are_probed_shown_with_their_fix_and_reloaded() {
     let Some(echo) = python_echo(&[]) else {
@@ -307,11 +299,11 @@ fn configured_targets_are_probed_shown_with_their_fix_and_reloaded() {
     assert!(page.contains("<code>tcp-refused</code>"), "{page}");
     let fix = wsdoctor_core::CauseId::TcpRefused.cause().fix;
     assert!(
-        page.contains(&html(fix)),
+        page.contains(&html_escaped(fix)),
         "the catalog's fix is on the page"
     );
     assert!(
-        page.contains(&html(&healthy)) && page.contains(">ok<"),
+        page.contains(&html_escaped(&healthy)) && page.contains(">ok<"),
         "{page}"
     );
     assert!(!page.contains("<script"), "no script on the page");
@@ -359,37 +351,8 @@ fn the_status_page_renders_in_headless_chromium() {
     let (_serve, addr) = serve(&["--config", config.to_str().expect("UTF-8")]);
     wait_for(&addr, "/", |p| !p.contains(">pending<"));
     let shot = dir.path().join("page.png");
-    let browse = |extra: &str| {
-        let mut child = Command::new(&chromium)
-            // Root in a container has no user namespace for the sandbox.
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--window-size=1400,900",
-            ])
-            .arg(format!(
-                "--user-data-dir={}",
-                dir.path().join("profile").display()
-            ))
-            .arg(extra)
-            .arg(format!("http://{addr}/"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start chromium");
-        let mut out = child.stdout.take().expect("piped");
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = out.read_to_string(&mut text);
-            let _ = tx.send(text);
-        });
-        let text = rx.recv_timeout(Duration::from_secs(60));
-        let _ = child.kill();
-        let _ = child.wait();
-        text.expect("chromium finished within 60 s")
-    };
+    let url = format!("http://{addr}/");
+    let browse = |extra: &str| headless_chromium(&chromium, dir.path(), extra, &url);
     let dom = browse("--dump-dom");
     for layer in ["url", "dns", "tcp", "tls", "http", "handshake", "session"] {
         assert!(
@@ -400,7 +363,7 @@ fn the_status_page_renders_in_headless_chromium() {
     assert!(dom.contains("failed at tcp"), "{dom}");
     assert!(dom.contains("<code>tcp-refused</code>"), "{dom}");
     let fix = wsdoctor_core::CauseId::TcpRefused.cause().fix;
-    assert!(dom.contains(&html(fix)), "{dom}");
+    assert!(dom.contains(&html_escaped(fix)), "{dom}");
     browse(&format!("--screenshot={}", shot.display()));
     let png = std::fs::read(&shot).expect("chromium wrote the screenshot");
     assert!(

@@ -23,6 +23,10 @@ pub struct CheckArgs {
     /// Print the report as one JSON object (schema wsdoctor.report/1).
     #[arg(long)]
     pub json: bool,
+    /// Also write the result as one self-contained HTML page (the layout of `serve`'s
+    /// status page: verdict, layer waterfall, every finding with its fix; redacted).
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
     /// Show the wire like curl on stderr: > sent, < received, * commentary (secrets redacted).
     #[arg(short, long)]
     pub verbose: bool,
@@ -112,6 +116,7 @@ pub fn run(args: CheckArgs, style: Style) -> anyhow::Result<i32> {
         .enable_all()
         .build()?;
     let show_secrets = args.show_secrets;
+    let started = std::time::Instant::now();
     let report = rt.block_on(async {
         if verbose {
             probe(
@@ -126,6 +131,18 @@ pub fn run(args: CheckArgs, style: Style) -> anyhow::Result<i32> {
             probe(&opts, &wsdoctor_net::NoWire).await
         }
     });
+    if let Some(path) = &args.report {
+        let at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
+        let page = super::serve::page::single(&report, at, started.elapsed());
+        crate::output::write_atomically(path, page.as_bytes()).map_err(|e| {
+            anyhow::anyhow!(
+                "--report {}: cannot write it ({e}); give a writable path",
+                path.display()
+            )
+        })?;
+    }
     let mut out = std::io::stdout().lock();
     if args.json {
         render::json(&report, show_secrets, &mut out)?;

@@ -9,8 +9,8 @@ use std::process::{Command, Stdio};
 // The peers and programs live in the shared test kit; re-exported so the tests
 // keep one `common::` prefix.
 pub use wsdoctor_testkit::{
-    Peer, node_echo, peers_required, python_echo, python_websockets, repo_root, require_program,
-    start_peer,
+    Peer, headless_chromium, node_echo, peers_required, python_echo, python_websockets, repo_root,
+    require_program, start_peer,
 };
 
 /// `wsdoctor` as a `Command`, colour off.
@@ -75,4 +75,13 @@ pub fn ids(report: &serde_json::Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// Text as the HTML pages write it (the five characters the pages escape).
+pub fn html_escaped(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
 }

@@ -11,7 +11,7 @@
 mod config;
 mod http;
 mod metrics;
-mod page;
+pub(crate) mod page;
 mod probe;
 
 use self::config::{Config, DEFAULT_MODULE, Module};

@@ -47,6 +47,12 @@ pub struct Row {
 
 impl Record {
     pub fn new(r: &Report, module: &str, at: f64, took: Duration) -> Record {
+        Record::keeping(r, module, at, took, FINDINGS)
+    }
+
+    /// A record that keeps up to `findings` findings (the status page keeps a few per
+    /// probe; a one-check report keeps them all).
+    fn keeping(r: &Report, module: &str, at: f64, took: Duration, findings: usize) -> Record {
         let shown = |s: &str| render::shown::line(s, false, false);
         let target = if r.target.is_empty() {
             &r.evidence.url.input
@@ -65,7 +71,7 @@ impl Record {
             findings: r
                 .findings
                 .iter()
-                .take(FINDINGS)
+                .take(findings)
                 .map(|f| Row {
                     id: f.id.as_str(),
                     severity: f.severity.as_str(),
@@ -94,14 +100,14 @@ pub struct Data {
 }
 
 pub fn render(d: &Data) -> String {
-    let mut h = String::with_capacity(16 * 1024);
-    let _ = write!(
+    let mut h = head(
+        "wsdoctor serve",
+        &format!("<meta http-equiv=\"refresh\" content=\"{REFRESH_S}\">"),
+    );
+    let _ = writeln!(
         h,
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta http-equiv=\"refresh\" content=\"{REFRESH_S}\">\
-         <title>wsdoctor serve</title><style>{CSS}</style></head><body>\n\
-         <h1>wsdoctor serve</h1>\n<p class=\"meta\">config: {} · modules: {} · \
-         <a href=\"/metrics\">/metrics</a> · probe: <code>/probe?target=URL&amp;module=NAME</code></p>\n",
+        "<p class=\"meta\">config: {} · modules: {} · \
+         <a href=\"/metrics\">/metrics</a> · probe: <code>/probe?target=URL&amp;module=NAME</code></p>",
         d.config
             .as_ref()
             .map_or("none (the default module only)".into(), |p| esc(&p
@@ -130,6 +136,62 @@ pub fn render(d: &Data) -> String {
                 .iter()
                 .map(|r| (r.target.as_str(), r.module.as_str(), Some(&**r))),
         );
+    }
+    h.push_str("</body></html>\n");
+    h
+}
+
+/// The document's start: title, style, the heading; `extra` goes in the head.
+fn head(title: &str, extra: &str) -> String {
+    let mut h = String::with_capacity(16 * 1024);
+    let _ = write!(
+        h,
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">{extra}\
+         <title>{t}</title><style>{CSS}</style></head><body>\n<h1>{t}</h1>\n",
+        t = esc(title)
+    );
+    h
+}
+
+/// `wsdoctor check --report FILE`: one check in the status page's layout (the same
+/// row, waterfall and headline), then every finding with its detail and fix. No
+/// refresh, no script: a file to attach to a ticket.
+pub fn single(r: &Report, at: f64, took: Duration) -> String {
+    let record = Record::keeping(r, "check", at, took, usize::MAX);
+    let mut h = head("wsdoctor check", "");
+    let _ = writeln!(
+        h,
+        "<p class=\"meta\">checked {} · wsdoctor {}</p>",
+        esc(&wsdoctor_core::dates::utc(record.at)),
+        env!("CARGO_PKG_VERSION")
+    );
+    h.push_str("<h2>Result</h2>\n");
+    table(
+        &mut h,
+        std::iter::once((
+            record.target.as_str(),
+            record.module.as_str(),
+            Some(&record),
+        )),
+    );
+    h.push_str("<h2>Findings</h2>\n");
+    if record.findings.is_empty() {
+        h.push_str("<p class=\"none\">No findings: every layer passed.</p>\n");
+    } else {
+        h.push_str("<ol class=\"findings\">\n");
+        for f in &record.findings {
+            let _ = writeln!(
+                h,
+                "<li class=\"{sev}\" id=\"finding-{id}\"><b>{title}</b> <code>{id}</code> \
+                 <small>{sev}</small><br>{detail}<br><span class=\"fix\">fix: {fix}</span></li>",
+                sev = esc(f.severity),
+                id = esc(f.id),
+                title = esc(&f.title),
+                detail = esc(&f.detail),
+                fix = esc(&f.fix),
+            );
+        }
+        h.push_str("</ol>\n");
     }
     h.push_str("</body></html>\n");
     h
