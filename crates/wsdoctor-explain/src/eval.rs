@@ -438,6 +438,17 @@ mod tests {
         );
     }
 
+    /// The second fresh set (collected 2026-12-04 by someone who wrote no rule, from
+    /// threads no other part used), scored once as held out: it loads, names only
+    /// catalog causes, and keeps its size (a lost or added line fails here).
+    #[test]
+    fn fresh2_loads_with_catalog_causes_only() {
+        let fresh2 = load_field(include_str!("../data/field/fresh2.jsonl")).expect("fresh2 loads");
+        assert_eq!(fresh2.len(), 205);
+        assert_eq!(fresh2.iter().filter(|s| s.layer == "none").count(), 30);
+        assert!(fresh2.iter().all(|s| s.source_url.starts_with("https://")));
+    }
+
     #[test]
     fn layer_words_are_all_known() {
         for s in samples() {
