@@ -106,6 +106,7 @@ rules! {
     TraefikV1Ignored = "traefik/v1-ignored" => HttpNotFound, "Traefik v1 frontends/backends, which Traefik 2 and 3 ignore";
     TraefikUnknownField = "traefik/unknown-field" => ProxyConfigRejected, "A field Traefik's dynamic configuration does not have";
     TraefikRouterServiceMissing = "traefik/router-service-missing" => HttpNotFound, "A router naming a service the file does not define";
+    TraefikBackendTlsUnverifiable = "traefik/backend-tls-unverifiable" => TlsSelfSigned, "A TLS backend at an IP or internal name, verified by default";
     EnvoyNoWebsocketUpgrade = "envoy/no-websocket-upgrade" => ProxyUpgradeNotForwarded, "No upgrade_configs websocket on the route or connection manager";
     EnvoyStreamIdleTimeoutShort = "envoy/stream-idle-timeout-short" => ProxyIdleTimeout, "stream_idle_timeout is shorter than the ping interval";
     EnvoyRouteIdleTimeoutShort = "envoy/route-idle-timeout-short" => ProxyIdleTimeout, "Route idle_timeout is shorter than the ping interval";

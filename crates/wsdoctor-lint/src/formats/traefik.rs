@@ -24,6 +24,7 @@ pub(crate) fn lint(ctx: &mut Ctx, name: &str, text: &str) {
         }
     };
     for doc in &docs {
+        backend_tls(ctx, name, doc);
         if v1(ctx, name, doc) {
             continue;
         }
@@ -42,6 +43,109 @@ pub(crate) fn lint(ctx: &mut Ctx, name: &str, text: &str) {
             }
         }
     }
+}
+
+/// Backend URLs over TLS (`https://`, v1's `wss://`) to an address no public CA
+/// issues a certificate for — an IP, a one-label container or service name, a
+/// `.local`/`.internal`/`.lan`/`.svc` name. Traefik verifies backend certificates by
+/// default (v1 and v2+), so unless this file skips or widens that verification
+/// (v1's top-level `insecureSkipVerify`/`rootCAs`, v2's `serversTransport` of the
+/// service or the static `serversTransport`), the handshake with the backend fails
+/// and the client gets 500 instead of 101.
+fn backend_tls(ctx: &mut Ctx, file: &str, doc: &Node) {
+    let relaxes = |n: &Node| {
+        get_ci(n, "insecureSkipVerify").and_then(Node::str) == Some("true")
+            || get_ci(n, "rootCAs").is_some()
+    };
+    let global = relaxes(doc) || get_ci(doc, "serversTransport").is_some_and(relaxes);
+    if global {
+        return;
+    }
+    let mut urls: Vec<(&Node, String)> = Vec::new();
+    // v1: [backends.<b>.servers.<s>] url = "…"
+    if let Some(bs) = get_ci(doc, "backends") {
+        for (b, _, backend) in bs.entries() {
+            for (_, _, server) in get_ci(backend, "servers").map_or(&[][..], Node::entries) {
+                if let Some(u) = get_ci(server, "url") {
+                    urls.push((u, format!("backend {b}")));
+                }
+            }
+        }
+    }
+    // v2+: http.services.<s>.loadBalancer.servers[].url
+    let http = get_ci(doc, "http");
+    let transports = http.and_then(|h| get_ci(h, "serversTransports"));
+    if let Some(svcs) = http.and_then(|h| get_ci(h, "services")) {
+        for (svc, _, node) in svcs.entries() {
+            let Some(lb) = get_ci(node, "loadBalancer") else {
+                continue;
+            };
+            let transport_ok = get_ci(lb, "serversTransport")
+                .and_then(Node::str)
+                .is_some_and(|t| {
+                    // `name@file` lives in another file: assume it is right.
+                    t.contains('@') || transports.and_then(|ts| get_ci(ts, t)).is_some_and(relaxes)
+                });
+            if transport_ok {
+                continue;
+            }
+            for server in get_ci(lb, "servers").map_or(&[][..], Node::seq) {
+                if let Some(u) = get_ci(server, "url") {
+                    urls.push((u, format!("service {svc}")));
+                }
+            }
+        }
+    }
+    for (u, owner) in urls {
+        let Some(url) = u.str() else {
+            continue;
+        };
+        let lower = url.to_ascii_lowercase();
+        let Some(rest) = lower
+            .strip_prefix("https://")
+            .or_else(|| lower.strip_prefix("wss://"))
+        else {
+            continue;
+        };
+        let host = rest.split(['/', '?']).next().unwrap_or("");
+        let host = match host.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().unwrap_or(""),
+            None => host.rsplit_once(':').map_or(host, |(h, _)| h),
+        };
+        let Some(kind) = unverifiable_host(host) else {
+            continue;
+        };
+        let f = LintFinding::new(
+            RuleId::TraefikBackendTlsUnverifiable,
+            file,
+            u.line,
+            format!("{owner} is reached over TLS at {url}, {kind}, for which no public CA issues certificates, so the backend's certificate is self-signed or from a private CA; Traefik verifies backend certificates by default and answers 500 instead of passing the WebSocket on (unless the static configuration sets serversTransport.insecureSkipVerify or rootCAs)"),
+        )
+        .severity(Severity::Warning)
+        .fix("Trust the backend's CA (serversTransport rootCAs), or skip verification for this backend (a serversTransport with insecureSkipVerify: true; v1: insecureSkipVerify = true), or talk to it over http:// inside a trusted network.");
+        ctx.push(f);
+    }
+}
+
+/// Why no public CA would certify `host`, if none would.
+fn unverifiable_host(host: &str) -> Option<&'static str> {
+    if host.parse::<std::net::IpAddr>().is_ok() {
+        return Some("an IP address");
+    }
+    if !host.is_empty() && !host.contains('.') {
+        return Some("a one-label name (a container or service name)");
+    }
+    [
+        ".local",
+        ".internal",
+        ".lan",
+        ".svc",
+        ".cluster.local",
+        ".localdomain",
+    ]
+    .iter()
+    .any(|s| host.ends_with(s))
+    .then_some("an internal name")
 }
 
 /// Traefik v1 configuration (`[frontends]`, `[backends]`, `[file]`, a top-level
@@ -311,5 +415,41 @@ mod tests {
         assert!(lint_text("traefik.yml", fixed, &opts()).findings.is_empty());
         let r = lint_text("traefik.toml", "[entryPoints\n", &opts());
         assert_eq!(r.errors[0].line, Some(1));
+    }
+
+    /// Both dynamic files were loaded by Traefik 3.7 (file provider, no error logged).
+    #[test]
+    fn a_tls_backend_no_public_ca_can_certify() {
+        let conf = "http:\n  routers:\n    chat:\n      rule: \"PathPrefix(`/ws`)\"\n      service: chat\n  services:\n    chat:\n      loadBalancer:\n        servers:\n          - url: \"https://10.0.0.5:8443\"\n    api:\n      loadBalancer:\n        servers:\n          - url: \"https://api.example.com\"\n";
+        let r = lint_text("dynamic.yml", conf, &opts());
+        let got: Vec<(RuleId, usize)> = r.findings.iter().map(|f| (f.rule, f.line)).collect();
+        // The IP backend only: api.example.com can hold a public certificate.
+        assert_eq!(got, [(RuleId::TraefikBackendTlsUnverifiable, 10)]);
+        assert_eq!(r.findings[0].id().as_str(), "tls-self-signed");
+        assert_eq!(r.findings[0].finding.severity, Severity::Warning);
+        let fixed = "http:\n  serversTransports:\n    backend:\n      insecureSkipVerify: true\n  routers:\n    chat:\n      rule: \"PathPrefix(`/ws`)\"\n      service: chat\n  services:\n    chat:\n      loadBalancer:\n        serversTransport: backend\n        servers:\n          - url: \"https://10.0.0.5:8443\"\n    api:\n      loadBalancer:\n        servers:\n          - url: \"https://api.example.com\"\n";
+        assert!(lint_text("dynamic.yml", fixed, &opts()).findings.is_empty());
+        // A container name is no better than an IP; http:// inside is fine.
+        let named = conf.replace("https://10.0.0.5:8443", "https://chat:8443");
+        assert_eq!(
+            lint_text("dynamic.yml", &named, &opts()).rules(),
+            [RuleId::TraefikBackendTlsUnverifiable]
+        );
+        let plain = conf.replace("https://10.0.0.5:8443", "http://10.0.0.5:8080");
+        assert!(
+            lint_text("dynamic.yml", &plain, &opts())
+                .findings
+                .is_empty()
+        );
+        // Traefik v1: backends' servers, and the top-level insecureSkipVerify.
+        let v1 = "[backends]\n  [backends.chat.servers.a]\n  url = \"wss://10.0.0.5:8443/ws\"\n[frontends]\n  [frontends.chat]\n  backend = \"chat\"\n";
+        let r = lint_text("traefik.toml", v1, &opts());
+        assert!(r.rules().contains(&RuleId::TraefikBackendTlsUnverifiable));
+        let v1_ok = format!("insecureSkipVerify = true\n{v1}");
+        assert!(
+            !lint_text("traefik.toml", &v1_ok, &opts())
+                .rules()
+                .contains(&RuleId::TraefikBackendTlsUnverifiable)
+        );
     }
 }
