@@ -41,7 +41,7 @@ start() { # name → sets URL (run in this shell, not in $(…), so PIDS keeps t
   local out="$TMP/$1.out"
   case "$1" in
     python-websockets) python3 "$ROOT/tests/peers/echo_websockets.py" --max-size 33554432 > "$out" 2>"$TMP/$1.err" < <(sleep 3600) & ;;
-    node-ws) NODE_PATH="$ROOT/tests/peers/node_modules" node "$HERE/../tests/peers/echo_ws.js" > "$out" 2>"$TMP/$1.err" < <(sleep 3600) & ;;
+    node-ws) NODE_PATH="$ROOT/tests/peers/node_modules" node "$ROOT/tests/peers/echo_ws.js" --max-payload 33554432 > "$out" 2>"$TMP/$1.err" < <(sleep 3600) & ;;
     lab-*) "$BIN" lab --only "${1#lab-}" > "$out" 2>"$TMP/$1.err" & ;;
   esac
   PIDS+=($!)

@@ -7,7 +7,6 @@
 //! broken lab servers, the failing case must name the cause the lab scenario declares.
 
 use std::collections::BTreeMap;
-use std::process::Command;
 use wsdoctor_conform::run::{RunOptions, Target, run_all};
 use wsdoctor_conform::{Case, Verdict, cases, judge, select};
 use wsdoctor_testkit::peers;
@@ -220,24 +219,10 @@ fn broken_lab_servers_fail_with_their_declared_cause() {
     drop(lab);
 }
 
-/// The Node `ws` echo server for this suite (tests/peers/echo_ws.js), on the repository's
-/// installed `ws` (tests/peers/node_modules).
+/// The shared Node `ws` echo server (tests/peers/echo_ws.js) with a 32 MiB message cap:
+/// Autobahn's 9.* cases send up to 16 MiB, and the cap is what the agreement run used.
 fn node_echo() -> Option<peers::Peer> {
-    let node = peers::require_program("node")?;
-    let modules = peers::repo_root().join("tests/peers/node_modules");
-    if !modules.join("ws").is_dir() {
-        if peers::peers_required() {
-            panic!("Node `ws` is missing: run scripts/test.sh (npm install in tests/peers)");
-        }
-        eprintln!("!!! SKIPPING: Node ws is not installed");
-        return None;
-    }
-    let mut cmd = Command::new(node);
-    cmd.env("NODE_PATH", modules).arg(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/peers/echo_ws.js"
-    ));
-    Some(peers::start_peer(cmd))
+    peers::node_echo_with(&["--max-payload", "33554432"])
 }
 
 /// The cases of `got` with each verdict other than OK, as "id id …" (ids in case order).

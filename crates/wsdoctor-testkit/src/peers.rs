@@ -110,6 +110,11 @@ pub fn python_echo(extra: &[&str]) -> Option<Peer> {
 
 /// The shared Node `ws` echo server (tests/peers).
 pub fn node_echo() -> Option<Peer> {
+    node_echo_with(&[])
+}
+
+/// `node_echo` with arguments for tests/peers/echo_ws.js (e.g. `--max-payload N`).
+pub fn node_echo_with(args: &[&str]) -> Option<Peer> {
     let node = require_program("node")?;
     let dir = repo_root().join("tests/peers");
     if !dir.join("node_modules/ws").is_dir() {
@@ -120,6 +125,6 @@ pub fn node_echo() -> Option<Peer> {
         return None;
     }
     let mut cmd = Command::new(node);
-    cmd.current_dir(&dir).arg("echo_ws.js");
+    cmd.current_dir(&dir).arg("echo_ws.js").args(args);
     Some(start_peer(cmd))
 }
