@@ -87,6 +87,42 @@ proptest! {
     }
 }
 
+/// One HAR entry: a WebSocket upgrade with messages, as Chromium exports it.
+const HAR_ENTRY: &str = r#"{"startedDateTime":"2026-12-03T14:09:35.000Z","time":60001,"request":{"method":"GET","url":"wss://chat.example.com/ws?token=x","headers":[{"name":"Upgrade","value":"websocket"}]},"response":{"status":101,"statusText":"Switching Protocols","headers":[]},"_resourceType":"websocket","_webSocketMessages":[{"type":"send","time":1.5,"opcode":1,"data":"hi"},{"type":"receive","time":2.5,"opcode":8,"data":""}]}"#;
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// HAR exports with mangled entries (cut, junk spliced in, repeated) never panic:
+    /// the export is read or its error reported.
+    #[test]
+    fn mangled_har_never_panics(
+        picks in proptest::collection::vec((0usize..600, 0usize..600,
+            proptest::collection::vec(any::<u8>(), 0..12)), 1..5),
+    ) {
+        let mut entries = Vec::new();
+        for (cut, at, junk) in picks {
+            let mut e = HAR_ENTRY.as_bytes().to_vec();
+            e.truncate(cut.max(1));
+            let at = at.min(e.len());
+            e.splice(at..at, junk);
+            entries.push(e);
+        }
+        let har = [&br#"{"log":{"version":"1.2","entries":["#[..], &entries.join(&b","[..]), b"]}}"].concat();
+        let r = scan_as(None, &har);
+        prop_assert!(r.files.len() == 1 || !r.errors.is_empty());
+    }
+}
+
+#[test]
+fn the_har_entry_of_the_property_reads_whole() {
+    let har = format!(r#"{{"log":{{"version":"1.2","entries":[{HAR_ENTRY}]}}}}"#);
+    let r = scan_as(None, har.as_bytes());
+    assert_eq!(r.files[0].format, "har");
+    let h = r.har.expect("har summary");
+    assert_eq!((h.websockets, h.upgraded), (1, 1), "{h:?}");
+}
+
 #[test]
 fn every_real_line_reads_in_its_own_format_inside_every_wrapper() {
     for (i, l) in LINES.iter().enumerate() {
