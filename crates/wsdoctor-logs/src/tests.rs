@@ -451,3 +451,35 @@ fn parallel_and_serial_reports_are_identical() {
         assert!(!serial.contains("t0ps3cret"), "redacted");
     }
 }
+
+/// Go (gorilla/websocket through the standard `log` package) and .NET (Kestrel,
+/// SignalR) application logs: their messages are read by the explain matcher, as a
+/// pasted message would be.
+#[test]
+fn go_and_dotnet_application_logs_through_the_explain_matcher() {
+    let go =
+        "2024/05/01 10:00:00 read error: websocket: close 1006 (abnormal closure): unexpected EOF
+2024/05/01 10:00:01 websocket: bad handshake
+2024/05/01 10:00:02 ws write: write tcp 10.0.0.5:8080->10.0.0.9:51234: write: broken pipe
+";
+    let r = scan_all(&[("app.log", go.as_bytes())], Options::default());
+    assert_eq!(r.files[0].lines, 3);
+    assert_eq!(ids(&r), [CauseId::SessionAbruptEof]);
+    let eof = finding(&r, CauseId::SessionAbruptEof);
+    assert_eq!((eof.count, eof.signatures["close-code"]), (1, 1));
+    assert_eq!(eof.first_seen.as_ref().map(|s| s.line), Some(1));
+
+    let dotnet = "2024-05-01T10:00:03.123Z fail: Microsoft.AspNetCore.SignalR.HubConnectionHandler[1] System.Net.WebSockets.WebSocketException (0x80004005): The remote party closed the WebSocket connection without completing the close handshake.
+2024-05-01T10:00:04.456Z fail: Microsoft.AspNetCore.Server.Kestrel[13] System.Net.WebSockets.WebSocketException (0x80004005): The 'Connection' header value 'Upgrade' is invalid.
+";
+    let r = scan_all(&[("app.log", dotnet.as_bytes())], Options::default());
+    assert_eq!(r.files[0].format, "text");
+    let eof = finding(&r, CauseId::SessionAbruptEof);
+    assert_eq!((eof.count, eof.signatures["abrupt-close"]), (1, 1));
+    let conn = finding(&r, CauseId::HandshakeConnectionMissing);
+    assert_eq!(
+        (conn.count, conn.signatures["connection-header-wrong"]),
+        (1, 1)
+    );
+    assert_eq!(conn.first_seen.as_ref().map(|s| s.line), Some(2));
+}
