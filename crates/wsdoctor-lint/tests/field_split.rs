@@ -60,3 +60,29 @@ fn field_split_is_the_hash() {
         }
     }
 }
+
+/// The second fresh set (collected 2026-12-04 from threads no other part used, by
+/// someone who read no rule), scored once before and once after that day's rules:
+/// 40 well-formed cases, broken iff they name causes, every cause in the catalog.
+#[test]
+fn fresh2_cases_are_well_formed() {
+    let fresh2 = cases("fresh2");
+    assert_eq!(fresh2.len(), 40);
+    assert_eq!(
+        fresh2
+            .iter()
+            .filter(|(_, m)| m["broken"].as_bool() == Some(true))
+            .count(),
+        21
+    );
+    for (name, m) in &fresh2 {
+        let causes = m["causes"].as_array().expect("causes list");
+        assert_eq!(m["broken"].as_bool(), Some(!causes.is_empty()), "{name}");
+        assert!(
+            causes
+                .iter()
+                .all(|c| c.as_str().and_then(wsdoctor_core::CauseId::parse).is_some()),
+            "{name}: a cause outside the catalog"
+        );
+    }
+}
