@@ -15,6 +15,6 @@ pub mod proxies;
 pub use browser::headless_chromium;
 pub use peers::{
     Peer, node_echo, node_echo_with, peers_required, python_echo, python_peer, python_websockets,
-    repo_root, require_program, start_peer,
+    python_with, repo_root, require_program, start_peer,
 };
 pub use proxies::{NGINX_UPGRADE, Proxy, free_port, haproxy, nginx, squid, start};

@@ -81,16 +81,23 @@ pub fn start_peer(mut cmd: Command) -> Peer {
 /// python3, when it can import `websockets`; a missing library fails loudly when
 /// peers are required.
 pub fn python_websockets() -> Option<PathBuf> {
+    python_with("websockets", "Python `websockets`")
+}
+
+/// python3, when `import MODULES` (e.g. `"socketio, aiohttp"`) succeeds; otherwise a
+/// loud skip naming `what`, or a failure when peers are required (scripts/test.sh
+/// installs every Python library the tests use).
+pub fn python_with(modules: &str, what: &str) -> Option<PathBuf> {
     let py = require_program("python3")?;
     let ok = Command::new(&py)
-        .args(["-c", "import websockets"])
+        .args(["-c", &format!("import {modules}")])
         .status()
         .is_ok_and(|s| s.success());
     if !ok {
         if peers_required() {
-            panic!("Python `websockets` is missing: run scripts/test.sh, which installs it");
+            panic!("{what} is missing: run scripts/test.sh, which installs it");
         }
-        eprintln!("!!! SKIPPING: Python websockets is not installed");
+        eprintln!("!!! SKIPPING: {what} is not installed");
         return None;
     }
     Some(py)

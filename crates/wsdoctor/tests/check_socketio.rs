@@ -9,18 +9,7 @@ use std::process::Command;
 
 /// python-socketio's server (a real peer), or `None` with a loud skip.
 fn python_socketio() -> Option<Peer> {
-    let py = require_program("python3")?;
-    let ok = Command::new(&py)
-        .args(["-c", "import socketio, aiohttp"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        if peers_required() {
-            panic!("python-socketio/aiohttp are missing: run scripts/test.sh, which installs them");
-        }
-        eprintln!("!!! SKIPPING: python-socketio or aiohttp is not installed");
-        return None;
-    }
+    let py = python_with("socketio, aiohttp", "python-socketio/aiohttp")?;
     let mut cmd = Command::new(py);
     cmd.arg(repo_root().join("tests/peers/socketio_aiohttp.py"));
     Some(start_peer(cmd))

@@ -11,18 +11,7 @@ use std::process::Command;
 
 /// uvicorn serving tests/peers/uvicorn_app.py with `--ws <ws>`, or `None` with a loud skip.
 fn uvicorn(ws: &str) -> Option<Peer> {
-    let py = require_program("python3")?;
-    let ok = Command::new(&py)
-        .args(["-c", "import uvicorn, websockets"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        if peers_required() {
-            panic!("uvicorn is missing: run scripts/test.sh, which installs it");
-        }
-        eprintln!("!!! SKIPPING: uvicorn is not installed");
-        return None;
-    }
+    let py = python_with("uvicorn, websockets", "uvicorn")?;
     let mut cmd = Command::new(py);
     cmd.arg(repo_root().join("tests/peers/uvicorn_app.py"))
         .arg(ws);

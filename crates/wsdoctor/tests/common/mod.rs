@@ -9,8 +9,8 @@ use std::process::{Command, Stdio};
 // The peers and programs live in the shared test kit; re-exported so the tests
 // keep one `common::` prefix.
 pub use wsdoctor_testkit::{
-    Peer, headless_chromium, node_echo, peers_required, python_echo, python_websockets, repo_root,
-    require_program, start_peer,
+    Peer, headless_chromium, node_echo, peers_required, python_echo, python_websockets,
+    python_with, repo_root, require_program, start_peer,
 };
 
 /// `wsdoctor` as a `Command`, colour off.
