@@ -8,6 +8,7 @@
 mod cmd;
 mod output;
 mod render;
+mod signals;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

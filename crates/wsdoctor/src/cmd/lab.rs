@@ -83,11 +83,12 @@ async fn serve(args: LabArgs, style: Style) -> anyhow::Result<i32> {
     };
     // Listen for signals before saying "ready", so a script that stops the lab as soon
     // as it has read the URLs still gets the clean-up.
-    let stop = Stop::listen()?;
+    // Any of the signals ends the lab (SIGHUP too: a closed terminal), with its clean-up.
+    let mut stop = crate::signals::Signals::listen()?;
     let files = LabFiles::write(&lab, ca_out)?;
     let printed = print_ready(&lab, &files, args.json, style);
     if printed.is_ok() {
-        stop.wait().await;
+        let _ = stop.next().await;
     }
     lab.shutdown().await;
     files.remove();
@@ -108,44 +109,6 @@ fn print_ready(lab: &Lab, files: &LabFiles, json: bool, style: Style) -> anyhow:
     }
     out.flush()?;
     Ok(())
-}
-
-/// Ctrl-C, and SIGTERM and SIGHUP (a closed terminal) where they exist, registered
-/// up front: each ends the lab with its clean-up.
-struct Stop {
-    #[cfg(unix)]
-    interrupt: tokio::signal::unix::Signal,
-    #[cfg(unix)]
-    terminate: tokio::signal::unix::Signal,
-    #[cfg(unix)]
-    hangup: tokio::signal::unix::Signal,
-}
-
-impl Stop {
-    fn listen() -> std::io::Result<Stop> {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{SignalKind, signal};
-            Ok(Stop {
-                interrupt: signal(SignalKind::interrupt())?,
-                terminate: signal(SignalKind::terminate())?,
-                hangup: signal(SignalKind::hangup())?,
-            })
-        }
-        #[cfg(not(unix))]
-        Ok(Stop {})
-    }
-
-    async fn wait(mut self) {
-        #[cfg(unix)]
-        tokio::select! {
-            _ = self.interrupt.recv() => {}
-            _ = self.terminate.recv() => {}
-            _ = self.hangup.recv() => {}
-        }
-        #[cfg(not(unix))]
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }
 
 fn check_names(only: &[String]) -> anyhow::Result<()> {

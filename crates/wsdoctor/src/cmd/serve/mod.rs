@@ -19,6 +19,7 @@ use self::http::{Request, Response};
 use self::metrics::{Exposition, Metric};
 use crate::cmd::check;
 use crate::render;
+use crate::signals::{Signals, Stop};
 use std::collections::{BTreeMap, VecDeque};
 use std::io::Write;
 use std::net::SocketAddr;
@@ -655,51 +656,6 @@ async fn serve(server: Arc<Server>, listener: TcpListener, mut stop: Signals) {
             };
             http::write_response(&mut stream, &resp, false).await;
         });
-    }
-}
-
-/// What a signal asks for: SIGHUP reloads (like Prometheus), SIGINT/SIGTERM stop.
-enum Stop {
-    Reload,
-    Exit,
-}
-
-struct Signals {
-    #[cfg(unix)]
-    interrupt: tokio::signal::unix::Signal,
-    #[cfg(unix)]
-    terminate: tokio::signal::unix::Signal,
-    #[cfg(unix)]
-    hangup: tokio::signal::unix::Signal,
-}
-
-impl Signals {
-    fn listen() -> std::io::Result<Signals> {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{SignalKind, signal};
-            Ok(Signals {
-                interrupt: signal(SignalKind::interrupt())?,
-                terminate: signal(SignalKind::terminate())?,
-                hangup: signal(SignalKind::hangup())?,
-            })
-        }
-        #[cfg(not(unix))]
-        Ok(Signals {})
-    }
-
-    async fn next(&mut self) -> Stop {
-        #[cfg(unix)]
-        tokio::select! {
-            _ = self.interrupt.recv() => Stop::Exit,
-            _ = self.terminate.recv() => Stop::Exit,
-            _ = self.hangup.recv() => Stop::Reload,
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = tokio::signal::ctrl_c().await;
-            Stop::Exit
-        }
     }
 }
 
