@@ -9,6 +9,22 @@ use wsdoctor_core::CauseId as C;
 /// How far apart (in bytes) the words of one concept may be: about a log line's message.
 pub const WINDOW: usize = 100;
 
+/// Words that say the other side ended the connection: a "send after close" concept
+/// does not hold where one of them stands ("closed by the remote host").
+const PEER_ENDED: &[&str] = &[
+    "by the remote",
+    "by remote",
+    "by peer",
+    "by the peer",
+    "reset by",
+    "forcibly closed",
+    "prematurely closed",
+    "aborted by",
+    "client closed",
+    "by the client",
+    "by the server",
+];
+
 pub struct Concept {
     pub name: &'static str,
     /// Every group must occur (one of its words, lowercase, matched at a word start).
@@ -483,19 +499,7 @@ pub static CONCEPTS: &[Concept] = &[
         ],
         causes: &[C::AsyncSendAfterClose, C::SessionClientAborted],
         confidence: Low,
-        unless: &[
-            "by the remote",
-            "by remote",
-            "by peer",
-            "by the peer",
-            "reset by",
-            "forcibly closed",
-            "prematurely closed",
-            "aborted by",
-            "client closed",
-            "by the client",
-            "by the server",
-        ],
+        unless: PEER_ENDED,
     },
     Concept {
         name: "ping-timeout",
@@ -795,19 +799,7 @@ pub static CONCEPTS: &[Concept] = &[
         ],
         causes: &[C::AsyncSendAfterClose],
         confidence: Medium,
-        unless: &[
-            "by the remote",
-            "by remote",
-            "by peer",
-            "by the peer",
-            "reset by",
-            "forcibly closed",
-            "prematurely closed",
-            "aborted by",
-            "client closed",
-            "by the client",
-            "by the server",
-        ],
+        unless: PEER_ENDED,
     },
     Concept {
         name: "delivery-failed",
@@ -1087,19 +1079,7 @@ pub static CONCEPTS: &[Concept] = &[
         ],
         causes: &[C::AsyncSendAfterClose, C::SessionAbruptEof],
         confidence: Medium,
-        unless: &[
-            "by the remote",
-            "by remote",
-            "by peer",
-            "by the peer",
-            "reset by",
-            "forcibly closed",
-            "prematurely closed",
-            "aborted by",
-            "client closed",
-            "by the client",
-            "by the server",
-        ],
+        unless: PEER_ENDED,
     },
     Concept {
         name: "reserved-bits",
