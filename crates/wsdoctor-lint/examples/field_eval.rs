@@ -6,7 +6,9 @@
 //! (`data/field/train/`, misses with `-v`); `-- --held-out` scores `data/field/heldout/`
 //! and `-- --score-dir DIR` any folder of cases in the same format, both printing only
 //! the figures (no case names, no misses); `-- --fresh [-v]` scores `data/field/fresh/`,
-//! a second collection scored once blind and training material since. The split is by FNV-1a of the folder name,
+//! a second collection scored once blind and training material since; `-- --fresh2 [-v]`
+//! (`-vv` also prints every finding of a missed case)
+//! the same for `data/field/fresh2/`, the third collection. The split is by FNV-1a of the folder name,
 //! one quarter held out (the test `field_split_is_the_hash` in this crate's tests
 //! keeps it).
 //!
@@ -35,6 +37,9 @@ fn main() {
     // `--fresh`: the second collection (`data/field/fresh/`), scored once blind and
     // training material since, so its misses may be shown like train's.
     let fresh = args.iter().any(|a| a == "--fresh");
+    // `--fresh2`: the third collection (`data/field/fresh2/`), scored twice blind and
+    // training material since.
+    let fresh2 = args.iter().any(|a| a == "--fresh2");
     let score_dir = match args.iter().position(|a| a == "--score-dir") {
         Some(i) => match args.get(i + 1) {
             Some(d) => Some(PathBuf::from(d)),
@@ -47,12 +52,16 @@ fn main() {
     };
     // Figures only for material that is not the training part.
     let figures_only = held_out || score_dir.is_some();
-    let verbose = args.iter().any(|a| a == "-v") && !figures_only;
+    let verbose = args.iter().any(|a| a == "-v" || a == "-vv") && !figures_only;
+    // `-vv`: every finding and error of a missed case, to see why it was missed.
+    let very = args.iter().any(|a| a == "-vv") && !figures_only;
     let root = score_dir.clone().unwrap_or_else(|| {
         Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("data/field")
             .join(if held_out {
                 "heldout"
+            } else if fresh2 {
+                "fresh2"
             } else if fresh {
                 "fresh"
             } else {
@@ -139,6 +148,25 @@ fn main() {
                 gold.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
                 loud.iter().map(|c| c.as_str()).collect::<Vec<_>>()
             );
+            if very {
+                for f in &report.findings {
+                    println!(
+                        "      {:?} {} [{}] {}:{}: {}",
+                        f.finding.severity,
+                        f.rule.as_str(),
+                        f.finding.id.as_str(),
+                        f.file.rsplit('/').next().unwrap_or_default(),
+                        f.line,
+                        f.finding.detail
+                    );
+                }
+                for e in &report.errors {
+                    println!("      error {}:{:?}: {}", e.file, e.line, e.message);
+                }
+                for a in &report.assumptions {
+                    println!("      assumed: {a}");
+                }
+            }
         }
     }
     let pct = |k: usize, n: usize| {
@@ -160,6 +188,7 @@ fn main() {
     let name = match (&score_dir, held_out) {
         (Some(_), _) => "scored",
         (None, true) => "held-out",
+        (None, false) if fresh2 => "fresh2",
         (None, false) if fresh => "fresh",
         (None, false) => "train",
     };

@@ -73,6 +73,18 @@ const SECTIONS: &[&str] = &[
 pub(crate) fn lint(ctx: &mut Ctx, name: &str, text: &str) {
     let sections = parse(text);
     if sections.is_empty() {
+        // Server lines quoted without their section (threads often show just the
+        // one line): `server` is only valid in a backend or listen section (HAProxy
+        // configuration manual, 5.2 "Server and default-server options"), so they
+        // are read as one backend. Only what a server line decides is judged; the
+        // timeouts live in sections the snippet does not show.
+        if let Some(b) = loose_backend(text) {
+            removed_options(ctx, name, std::slice::from_ref(&b));
+            removed_keywords(ctx, name, std::slice::from_ref(&b));
+            let why = "the snippet has no section line, and server lines belong to a backend";
+            check_h2_servers(ctx, name, std::slice::from_ref(&b), &b, why);
+            return;
+        }
         ctx.error(
             name,
             None,
@@ -303,6 +315,31 @@ fn parse(text: &str) -> Vec<Section> {
         }
     }
     out
+}
+
+/// Lines without any section line, read as one backend when they hold a `server`.
+fn loose_backend(text: &str) -> Option<Section> {
+    let lines: Vec<Line> = text
+        .lines()
+        .enumerate()
+        .map(|(i, raw)| Line {
+            words: split_words(raw),
+            line: i + 1,
+        })
+        .filter(|l| !l.words.is_empty())
+        .collect();
+    let first = lines
+        .iter()
+        .find(|l| l.words[0].eq_ignore_ascii_case("server"))?
+        .line;
+    Some(Section {
+        kind: "backend".to_string(),
+        name: "(snippet)".to_string(),
+        line: first,
+        lines,
+        defaults: None,
+        address: None,
+    })
 }
 
 /// Words of a line: whitespace-separated, `#` comments dropped, quotes and backslash
@@ -588,6 +625,12 @@ fn server_param<'a>(
 /// falls back to HTTP/1.1 when the ALPN list offers it (HAProxy 2.4+ configuration
 /// manual, `ws`). That needs RFC 8441 extended CONNECT in the server, which few
 /// WebSocket servers have; `ws h1` keeps the rest on HTTP/2.
+///
+/// `alpn h2,http/1.1` without `ws`: that fallback — the `ws` keyword and "websocket
+/// protocol selection" — arrived in HAProxy 2.5-dev13 (CHANGELOG, 2021/11/06); 2.4,
+/// which relays WebSockets over HTTP/2 (RFC 8441, 2.4-dev7), sends them over whatever
+/// ALPN picked, and a server that prefers h2 then gets extended CONNECT. A `ws`
+/// keyword on any server line shows 2.5+ (2.4 refuses it), and then the list is fine.
 fn check_h2_servers(ctx: &mut Ctx, file: &str, sections: &[Section], s: &Section, why: &str) {
     for sv in s.all("server") {
         let ws = server_param(sections, s, sv, "ws").unwrap_or("auto");
@@ -603,8 +646,20 @@ fn check_h2_servers(ctx: &mut Ctx, file: &str, sections: &[Section], s: &Section
                     .split(',')
                     .map(|x| x.trim().to_ascii_lowercase())
                     .collect();
-                (list.iter().any(|x| x == "h2") && !list.iter().any(|x| x == "http/1.1"))
-                    .then(|| format!("alpn {a}"))
+                let h1 = list.iter().any(|x| x == "http/1.1");
+                // A `ws` keyword anywhere shows HAProxy 2.5 or later.
+                let explicit_ws = sections.iter().any(|x| {
+                    x.all("server")
+                        .chain(x.all("default-server"))
+                        .any(|l| l.words.iter().skip(2).any(|w| w.eq_ignore_ascii_case("ws")))
+                });
+                (list.iter().any(|x| x == "h2") && (!h1 || !explicit_ws)).then(|| {
+                    if h1 {
+                        format!("alpn {a}; HAProxy before 2.5 has no `ws` fallback to the http/1.1 it also offers, so a server that picks h2 gets WebSockets over HTTP/2")
+                    } else {
+                        format!("alpn {a}")
+                    }
+                })
             }
             (None, None) => None,
         };
@@ -617,7 +672,7 @@ fn check_h2_servers(ctx: &mut Ctx, file: &str, sections: &[Section], s: &Section
             file,
             sv.line,
             format!(
-                "server {name} speaks HTTP/2 ({h2}) and `ws` is auto, so HAProxy relays WebSocket handshakes to it as RFC 8441 extended CONNECT; a server without RFC 8441 rejects them and the client gets an error instead of 101 ({} {} is treated as carrying WebSockets because {why})",
+                "server {name} may speak HTTP/2 ({h2}) and `ws` is auto, so HAProxy relays WebSocket handshakes to it as RFC 8441 extended CONNECT; a server without RFC 8441 (Apache, most WebSocket servers) rejects them and the client gets an error instead of 101 ({} {} is treated as carrying WebSockets because {why})",
                 s.kind, s.name
             ),
         )
@@ -932,6 +987,49 @@ mod tests {
             lint_text("h.cfg", inherited, &opts()).rules(),
             [RuleId::HaproxyServerH2]
         );
+    }
+
+    /// `alpn h2,http/1.1` on a WebSocket server: HAProxy before 2.5 (no `ws`
+    /// keyword) relays WebSockets over the h2 a server picks. A `ws` keyword on any
+    /// server line shows 2.5+, whose `auto` falls back to http/1.1. A server line
+    /// quoted without its section is read as a backend. Checked with `haproxy -c` 2.6
+    /// (the snippet inside a backend).
+    #[test]
+    fn alpn_offering_h2_first_and_server_lines_without_a_section() {
+        let conf = "defaults
+  mode http
+  timeout connect 5s
+  timeout client 1h
+  timeout server 1h
+  timeout tunnel 1h
+frontend fe
+  bind 127.0.0.1:8081
+  default_backend app
+backend app
+  server a 127.0.0.1:9443 ssl verify none alpn h2,http/1.1
+";
+        let r = lint_text("h.cfg", conf, &opts());
+        assert_eq!(r.rules(), [RuleId::HaproxyServerH2]);
+        assert_eq!(r.findings[0].line, 11);
+        assert!(r.findings[0].finding.detail.contains("before 2.5"));
+        let pinned = conf.replace("alpn h2,http/1.1\n", "alpn h2,http/1.1 ws h1\n");
+        assert!(lint_text("h.cfg", &pinned, &opts()).findings.is_empty());
+        let newer = conf.replace(
+            "default_backend app\n",
+            "use_backend api if { path_beg /api }\n  default_backend app\nbackend api\n  server b 127.0.0.1:9000 ws auto\n",
+        );
+        assert_eq!(lint_text("h.cfg", &newer, &opts()).rules(), []);
+        // One server line, as threads quote it.
+        let line = "  server web backend:443 check ssl verify none alpn h2,http/1.1\n";
+        let r = lint_text("haproxy.cfg", line, &opts());
+        assert!(r.errors.is_empty(), "{:?}", r.errors);
+        assert_eq!(r.rules(), [RuleId::HaproxyServerH2]);
+        assert!(r.findings[0].finding.detail.contains("no section line"));
+        let h1 = "  server web backend:443 check ssl verify none alpn http/1.1\n";
+        assert!(lint_text("haproxy.cfg", h1, &opts()).findings.is_empty());
+        // Lines with no server and no section stay an error.
+        let r = lint_text("haproxy.cfg", "  timeout tunnel 1h\n", &opts());
+        assert_eq!(r.errors.len(), 1);
     }
 
     /// A computed `use_backend %[…]` may pick any http backend; timeouts from the

@@ -56,6 +56,15 @@ pub(super) fn run(ctx: &mut Ctx, tree: &[Directive], version: Option<NginxVersio
         upstreams: HashMap::new(),
         regexes: RefCell::new(HashMap::new()),
     };
+    // A location body pasted without its `location` line (what threads and docs
+    // quote, and what an `include` inside a location holds) is read as one
+    // `location /` around those lines: `proxy_pass` is only valid in a location
+    // (nginx docs, ngx_http_proxy_module: "Context: location, if in location,
+    // limit_except"), so top-level proxy lines can only come from one.
+    let wrapped = loose_location_body(tree);
+    let tree = wrapped.as_deref().unwrap_or(tree);
+    // `loose_location_body` puts the made-up location last.
+    let pasted_body = wrapped.as_ref().and_then(|t| t.last());
     collect(tree, &mut model);
     let mut chain: Vec<Level> = vec![settings(tree)];
     let mut rules = Rules {
@@ -63,6 +72,10 @@ pub(super) fn run(ctx: &mut Ctx, tree: &[Directive], version: Option<NginxVersio
         model: &model,
         version,
         tree,
+        pasted_body,
+        // No `http` or `server` block: the `http` level where nginx wants a `map`
+        // (ngx_http_map_module: "Context: http") is not in the input.
+        no_http_level: !has_block(tree, &["http", "server"]),
     };
     // Locations pasted without their server block form one scope of their own.
     let scope = rules.scope(tree, &chain);
@@ -106,6 +119,10 @@ struct Rules<'c, 'r, 'm> {
     version: Option<NginxVersion>,
     /// The whole configuration, includes spliced in.
     tree: &'m [Directive],
+    /// The `location` made up around a location body pasted without one.
+    pasted_body: Option<&'m Directive>,
+    /// Whether the input lacks the `http` level (a bare location or location body).
+    no_http_level: bool,
 }
 
 /// The locations a request to one server can reach.
@@ -235,7 +252,11 @@ impl<'a> Rules<'_, '_, 'a> {
         if let Some(tell) = routes::literal_regex(d) {
             self.literal_regex(d, tell, scope);
         }
+        let pasted = self.pasted_body.is_some_and(|p| std::ptr::eq(p, d));
         let Some(proxy_pass) = d.children().iter().find(|k| k.name == "proxy_pass") else {
+            if pasted {
+                self.pasted_headers(d, chain);
+            }
             return;
         };
         let (modifier, pattern) = match d.args.as_slice() {
@@ -424,15 +445,44 @@ impl<'a> Rules<'_, '_, 'a> {
         self.ctx.push(f);
     }
 
+    /// Header lines pasted without a location or a `proxy_pass` (a quoted pair of
+    /// `proxy_set_header` lines): only their values can be judged.
+    fn pasted_headers(&mut self, d: &'a Directive, chain: &[Level<'a>]) {
+        let Some((_, list)) = effective_headers(chain) else {
+            return;
+        };
+        let Some(anchor) = list.iter().copied().find(|h| sets_upgrade(h)) else {
+            return;
+        };
+        let loc = Loc {
+            d,
+            modifier: "",
+            pattern: "/",
+            proxy_pass: anchor,
+            why: "it sets an Upgrade header".to_string(),
+        };
+        if let Some(c) = list.iter().copied().find(|h| header_is(h, "connection")) {
+            self.connection_value(&loc, c);
+        }
+        if let Some(u) = list.iter().copied().find(|h| header_is(h, "upgrade")) {
+            self.upgrade_value(&loc, u);
+        }
+    }
+
     fn finding(&self, rule: RuleId, at: &Directive, loc: &Loc, detail: String) -> LintFinding {
+        let what = if self.pasted_body.is_some_and(|p| std::ptr::eq(p, loc.d)) {
+            "these lines, a location body without its location block, are read as one location / and treated as a WebSocket location".to_string()
+        } else {
+            format!(
+                "location {} is treated as a WebSocket location",
+                loc.pattern
+            )
+        };
         LintFinding::new(
             rule,
             &at.file,
             at.line,
-            format!(
-                "{detail} (location {} is treated as a WebSocket location because {})",
-                loc.pattern, loc.why
-            ),
+            format!("{detail} ({what} because {})", loc.why),
         )
         .quote(&loc.d.file, loc.d.line)
         .quote(&at.file, at.line)
@@ -643,6 +693,18 @@ impl<'a> Rules<'_, '_, 'a> {
                 return;
             }
             match self.model.maps.get(var) {
+                None if self.no_http_level => {
+                    let f = self
+                        .finding(
+                            RuleId::NginxMapMissing,
+                            c,
+                            loc,
+                            format!("${var} is not defined by any map in the input, which has no http or server block: the map belongs in the http block that includes this snippet, and nginx -t refuses the variable if it is not there (pass that file too, or pipe nginx -T)"),
+                        )
+                        .severity(Severity::Info)
+                        .replace_with(map_lines(var, self.keepalive_upstream(loc).is_some()));
+                    self.ctx.push(f);
+                }
                 None => {
                     let f = self
                         .finding(
@@ -1026,6 +1088,40 @@ fn with_unread_include(mut f: LintFinding, inc: &Directive) -> LintFinding {
         inc.line
     ));
     f.severity(Severity::Info).quote(&inc.file, inc.line)
+}
+
+/// A location body pasted without its `location` line: `proxy_pass`, or an Upgrade
+/// `proxy_set_header` with no block around it to inherit it, at the top level. Returns
+/// the tree with those lines moved into a `location /` (placed last, at the line of
+/// the first of them); `None` when the input is not such a body.
+fn loose_location_body(tree: &[Directive]) -> Option<Vec<Directive>> {
+    let loose = |d: &Directive| d.block.is_none() && d.name != "include";
+    let has_pass = tree.iter().any(|d| loose(d) && d.name == "proxy_pass");
+    let headers_only = !has_block(tree, &["http", "server", "location"])
+        && tree.iter().any(|d| loose(d) && sets_upgrade(d));
+    if !has_pass && !headers_only {
+        return None;
+    }
+    let (body, rest): (Vec<Directive>, Vec<Directive>) =
+        tree.iter().cloned().partition(|d| loose(d));
+    let first = body.first()?;
+    let location = Directive {
+        name: "location".to_string(),
+        args: vec!["/".to_string()],
+        file: first.file.clone(),
+        line: first.line,
+        block: Some(body),
+    };
+    let mut out = rest;
+    out.push(location);
+    Some(out)
+}
+
+/// Whether any directive of `tree` (at any depth) is a block named one of `names`.
+fn has_block(tree: &[Directive], names: &[&str]) -> bool {
+    tree.iter().any(|d| {
+        d.block.is_some() && names.contains(&d.name.as_str()) || has_block(d.children(), names)
+    })
 }
 
 fn has_proxy_pass(d: &Directive) -> bool {

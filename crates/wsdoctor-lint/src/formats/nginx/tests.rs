@@ -544,3 +544,48 @@ fn a_ws_path_narrows_judgement_to_the_location_it_reaches() {
     let r = lint_text("nginx.conf", &prefix, &o);
     assert_eq!(loud(&r), [(RuleId::NginxConnectionUpgradeKeepalive, 16)]);
 }
+
+/// A location body pasted without its `location` line (each checked with `nginx -t`
+/// 1.22 by including it in a `location /`): read as one location, judged as such.
+#[test]
+fn a_pasted_location_body_is_judged_as_a_location() {
+    let v = Options {
+        nginx_version: Some(NginxVersion::parse("1.22.1").unwrap()),
+        ..Options::default()
+    };
+    let body = "proxy_pass http://127.0.0.1:9000;\nproxy_http_version 1.1;\nproxy_set_header Upgrade $http_upgrade;\nproxy_set_header Connection close;\nproxy_read_timeout 1h;\n";
+    let r = lint_text("body.conf", body, &v);
+    assert_eq!(loud(&r), [(RuleId::NginxConnectionWrongValue, 4)]);
+    assert!(
+        r.findings[0]
+            .finding
+            .detail
+            .contains("without its location block")
+    );
+    let fixed = body.replace("Connection close", "Connection \"upgrade\"");
+    assert_eq!(loud(&lint_text("body.conf", &fixed, &v)), []);
+    // Only the header pair, quoted on its own: the values are still judged.
+    let pair = "map $http_upgrade $connection_upgrade {\n  default upgrade;\n  '' close;\n}\nproxy_set_header Upgrade $connection_upgrade;\nproxy_set_header Connection $connection_upgrade;\n";
+    let r = lint_text("hdr.conf", pair, &v);
+    assert_eq!(loud(&r), [(RuleId::NginxUpgradeWrongValue, 5)]);
+    let good = pair.replace("Upgrade $connection_upgrade", "Upgrade $http_upgrade");
+    assert_eq!(loud(&lint_text("hdr.conf", &good, &v)), []);
+}
+
+/// A `map` can only live in `http`: a bare location that uses `$connection_upgrade`
+/// says the map may be in the file that includes it (a note); a server block without
+/// the map is still refused, as `nginx -t` refuses it.
+#[test]
+fn a_missing_map_is_only_certain_where_the_http_level_is_in_view() {
+    let v = Options {
+        nginx_version: Some(NginxVersion::parse("1.22.1").unwrap()),
+        ..Options::default()
+    };
+    let loc = "location /live/ {\n  proxy_pass http://127.0.0.1:9000;\n  proxy_http_version 1.1;\n  proxy_set_header Upgrade $http_upgrade;\n  proxy_set_header Connection $connection_upgrade;\n  proxy_read_timeout 1h;\n}\n";
+    let r = lint_text("loc.conf", loc, &v);
+    assert_eq!(loud(&r), []);
+    assert_eq!(r.rules(), [RuleId::NginxMapMissing]);
+    let server = format!("server {{\n  listen 80;\n{loc}}}\n");
+    let r = lint_text("site.conf", &server, &v);
+    assert_eq!(loud(&r), [(RuleId::NginxMapMissing, 7)]);
+}
