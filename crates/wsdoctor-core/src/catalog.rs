@@ -572,6 +572,47 @@ catalog! {
         title: "The socket is closed while still connecting",
         why: "A component opens and immediately closes its socket (React StrictMode runs effects twice in development): 'WebSocket is closed before the connection is established'.",
         fix: "Close the socket in the effect's cleanup and tolerate the development double run; create it once.";
+    // ── WebSockets over HTTP/2 (RFC 8441; owned by the h2 probe's authors) ──────
+    H2NotNegotiated = "h2-not-negotiated", Tls, ServerConfig, Server, Info,
+        title: "The server does not offer HTTP/2 here",
+        why: "Offered h2 and http/1.1 in ALPN, the server chose HTTP/1.1 (or nothing): browsers open their WebSocket with the HTTP/1.1 Upgrade, which is the path checked above.",
+        fix: "Nothing to change for WebSockets; enable HTTP/2 on the TLS listener only if you also want RFC 8441 WebSockets.";
+    H2AlpnMismatch = "h2-alpn-mismatch", Tls, ServerConfig, Server, Error,
+        title: "ALPN chose h2 but the server does not speak HTTP/2",
+        why: "The TLS handshake agreed on h2, then the server sent no HTTP/2 SETTINGS frame (often HTTP/1.1 bytes): a TLS terminator or passthrough that announces h2 for a backend that only speaks HTTP/1.1. Browsers fail every request on that connection, the WebSocket included.",
+        fix: "Announce h2 in ALPN only where HTTP/2 is really spoken: remove h2 from the ALPN list of the TLS terminator (HAProxy alpn, nginx http2, the load balancer's HTTP/2 setting) or enable HTTP/2 on the backend it forwards to.";
+    H2ConnectProtocolNotAdvertised = "h2-connect-protocol-not-advertised", Http, ServerConfig, Server, Info,
+        title: "HTTP/2 without WebSocket support (no SETTINGS_ENABLE_CONNECT_PROTOCOL)",
+        why: "The server speaks HTTP/2 but does not send SETTINGS_ENABLE_CONNECT_PROTOCOL = 1 (RFC 8441 §3), so clients may not send a WebSocket over it; browsers open a separate HTTP/1.1 connection instead, which works when the HTTP/1.1 check works. nginx (http2 on) has no RFC 8441 support and is always in this case.",
+        fix: "Nothing to change while the HTTP/1.1 path works; to carry WebSockets over HTTP/2, use a server that implements RFC 8441 (Apache H2WebSockets on, HAProxy 2.4+, hypercorn, Node http2 enableConnectProtocol).";
+    H2ConnectRejected = "h2-connect-rejected", Http, ServerConfig, Server, Error,
+        title: "The server advertises WebSockets over HTTP/2 but rejects the extended CONNECT",
+        why: "The server sends SETTINGS_ENABLE_CONNECT_PROTOCOL = 1, so browsers send the WebSocket as an extended CONNECT, but its WebSocket layer answered with a status other than 2xx: frameworks that only know the HTTP/1.1 GET Upgrade answer 405 (Spring), proxies without an HTTP/2 WebSocket upstream 502 (Go's ReverseProxy). Browsers fail while HTTP/1.1 clients work.",
+        fix: "Make the WebSocket route accept CONNECT with :protocol websocket (upgrade the framework or its HTTP/2 WebSocket support), or stop advertising SETTINGS_ENABLE_CONNECT_PROTOCOL so browsers keep to HTTP/1.1.";
+    H2ProtocolUnsupported = "h2-protocol-unsupported", Http, ProxyFirewall, Path, Error,
+        title: "The :protocol pseudo-header is stripped or not understood",
+        why: "The extended CONNECT came back as a malformed request (RST_STREAM PROTOCOL_ERROR) or 501 Not Implemented although the server advertises SETTINGS_ENABLE_CONNECT_PROTOCOL: a hop dropped :protocol, leaving a plain CONNECT with :path that RFC 9113 §8.5 forbids, or the layer behind the announcing one does not implement RFC 8441.",
+        fix: "Make every HTTP/2 hop pass :protocol on (or end RFC 8441 at the first hop and speak HTTP/1.1 Upgrade behind it); otherwise disable SETTINGS_ENABLE_CONNECT_PROTOCOL at the front so browsers use HTTP/1.1.";
+    H2ConnectNoAnswer = "h2-connect-no-answer", Http, ServerConfig, Server, Error,
+        title: "The extended CONNECT got no answer",
+        why: "The server took the CONNECT stream but sent no response headers before the deadline: a handler waiting for an HTTP/1.1 Upgrade that never comes, or a proxy holding the stream while its backend does not answer.",
+        fix: "Check that the WebSocket handler (or the proxy's upstream) answers extended CONNECT; read its log for the stream.";
+    H2StreamReset = "h2-stream-reset", Http, ServerConfig, Server, Error,
+        title: "The HTTP/2 stream carrying the WebSocket was reset",
+        why: "The server (or a hop) ended the stream with RST_STREAM or the connection with GOAWAY; the error code says why (REFUSED_STREAM: too many streams, CANCEL: the handler gave up, INTERNAL_ERROR: it failed, HTTP_1_1_REQUIRED: this route only works over HTTP/1.1). Browsers report it as a 1006 close.",
+        fix: "Read the server's log for the stream's error; for HTTP_1_1_REQUIRED or a handler that cannot work over HTTP/2, stop advertising SETTINGS_ENABLE_CONNECT_PROTOCOL for it.";
+    H2FlowControlStall = "h2-flow-control-stall", Session, Async, Server, Error,
+        title: "HTTP/2 flow control stopped the WebSocket's messages",
+        why: "Our message waited for flow-control window that the server never granted: its stream window is 0 (SETTINGS_INITIAL_WINDOW_SIZE) and no WINDOW_UPDATE came. The WebSocket looks open, but nothing the client sends arrives.",
+        fix: "The server or proxy must give the stream window (a non-zero initial window, WINDOW_UPDATE as it reads); check its HTTP/2 window settings and that the WebSocket handler reads from the stream.";
+    H2WorksH1Fails = "h2-works-h1-fails", Http, ProxyFirewall, Path, Warning,
+        title: "The WebSocket works over HTTP/2 but not over HTTP/1.1",
+        why: "Browsers that reuse the HTTP/2 connection get through, while clients that only speak the HTTP/1.1 Upgrade (most libraries, curl, mobile SDKs, older browsers) fail as reported above: the HTTP/1.1 route is the broken one.",
+        fix: "Fix the HTTP/1.1 failure reported above (usually a proxy's Upgrade handling): non-browser clients depend on it.";
+    H2FailsH1Works = "h2-fails-h1-works", Http, ServerConfig, Server, Info,
+        title: "Browsers take the failing HTTP/2 path although HTTP/1.1 works",
+        why: "The server advertises WebSockets over HTTP/2, so browsers send them there and fail, while HTTP/1.1 clients (and a plain HTTP/1.1 check) succeed; the failure shows only in browsers.",
+        fix: "Fix the HTTP/2 failure reported above, or stop advertising SETTINGS_ENABLE_CONNECT_PROTOCOL so browsers use the HTTP/1.1 path that works.";
     // ── added for explain/logs (owned by the explain crate's authors; append below) ──
     CorsNotWebsocket = "cors-not-websocket", Http, ServerConfig, Server, Error,
         title: "A CORS error: this is the HTTP fallback, not the WebSocket",

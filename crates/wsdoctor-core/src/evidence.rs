@@ -8,6 +8,9 @@
 use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, SocketAddr};
 
+mod http2;
+pub use http2::{H2Error, H2Evidence, H2Outcome, H2Setting};
+
 /// Everything one `check` run saw. A layer that was not reached is `None`.
 #[derive(Clone, Debug, Default, Serialize, schemars::JsonSchema, Deserialize)]
 pub struct Evidence {
@@ -29,6 +32,9 @@ pub struct Evidence {
     pub idle: Option<IdleEvidence>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub load: Option<LoadEvidence>,
+    /// The WebSocket over HTTP/2 probe (`--http2`, or automatic for `wss://`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub h2: Option<H2Evidence>,
     /// Time spent in each layer that ran, in probe order.
     pub timings: Vec<Timing>,
     /// Unix time (seconds) when the probe ran: the rules need "now" for certificate
@@ -489,7 +495,7 @@ pub enum HttpOutcome {
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema, Deserialize)]
 pub struct HttpResponse {
-    /// 0 for HTTP/1.0, 1 for HTTP/1.1.
+    /// 0 for HTTP/1.0, 1 for HTTP/1.1, 2 for HTTP/2.
     pub version: u8,
     pub status: u16,
     pub reason: String,

@@ -20,5 +20,7 @@ pub mod url;
 pub use catalog::{CATALOG, Cause, CauseId};
 pub use evidence::Evidence;
 pub use layer::{Blame, Layer, Mistake, Severity};
-pub use report::{Finding, Phase, PhaseStatus, Report, SkipReason, Verdict};
+pub use report::{
+    Finding, Phase, PhaseStatus, Report, SkipReason, Transport, TransportReport, Verdict,
+};
 pub use rules::{diagnose, report};

@@ -26,6 +26,10 @@ pub struct Finding {
     /// Supporting lines (headers, dates, addresses), already redacted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<String>,
+    /// The path the finding is about when it is not the HTTP/1.1 walk: `h2` for the
+    /// RFC 8441 probe. Absent for HTTP/1.1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transport: Option<Transport>,
 }
 
 impl Finding {
@@ -41,7 +45,14 @@ impl Finding {
             detail: detail.into(),
             fix: c.fix.to_string(),
             evidence: Vec::new(),
+            transport: None,
         }
+    }
+
+    /// The finding is about this path, not the HTTP/1.1 walk.
+    pub fn on(mut self, t: Transport) -> Finding {
+        self.transport = Some(t);
+        self
     }
 
     pub fn severity(mut self, s: Severity) -> Finding {
@@ -66,6 +77,36 @@ impl Finding {
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
+}
+
+/// How a WebSocket is carried, spelled as its ALPN name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema, Deserialize)]
+#[non_exhaustive]
+pub enum Transport {
+    /// The RFC 6455 Upgrade over HTTP/1.1.
+    #[serde(rename = "http/1.1")]
+    Http11,
+    /// Extended CONNECT over HTTP/2 (RFC 8441).
+    #[serde(rename = "h2")]
+    H2,
+}
+
+impl Transport {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::Http11 => "http/1.1",
+            Transport::H2 => "h2",
+        }
+    }
+}
+
+/// The result of a probe over another transport, shown beside the HTTP/1.1 phases.
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema, Deserialize)]
+pub struct TransportReport {
+    pub transport: Transport,
+    /// From this transport's findings only.
+    pub verdict: Verdict,
+    pub phases: Vec<Phase>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema, Deserialize)]
@@ -146,7 +187,14 @@ pub struct Report {
     pub target: String,
     pub verdict: Verdict,
     pub findings: Vec<Finding>,
+    /// The HTTP/1.1 walk's layers (findings without a `transport`).
     pub phases: Vec<Phase>,
+    /// The HTTP/2 probe's own phases, when it ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub h2: Option<TransportReport>,
+    /// Which path a browser would take to this URL, when more than one was probed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub browser_path: Option<Transport>,
     pub evidence: Evidence,
 }
 
@@ -158,14 +206,35 @@ impl Report {
     /// finding.
     pub fn new(evidence: Evidence, mut findings: Vec<Finding>) -> Report {
         findings.sort_by(|a, b| a.layer.cmp(&b.layer).then(b.severity.cmp(&a.severity)));
-        let phases = phases(&evidence, &findings);
-        let verdict = verdict(&findings);
+        let h1: Vec<&Finding> = findings.iter().filter(|f| f.transport.is_none()).collect();
+        let phases = phases(&evidence, &h1);
+        let h2 = evidence.h2.as_ref().map(|h| {
+            let mine: Vec<&Finding> = findings
+                .iter()
+                .filter(|f| f.transport == Some(Transport::H2))
+                .collect();
+            TransportReport {
+                transport: Transport::H2,
+                verdict: verdict(mine.iter().copied()),
+                phases: h2_phases(h, &mine),
+            }
+        });
+        let browser_path = evidence.h2.as_ref().map(|h| {
+            if h.browser_uses_h2() {
+                Transport::H2
+            } else {
+                Transport::Http11
+            }
+        });
+        let verdict = verdict(findings.iter());
         Report {
             schema: SCHEMA.to_string(),
             target: evidence.url.effective.clone(),
             verdict,
             findings,
             phases,
+            h2,
+            browser_path,
             evidence,
         }
     }
@@ -202,27 +271,18 @@ impl Report {
     }
 }
 
-fn verdict(findings: &[Finding]) -> Verdict {
-    match findings.iter().map(|f| f.severity).max() {
+fn verdict<'a>(findings: impl Iterator<Item = &'a Finding>) -> Verdict {
+    match findings.map(|f| f.severity).max() {
         Some(Severity::Error) => Verdict::Failed,
         Some(Severity::Warning) => Verdict::Warning,
         _ => Verdict::Ok,
     }
 }
 
-fn phases(evidence: &Evidence, findings: &[Finding]) -> Vec<Phase> {
+fn phases(evidence: &Evidence, findings: &[&Finding]) -> Vec<Phase> {
     let mut out = Vec::new();
     for layer in Layer::ALL {
-        let ms = evidence
-            .timings
-            .iter()
-            .find(|t| t.layer == layer)
-            .map(|t| t.ms);
-        let worst = findings
-            .iter()
-            .filter(|f| f.layer == layer)
-            .map(|f| f.severity)
-            .max();
+        let ms = timing(&evidence.timings, layer);
         // The URL layer is pure parsing: it ran whenever the URL was usable. The
         // handshake layer is the RFC 6455 checks on a 101: they ran whenever one came.
         let ran = ms.is_some()
@@ -231,12 +291,7 @@ fn phases(evidence: &Evidence, findings: &[Finding]) -> Vec<Phase> {
                 Layer::Handshake => got_101(evidence),
                 _ => false,
             };
-        let status = match (ran, worst) {
-            (_, Some(Severity::Error)) => PhaseStatus::Failed,
-            (_, Some(Severity::Warning)) => PhaseStatus::Warning,
-            (true, _) | (false, Some(Severity::Info)) => PhaseStatus::Ok,
-            (false, None) => PhaseStatus::Skipped,
-        };
+        let status = status(ran, worst(findings, layer));
         // Optional layers (proxy, async) only appear when they ran or found something.
         let optional = matches!(layer, Layer::Proxy | Layer::Async);
         if optional && status == PhaseStatus::Skipped {
@@ -255,6 +310,49 @@ fn phases(evidence: &Evidence, findings: &[Finding]) -> Vec<Phase> {
         });
     }
     out
+}
+
+/// The HTTP/2 probe's layers: TLS (its own handshake, ALPN), HTTP (SETTINGS and the
+/// extended CONNECT), handshake (the RFC 8441 §5 checks on a 2xx) and session.
+fn h2_phases(h: &crate::evidence::H2Evidence, findings: &[&Finding]) -> Vec<Phase> {
+    use crate::evidence::H2Outcome;
+    [Layer::Tls, Layer::Http, Layer::Handshake, Layer::Session]
+        .into_iter()
+        .filter(|l| *l != Layer::Tls || h.alpn.is_some() || timing(&h.timings, *l).is_some())
+        .map(|layer| {
+            let ms = timing(&h.timings, layer);
+            let ran = ms.is_some()
+                || (layer == Layer::Handshake && matches!(h.outcome, H2Outcome::Open { .. }));
+            let status = status(ran, worst(findings, layer));
+            Phase {
+                layer,
+                status,
+                ms,
+                reason: (status == PhaseStatus::Skipped).then_some(SkipReason::NotReached),
+            }
+        })
+        .collect()
+}
+
+fn timing(timings: &[crate::evidence::Timing], layer: Layer) -> Option<f64> {
+    timings.iter().find(|t| t.layer == layer).map(|t| t.ms)
+}
+
+fn worst(findings: &[&Finding], layer: Layer) -> Option<Severity> {
+    findings
+        .iter()
+        .filter(|f| f.layer == layer)
+        .map(|f| f.severity)
+        .max()
+}
+
+fn status(ran: bool, worst: Option<Severity>) -> PhaseStatus {
+    match (ran, worst) {
+        (_, Some(Severity::Error)) => PhaseStatus::Failed,
+        (_, Some(Severity::Warning)) => PhaseStatus::Warning,
+        (true, _) | (false, Some(Severity::Info)) => PhaseStatus::Ok,
+        (false, None) => PhaseStatus::Skipped,
+    }
 }
 
 fn got_101(evidence: &Evidence) -> bool {

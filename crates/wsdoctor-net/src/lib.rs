@@ -12,6 +12,7 @@
 mod deadline;
 mod dns;
 mod http;
+mod http2;
 mod options;
 mod over_time;
 mod probe;
@@ -23,7 +24,8 @@ mod text;
 mod tls;
 mod wire;
 
-pub use options::{CaStore, ConnectTo, Family, ProbeOptions, ProxySetting, Resolve};
+pub use http2::{H2Stream, StreamState};
+pub use options::{CaStore, ConnectTo, Family, Http2Mode, ProbeOptions, ProxySetting, Resolve};
 pub use probe::probe;
 pub use proxy::validate_proxy;
 

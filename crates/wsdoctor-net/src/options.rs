@@ -50,6 +50,21 @@ pub struct ProbeOptions {
     pub concurrency: Option<usize>,
     /// Do not answer server pings (shows what happens to a client that does not).
     pub no_pong: bool,
+    /// The WebSocket over HTTP/2 probe (RFC 8441).
+    pub http2: Http2Mode,
+}
+
+/// When `check` also probes the WebSocket over HTTP/2.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Http2Mode {
+    /// For `wss://` targets, where browsers may use it: offered in ALPN beside
+    /// http/1.1, and probed only when the server chooses h2.
+    #[default]
+    Auto,
+    /// `--http2`: always, and with prior knowledge on `ws://` (h2c).
+    On,
+    /// `--no-http2`.
+    Off,
 }
 
 impl Default for ProbeOptions {
@@ -80,6 +95,7 @@ impl Default for ProbeOptions {
             ping_interval: None,
             concurrency: None,
             no_pong: false,
+            http2: Http2Mode::Auto,
         }
     }
 }

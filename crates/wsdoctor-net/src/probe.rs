@@ -6,7 +6,7 @@
 use crate::deadline::{Deadline, ms_since};
 use crate::dns::{self, DNS_CAP, Target};
 use crate::http::{self, UpgradeRequest, Upgraded};
-use crate::options::{ProbeOptions, ProxySetting};
+use crate::options::{Http2Mode, ProbeOptions, ProxySetting};
 use crate::over_time::{self, Failure, Failures};
 use crate::proxy::{self, Route};
 use crate::session::{self, Conn};
@@ -19,13 +19,16 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::time::Instant;
 use wsdoctor_core::Layer;
 use wsdoctor_core::evidence::{
-    Evidence, HttpOutcome, HttpResponse, IdleEvidence, LoadEvidence, LoadFailureKind,
-    PlaintextProbe, ProxyEvidence, ProxyKind, ProxyOutcome, TcpOutcome, Timing, TlsEvidence,
-    TlsOutcome,
+    Evidence, H2Evidence, H2Outcome, HttpOutcome, HttpResponse, IdleEvidence, LoadEvidence,
+    LoadFailureKind, PlaintextProbe, ProxyEvidence, ProxyKind, ProxyOutcome, TcpOutcome, Timing,
+    TlsEvidence, TlsOutcome,
 };
 
 /// The plaintext probe after a TLS failure waits at most this long.
 const PLAINTEXT_PROBE_CAP: Duration = Duration::from_secs(3);
+/// The automatic HTTP/2 probe (no `--http2`) runs on a deadline of its own of at most
+/// this long, so a server that hangs on HTTP/2 adds a bounded time to every check.
+const H2_AUTO_CAP: Duration = Duration::from_secs(4);
 
 /// Probes `opts.url` layer by layer. Never panics on network data and returns by
 /// `opts.timeout`, plus the idle time and keep-alive trial when `--idle` is given.
@@ -103,13 +106,24 @@ impl Walk<'_> {
         let (http, upgraded) = http::upgrade(&request, io, self.deadline.end(), self.wire).await;
         self.time(Layer::Http, start);
         self.ev.http = Some(http);
-        let Some(upgraded) = upgraded else {
-            return;
+        if let Some(upgraded) = upgraded {
+            let start = Instant::now();
+            let session = session::run(self.opts, upgraded, self.deadline, self.wire).await;
+            self.time(Layer::Session, start);
+            self.ev.session = Some(session);
+        }
+        // After the HTTP/1.1 result whatever it was: either path may work alone.
+        let h2 = match self.opts.http2 {
+            Http2Mode::Auto => self.opts.url.secure,
+            Http2Mode::On => true,
+            Http2Mode::Off => false,
         };
-        let start = Instant::now();
-        let session = session::run(self.opts, upgraded, self.deadline, self.wire).await;
-        self.time(Layer::Session, start);
-        self.ev.session = Some(session);
+        if h2 {
+            self.http2(&target).await;
+        }
+        if self.ev.session.is_none() {
+            return;
+        }
         if let Some(idle) = self.opts.idle {
             self.idle(&target, idle).await;
         }
@@ -205,6 +219,7 @@ impl Walk<'_> {
                     io,
                     self.deadline.end(),
                     self.wire,
+                    tls::HTTP1,
                 )
                 .await
             }
@@ -232,6 +247,71 @@ impl Walk<'_> {
         self.tls
             .get_or_insert_with(|| TlsSetup::new(self.opts).map(Arc::new))
             .clone()
+    }
+
+    /// The WebSocket over HTTP/2 on a connection of its own: offered h2 beside
+    /// http/1.1 in ALPN (or, for `ws://` with `--http2`, spoken with prior knowledge).
+    async fn http2(&mut self, target: &Target) {
+        let requested = self.opts.http2 == Http2Mode::On;
+        let budget = if requested {
+            self.opts.timeout
+        } else {
+            self.opts.timeout.min(H2_AUTO_CAP)
+        };
+        let deadline = Deadline::after(budget);
+        let start = Instant::now();
+        let mut ev = H2Evidence {
+            requested,
+            ..H2Evidence::default()
+        };
+        match self.reopen(target, deadline.end()).await {
+            Err(f) => ev.outcome = H2Outcome::Failed { message: f.detail },
+            Ok(io) if !self.opts.url.secure => {
+                self.wire
+                    .note("h2: prior knowledge (h2c) on the plaintext port");
+                crate::http2::probe(self.opts, io, &mut ev, deadline, self.wire).await;
+            }
+            Ok(io) => match self.tls_setup() {
+                Err(message) => ev.outcome = H2Outcome::Failed { message },
+                Ok(setup) => {
+                    let t = Instant::now();
+                    let quiet = Wire::new(&NoWire, self.opts.show_secrets);
+                    let host = &self.opts.url.host;
+                    let (tls, io, _) = tls::handshake_recorded(
+                        &setup,
+                        host,
+                        io,
+                        deadline.end(),
+                        quiet,
+                        tls::H2_OR_HTTP1,
+                    )
+                    .await;
+                    ev.timings.push(Timing {
+                        layer: Layer::Tls,
+                        ms: ms_since(t),
+                    });
+                    ev.alpn = tls.alpn.clone();
+                    self.wire.note(format!(
+                        "h2: offered h2, http/1.1 in ALPN; the server chose {}",
+                        ev.alpn.as_deref().unwrap_or("none")
+                    ));
+                    match io {
+                        None => {
+                            let message = tls_words(&tls.outcome);
+                            ev.outcome = H2Outcome::Failed { message };
+                        }
+                        Some(_) if ev.alpn.as_deref() != Some("h2") => {
+                            ev.outcome = H2Outcome::NotNegotiated;
+                        }
+                        Some(io) => {
+                            crate::http2::probe(self.opts, io, &mut ev, deadline, self.wire).await;
+                        }
+                    }
+                }
+            },
+        }
+        ev.ms = ms_since(start);
+        self.ev.h2 = Some(ev);
     }
 
     /// Another upgraded connection to the same endpoint, evidence discarded: for

@@ -3,7 +3,7 @@
 
 use super::connect::first_line;
 use crate::catalog::CauseId;
-use crate::evidence::{Evidence, HttpOutcome, HttpResponse};
+use crate::evidence::{Evidence, HttpOutcome, HttpResponse, RequestOptions};
 use crate::fingerprint::{self, Component};
 use crate::report::Finding;
 use crate::tables::stacks;
@@ -312,19 +312,29 @@ pub fn handshake(e: &Evidence, out: &mut Vec<Finding>) {
         ),
         Some(_) => {}
     }
-    let requested = &e.request.subprotocols;
+    negotiation(&e.request, r, out);
+}
+
+/// The subprotocol and extensions the server selected, against what was offered: the
+/// same checks on a 101 and on an HTTP/2 2xx (RFC 8441 §5 keeps RFC 6455's headers).
+pub(crate) fn negotiation(request: &RequestOptions, r: &HttpResponse, out: &mut Vec<Finding>) {
+    let answer = if r.version == 2 { "The 2xx" } else { "The 101" };
+    let requested = &request.subprotocols;
     let selected: Vec<&str> = r.tokens("sec-websocket-protocol").collect();
     match selected.as_slice() {
         [] if !requested.is_empty() => out.push(Finding::new(
             CauseId::HandshakeSubprotocolNotEchoed,
-            format!("Requested {}; the 101 selected none.", requested.join(", ")),
+            format!(
+                "Requested {}; {answer} selected none.",
+                requested.join(", ")
+            ),
         )),
         [] => {}
         [one] if requested.iter().any(|p| p == one) => {}
         _ => out.push(Finding::new(
             CauseId::HandshakeSubprotocolUnrequested,
             format!(
-                "The 101 selected {}; requested: {}.",
+                "{answer} selected {}; requested: {}.",
                 selected.join(", "),
                 if requested.is_empty() {
                     "none".to_string()
@@ -334,8 +344,7 @@ pub fn handshake(e: &Evidence, out: &mut Vec<Finding>) {
             ),
         )),
     }
-    let offered: Vec<&str> = e
-        .request
+    let offered: Vec<&str> = request
         .extensions
         .iter()
         .map(|x| x.split(';').next().unwrap_or("").trim())
@@ -346,7 +355,7 @@ pub fn handshake(e: &Evidence, out: &mut Vec<Finding>) {
             out.push(Finding::new(
                 CauseId::HandshakeExtensionUnoffered,
                 format!(
-                    "The 101 accepted the extension {name}; offered: {}.",
+                    "{answer} accepted the extension {name}; offered: {}.",
                     if offered.is_empty() {
                         "none".to_string()
                     } else {

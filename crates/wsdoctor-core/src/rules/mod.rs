@@ -4,6 +4,7 @@
 //! from the catalog; the rules add what this run saw.
 
 mod connect;
+mod h2;
 mod http;
 mod session;
 mod tls;
@@ -26,6 +27,7 @@ pub fn diagnose(e: &Evidence) -> Vec<Finding> {
     http::handshake(e, &mut out);
     session::findings(e, &mut out);
     session::over_time(e, &mut out);
+    h2::findings(e, &mut out);
     out
 }
 

@@ -2,6 +2,7 @@
 //! and the lab read them from here and keep no copy of their own.
 
 pub mod close;
+pub mod h2;
 pub mod no_proxy;
 pub mod stacks;
 pub mod status;

@@ -68,8 +68,11 @@ impl TlsSetup {
         })
     }
 
-    /// A fresh configuration with fresh hooks for one handshake.
-    pub(crate) fn client_config(&self) -> Result<(Arc<ClientConfig>, HandshakeState), String> {
+    /// A fresh configuration with fresh hooks for one handshake, offering `alpn`.
+    pub(crate) fn client_config(
+        &self,
+        alpn: &[&[u8]],
+    ) -> Result<(Arc<ClientConfig>, HandshakeState), String> {
         let state = HandshakeState::default();
         let verifier = RecordingVerifier {
             roots: self.roots.clone(),
@@ -88,7 +91,7 @@ impl TlsSetup {
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(verifier))
             .with_client_cert_resolver(Arc::new(resolver));
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
         Ok((Arc::new(config), state))
     }
 }

@@ -5,7 +5,7 @@
 
 mod certs;
 mod config;
-mod recorder;
+pub(crate) mod recorder;
 mod verify;
 
 use crate::deadline::ms_since;
@@ -22,6 +22,12 @@ use wsdoctor_core::evidence::{TlsAlert, TlsEvidence, TlsOutcome};
 
 pub(crate) use config::TlsSetup;
 
+/// ALPN for the RFC 6455 Upgrade: HTTP/1.1 only.
+pub(crate) const HTTP1: &[&[u8]] = &[b"http/1.1"];
+/// ALPN for the HTTP/2 probe: what a browser offers, so the server chooses as it would
+/// for a browser.
+pub(crate) const H2_OR_HTTP1: &[&[u8]] = &[b"h2", b"http/1.1"];
+
 /// How many of the server's first bytes are kept for diagnosis.
 const FIRST_BYTES: usize = 64;
 
@@ -34,7 +40,7 @@ pub(crate) async fn handshake(
     end: Instant,
     wire: Wire<'_>,
 ) -> (TlsEvidence, Option<BoxIo>) {
-    let (ev, io, _) = handshake_recorded(setup, host, io, end, wire).await;
+    let (ev, io, _) = handshake_recorded(setup, host, io, end, wire, HTTP1).await;
     (ev, io)
 }
 
@@ -46,6 +52,7 @@ pub(crate) async fn handshake_recorded(
     io: BoxIo,
     end: Instant,
     wire: Wire<'_>,
+    alpn: &[&[u8]],
 ) -> (TlsEvidence, Option<BoxIo>, bool) {
     let start = Instant::now();
     let mut ev = TlsEvidence {
@@ -62,7 +69,7 @@ pub(crate) async fn handshake_recorded(
         };
         return (ev, None, false);
     };
-    let (config, state) = match setup.client_config() {
+    let (config, state) = match setup.client_config(alpn) {
         Ok(c) => c,
         Err(message) => {
             ev.outcome = TlsOutcome::Failed {

@@ -13,7 +13,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 use wsdoctor_core::{Report, evidence::UrlEvidence};
 use wsdoctor_net::{
-    CaStore, ConnectTo, Family, ProbeOptions, ProxySetting, Resolve, WireLine, WireObserver,
+    CaStore, ConnectTo, Family, Http2Mode, ProbeOptions, ProxySetting, Resolve, WireLine,
+    WireObserver,
 };
 
 #[derive(clap::Args, Debug, Clone, Default)]
@@ -105,6 +106,12 @@ pub struct CheckArgs {
     /// Do not answer server pings (shows what happens to a client that does not).
     #[arg(long)]
     pub no_pong: bool,
+    /// Also probe the WebSocket over HTTP/2 (RFC 8441 extended CONNECT), with prior knowledge on ws:// (default: automatic for wss:// when the server chooses h2 in ALPN).
+    #[arg(long, conflicts_with = "no_http2")]
+    pub http2: bool,
+    /// Do not probe HTTP/2, not even automatically for wss://.
+    #[arg(long)]
+    pub no_http2: bool,
 }
 
 pub fn run(args: CheckArgs, style: Style) -> anyhow::Result<i32> {
@@ -262,6 +269,11 @@ pub fn options(a: &CheckArgs) -> anyhow::Result<ProbeOptions> {
         ping_interval: secs("--ping-interval", a.ping_interval)?,
         concurrency: a.concurrency,
         no_pong: a.no_pong,
+        http2: match (a.http2, a.no_http2) {
+            (true, _) => Http2Mode::On,
+            (_, true) => Http2Mode::Off,
+            _ => Http2Mode::Auto,
+        },
         url,
         ..ProbeOptions::default()
     };

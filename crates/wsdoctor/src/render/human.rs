@@ -4,7 +4,8 @@
 use crate::output::{Paint, Style};
 use std::io::{self, Write};
 use wsdoctor_core::evidence::{
-    CloseOutcome, DnsSource, Evidence, HttpOutcome, MessageOutcome, PingOutcome, TlsOutcome,
+    CloseOutcome, DnsSource, Evidence, H2Evidence, H2Outcome, HttpOutcome, MessageOutcome,
+    PingOutcome, SessionEvidence, TlsOutcome,
 };
 use wsdoctor_core::{Finding, Layer, PhaseStatus, Report, Severity, SkipReason, dates};
 
@@ -17,27 +18,23 @@ pub fn report(r: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
     )?;
     writeln!(out)?;
     for p in &r.phases {
-        let status = match p.status {
-            PhaseStatus::Ok => style.paint("ok     ", Paint::Ok),
-            PhaseStatus::Warning => style.paint("warning", Paint::Warn),
-            PhaseStatus::Failed => style.paint("failed ", Paint::Error),
-            PhaseStatus::Skipped => style.paint("skipped", Paint::Dim),
-        };
-        let ms =
-            p.ms.map(|m| format!("{:>11}", duration(m)))
-                .unwrap_or_else(|| " ".repeat(11));
-        let summary = match (p.reason, summary(p.layer, &r.evidence)) {
-            (Some(SkipReason::NotUsed), s) if s.is_empty() => {
-                format!("not used ({})", scheme(&r.evidence))
-            }
-            (Some(SkipReason::NotReached), s) if s.is_empty() => "not reached".into(),
-            (_, s) => s,
-        };
+        phase(p, summary(p.layer, &r.evidence), &r.evidence, style, out)?;
+    }
+    if let (Some(t), Some(h)) = (&r.h2, &r.evidence.h2) {
         writeln!(
             out,
-            "  {:<10} {status} {ms}  {}",
-            p.layer.as_str(),
-            style.paint(&summary, Paint::Dim)
+            "  {}",
+            style.paint("over HTTP/2 (RFC 8441):", Paint::Bold)
+        )?;
+        for p in &t.phases {
+            phase(p, h2_summary(p.layer, h), &r.evidence, style, out)?;
+        }
+    }
+    if let Some(b) = r.browser_path {
+        writeln!(
+            out,
+            "  {}",
+            style.paint(&format!("a browser would use: {}", b.as_str()), Paint::Dim)
         )?;
     }
     chain(&r.evidence, style, out)?;
@@ -62,6 +59,60 @@ pub fn report(r: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "verdict: {verdict} (exit {})", r.exit_code())
 }
 
+fn phase(
+    p: &wsdoctor_core::Phase,
+    summary: String,
+    e: &Evidence,
+    style: Style,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let status = match p.status {
+        PhaseStatus::Ok => style.paint("ok     ", Paint::Ok),
+        PhaseStatus::Warning => style.paint("warning", Paint::Warn),
+        PhaseStatus::Failed => style.paint("failed ", Paint::Error),
+        PhaseStatus::Skipped => style.paint("skipped", Paint::Dim),
+    };
+    let ms =
+        p.ms.map(|m| format!("{:>11}", duration(m)))
+            .unwrap_or_else(|| " ".repeat(11));
+    let summary = match (p.reason, summary) {
+        (Some(SkipReason::NotUsed), s) if s.is_empty() => format!("not used ({})", scheme(e)),
+        (Some(SkipReason::NotReached), s) if s.is_empty() => "not reached".into(),
+        (_, s) => s,
+    };
+    writeln!(
+        out,
+        "  {:<10} {status} {ms}  {}",
+        p.layer.as_str(),
+        style.paint(&summary, Paint::Dim)
+    )
+}
+
+/// A few words per layer of the HTTP/2 probe.
+fn h2_summary(layer: Layer, h: &H2Evidence) -> String {
+    match layer {
+        Layer::Tls => format!("ALPN {}", h.alpn.as_deref().unwrap_or("none")),
+        Layer::Http => match &h.outcome {
+            H2Outcome::NotTried => String::new(),
+            H2Outcome::NotNegotiated => "HTTP/2 not offered".into(),
+            H2Outcome::NotHttp2 { message, .. } => format!("not HTTP/2: {message}"),
+            H2Outcome::Failed { message } => message.clone(),
+            H2Outcome::NotAdvertised => "no SETTINGS_ENABLE_CONNECT_PROTOCOL".into(),
+            H2Outcome::NoAnswer { .. } => "CONNECT unanswered".into(),
+            H2Outcome::Reset { error } => format!("CONNECT reset: {}", error.name),
+            H2Outcome::Rejected { status } | H2Outcome::Open { status } => {
+                format!("extended CONNECT → {status}")
+            }
+            _ => String::new(),
+        },
+        Layer::Handshake if matches!(h.outcome, H2Outcome::Open { .. }) => {
+            "RFC 8441 §5 checks".into()
+        }
+        Layer::Session => h.session.as_ref().map_or(String::new(), session),
+        _ => String::new(),
+    }
+}
+
 /// One finding block. Shared by `check` and `tour`.
 pub fn finding(f: &Finding, style: Style, out: &mut dyn Write) -> io::Result<()> {
     let (mark, paint) = match f.severity {
@@ -75,7 +126,16 @@ pub fn finding(f: &Finding, style: Style, out: &mut dyn Write) -> io::Result<()>
         style.paint(mark, paint),
         style.paint(&f.title, Paint::Bold),
         style.paint(
-            &format!("[{} · {} · {}]", f.id, f.layer, f.severity.as_str()),
+            &match f.transport {
+                Some(t) => format!(
+                    "[{} · {} · {} · {}]",
+                    f.id,
+                    f.layer,
+                    f.severity.as_str(),
+                    t.as_str()
+                ),
+                None => format!("[{} · {} · {}]", f.id, f.layer, f.severity.as_str()),
+            },
             Paint::Dim
         )
     )?;
@@ -181,36 +241,7 @@ fn summary(layer: Layer, e: &Evidence) -> String {
             Some(HttpOutcome::Response(r)) if r.status == 101 => "RFC 6455 §4.1 checks".into(),
             _ => String::new(),
         },
-        Layer::Session => e.session.as_ref().map_or(String::new(), |s| {
-            let msg = match &s.message {
-                MessageOutcome::Echoed { ms } => format!("echo {}", duration(*ms)),
-                MessageOutcome::Received { ms, .. } => format!("message {}", duration(*ms)),
-                MessageOutcome::NoReply { .. } => "no reply".into(),
-                MessageOutcome::NotTried => "message not tried".into(),
-            };
-            let ping = match &s.ping {
-                PingOutcome::Pong { ms, .. } => format!("pong {}", duration(*ms)),
-                PingOutcome::NoPong { .. } => "no pong".into(),
-                PingOutcome::NotTried => "ping not tried".into(),
-            };
-            let close = match &s.close {
-                CloseOutcome::Clean { code, .. } => {
-                    format!("closed {}", code.map_or("-".into(), |c| c.to_string()))
-                }
-                CloseOutcome::ByServer { code, .. } => {
-                    format!(
-                        "server closed {}",
-                        code.map_or("-".into(), |c| c.to_string())
-                    )
-                }
-                CloseOutcome::Eof { .. } => "dropped (1006)".into(),
-                CloseOutcome::Reset { .. } => "reset".into(),
-                CloseOutcome::NoAnswer { .. } => "close unanswered".into(),
-                CloseOutcome::FailedByUs { code } => format!("failed by us ({code})"),
-                CloseOutcome::NotTried => "close not tried".into(),
-            };
-            format!("{msg}, {ping}, {close}")
-        }),
+        Layer::Session => e.session.as_ref().map_or(String::new(), session),
         Layer::Async => {
             let mut parts = Vec::new();
             if let Some(i) = &e.idle {
@@ -235,6 +266,38 @@ fn summary(layer: Layer, e: &Evidence) -> String {
         }
         _ => String::new(),
     }
+}
+
+/// The session's three steps in a few words (the HTTP/1.1 walk's and the HTTP/2 stream's).
+fn session(s: &SessionEvidence) -> String {
+    let msg = match &s.message {
+        MessageOutcome::Echoed { ms } => format!("echo {}", duration(*ms)),
+        MessageOutcome::Received { ms, .. } => format!("message {}", duration(*ms)),
+        MessageOutcome::NoReply { .. } => "no reply".into(),
+        MessageOutcome::NotTried => "message not tried".into(),
+    };
+    let ping = match &s.ping {
+        PingOutcome::Pong { ms, .. } => format!("pong {}", duration(*ms)),
+        PingOutcome::NoPong { .. } => "no pong".into(),
+        PingOutcome::NotTried => "ping not tried".into(),
+    };
+    let close = match &s.close {
+        CloseOutcome::Clean { code, .. } => {
+            format!("closed {}", code.map_or("-".into(), |c| c.to_string()))
+        }
+        CloseOutcome::ByServer { code, .. } => {
+            format!(
+                "server closed {}",
+                code.map_or("-".into(), |c| c.to_string())
+            )
+        }
+        CloseOutcome::Eof { .. } => "dropped (1006)".into(),
+        CloseOutcome::Reset { .. } => "reset".into(),
+        CloseOutcome::NoAnswer { .. } => "close unanswered".into(),
+        CloseOutcome::FailedByUs { code } => format!("failed by us ({code})"),
+        CloseOutcome::NotTried => "close not tried".into(),
+    };
+    format!("{msg}, {ping}, {close}")
 }
 
 #[cfg(test)]
