@@ -101,6 +101,9 @@ rules! {
     CaddyWsPathNotProxied = "caddy/ws-path-not-proxied" => HttpNotUpgraded, "A WebSocket path that no reverse_proxy serves (file_server, respond or nothing answers)";
     CaddyUpgradeHeaderStripped = "caddy/upgrade-header-stripped" => ProxyUpgradeNotForwarded, "request_header or header_up deletes or overwrites Upgrade or Connection";
     CaddyExactPathMatcher = "caddy/exact-path-matcher" => ProxyLocationShadowed, "A path matcher ending in / without *, which matches only itself";
+    CaddyV1DefaultTimeouts = "caddy/v1-default-timeouts" => ProxyIdleTimeout, "Caddy 1 WebSocket proxy without timeouts none: 0.9.5 cut it after 10 s";
+    CaddyV1HeaderMiddleware = "caddy/v1-header-middleware" => HttpNotUpgraded, "Caddy 1 header directive on a WebSocket path: 0.9.3 answered 200";
+    CaddyHeaderMatcherExact = "caddy/header-matcher-exact" => HttpNotUpgraded, "A Connection/Upgrade header matcher a common client's handshake misses";
     TraefikRespondingTimeout = "traefik/responding-timeout" => ProxyIdleTimeout, "Entry point responding timeout shorter than the ping interval";
     TraefikV1Rejected = "traefik/v1-rejected" => ProxyConfigRejected, "Traefik v1 entry point settings, which Traefik 2 and 3 refuse";
     TraefikV1Ignored = "traefik/v1-ignored" => HttpNotFound, "Traefik v1 frontends/backends, which Traefik 2 and 3 ignore";

@@ -86,14 +86,19 @@ fn caddy() -> Option<PathBuf> {
     None
 }
 
-/// Writes `site` (with `@BACKEND@`) as the site of a Caddyfile on the kit's port;
-/// the admin endpoint is off and storage stays in the temp dir.
+/// Writes `site` (with `@BACKEND@`, and `@DIR@` for the temp dir, which then holds
+/// an `index.html`) as the site of a Caddyfile on the kit's port; the admin endpoint
+/// is off and storage stays in the temp dir.
 fn caddyfile(dir: &Path, port: u16, backend: u16, site: &str) -> PathBuf {
     let conf = dir.join("Caddyfile");
+    if site.contains("@DIR@") {
+        std::fs::write(dir.join("index.html"), "page\n").expect("write index.html");
+    }
     let text = format!(
         "{{\n\tadmin off\n\tstorage file_system {}/data\n}}\n\nhttp://127.0.0.1:{port} {{\n{}\n}}\n",
         dir.display(),
         site.replace("@BACKEND@", &backend.to_string())
+            .replace("@DIR@", &dir.display().to_string())
     );
     std::fs::write(&conf, text).expect("write Caddyfile");
     conf
@@ -139,29 +144,27 @@ fn caddy_refuses_what_lint_says_it_refuses() {
         return;
     };
     let dir = tempfile::tempdir().expect("temp dir");
-    for (site, rule, says) in [
+    // A v1 WebSocket proxy also gets what Caddy 0.9.5 did to it (default timeouts).
+    let v1_timeouts = hit("caddy/v1-default-timeouts", "proxy-idle-timeout", "warning");
+    for (site, rule, says, more) in [
         (
             "\tproxy / 127.0.0.1:@BACKEND@ {\n\t\twebsocket\n\t\ttransparent\n\t}",
             "caddy/v1-syntax",
             "unrecognized directive: proxy",
+            Some(v1_timeouts),
         ),
         (
             "\treverse_proxy ws://127.0.0.1:@BACKEND@",
             "caddy/ws-scheme-upstream",
             "the scheme ws:// is only supported in browsers",
+            None,
         ),
     ] {
         let conf = caddyfile(dir.path(), 1, 2, site);
         let (code, report) = lint(&conf, &[]);
-        assert_eq!(
-            hits(&report),
-            [(
-                rule.to_string(),
-                "proxy-config-rejected".to_string(),
-                "error".to_string()
-            )],
-            "{site}"
-        );
+        let mut want = vec![hit(rule, "proxy-config-rejected", "error")];
+        want.extend(more);
+        assert_eq!(hits(&report), want, "{site}");
         assert_eq!(code, 1);
         let (ok, stderr) = caddy_adapts(&caddy, &conf);
         assert!(!ok, "caddy accepted what lint says it refuses:\n{site}");
@@ -216,6 +219,151 @@ fn caddy_fixed_site_lints_clean_and_passes() {
     let (code, report) = lint(&run.conf, &["--fail-on", "info"]);
     assert_eq!(hits(&report), [], "false alarm on the fixed site");
     assert_eq!(code, 0);
+    let (code, live) = check(&run.url("/ws/"), &[]);
+    assert_eq!(live["verdict"], "ok", "{live:#}");
+    assert_eq!(code, 0);
+}
+
+/// One (rule, catalog id, severity) triple, as [`hits`] lists them.
+fn hit(rule: &str, id: &str, severity: &str) -> (String, String, String) {
+    (rule.to_string(), id.to_string(), severity.to_string())
+}
+
+/// A WebSocket handshake to `/ws/` through the proxy with `connection` as the
+/// Connection header (Firefox sends `keep-alive, Upgrade`, which `check` cannot, since
+/// it sends `Connection: Upgrade` itself): the status line the proxy answers.
+fn handshake_status(port: u16, connection: &str) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect to caddy");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("read timeout");
+    write!(
+        s,
+        "GET /ws/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: {connection}\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    .expect("send handshake");
+    let mut line = String::new();
+    BufReader::new(s).read_line(&mut line).expect("status line");
+    line.trim_end().to_string()
+}
+
+/// A `--ws-path` that no reverse_proxy serves: lint says the client gets a plain
+/// answer (`http-not-upgraded`), and so does the live check; handled, it passes.
+#[test]
+fn caddy_ws_path_answered_by_another_handler_as_lint_predicts() {
+    let Some(caddy) = caddy() else {
+        return;
+    };
+    let Some(echo) = python_echo(&[]) else {
+        return;
+    };
+    let broken = "\thandle /api/* {\n\t\treverse_proxy 127.0.0.1:@BACKEND@\n\t}\n\thandle {\n\t\trespond \"app\" 200\n\t}";
+    let run = run_caddy(&caddy, echo.port, broken);
+    let (code, report) = lint(&run.conf, &["--ws-path", "/ws/"]);
+    assert_eq!(
+        hits(&report),
+        [hit(
+            "caddy/ws-path-not-proxied",
+            "http-not-upgraded",
+            "error"
+        )]
+    );
+    assert_eq!(code, 1);
+    let (code, live) = check(&run.url("/ws/"), &[]);
+    assert!(
+        ids(&live).contains(&"http-not-upgraded".to_string()),
+        "lint predicted http-not-upgraded, the live check reported {:?}",
+        ids(&live)
+    );
+    assert_ne!(code, 0);
+    let fixed = broken.replace(
+        "handle /api/*",
+        "handle /ws/* {\n\t\treverse_proxy 127.0.0.1:@BACKEND@\n\t}\n\thandle /api/*",
+    );
+    let run = run_caddy(&caddy, echo.port, &fixed);
+    let (code, report) = lint(&run.conf, &["--ws-path", "/ws/", "--fail-on", "info"]);
+    assert_eq!(hits(&report), [], "false alarm on the fixed site");
+    assert_eq!(code, 0);
+    let (code, live) = check(&run.url("/ws/"), &[]);
+    assert_eq!(live["verdict"], "ok", "{live:#}");
+    assert_eq!(code, 0);
+}
+
+/// `header_up -Upgrade`: lint says the backend gets a plain request
+/// (`proxy-upgrade-not-forwarded`), and the live check says the same.
+#[test]
+fn caddy_header_up_stripping_upgrade_as_lint_predicts() {
+    let Some(caddy) = caddy() else {
+        return;
+    };
+    let Some(echo) = python_echo(&[]) else {
+        return;
+    };
+    let site = "\treverse_proxy 127.0.0.1:@BACKEND@ {\n\t\theader_up -Upgrade\n\t}";
+    let run = run_caddy(&caddy, echo.port, site);
+    let (code, report) = lint(&run.conf, &[]);
+    assert_eq!(
+        hits(&report),
+        [hit(
+            "caddy/upgrade-header-stripped",
+            "proxy-upgrade-not-forwarded",
+            "error"
+        )]
+    );
+    assert_eq!(code, 1);
+    let (code, live) = check(&run.url("/ws/"), &[]);
+    assert!(
+        ids(&live).contains(&"proxy-upgrade-not-forwarded".to_string()),
+        "lint predicted proxy-upgrade-not-forwarded, the live check reported {:?}",
+        ids(&live)
+    );
+    assert_ne!(code, 0);
+}
+
+/// `header Connection Upgrade` in front of a single-page app's file server (the
+/// `try_files` fallback answers every path with index.html): Caddy
+/// matches header values exactly, so Firefox's `Connection: keep-alive, Upgrade`
+/// gets the fallback's 200 (`http-not-upgraded`) while `Connection: Upgrade` gets
+/// 101; `*Upgrade*` lints clean and upgrades both.
+#[test]
+fn caddy_exact_connection_matcher_misses_firefox_as_lint_predicts() {
+    let Some(caddy) = caddy() else {
+        return;
+    };
+    let Some(echo) = python_echo(&[]) else {
+        return;
+    };
+    let broken = "\troot * @DIR@\n\ttry_files {path} /index.html\n\tfile_server\n\t@websockets {\n\t\theader Connection Upgrade\n\t\theader Upgrade websocket\n\t}\n\treverse_proxy @websockets 127.0.0.1:@BACKEND@";
+    let run = run_caddy(&caddy, echo.port, broken);
+    let (code, report) = lint(&run.conf, &[]);
+    assert_eq!(
+        hits(&report),
+        [hit(
+            "caddy/header-matcher-exact",
+            "http-not-upgraded",
+            "warning"
+        )]
+    );
+    assert_eq!(code, 1);
+    assert!(
+        handshake_status(run.proxy.port, "Upgrade").contains(" 101 "),
+        "Connection: Upgrade should still upgrade"
+    );
+    let firefox = handshake_status(run.proxy.port, "keep-alive, Upgrade");
+    assert!(
+        firefox.contains(" 200 "),
+        "Firefox's handshake got {firefox:?}"
+    );
+    let fixed = broken.replace("Connection Upgrade", "Connection *Upgrade*");
+    let run = run_caddy(&caddy, echo.port, &fixed);
+    let (code, report) = lint(&run.conf, &["--fail-on", "info"]);
+    assert_eq!(hits(&report), [], "false alarm on the fixed site");
+    assert_eq!(code, 0);
+    let firefox = handshake_status(run.proxy.port, "keep-alive, Upgrade");
+    assert!(
+        firefox.contains(" 101 "),
+        "Firefox's handshake got {firefox:?}"
+    );
     let (code, live) = check(&run.url("/ws/"), &[]);
     assert_eq!(live["verdict"], "ok", "{live:#}");
     assert_eq!(code, 0);

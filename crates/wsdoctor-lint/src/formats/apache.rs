@@ -27,6 +27,9 @@ struct Dir {
     location: Option<String>,
     /// The enclosing `<Proxy …>` section's argument (`balancer://name`), if any.
     proxy_block: Option<String>,
+    /// Inside `<Directory>`/`<DirectoryMatch>`: per-directory context, as is a
+    /// `.htaccess` file.
+    in_directory: bool,
 }
 
 impl Dir {
@@ -277,6 +280,10 @@ fn logical_line(
         .rev()
         .find(|(n, _)| n.eq_ignore_ascii_case("Proxy"))
         .map(|(_, a)| a.clone());
+    let in_directory = st
+        .sections
+        .iter()
+        .any(|(n, _)| n.to_ascii_lowercase().starts_with("directory"));
     st.out.push(Dir {
         name,
         args,
@@ -285,6 +292,7 @@ fn logical_line(
         vhost,
         location,
         proxy_block,
+        in_directory,
     });
     Ok(())
 }
@@ -824,6 +832,34 @@ mod tests {
     /// An application mounted under a sub-path: its sockets live beneath the path,
     /// served by an Upgrade-guarded rewrite beside a plain `<Location>` ProxyPass.
     /// Checked with `apache2 -t` 2.4 (mod_proxy, proxy_http, proxy_wstunnel, rewrite).
+    /// In per-directory context (`.htaccess`, `<Directory>`; a `RewriteBase` line
+    /// says so) a RewriteRule pattern sees the path without its leading slash
+    /// (mod_rewrite docs, "What is matched?"), so `^viewer/` takes `/viewer/stream`.
+    /// Each variant passes `apache2 -t` 2.4 inside a `<Directory>`.
+    #[test]
+    fn per_directory_rewrites_match_the_path_without_its_slash() {
+        let htaccess = "RewriteEngine on\nRewriteBase /\nRewriteRule ^viewer/(.*)$ http://localhost:8501/$1 [P]\n";
+        let o = Options {
+            ws_paths: vec!["/viewer/stream".into()],
+            ..opts()
+        };
+        let r = lint_text("apache.conf", htaccess, &o);
+        assert_eq!(r.rules(), [RuleId::ApacheProxypassNoUpgrade]);
+        assert_eq!(r.findings[0].line, 3);
+        let ws = "LoadModule proxy_wstunnel_module m.so\nTimeout 3600\nRewriteEngine on\nRewriteBase /\nRewriteCond %{HTTP:Upgrade} websocket [NC]\nRewriteRule ^viewer/(.*)$ ws://localhost:8501/$1 [P,L]\nRewriteRule ^viewer/(.*)$ http://localhost:8501/$1 [P,L]\n";
+        let r = lint_text("apache.conf", ws, &o);
+        assert_eq!(r.rules(), [], "{:?}", r.findings);
+        // The same rule in a <Directory> block, without RewriteBase.
+        let dir = "<Directory /var/www>\n  RewriteEngine on\n  RewriteRule ^viewer/(.*)$ http://localhost:8501/$1 [P]\n</Directory>\n";
+        assert_eq!(
+            lint_text("apache.conf", dir, &o).rules(),
+            [RuleId::ApacheProxypassNoUpgrade]
+        );
+        // In a virtual host the path keeps its slash: ^viewer/ matches nothing.
+        let vhost = "<VirtualHost *:80>\n  RewriteEngine on\n  RewriteRule ^viewer/(.*)$ http://localhost:8501/$1 [P]\n</VirtualHost>\n";
+        assert_eq!(lint_text("apache.conf", vhost, &o).rules(), []);
+    }
+
     #[test]
     fn a_mounted_app_path_is_judged_by_the_websocket_rule_beneath_it() {
         let conf = "LoadModule proxy_wstunnel_module /usr/lib/apache2/modules/mod_proxy_wstunnel.so\nTimeout 600\n<VirtualHost *:18081>\n  RewriteEngine On\n  RewriteCond %{HTTP:Upgrade} =websocket [NC]\n  RewriteRule ^/notebook/(.*) ws://127.0.0.1:8888/notebook/$1 [P,L]\n  <Location /notebook>\n    ProxyPass http://127.0.0.1:8888/notebook\n  </Location>\n</VirtualHost>\n";

@@ -37,6 +37,7 @@ pub(crate) fn lint(ctx: &mut Ctx, name: &str, text: &str) {
     }
     exact_paths(ctx, name, &entries);
     ws_paths_routed(ctx, name, &entries);
+    header_matchers_miss_clients(ctx, name, &entries);
     header_ops(ctx, name, &entries, false);
     for p in proxies {
         let Some(st) = p.block.iter().find(|e| e.tokens[0] == "stream_timeout") else {
@@ -145,14 +146,14 @@ fn json_match(m: Option<&Node>, path: &str, host: Option<&str>) -> Option<bool> 
                 "path" | "method" => {
                     let mut c = vec![kind.clone()];
                     c.extend(strs(v));
-                    condition(&c, path)
+                    condition(&c, path, CHROME)
                 }
                 "header" => {
                     let mut ok = Some(true);
                     for (field, _, vals) in v.entries() {
                         let mut c = vec!["header".to_string(), field.clone()];
                         c.extend(strs(vals));
-                        ok = match (ok, condition(&c, path)) {
+                        ok = match (ok, condition(&c, path, CHROME)) {
                             (Some(a), Some(b)) => Some(a && b),
                             _ => None,
                         };
@@ -441,10 +442,10 @@ fn json_header_ops(ctx: &mut Ctx, name: &str, h: &Node) {
 /// Caddyfile v1 (Caddy 0.x/1.x): `proxy … { websocket transparent }`, `timeouts`,
 /// `tls self_signed`. Caddy 2 refuses it ("unrecognized directive: proxy", checked
 /// with Caddy 2.6 and 2.11); Caddy 2's `reverse_proxy` passes WebSockets by itself.
-fn v1_syntax(ctx: &mut Ctx, name: &str, sites: &[Entry]) -> bool {
+fn v1_syntax(ctx: &mut Ctx, name: &str, entries: &[Entry]) -> bool {
     let mut found = false;
-    for site in sites {
-        for e in &site.block {
+    for site in sites(entries) {
+        for e in site {
             let v1 = match e.tokens[0].as_str() {
                 "proxy" => {
                     let upstream = e
@@ -497,8 +498,78 @@ fn v1_syntax(ctx: &mut Ctx, name: &str, sites: &[Entry]) -> bool {
             ctx.push(f);
             found = true;
         }
+        if found {
+            v1_semantics(ctx, name, site);
+        }
     }
     found
+}
+
+/// What a v1 site did to WebSockets on the Caddy 1 it was written for (the file is
+/// refused by Caddy 2 either way, said above):
+/// - Caddy 0.9.5 turned on default server timeouts (read 10 s, write 20 s), which
+///   closed proxied WebSockets 10 s in, busy or not (caddyserver/caddy#1384, #1523);
+///   0.10 turned them off again (#1487, caddyserver/examples#54). A `timeouts none`
+///   (or `read 0`) line is the fix on 0.9.5.
+/// - Caddy 0.9.3's `header` middleware wrapped the response so that a proxied
+///   handshake was answered 200 instead of 101 (caddyserver/caddy#1208, #1173).
+fn v1_semantics(ctx: &mut Ctx, name: &str, site: &[Entry]) {
+    let proxies: Vec<&Entry> = site
+        .iter()
+        .filter(|e| {
+            e.tokens[0] == "proxy"
+                && (e.tokens.iter().any(|t| t == "websocket")
+                    || e.block.iter().any(|b| b.tokens[0] == "websocket"))
+        })
+        .collect();
+    let Some(ws) = proxies.first() else {
+        return;
+    };
+    let timeouts = site.iter().find(|e| e.tokens[0] == "timeouts");
+    let off = timeouts.is_some_and(|t| {
+        t.tokens.get(1).is_some_and(|v| v == "none" || v == "0")
+            || t.block.iter().any(|b| {
+                b.tokens[0] == "read" && b.tokens.get(1).is_some_and(|v| v == "0" || v == "none")
+            })
+    });
+    if !off {
+        let f = LintFinding::new(
+            RuleId::CaddyV1DefaultTimeouts,
+            name,
+            timeouts.map_or(ws.line, |t| t.line),
+            format!(
+                "{} proxies WebSockets on Caddy 1, and {}: Caddy 0.9.5 applied default server timeouts (read 10 s, write 20 s) to proxied WebSockets, which closed them 10 s after they opened (caddy#1384); 0.10 disabled the defaults",
+                ws.tokens.join(" "),
+                if timeouts.is_some() { "this timeouts block keeps a read timeout" } else { "no timeouts line turns them off" }
+            ),
+        )
+        .severity(Severity::Warning)
+        .quote(name, ws.line)
+        .fix("On Caddy 1, add `timeouts none` to the site (or upgrade); better, move to Caddy 2, whose reverse_proxy has no idle cut on WebSockets.")
+        .replace_with(["timeouts none"]);
+        ctx.push(f);
+    }
+    let ws_path = ws.tokens.get(1).map_or("/", String::as_str);
+    if let Some(h) = site.iter().find(|e| {
+        e.tokens[0] == "header"
+            && e.tokens
+                .get(1)
+                .is_some_and(|p| p.starts_with('/') && ws_path.starts_with(p.as_str()))
+    }) {
+        let f = LintFinding::new(
+            RuleId::CaddyV1HeaderMiddleware,
+            name,
+            h.line,
+            format!(
+                "header {} applies to the WebSocket path {ws_path}: on Caddy 0.9.3 the header middleware made a proxied handshake answer 200 instead of 101 (caddy#1208)",
+                h.tokens[1]
+            ),
+        )
+        .severity(Severity::Warning)
+        .quote(name, ws.line)
+        .fix("Exclude the WebSocket path from the header directive or upgrade Caddy; on Caddy 2, use the header directive freely.");
+        ctx.push(f);
+    }
 }
 
 /// The upstream arguments of a `reverse_proxy` line (after an optional matcher).
@@ -671,9 +742,48 @@ fn path_matches(pattern: &str, path: &str) -> bool {
     }
 }
 
-/// Whether one matcher condition holds for a WebSocket Upgrade `GET` of `path`;
-/// `None` for a condition lint cannot decide.
-fn condition(cond: &[String], path: &str) -> Option<bool> {
+/// A WebSocket handshake's Connection and Upgrade values as one kind of client sends
+/// them. RFC 6455 4.1 only asks that Connection *include* the token "Upgrade":
+/// Chrome and the common libraries send `Connection: Upgrade`, Firefox sends
+/// `Connection: keep-alive, Upgrade`.
+#[derive(Clone, Copy)]
+struct Client<'a> {
+    who: &'a str,
+    connection: &'a str,
+    upgrade: &'a str,
+}
+
+const CHROME: Client<'static> = Client {
+    who: "Chrome and the common WebSocket libraries",
+    connection: "Upgrade",
+    upgrade: "websocket",
+};
+const FIREFOX: Client<'static> = Client {
+    who: "Firefox",
+    connection: "keep-alive, Upgrade",
+    upgrade: "websocket",
+};
+
+/// Whether a header matcher value matches `sent` as Caddy's `MatchHeader` compares
+/// (caddyhttp matchers.go `matchHeaders`): case-sensitive, `*` alone matches
+/// anything, a `*` at either end makes it a suffix, prefix or substring match,
+/// otherwise the whole value must be equal.
+fn header_value_matches(pattern: &str, sent: &str) -> bool {
+    if pattern == "*" {
+        return true;
+    }
+    match (pattern.strip_prefix('*'), pattern.strip_suffix('*')) {
+        (Some(_), Some(_)) if pattern.len() >= 2 => sent.contains(&pattern[1..pattern.len() - 1]),
+        (Some(suffix), None) => sent.ends_with(suffix),
+        (None, Some(prefix)) => sent.starts_with(prefix),
+        _ => pattern == sent,
+    }
+}
+
+/// Whether one matcher condition holds for a WebSocket Upgrade `GET` of `path` sent
+/// by `client`; `None` for a condition lint cannot decide. A `header` condition's
+/// values are alternatives.
+fn condition(cond: &[String], path: &str, client: Client<'_>) -> Option<bool> {
     let (kind, args) = cond.split_first()?;
     match kind.as_str() {
         "path" => Some(args.iter().any(|a| path_matches(a, path))),
@@ -685,22 +795,25 @@ fn condition(cond: &[String], path: &str) -> Option<bool> {
         "header" => {
             let (field, values) = args.split_first()?;
             let sent = match field.to_ascii_lowercase().as_str() {
-                "connection" => "upgrade",
-                "upgrade" => "websocket",
+                "connection" => client.connection,
+                "upgrade" => client.upgrade,
                 _ => return None,
             };
-            Some(values.is_empty() || values.iter().any(|v| path_matches(v, sent)))
+            Some(values.is_empty() || values.iter().any(|v| header_value_matches(v, sent)))
         }
         _ => None,
     }
 }
 
 /// Whether the matcher token of a directive (if any) matches; `None` when it cannot
-/// be decided.
+/// be decided. Two `header` lines on the same field in one matcher are
+/// alternatives (Caddy adds their values to one field), different fields must all
+/// match.
 fn matcher_holds(
     token: Option<&String>,
     named: &std::collections::HashMap<&str, Vec<&[String]>>,
     path: &str,
+    client: Client<'_>,
 ) -> Option<bool> {
     let Some(t) = token else {
         return Some(true);
@@ -710,8 +823,22 @@ fn matcher_holds(
     }
     let conds = named.get(t.as_str())?;
     let mut all = true;
+    let mut fields: Vec<(String, Vec<String>)> = Vec::new();
     for c in conds {
-        all &= condition(c, path)?;
+        if c.first().is_some_and(|k| k == "header") && c.len() >= 2 {
+            let field = c[1].to_ascii_lowercase();
+            match fields.iter_mut().find(|(f, _)| *f == field) {
+                Some((_, vals)) => vals.extend(c[2..].iter().cloned()),
+                None => fields.push((field, c[2..].to_vec())),
+            }
+            continue;
+        }
+        all &= condition(c, path, client)?;
+    }
+    for (field, vals) in fields {
+        let mut c = vec!["header".to_string(), field];
+        c.extend(vals);
+        all &= condition(&c, path, client)?;
     }
     Some(all)
 }
@@ -728,7 +855,13 @@ fn matcher_of(e: &Entry) -> Option<&String> {
 /// block, which runs its directives as written; elsewhere Caddy sorts them by
 /// [`DIRECTIVE_ORDER`], then same directives by matcher: a path matcher before a
 /// named one, longer paths first, no matcher last (httpcaddyfile `sortRoutes`).
-fn resolve(block: &[Entry], snippets: &Snippets, path: &str, ordered: bool) -> Reached {
+fn resolve(
+    block: &[Entry],
+    snippets: &Snippets,
+    path: &str,
+    ordered: bool,
+    client: Client<'_>,
+) -> Reached {
     let Some(block) = expand(block, snippets, 0) else {
         return Reached::Unknown;
     };
@@ -770,7 +903,7 @@ fn resolve(block: &[Entry], snippets: &Snippets, path: &str, ordered: bool) -> R
         if handled && matches!(name, "handle" | "handle_path") {
             continue;
         }
-        match matcher_holds(matcher_of(e), &named, path) {
+        match matcher_holds(matcher_of(e), &named, path, client) {
             None => return Reached::Unknown,
             Some(false) => continue,
             Some(true) => {}
@@ -791,7 +924,7 @@ fn resolve(block: &[Entry], snippets: &Snippets, path: &str, ordered: bool) -> R
                     }
                     _ => path.to_string(),
                 };
-                match resolve(&e.block, snippets, &inner_path, name == "route") {
+                match resolve(&e.block, snippets, &inner_path, name == "route", client) {
                     Reached::Nothing => {}
                     r => return r,
                 }
@@ -838,19 +971,35 @@ fn expand<'a>(block: &'a [Entry], snippets: &Snippets<'a>, depth: usize) -> Opti
     Some(out)
 }
 
-/// The site blocks of a Caddyfile: blocks opened after an address, without the
-/// global options block and snippets; a file of one site written without braces is
-/// that site.
+/// The site blocks of a Caddyfile: blocks opened after an address (on its line, or
+/// by a lone `{` on the next), without the global options block and snippets. A file
+/// whose first line is an address with no block is one site written without braces
+/// (Caddyfile docs: "If there is only one site block, its curly braces are
+/// optional"): its directives follow the address.
 fn sites(entries: &[Entry]) -> Vec<&[Entry]> {
-    let blocks: Vec<&[Entry]> = entries
+    let lone_brace = |e: &Entry| e.tokens[0].is_empty() && !e.block.is_empty();
+    let first = entries
         .iter()
-        .filter(|e| !e.block.is_empty() && !e.tokens[0].is_empty() && !e.tokens[0].starts_with('('))
-        .map(|e| e.block.as_slice())
-        .collect();
-    if blocks.is_empty() && entries.len() > 1 {
-        return vec![&entries[1..]];
+        .position(|e| !lone_brace(e) && !e.tokens[0].starts_with('('));
+    if let Some(i) = first
+        && entries[i].block.is_empty()
+        && !entries.get(i + 1).is_some_and(lone_brace)
+    {
+        return vec![&entries[i + 1..]];
     }
-    blocks
+    let mut out = Vec::new();
+    for (i, e) in entries.iter().enumerate() {
+        if e.block.is_empty() || e.tokens[0].starts_with('(') {
+            continue;
+        }
+        // A lone `{` opens the block of the address line before it; first in the
+        // file, it is the global options block.
+        if lone_brace(e) && !(i > 0 && entries[i - 1].block.is_empty()) {
+            continue;
+        }
+        out.push(e.block.as_slice());
+    }
+    out
 }
 
 /// A `--ws-path` that no site hands to `reverse_proxy`: the request is answered by
@@ -870,7 +1019,7 @@ fn ws_paths_routed(ctx: &mut Ctx, name: &str, entries: &[Entry]) {
     for p in ctx.opts.ws_paths.clone() {
         let results: Vec<Reached> = sites
             .iter()
-            .map(|s| resolve(s, &snips, &p, false))
+            .map(|s| resolve(s, &snips, &p, false, CHROME))
             .collect();
         if results
             .iter()
@@ -909,6 +1058,125 @@ fn ws_paths_routed(ctx: &mut Ctx, name: &str, entries: &[Entry]) {
             ctx.push(f);
         }
     }
+}
+
+/// A named matcher that gates a `reverse_proxy` on the handshake headers
+/// (`@ws { header Connection Upgrade … }`) but misses what a common client sends:
+/// Caddy compares header values exactly and case-sensitively, so `Connection
+/// Upgrade` misses Firefox's `keep-alive, Upgrade` and `Connection upgrade` misses
+/// everyone. The handshake then falls through to whatever else the site does; only
+/// when that is not a `reverse_proxy` (a file server, `respond`, nothing) does the
+/// client get a plain answer instead of 101. Caddy's own docs write the matcher
+/// `header Connection *Upgrade*` (reverse_proxy, "WebSockets").
+fn header_matchers_miss_clients(ctx: &mut Ctx, name: &str, entries: &[Entry]) {
+    let snips = snippets(entries);
+    for site in sites(entries) {
+        let Some(block) = expand(site, &snips, 0) else {
+            continue;
+        };
+        let named = named_matchers(&block);
+        for m in block.iter().filter(|e| e.tokens[0].starts_with('@')) {
+            let Some(conds) = named.get(m.tokens[0].as_str()) else {
+                continue;
+            };
+            let on_handshake = conds.iter().any(|c| {
+                c.first().is_some_and(|k| k == "header")
+                    && c.get(1).is_some_and(|f| {
+                        f.eq_ignore_ascii_case("connection") || f.eq_ignore_ascii_case("upgrade")
+                    })
+            });
+            if !on_handshake || !gates_proxy(&block, &m.tokens[0]) {
+                continue;
+            }
+            // The request path the matcher wants, else the site root.
+            let path = conds
+                .iter()
+                .find(|c| c.first().is_some_and(|k| k == "path"))
+                .and_then(|c| c.get(1))
+                .map(|p| p.replace('*', "x"))
+                .unwrap_or_else(|| "/".to_string());
+            // The handshake exactly as the matcher spells it: only when that one
+            // reaches the proxy is the matcher what decides.
+            let spelt = |field: &str, default: &'static str| -> &str {
+                conds
+                    .iter()
+                    .find(|c| {
+                        c.first().is_some_and(|k| k == "header")
+                            && c.get(1).is_some_and(|f| f.eq_ignore_ascii_case(field))
+                    })
+                    .and_then(|c| c.get(2))
+                    .map_or(default, |v| v.trim_matches('*'))
+            };
+            let as_written = Client {
+                who: "",
+                connection: spelt("connection", "Upgrade"),
+                upgrade: spelt("upgrade", "websocket"),
+            };
+            if !matches!(
+                resolve(site, &snips, &path, false, as_written),
+                Reached::Proxy
+            ) {
+                continue;
+            }
+            for client in [CHROME, FIREFOX] {
+                if matcher_holds(Some(&m.tokens[0]), &named, &path, client) != Some(false) {
+                    continue;
+                }
+                let what = match resolve(site, &snips, &path, false, client) {
+                    Reached::Answered(line, what) => format!("{what} on line {line} answers it"),
+                    Reached::Nothing => {
+                        "no handler answers it (Caddy sends an empty 200)".to_string()
+                    }
+                    Reached::Proxy | Reached::Unknown => continue,
+                };
+                let cond = conds
+                    .iter()
+                    .find(|c| {
+                        c.get(1)
+                            .is_some_and(|f| f.eq_ignore_ascii_case("connection"))
+                            && condition(c, &path, client) == Some(false)
+                    })
+                    .or_else(|| {
+                        conds
+                            .iter()
+                            .find(|c| condition(c, &path, client) == Some(false))
+                    })
+                    .map(|c| c.join(" "))
+                    .unwrap_or_default();
+                let f = LintFinding::new(
+                    RuleId::CaddyHeaderMatcherExact,
+                    name,
+                    m.line,
+                    format!(
+                        "{} requires `{cond}`, which Caddy compares exactly and case-sensitively: {} send Connection: {} and Upgrade: {}, miss the matcher, and the handshake to {path} falls through: {what}, so the client gets a plain HTTP answer instead of 101",
+                        m.tokens[0], client.who, client.connection, client.upgrade
+                    ),
+                )
+                .severity(Severity::Warning)
+                .fix("Match the handshake as Caddy's docs do: header Connection *Upgrade* and header Upgrade websocket.")
+                .replace_with([
+                    format!("{} {{", m.tokens[0]),
+                    "    header Connection *Upgrade*".to_string(),
+                    "    header Upgrade websocket".to_string(),
+                    "}".to_string(),
+                ]);
+                ctx.push(f);
+                break;
+            }
+        }
+    }
+}
+
+/// Whether a `reverse_proxy @m`, or a `handle`/`route @m` holding one, uses matcher `m`.
+fn gates_proxy(block: &[&Entry], m: &str) -> bool {
+    block.iter().any(|e| {
+        matcher_of(e).is_some_and(|t| t == m)
+            && (e.tokens[0] == "reverse_proxy" || {
+                let mut ps = Vec::new();
+                collect(&e.block, &mut ps);
+                !ps.is_empty()
+            })
+    })
 }
 
 fn collect<'a>(entries: &'a [Entry], out: &mut Vec<&'a Entry>) {
@@ -1076,6 +1344,97 @@ mod tests {
         assert_eq!(r.findings[0].replacement, ["reverse_proxy 127.0.0.1:8080"]);
         let v2 = "example.com {\n  reverse_proxy 127.0.0.1:8080\n}\n";
         assert!(lint_text("Caddyfile", v2, &opts()).findings.is_empty());
+    }
+
+    /// What a v1 file did on the Caddy 1 it was written for: 0.9.5's default
+    /// timeouts cut proxied WebSockets at 10 s unless `timeouts none` (caddy#1384,
+    /// #1487); 0.9.3's `header` middleware answered the handshake 200 (caddy#1208).
+    /// A site written without braces is a site too.
+    #[test]
+    fn caddyfile_v1_semantics_on_caddy_1() {
+        let braceless = "localhost:8080\nroot ./static\ngzip\nproxy /live 127.0.0.1:8020 {\n    transparent\n    websocket\n}\n";
+        let r = lint_text("Caddyfile", braceless, &opts());
+        assert_eq!(
+            r.rules(),
+            [RuleId::CaddyV1Syntax, RuleId::CaddyV1DefaultTimeouts]
+        );
+        assert_eq!(r.findings[1].line, 4);
+        assert_eq!(r.findings[1].id().as_str(), "proxy-idle-timeout");
+        assert_eq!(r.findings[1].replacement, ["timeouts none"]);
+        let off = braceless.replace("gzip\n", "timeouts none\n");
+        assert_eq!(
+            lint_text("Caddyfile", &off, &opts()).rules(),
+            [RuleId::CaddyV1Syntax, RuleId::CaddyV1Syntax]
+        );
+        let read0 = braceless.replace("gzip\n", "timeouts {\n    read 0\n}\n");
+        assert!(
+            !lint_text("Caddyfile", &read0, &opts())
+                .rules()
+                .contains(&RuleId::CaddyV1DefaultTimeouts)
+        );
+        let header = "example.com {\n  timeouts none\n  header / {\n    X-Frame-Options SAMEORIGIN\n  }\n  proxy /api 127.0.0.1:8080 {\n    websocket\n  }\n}\n";
+        let r = lint_text("Caddyfile", header, &opts());
+        assert!(
+            r.rules().contains(&RuleId::CaddyV1HeaderMiddleware),
+            "{:?}",
+            r.rules()
+        );
+        let f = r
+            .findings
+            .iter()
+            .find(|f| f.rule == RuleId::CaddyV1HeaderMiddleware)
+            .unwrap();
+        assert_eq!((f.line, f.id().as_str()), (3, "http-not-upgraded"));
+        // A header directive on another path leaves the WebSocket path alone.
+        let elsewhere = header.replace("header / {", "header /static {");
+        assert!(
+            !lint_text("Caddyfile", &elsewhere, &opts())
+                .rules()
+                .contains(&RuleId::CaddyV1HeaderMiddleware)
+        );
+        // No WebSocket proxy: nothing about WebSockets on Caddy 1.
+        let plain = "example.com {\n  proxy / 127.0.0.1:8080\n}\n";
+        assert_eq!(
+            lint_text("Caddyfile", plain, &opts()).rules(),
+            [RuleId::CaddyV1Syntax]
+        );
+    }
+
+    /// Run live with Caddy 2.11 in front of Python websockets, the file server as the
+    /// fallback: `header Connection Upgrade` answers 101 to `Connection: Upgrade`
+    /// and 200 to Firefox's `keep-alive, Upgrade`; `*Upgrade*` answers 101 to both.
+    #[test]
+    fn a_handshake_matcher_that_misses_a_common_client() {
+        let conf = "http://127.0.0.1:18931 {\n\troot * /srv\n\tfile_server\n\t@websockets {\n\t\theader Connection Upgrade\n\t\theader Upgrade websocket\n\t}\n\treverse_proxy @websockets 127.0.0.1:18932\n}\n";
+        let r = lint_text("Caddyfile", conf, &opts());
+        assert_eq!(r.rules(), [RuleId::CaddyHeaderMatcherExact]);
+        let f = &r.findings[0];
+        assert_eq!((f.line, f.id().as_str()), (4, "http-not-upgraded"));
+        assert!(f.finding.detail.contains("Firefox"), "{}", f.finding.detail);
+        assert!(f.finding.detail.contains("file_server on line 3"));
+        let wild = conf.replace("Connection Upgrade", "Connection *Upgrade*");
+        assert!(lint_text("Caddyfile", &wild, &opts()).findings.is_empty());
+        // Lower case misses everyone, Chrome first.
+        let lower = conf.replace("Connection Upgrade", "Connection upgrade");
+        let r = lint_text("Caddyfile", &lower, &opts());
+        assert_eq!(r.rules(), [RuleId::CaddyHeaderMatcherExact]);
+        assert!(r.findings[0].finding.detail.contains("Chrome"));
+        // Two header lines on one field are alternatives.
+        let both = conf.replace(
+            "header Connection Upgrade\n",
+            "header Connection Upgrade\n\t\theader Connection *Upgrade*\n",
+        );
+        assert!(lint_text("Caddyfile", &both, &opts()).findings.is_empty());
+        // A fallback that proxies too passes the missed handshake on.
+        let proxied = conf.replace("\tfile_server\n", "").replace(
+            "reverse_proxy @websockets 127.0.0.1:18932\n",
+            "reverse_proxy @websockets 127.0.0.1:18932\n\treverse_proxy 127.0.0.1:18932\n",
+        );
+        assert!(
+            lint_text("Caddyfile", &proxied, &opts())
+                .findings
+                .is_empty()
+        );
     }
 
     #[test]

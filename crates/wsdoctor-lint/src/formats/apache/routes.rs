@@ -20,6 +20,10 @@ pub enum Matcher {
     Rewrite {
         pattern: Option<Regex>,
         conds: Vec<Cond>,
+        /// Per-directory context (`.htaccess`, `<Directory>`): the pattern sees the
+        /// path without its leading slash (mod_rewrite docs, "What is matched?": in
+        /// per-directory context the directory prefix is removed, `app1/index.html`).
+        per_dir: bool,
     },
 }
 
@@ -74,8 +78,17 @@ impl Route<'_> {
         match &self.matcher {
             Matcher::Prefix(p) => prefix_matches(p, &req.path),
             Matcher::Regex(re) => re.as_ref().is_some_and(|re| re.is_match(&req.path)),
-            Matcher::Rewrite { pattern, conds } => {
-                pattern.as_ref().is_some_and(|re| re.is_match(&req.path)) && conds_hold(conds, req)
+            Matcher::Rewrite {
+                pattern,
+                conds,
+                per_dir,
+            } => {
+                let path = if *per_dir {
+                    req.path.trim_start_matches('/')
+                } else {
+                    req.path.as_str()
+                };
+                pattern.as_ref().is_some_and(|re| re.is_match(path)) && conds_hold(conds, req)
             }
         }
     }
@@ -292,12 +305,18 @@ fn rewrite_route<'a>(dirs: &[&'a Dir], i: usize) -> Option<Route<'a>> {
         Some(p) => (true, p),
         None => (false, pattern.as_str()),
     };
+    // `RewriteBase` is only allowed in per-directory context, so a file that has
+    // one is an `.htaccess` or a `<Directory>` body, whatever its name.
+    let per_dir = d.in_directory
+        || d.file.rsplit('/').next() == Some(".htaccess")
+        || dirs.iter().any(|x| x.is("RewriteBase") && x.file == d.file);
     Some(Route {
         dir: d,
         matcher: Matcher::Rewrite {
             // A negated pattern matches what the regex does not: not judged.
             pattern: if negated { None } else { compile(pat, false) },
             conds,
+            per_dir,
         },
         path: pattern.clone(),
         target: target.clone(),
