@@ -155,6 +155,21 @@ macro_rules! blocked_loop_connections {
         4
     };
 }
+macro_rules! slow_echo_ms {
+    () => {
+        1100
+    };
+}
+macro_rules! close_after_messages {
+    () => {
+        1
+    };
+}
+macro_rules! close_after_code {
+    () => {
+        1013
+    };
+}
 
 /// Maximum message size of the `message-too-big` scenario, in bytes.
 pub const TOO_BIG_LIMIT: usize = too_big_limit!();
@@ -167,6 +182,14 @@ pub const IDLE_CUT: Duration = Duration::from_millis(idle_cut_ms!());
 pub const BLOCKING_HANDLER: Duration = Duration::from_millis(blocking_handler_ms!());
 /// The `--concurrency` of the `blocked-event-loop` scenario.
 pub const BLOCKED_LOOP_CONNECTIONS: usize = blocked_loop_connections!();
+/// How long the `slow-echo` server takes for each echo: just over the 1 s above which
+/// `check` calls a reply slow, so `check` names it and `bench` must report at least it.
+pub const SLOW_ECHO: Duration = Duration::from_millis(slow_echo_ms!());
+/// The `close-after-messages` server echoes this many messages per connection, then
+/// closes with `CLOSE_AFTER_CODE` (1013, try again later: a server shedding load). One,
+/// so that `check`'s single message sees the close too.
+pub const CLOSE_AFTER_MESSAGES: usize = close_after_messages!();
+pub const CLOSE_AFTER_CODE: u16 = close_after_code!();
 /// The Origin the `origin-forbidden` server allows (send it to prove the fix).
 pub const ALLOWED_ORIGIN: &str = "https://app.example";
 /// The bearer token the `auth-required` server accepts.
@@ -696,6 +719,50 @@ pub static SCENARIOS: &[Scenario] = &[
         path: "/ws",
         serve: Serve::BrokenSession(SessionFault::TooBig(TOO_BIG_LIMIT)),
     },
+    // ── under load (`wsdoctor bench`) ───────────────────────────────────────────
+    Scenario {
+        name: "slow-echo",
+        group: Group::Session,
+        what: concat!(
+            "the server answers every message (not pings) ",
+            slow_echo_ms!(),
+            " ms late (a slow handler)"
+        ),
+        expect: &[C::AsyncSlowResponse],
+        plan: PLAIN,
+        path: "/ws",
+        serve: Serve::BrokenSession(SessionFault::SlowEcho(SLOW_ECHO)),
+    },
+    Scenario {
+        name: "close-after-messages",
+        group: Group::Session,
+        what: concat!(
+            "the server echoes ",
+            close_after_messages!(),
+            " message(s) per connection, then closes with ",
+            close_after_code!(),
+            " (shedding load)"
+        ),
+        expect: &[C::SessionCloseTryLater],
+        plan: PLAIN,
+        path: "/ws",
+        serve: Serve::BrokenSession(SessionFault::CloseAfter {
+            messages: CLOSE_AFTER_MESSAGES,
+            code: CLOSE_AFTER_CODE,
+        }),
+    },
+    Scenario {
+        name: "stops-reading",
+        group: Group::Session,
+        what: "the server completes the upgrade, then never reads the socket again",
+        expect: &[C::SessionNoPong, C::SessionNoEcho],
+        plan: CheckPlan {
+            timeout_s: Some(2),
+            ..PLAIN
+        },
+        path: "/ws",
+        serve: Serve::BrokenSession(SessionFault::StopsReading),
+    },
     // ── healthy ─────────────────────────────────────────────────────────────────
     Scenario {
         name: "healthy-echo",
@@ -849,6 +916,12 @@ mod tests {
         assert!(what("blocked-event-loop").contains(&busy));
         let limit = format!("exceeds {TOO_BIG_LIMIT} bytes");
         assert!(what("message-too-big").contains(&limit));
+        let slow = format!("{} ms late", SLOW_ECHO.as_millis());
+        assert!(what("slow-echo").contains(&slow));
+        let close = format!(
+            "echoes {CLOSE_AFTER_MESSAGES} message(s) per connection, then closes with {CLOSE_AFTER_CODE}"
+        );
+        assert!(what("close-after-messages").contains(&close));
     }
 
     #[test]

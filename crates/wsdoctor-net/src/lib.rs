@@ -9,6 +9,7 @@
 //! crash it or make it eat memory. Nothing here prints: `-v` output goes through a
 //! [`WireObserver`].
 
+mod connector;
 mod deadline;
 mod dns;
 mod http;
@@ -24,6 +25,7 @@ mod text;
 mod tls;
 mod wire;
 
+pub use connector::{ConnectFailure, ConnectTimes, Connector, SessionEnd, Upgraded, WsIo};
 pub use http2::{H2Stream, StreamState};
 pub use options::{CaStore, ConnectTo, Family, Http2Mode, ProbeOptions, ProxySetting, Resolve};
 pub use probe::probe;

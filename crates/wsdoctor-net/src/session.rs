@@ -8,7 +8,7 @@ mod conn;
 use crate::deadline::{Deadline, ms_since};
 use crate::http::Upgraded;
 use crate::wire::Wire;
-pub(crate) use conn::{Conn, End, MAX_SERVER_PINGS, Step};
+pub(crate) use conn::{Conn, End, MAX_SERVER_PINGS, Step, negotiated_deflate, violation};
 use std::time::Duration;
 use tokio::time::Instant;
 use wsdoctor_core::evidence::{CloseOutcome, MessageOutcome, PingOutcome, SessionEvidence};
@@ -71,8 +71,10 @@ async fn message_step(
     }
     let mut other: Option<MessageOutcome> = None;
     loop {
+        let step = conn.next_message(until).await;
+        // Taken when the reply is in: a reply that took long must read as long.
         let ms = ms_since(start);
-        let (preview, binary) = match conn.next_message(until).await {
+        let (preview, binary) = match step {
             Step::Event(Event::Text(t)) if !expect && t == text => {
                 conn.wire
                     .note(format!("the echo came back after {ms:.1} ms"));

@@ -31,6 +31,8 @@ pub struct Cli {
 pub enum Command {
     /// Layered live diagnosis of one WebSocket URL.
     Check(Box<cmd::check::CheckArgs>),
+    /// Load and latency: closed or open loop, HDR percentiles, failures by cause id.
+    Bench(Box<cmd::bench::BenchArgs>),
     /// The built-in demo: start the fault lab on loopback and diagnose every scenario.
     Tour(cmd::tour::TourArgs),
     /// Run the fault lab: broken and healthy WebSocket servers on 127.0.0.1.
@@ -65,6 +67,7 @@ fn main() -> ExitCode {
     let style = output::Style::resolve(cli.color);
     let result = match cli.command {
         Command::Check(a) => cmd::check::run(*a, style),
+        Command::Bench(a) => cmd::bench::run(*a, style),
         Command::Tour(a) => cmd::tour::run(a, style),
         Command::Lab(a) => cmd::lab::run(a, style),
         Command::Lint(a) => cmd::lint::run(a, style),

@@ -10,8 +10,8 @@ use common::{peers_required, repo_root, wsdoctor};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-const NAMES: [&str; 7] = [
-    "report", "tour", "lab", "lint", "explain", "logs", "conform",
+const NAMES: [&str; 8] = [
+    "report", "tour", "lab", "lint", "explain", "logs", "conform", "bench",
 ];
 
 fn committed(name: &str) -> PathBuf {
@@ -271,4 +271,16 @@ fn conform_output_matches_its_schema() {
         "--json",
     ])];
     validate("conform", &docs);
+}
+
+#[test]
+fn bench_output_matches_its_schema() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = closed.local_addr().expect("addr").port();
+    drop(closed);
+    let url = format!("ws://127.0.0.1:{port}/");
+    validate(
+        "bench",
+        &[output(&["bench", "--json", "-c", "2", "-d", "0.2", &url])],
+    );
 }

@@ -106,6 +106,15 @@ pub enum SessionFault {
     AbruptEof,
     /// Closes with 1009 when a message is longer than this many bytes.
     TooBig(usize),
+    /// Echoes every message after this delay (a slow handler; pings wait behind it).
+    SlowEcho(std::time::Duration),
+    /// Echoes this many messages, then closes with this code.
+    CloseAfter {
+        messages: usize,
+        code: u16,
+    },
+    /// Never reads after the 101: the client's writes pile up until they block.
+    StopsReading,
 }
 
 /// What a connection handler may need besides the socket: built once per scenario.

@@ -23,6 +23,9 @@ pub const SERVER_MASK: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
 pub const INVALID_UTF8: &[u8] = b"echo: \xc3\x28";
 /// How long a server that sent a close frame waits for the client's close.
 const CLOSE_WAIT: Duration = Duration::from_secs(5);
+/// How long the `stops-reading` server holds a connection it never reads (it cannot
+/// see the client leave, so the hold is what ends it).
+const STOPS_READING_HOLD: Duration = Duration::from_secs(30);
 
 /// Correct 101, then the faulty session.
 pub async fn serve<S>(mut stream: S, fault: SessionFault) -> io::Result<()>
@@ -45,6 +48,12 @@ where
         .await?;
     if fault == SessionFault::AbruptEof {
         return drop_without_close(stream).await;
+    }
+    if fault == SessionFault::StopsReading {
+        // Holding the socket without reading it: what arrives stays in the kernel's
+        // buffers, and once they are full the client's writes block.
+        tokio::time::sleep(STOPS_READING_HOLD).await;
+        return Ok(());
     }
     run(stream, head.rest().to_vec(), Some(fault)).await
 }
@@ -72,6 +81,7 @@ where
         buf: buffered,
         decoder: FrameDecoder::new(MAX_MESSAGE),
         partial: None,
+        echoed: 0,
     };
     loop {
         let Some(frame) = conn.next_frame(&mut stream).await? else {
@@ -79,7 +89,25 @@ where
         };
         match conn.on_frame(frame, fault) {
             Step::Nothing => {}
-            Step::Send(frame) => send(&mut stream, frame, fault).await?,
+            Step::Send(frame) => {
+                let data = !frame.header.opcode.is_control();
+                if let (Some(SessionFault::SlowEcho(delay)), true) = (fault, data) {
+                    tokio::time::sleep(delay).await;
+                }
+                send(&mut stream, frame, fault).await?;
+                if let Some(SessionFault::CloseAfter { messages, code }) = fault
+                    && data
+                    && conn.echoed >= messages
+                {
+                    send(
+                        &mut stream,
+                        Frame::close(Some(code), "enough messages"),
+                        fault,
+                    )
+                    .await?;
+                    return conn.await_close(&mut stream).await;
+                }
+            }
             Step::Close(code, reason) => {
                 send(&mut stream, Frame::close(Some(code), reason), fault).await?;
                 return conn.await_close(&mut stream).await;
@@ -107,6 +135,8 @@ struct Conn {
     decoder: FrameDecoder,
     /// A fragmented message being assembled: its opcode and payload so far.
     partial: Option<(OpCode, Vec<u8>)>,
+    /// Messages answered so far (the `CloseAfter` fault closes after its count).
+    echoed: usize,
 }
 
 impl Conn {
@@ -153,7 +183,9 @@ impl Conn {
                 self.partial = Some((frame.header.opcode, frame.payload));
                 Step::Nothing
             }
-            OpCode::Text | OpCode::Binary => message(frame.header.opcode, frame.payload, fault),
+            OpCode::Text | OpCode::Binary => {
+                self.message(frame.header.opcode, frame.payload, fault)
+            }
             OpCode::Continuation => {
                 let Some((opcode, mut payload)) = self.partial.take() else {
                     return Step::Close(1002, "continuation without a message");
@@ -163,7 +195,7 @@ impl Conn {
                 }
                 payload.extend_from_slice(&frame.payload);
                 if frame.header.fin {
-                    message(opcode, payload, fault)
+                    self.message(opcode, payload, fault)
                 } else {
                     self.partial = Some((opcode, payload));
                     Step::Nothing
@@ -187,6 +219,14 @@ impl Conn {
         };
         let _ = tokio::time::timeout(CLOSE_WAIT, wait).await;
         stream.shutdown().await
+    }
+}
+
+impl Conn {
+    /// What the server answers to one complete message.
+    fn message(&mut self, opcode: OpCode, payload: Vec<u8>, fault: Option<SessionFault>) -> Step {
+        self.echoed += 1;
+        message(opcode, payload, fault)
     }
 }
 
@@ -230,6 +270,7 @@ mod tests {
             buf: Vec::new(),
             decoder: FrameDecoder::new(MAX_MESSAGE),
             partial: None,
+            echoed: 0,
         }
     }
 
@@ -276,6 +317,14 @@ mod tests {
             conn().on_frame(Frame::text("123456789"), fault),
             Step::Close(1009, _)
         ));
+    }
+
+    #[test]
+    fn messages_are_counted() {
+        let mut c = conn();
+        assert_eq!(sent(c.on_frame(Frame::text("1"), None)), Frame::text("1"));
+        assert!(matches!(c.on_frame(Frame::ping(b"p"), None), Step::Send(_)));
+        assert_eq!(c.echoed, 1);
     }
 
     #[test]

@@ -334,7 +334,7 @@ impl<'w> Conn<'w> {
 }
 
 /// The permessage-deflate parameters the server accepted, if we offered them.
-fn negotiated_deflate(
+pub(crate) fn negotiated_deflate(
     offered: &[String],
     response: &wsdoctor_proto::handshake::Response,
 ) -> Option<deflate::Params> {

@@ -1,6 +1,7 @@
 //! One module per subcommand. Each exposes `XArgs` (clap) and `run(args, style)`,
 //! returning the exit code; usage problems are returned as `UsageError` (exit 2).
 
+pub mod bench;
 pub mod check;
 pub mod completions;
 pub mod conform;

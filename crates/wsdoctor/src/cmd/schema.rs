@@ -8,7 +8,7 @@ use std::io::Write;
 
 #[derive(clap::Args, Debug)]
 pub struct SchemaArgs {
-    /// The output whose schema to print: report (check), tour, lab, lint, explain, logs, conform.
+    /// The output whose schema to print: report (check), tour, lab, lint, explain, logs, conform, bench.
     #[arg(value_parser = clap::builder::PossibleValuesParser::new(NAMES))]
     pub name: Option<String>,
     /// Write every schema (`NAME.schema.json`) into this directory instead.
@@ -17,8 +17,8 @@ pub struct SchemaArgs {
 }
 
 /// Every schema, by the name of its contract (`wsdoctor.NAME/1`).
-pub const NAMES: [&str; 7] = [
-    "report", "tour", "lab", "lint", "explain", "logs", "conform",
+pub const NAMES: [&str; 8] = [
+    "report", "tour", "lab", "lint", "explain", "logs", "conform", "bench",
 ];
 
 pub fn run(args: SchemaArgs) -> anyhow::Result<i32> {
@@ -58,6 +58,7 @@ pub fn text(name: &str) -> String {
         "explain" => generator.into_root_schema_for::<super::explain::ExplainJson>(),
         "logs" => generator.into_root_schema_for::<wsdoctor_logs::LogReport>(),
         "conform" => generator.into_root_schema_for::<wsdoctor_conform::report::ConformReport>(),
+        "bench" => generator.into_root_schema_for::<wsdoctor_bench::BenchResult>(),
         // clap admits only NAMES.
         other => unreachable!("no schema {other}"),
     };

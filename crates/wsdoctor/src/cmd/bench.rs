@@ -1,0 +1,309 @@
+//! `wsdoctor bench URL`: load and latency. Flags are resolved here — the connection
+//! options through `check`'s own resolution (`check::options`), so `--resolve`,
+//! `--cacert`, `--proxy`, `-H` … mean exactly what they mean for `check` — and the run
+//! is `wsdoctor-bench`'s; this module prints the progress line, the summary or the
+//! JSON, and picks the exit code.
+
+use super::check::{self, CheckArgs};
+use super::usage;
+use crate::output::Style;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
+use wsdoctor_bench::{BenchResult, Latency, Live, Payload, Plan};
+use wsdoctor_core::CauseId;
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct BenchArgs {
+    /// The WebSocket URL of an echo server (ws:// or wss://).
+    pub url: String,
+    /// Connections that send.
+    #[arg(short = 'c', long, value_name = "N", default_value = "10")]
+    pub connections: usize,
+    /// Closed loop: messages in flight on each connection.
+    #[arg(long, value_name = "K", default_value = "1")]
+    pub depth: usize,
+    /// Open loop: messages per second over all connections, on a fixed schedule
+    /// (latency is then reported raw and corrected for coordinated omission).
+    #[arg(long, value_name = "MSG/S")]
+    pub rate: Option<f64>,
+    /// Size of each message in bytes (text unless --binary).
+    #[arg(
+        long,
+        value_name = "BYTES",
+        default_value = "20",
+        conflicts_with = "message"
+    )]
+    pub size: usize,
+    /// Send binary messages instead of text.
+    #[arg(long)]
+    pub binary: bool,
+    /// Send this text as every message instead of --size bytes.
+    #[arg(long, value_name = "TEXT")]
+    pub message: Option<String>,
+    /// The measured window, seconds.
+    #[arg(short = 'd', long, value_name = "SECS", default_value = "10")]
+    pub duration: f64,
+    /// Load before the window that is not measured, seconds.
+    #[arg(long, value_name = "SECS", default_value = "1")]
+    pub warmup: f64,
+    /// Deadline of every phase, seconds: opening one connection, one echo, one stalled
+    /// write, the drain after the window.
+    #[arg(long, value_name = "SECS", default_value = "10")]
+    pub timeout: f64,
+    /// OS threads, each with its own event loop and share of the connections.
+    #[arg(long, value_name = "N", default_value = "1")]
+    pub threads: usize,
+    /// Print the result as one JSON object (schema wsdoctor.bench/1).
+    #[arg(long)]
+    pub json: bool,
+    /// Offer permessage-deflate (compression on when the server accepts it).
+    #[arg(long)]
+    pub deflate: bool,
+    // The connection options below are check's; they are resolved by check's code.
+    /// Use ADDR for HOST:PORT instead of DNS (curl syntax HOST:PORT:ADDR[,ADDR…]; repeatable).
+    #[arg(long, value_name = "HOST:PORT:ADDR")]
+    pub resolve: Vec<String>,
+    /// Connect to HOST2:PORT2 instead of HOST1:PORT1, keeping Host/SNI (curl syntax; repeatable).
+    #[arg(long = "connect-to", value_name = "HOST1:PORT1:HOST2:PORT2")]
+    pub connect_to: Vec<String>,
+    /// Use IPv4 addresses only.
+    #[arg(short = '4', conflicts_with = "ipv6")]
+    pub ipv4: bool,
+    /// Use IPv6 addresses only.
+    #[arg(short = '6')]
+    pub ipv6: bool,
+    /// Trust this CA certificate (PEM) in addition to the store.
+    #[arg(long, value_name = "FILE")]
+    pub cacert: Option<PathBuf>,
+    /// Client certificate (PEM) for servers that require one.
+    #[arg(long, value_name = "FILE", requires = "key")]
+    pub cert: Option<PathBuf>,
+    /// Private key (PEM) for --cert.
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<PathBuf>,
+    /// Go on past certificate problems.
+    #[arg(short = 'k', long)]
+    pub insecure: bool,
+    /// Trust anchors: webpki (Mozilla's set, built in) or system (the OS store).
+    #[arg(long, value_name = "STORE", default_value = "webpki", value_parser = ["webpki", "system"])]
+    pub ca_store: String,
+    /// Send this Origin header.
+    #[arg(long)]
+    pub origin: Option<String>,
+    /// Request this subprotocol (repeatable, in order of preference).
+    #[arg(long = "subprotocol", value_name = "NAME")]
+    pub subprotocols: Vec<String>,
+    /// Extra request header "Name: value" (repeatable).
+    #[arg(short = 'H', long = "header", value_name = "HEADER")]
+    pub headers: Vec<String>,
+    /// Show secrets in the target instead of redacting them.
+    #[arg(long)]
+    pub show_secrets: bool,
+    /// Cap on one received message in bytes.
+    #[arg(long, value_name = "BYTES", default_value = "16777216")]
+    pub max_message: usize,
+    /// Forward proxy URL (http://[user:pass@]host:port or socks5://…); default: the environment, like curl.
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<String>,
+    /// Hosts that bypass the proxy (comma-separated; "*" for all), like curl.
+    #[arg(long, value_name = "LIST")]
+    pub noproxy: Option<String>,
+}
+
+/// How often the progress line is redrawn.
+const PROGRESS_EVERY: Duration = Duration::from_millis(250);
+/// The longest any duration flag may be (one day), as for `check`.
+const MAX_SECS: f64 = 86_400.0;
+
+pub fn run(args: BenchArgs, style: Style) -> anyhow::Result<i32> {
+    let plan = plan(&args)?;
+    let opts = check::options(&connect_args(&args))?;
+    if wsdoctor_core::url::is_unusable(&opts.url) {
+        return Err(usage(format!(
+            "{:?} is not a usable WebSocket URL; `wsdoctor check {}` says why",
+            args.url, args.url
+        )));
+    }
+    let connector = wsdoctor_net::Connector::new(opts).map_err(usage)?;
+    let live = Arc::new(Live::default());
+    let runner = {
+        let (connector, plan, live) = (Arc::new(connector), plan.clone(), live.clone());
+        std::thread::Builder::new()
+            .name("wsdoctor-bench".into())
+            .spawn(move || wsdoctor_bench::run(connector, &plan, live))?
+    };
+    let progress = style.tty && !args.json;
+    while !runner.is_finished() {
+        std::thread::sleep(PROGRESS_EVERY);
+        if progress {
+            eprint!(
+                "\r\x1b[2K{} open · {} sent · {} echoed · {} errors",
+                live.open.load(Relaxed),
+                live.sent.load(Relaxed),
+                live.received.load(Relaxed),
+                live.errors.load(Relaxed)
+            );
+        }
+    }
+    if progress {
+        eprint!("\r\x1b[2K");
+    }
+    let result = runner
+        .join()
+        .map_err(|_| anyhow::anyhow!("the bench thread panicked"))??;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer(&mut out, &result)?;
+        writeln!(out)?;
+    } else {
+        summary(&result, &mut out)?;
+    }
+    out.flush()?;
+    Ok(exit_code(&result))
+}
+
+/// 0: every connection opened and no error; 1: the run measured, with errors (or the
+/// client was the limit); a layer's code (README) when no connection opened at all:
+/// the most frequent error's layer.
+pub fn exit_code(r: &BenchResult) -> i32 {
+    if r.connections_opened == 0 {
+        let top = r.errors.iter().max_by_key(|(_, n)| **n).map(|(id, _)| *id);
+        return top.map_or(3, |id| id.layer().exit_code());
+    }
+    if r.error_count() > 0 || r.client_limited {
+        1
+    } else {
+        0
+    }
+}
+
+fn plan(a: &BenchArgs) -> anyhow::Result<Plan> {
+    let secs = |flag: &str, s: f64, zero_ok: bool| -> anyhow::Result<Duration> {
+        if s.is_finite() && (s > 0.0 || (zero_ok && s == 0.0)) && s <= MAX_SECS {
+            Ok(Duration::from_secs_f64(s))
+        } else {
+            Err(usage(format!(
+                "{flag} {s} must be a number of seconds above 0 and at most {MAX_SECS}"
+            )))
+        }
+    };
+    let payload = match &a.message {
+        Some(m) if a.binary => Payload::Binary(m.clone().into_bytes()),
+        Some(m) => Payload::Text(m.clone()),
+        None => Payload::sized(a.size, a.binary),
+    };
+    let mut p = Plan::closed(
+        a.connections,
+        a.depth,
+        payload,
+        secs("--duration", a.duration, false)?,
+    );
+    p.rate = a.rate;
+    p.warmup = secs("--warmup", a.warmup, true)?;
+    p.timeout = secs("--timeout", a.timeout, false)?;
+    p.threads = a.threads;
+    p.validate().map_err(|e| usage(e.to_string()))?;
+    Ok(p)
+}
+
+/// The connection options as `check` takes them, so `check::options` resolves both.
+fn connect_args(a: &BenchArgs) -> CheckArgs {
+    CheckArgs {
+        url: a.url.clone(),
+        timeout: a.timeout,
+        resolve: a.resolve.clone(),
+        connect_to: a.connect_to.clone(),
+        ipv4: a.ipv4,
+        ipv6: a.ipv6,
+        cacert: a.cacert.clone(),
+        cert: a.cert.clone(),
+        key: a.key.clone(),
+        insecure: a.insecure,
+        ca_store: a.ca_store.clone(),
+        origin: a.origin.clone(),
+        subprotocols: a.subprotocols.clone(),
+        extensions: if a.deflate {
+            vec![wsdoctor_proto::deflate::NAME.to_string()]
+        } else {
+            Vec::new()
+        },
+        headers: a.headers.clone(),
+        show_secrets: a.show_secrets,
+        max_message: a.max_message,
+        proxy: a.proxy.clone(),
+        noproxy: a.noproxy.clone(),
+        ..CheckArgs::default()
+    }
+}
+
+fn summary(r: &BenchResult, out: &mut impl Write) -> std::io::Result<()> {
+    let mode = match r.rate {
+        Some(rate) => format!("open loop, {rate} msg/s"),
+        None => format!("closed loop, depth {}", r.depth.unwrap_or(1)),
+    };
+    writeln!(out, "wsdoctor bench {}", r.target)?;
+    writeln!(
+        out,
+        "  {} of {} connections · {mode} · {} B {} · {} thread(s) · {:.1} s (+{:.1} s warm-up)",
+        r.connections_opened,
+        r.connections,
+        r.message_bytes,
+        if r.binary { "binary" } else { "text" },
+        r.threads,
+        r.duration_s,
+        r.warmup_s
+    )?;
+    writeln!(
+        out,
+        "  {:.0} msg/s · {} echoed of {} sent",
+        r.messages_per_second, r.messages, r.sent
+    )?;
+    let from = if r.latency_corrected_us.is_some() {
+        "latency (raw, from the write)"
+    } else {
+        "latency (from the write)"
+    };
+    latency_line(out, from, &r.latency_us, 1000.0)?;
+    if let Some(c) = &r.latency_corrected_us {
+        latency_line(out, "latency (corrected, from the schedule)", c, 1000.0)?;
+    }
+    latency_line(out, "connect (DNS → 101)", &r.connect_ms.total, 1.0)?;
+    writeln!(out, "  client CPU {:.0} %", r.client_cpu_percent)?;
+    if r.client_limited {
+        writeln!(
+            out,
+            "  ! the client was the limit (CPU ≥ 90 % per thread): add --threads or a machine; these figures are wsdoctor's, not the server's"
+        )?;
+    }
+    if r.errors.is_empty() {
+        writeln!(out, "  no errors")?;
+    }
+    for (id, n) in &r.errors {
+        writeln!(out, "  ✗ {n} × {}  [{id}]", title(*id))?;
+    }
+    Ok(())
+}
+
+fn latency_line(out: &mut impl Write, what: &str, l: &Latency, to_ms: f64) -> std::io::Result<()> {
+    if l.count == 0 {
+        return writeln!(out, "  {what}: no samples");
+    }
+    let ms = |v: f64| v / to_ms;
+    writeln!(
+        out,
+        "  {what}: p50 {:.2} ms · p90 {:.2} · p99 {:.2} · p99.9 {:.2} · max {:.2} ({} samples)",
+        ms(l.p50),
+        ms(l.p90),
+        ms(l.p99),
+        ms(l.p999),
+        ms(l.max),
+        l.count
+    )
+}
+
+fn title(id: CauseId) -> &'static str {
+    id.cause().title
+}
