@@ -50,6 +50,10 @@ if ! python3 -c 'import yaml' 2>/dev/null; then
   log "installing PyYAML (an independent parser for the README's Kubernetes manifest)"
   python3 -m pip install -q pyyaml
 fi
+if ! python3 -c 'import hdrh' 2>/dev/null; then
+  log "installing Python hdrhistogram (merges bench's HdrHistogram logs, bench/bench/merge-hdr-logs.py)"
+  python3 -m pip install -q hdrhistogram
+fi
 if ! python3 -c 'import socketio, aiohttp' 2>/dev/null; then
   log "installing python-socketio and aiohttp"
   python3 -m pip install -q python-socketio aiohttp

@@ -58,6 +58,8 @@ pub(crate) struct Loaded<'a> {
     /// Open loop: where in the interval this connection's first send falls, so the
     /// connections do not all send at once.
     pub offset: Duration,
+    /// Closed loop: this connection starts sending this long after the window's start.
+    pub ramp: Duration,
     pub stats: &'a RefCell<Stats>,
     pub live: &'a Live,
 }
@@ -67,6 +69,9 @@ impl Loaded<'_> {
     /// first failure (counted under its cause).
     pub async fn drive(self, up: Upgraded) {
         let (mut rd, mut wr) = tokio::io::split(up.io);
+        if !self.ramp.is_zero() {
+            sleep_until(self.window.start + self.ramp).await;
+        }
         let mut session = Session::new(up.session);
         session.feed(&up.leftover);
         let mut buf = vec![0u8; READ_CHUNK];

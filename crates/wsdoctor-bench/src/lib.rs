@@ -16,16 +16,18 @@
 //!
 //! [`Connector`]: wsdoctor_net::Connector
 
+pub mod capacity;
 mod conn;
 mod cpu;
 mod engine;
+mod held;
 mod plan;
 mod result;
 mod stats;
 
-pub use engine::{Live, run};
+pub use engine::{Live, Run, run};
 pub use plan::{Payload, Plan, PlanError};
-pub use result::{BenchResult, ConnectMs, Latency, LatencyFrom, Mode, SCHEMA};
+pub use result::{BenchResult, ConnectMs, Held, Latency, LatencyFrom, Mode, SCHEMA, Shard};
 
 /// Messages one connection may have outstanding (sent, echo not yet in), in either
 /// loop: past it an open-loop schedule waits (and the wait shows in the corrected

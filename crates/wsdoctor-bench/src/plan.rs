@@ -24,6 +24,16 @@ pub struct Plan {
     pub threads: usize,
     /// Connections being opened at once.
     pub open_at_once: usize,
+    /// Idle connections besides the loaded ones (`--hold`): opened, kept open
+    /// (answering pings), counted at the end of the window.
+    pub hold: usize,
+    /// The loaded connections start one after another over this long (`--ramp`); the
+    /// warm-up and the window begin after it.
+    pub ramp: Duration,
+    /// `--shard I/N`: this process runs connections j with j mod N = I (of both the
+    /// loaded and the held ones), and so 1/N of `--rate`: N processes together run
+    /// the plan, each schedule interleaved with the others'.
+    pub shard: Option<(usize, usize)>,
 }
 
 /// What each message carries.
@@ -73,12 +83,19 @@ pub enum PlanError {
     ZeroTimeout,
     ZeroThreads,
     TooLarge(usize),
+    BadShard,
 }
 
 impl std::fmt::Display for PlanError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            PlanError::NoConnections => write!(f, "--connections must be at least 1"),
+            PlanError::NoConnections => {
+                write!(f, "--connections (or --hold) must be at least 1")
+            }
+            PlanError::BadShard => write!(
+                f,
+                "--shard I/N needs N ≥ 1 and I from 0 to N-1 (a Kubernetes Indexed Job's JOB_COMPLETION_INDEX)"
+            ),
             PlanError::ZeroDepth => write!(f, "--depth must be at least 1"),
             PlanError::DepthTooLarge(max) => write!(f, "--depth may be at most {max}"),
             PlanError::BadRate => {
@@ -111,12 +128,44 @@ impl Plan {
             timeout: Duration::from_secs(10),
             threads: 1,
             open_at_once: 64,
+            hold: 0,
+            ramp: Duration::ZERO,
+            shard: None,
         }
     }
 
+    /// The indexes of the connections this process runs: loaded ones are below
+    /// `connections`, held ones from there on.
+    pub(crate) fn indexes(&self) -> Vec<usize> {
+        (0..self.connections + self.hold)
+            .filter(|j| self.shard.is_none_or(|(i, n)| j % n == i))
+            .collect()
+    }
+
+    /// Loaded connections this process (this shard) runs.
+    pub fn loaded_here(&self) -> usize {
+        self.indexes()
+            .iter()
+            .filter(|j| **j < self.connections)
+            .count()
+    }
+
+    /// Held connections this process (this shard) runs.
+    pub fn held_here(&self) -> usize {
+        self.indexes()
+            .iter()
+            .filter(|j| **j >= self.connections)
+            .count()
+    }
+
     pub fn validate(&self) -> Result<(), PlanError> {
-        if self.connections == 0 {
+        if self.connections == 0 && self.hold == 0 {
             return Err(PlanError::NoConnections);
+        }
+        if let Some((i, n)) = self.shard
+            && (n == 0 || i >= n)
+        {
+            return Err(PlanError::BadShard);
         }
         if self.depth == 0 {
             return Err(PlanError::ZeroDepth);
@@ -177,6 +226,19 @@ mod tests {
         assert!(bad(|p| p.rate = Some(f64::NAN)).contains("--rate"));
         assert!(bad(|p| p.duration = Duration::ZERO).contains("--duration"));
         assert!(bad(|p| p.payload = Payload::Binary(vec![0; MAX_PAYLOAD + 1])).contains("--size"));
+    }
+
+    #[test]
+    fn shards_split_the_connections_between_them() {
+        let mut p = Plan::closed(5, 1, Payload::sized(1, false), Duration::from_secs(1));
+        p.hold = 2;
+        p.shard = Some((1, 2));
+        assert_eq!(p.indexes(), [1, 3, 5]);
+        assert_eq!((p.loaded_here(), p.held_here()), (2, 1));
+        p.shard = Some((0, 2));
+        assert_eq!((p.loaded_here(), p.held_here()), (3, 1));
+        p.shard = Some((2, 2));
+        assert!(p.validate().unwrap_err().to_string().contains("--shard"));
     }
 
     #[test]

@@ -16,6 +16,14 @@ pub struct BenchResult {
     /// Connections asked for, and how many opened.
     pub connections: usize,
     pub connections_opened: usize,
+    /// `--shard I/N`: this result is one shard's (its connections and rate share).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Shard>,
+    /// `--hold N`: idle connections, and how many were still open at the end.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held: Option<Held>,
+    /// `--ramp`: the loaded connections started one after another over this long.
+    pub ramp_s: f64,
     /// Closed loop: messages in flight per connection.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub depth: Option<usize>,
@@ -54,6 +62,25 @@ pub struct BenchResult {
     /// The client's CPU was at or above `CLIENT_LIMIT_PERCENT` per thread: the
     /// numbers show wsdoctor's limit, not the server's.
     pub client_limited: bool,
+    /// `--find-capacity`: every step, and the highest rate that held. The rest of this
+    /// result is that step's (or the last step's, when none held).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<crate::capacity::Capacity>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct Shard {
+    /// From 0 to `count` - 1.
+    pub index: usize,
+    pub count: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct Held {
+    pub requested: usize,
+    pub opened: usize,
+    /// Still open when the window ended (the others' ends are in `errors`).
+    pub still_open: usize,
 }
 
 /// Closed loop (a fixed number in flight) or open loop (a fixed schedule).
@@ -112,5 +139,42 @@ impl BenchResult {
     /// Errors counted over the run.
     pub fn error_count(&self) -> u64 {
         self.errors.values().sum()
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A result with nothing measured, to change in tests.
+    pub fn result() -> BenchResult {
+        BenchResult {
+            schema: SCHEMA,
+            target: "ws://127.0.0.1:9/".into(),
+            mode: Mode::Open,
+            connections: 1,
+            connections_opened: 1,
+            shard: None,
+            held: None,
+            ramp_s: 0.0,
+            depth: None,
+            rate: None,
+            message_bytes: 20,
+            binary: false,
+            threads: 1,
+            duration_s: 1.0,
+            warmup_s: 0.0,
+            sent: 0,
+            messages: 0,
+            messages_per_second: 0.0,
+            latency_us: Latency::default(),
+            latency_corrected_us: None,
+            latency_from: LatencyFrom::SendAndIntended,
+            connect_ms: ConnectMs::default(),
+            errors: BTreeMap::new(),
+            client_cpu_percent: 0.0,
+            client_limited: false,
+            capacity: None,
+        }
     }
 }

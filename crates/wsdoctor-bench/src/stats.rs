@@ -27,6 +27,9 @@ pub(crate) struct Stats {
     pub sent: u64,
     pub received: u64,
     pub opened: usize,
+    pub held_opened: usize,
+    /// Held connections still open when the window ended.
+    pub held_open_at_end: usize,
 }
 
 impl Stats {
@@ -39,6 +42,8 @@ impl Stats {
             sent: 0,
             received: 0,
             opened: 0,
+            held_opened: 0,
+            held_open_at_end: 0,
         }
     }
 
@@ -57,6 +62,8 @@ impl Stats {
         self.sent += other.sent;
         self.received += other.received;
         self.opened += other.opened;
+        self.held_opened += other.held_opened;
+        self.held_open_at_end += other.held_open_at_end;
     }
 }
 

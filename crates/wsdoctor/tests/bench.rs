@@ -218,3 +218,159 @@ fn bad_flags_are_usage_errors_naming_the_flag() {
         assert!(err.contains(flag), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn two_shards_hdr_logs_merge_with_standard_tools_to_the_combined_count() {
+    let Some(py) = python_with("hdrh", "Python hdrhistogram (pip install hdrhistogram)") else {
+        return;
+    };
+    let lab = Running::start(&["healthy-echo"]);
+    let url = lab.url("healthy-echo");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut counts = Vec::new();
+    let mut logs = Vec::new();
+    for shard in ["0/2", "1/2"] {
+        let log = dir.path().join(format!("shard-{}.hlog", &shard[..1]));
+        let log_arg = log.to_str().expect("UTF-8 temp path").to_string();
+        let (code, r) = bench(&[
+            "-c",
+            "3",
+            "--rate",
+            "300",
+            "-d",
+            "0.5",
+            "--warmup",
+            "0",
+            "--shard",
+            shard,
+            "--hdr-log",
+            &log_arg,
+            &url,
+        ]);
+        assert_eq!(code, 0, "{r}");
+        assert_eq!(r["shard"]["count"].as_u64(), Some(2));
+        counts.push(r["messages"].as_u64().expect("messages"));
+        logs.push(log_arg);
+    }
+    // Connections 0 and 2 in shard 0, 1 in shard 1: each sends every 3/300 s.
+    assert!(counts.iter().all(|c| *c > 0), "{counts:?}");
+    let script = repo_root().join("bench/bench/merge-hdr-logs.py");
+    let out = std::process::Command::new(py)
+        .arg(&script)
+        .arg("--json")
+        .args(&logs)
+        .output()
+        .expect("run the merge script");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let merged: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let total: u64 = counts.iter().sum();
+    assert_eq!(merged["latency_us"]["raw"]["count"].as_u64(), Some(total));
+    assert_eq!(
+        merged["latency_us"]["corrected"]["count"].as_u64(),
+        Some(total)
+    );
+}
+
+#[test]
+fn held_connections_are_counted_when_they_stay_and_when_they_are_closed() {
+    let lab = Running::start(&["healthy-echo", "close-after-messages"]);
+    let (code, r) = bench(&[
+        "-c",
+        "0",
+        "--hold",
+        "5",
+        "-d",
+        "0.3",
+        "--warmup",
+        "0",
+        &lab.url("healthy-echo"),
+    ]);
+    assert_eq!(code, 0, "{r}");
+    assert_eq!(
+        r["held"],
+        serde_json::json!({"requested": 5, "opened": 5, "still_open": 5})
+    );
+    // Loaded and held together; the held ones send nothing, so this server keeps them.
+    let (_, r) = bench(&[
+        "-c",
+        "1",
+        "--hold",
+        "3",
+        "-d",
+        "0.3",
+        "--warmup",
+        "0",
+        &lab.url("close-after-messages"),
+    ]);
+    assert_eq!(r["held"]["still_open"].as_u64(), Some(3), "{r}");
+    assert_eq!(errors(&r), [("session-close-try-later".to_string(), 1)]);
+}
+
+#[test]
+fn find_capacity_reports_no_rate_when_none_holds() {
+    let lab = Running::start(&["slow-echo"]);
+    // Every echo takes 1.1 s: no rate holds p99 < 1 ms, and the search says so.
+    let (code, r) = bench(&[
+        "-c",
+        "1",
+        "--rate",
+        "4",
+        "-d",
+        "0.2",
+        "--warmup",
+        "0",
+        "--timeout",
+        "0.5",
+        "--find-capacity",
+        "p99<1ms",
+        &lab.url("slow-echo"),
+    ]);
+    assert_eq!(code, 1, "{r}");
+    let cap = &r["capacity"];
+    assert_eq!(cap["rate"], Value::Null);
+    assert_eq!(cap["condition"]["below_us"].as_f64(), Some(1000.0));
+    let steps = cap["steps"].as_array().expect("steps");
+    assert!(!steps.is_empty() && steps.len() <= 12);
+    assert!(steps.iter().all(|s| s["held"] == false));
+    // Halving from 4 msg/s until the rate reaches 1.
+    assert_eq!(steps[0]["rate"].as_f64(), Some(4.0));
+    assert_eq!(steps[1]["rate"].as_f64(), Some(2.0));
+}
+
+#[test]
+fn the_kubernetes_manifest_is_an_indexed_job_whose_shard_count_matches() {
+    let Some(py) = python_with("yaml", "PyYAML") else {
+        return;
+    };
+    let path = repo_root().join("bench/bench/k8s-job.yaml");
+    let out = std::process::Command::new(py)
+        .args([
+            "-c",
+            "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))",
+        ])
+        .arg(&path)
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let job: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(job["kind"], "Job");
+    assert_eq!(job["spec"]["completionMode"], "Indexed");
+    let n = job["spec"]["completions"].as_u64().expect("completions");
+    assert_eq!(job["spec"]["parallelism"].as_u64(), Some(n));
+    let args = job["spec"]["template"]["spec"]["containers"][0]["args"][0]
+        .as_str()
+        .expect("the shell line");
+    assert!(
+        args.contains(&format!("--shard \"$JOB_COMPLETION_INDEX/{n}\"")),
+        "{args}"
+    );
+    assert!(args.contains("--hdr-log"), "{args}");
+}

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
+use wsdoctor_bench::capacity::{Condition, Search};
 use wsdoctor_bench::{BenchResult, Latency, Live, Payload, Plan};
 use wsdoctor_core::CauseId;
 
@@ -62,6 +63,26 @@ pub struct BenchArgs {
     /// Offer permessage-deflate (compression on when the server accepts it).
     #[arg(long)]
     pub deflate: bool,
+    /// Also open N idle connections (no data, pings answered) and report how many
+    /// are still open when the window ends.
+    #[arg(long, value_name = "N", default_value = "0")]
+    pub hold: usize,
+    /// Start the loaded connections one after another over SECS (before the warm-up).
+    #[arg(long, value_name = "SECS", default_value = "0")]
+    pub ramp: f64,
+    /// Run shard I of N (I from 0): connections j with j mod N = I, and 1/N of
+    /// --rate, so N processes (a Kubernetes Indexed Job) together run the plan.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// Write the latency histograms in the HdrHistogram interval-log format
+    /// (mergeable with standard tools; see bench/bench/merge-hdr-logs.py).
+    #[arg(long, value_name = "FILE")]
+    pub hdr_log: Option<PathBuf>,
+    /// Step the open-loop rate up (from --rate, default 1000) and report the highest
+    /// rate that holds the condition, e.g. 'p99<50ms' (corrected latency, no errors,
+    /// echoes keeping up).
+    #[arg(long, value_name = "CONDITION")]
+    pub find_capacity: Option<String>,
     // The connection options below are check's; they are resolved by check's code.
     /// Use ADDR for HOST:PORT instead of DNS (curl syntax HOST:PORT:ADDR[,ADDR…]; repeatable).
     #[arg(long, value_name = "HOST:PORT:ADDR")]
@@ -113,6 +134,8 @@ pub struct BenchArgs {
     pub noproxy: Option<String>,
 }
 
+/// `--find-capacity` without `--rate` starts here, messages per second.
+const FIRST_RATE: f64 = 1000.0;
 /// How often the progress line is redrawn.
 const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 /// The longest any duration flag may be (one day), as for `check`.
@@ -127,15 +150,50 @@ pub fn run(args: BenchArgs, style: Style) -> anyhow::Result<i32> {
             args.url, args.url
         )));
     }
-    let connector = wsdoctor_net::Connector::new(opts).map_err(usage)?;
+    let connector = Arc::new(wsdoctor_net::Connector::new(opts).map_err(usage)?);
+    let progress = style.tty && !args.json;
+    let run = match &args.find_capacity {
+        None => bench_once(&connector, &plan, progress)?,
+        Some(condition) => {
+            let condition = Condition::parse(condition).map_err(usage)?;
+            find_capacity(&connector, &plan, condition, progress, args.json)?
+        }
+    };
+    if let Some(path) = &args.hdr_log {
+        let mut log = Vec::new();
+        run.write_hdr_log(&mut log)?;
+        crate::output::write_atomically(path, &log).map_err(|e| {
+            anyhow::anyhow!(
+                "--hdr-log {}: cannot write it ({e}); give a writable path",
+                path.display()
+            )
+        })?;
+    }
+    let result = run.result;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer(&mut out, &result)?;
+        writeln!(out)?;
+    } else {
+        summary(&result, &mut out)?;
+    }
+    out.flush()?;
+    Ok(exit_code(&result))
+}
+
+/// One run, with the progress line on a terminal.
+fn bench_once(
+    connector: &Arc<wsdoctor_net::Connector>,
+    plan: &Plan,
+    progress: bool,
+) -> anyhow::Result<wsdoctor_bench::Run> {
     let live = Arc::new(Live::default());
     let runner = {
-        let (connector, plan, live) = (Arc::new(connector), plan.clone(), live.clone());
+        let (connector, plan, live) = (connector.clone(), plan.clone(), live.clone());
         std::thread::Builder::new()
             .name("wsdoctor-bench".into())
             .spawn(move || wsdoctor_bench::run(connector, &plan, live))?
     };
-    let progress = style.tty && !args.json;
     while !runner.is_finished() {
         std::thread::sleep(PROGRESS_EVERY);
         if progress {
@@ -151,25 +209,63 @@ pub fn run(args: BenchArgs, style: Style) -> anyhow::Result<i32> {
     if progress {
         eprint!("\r\x1b[2K");
     }
-    let result = runner
+    Ok(runner
         .join()
-        .map_err(|_| anyhow::anyhow!("the bench thread panicked"))??;
-    let mut out = std::io::stdout().lock();
-    if args.json {
-        serde_json::to_writer(&mut out, &result)?;
-        writeln!(out)?;
-    } else {
-        summary(&result, &mut out)?;
-    }
-    out.flush()?;
-    Ok(exit_code(&result))
+        .map_err(|_| anyhow::anyhow!("the bench thread panicked"))??)
 }
 
-/// 0: every connection opened and no error; 1: the run measured, with errors (or the
-/// client was the limit); a layer's code (README) when no connection opened at all:
+/// `--find-capacity`: open-loop steps at the rates the search picks; the result is
+/// the highest holding step's (else the last one's) with every step attached.
+fn find_capacity(
+    connector: &Arc<wsdoctor_net::Connector>,
+    plan: &Plan,
+    condition: Condition,
+    progress: bool,
+    json: bool,
+) -> anyhow::Result<wsdoctor_bench::Run> {
+    let mut search = Search::new(condition, plan.rate.unwrap_or(FIRST_RATE));
+    let mut best: Option<wsdoctor_bench::Run> = None;
+    let mut last = None;
+    while let Some(rate) = search.next_rate() {
+        let step = Plan {
+            rate: Some(rate),
+            ..plan.clone()
+        };
+        let run = bench_once(connector, &step, progress)?;
+        search.record(rate, &run.result);
+        let held = condition.holds(&run.result, rate);
+        if !json {
+            eprintln!(
+                "wsdoctor bench: {rate:.0} msg/s → {:.0} echoed/s, {} error(s): {}",
+                run.result.messages_per_second,
+                run.result.error_count(),
+                if held { "holds" } else { "does not hold" }
+            );
+        }
+        if held && best.as_ref().is_none_or(|b| b.result.rate < Some(rate)) {
+            best = Some(run);
+        } else {
+            last = Some(run);
+        }
+    }
+    // The search makes at least one step, so one of the two is set.
+    let mut run = best
+        .or(last)
+        .ok_or_else(|| anyhow::anyhow!("no capacity step ran"))?;
+    run.result.capacity = Some(search.finish());
+    Ok(run)
+}
+
+/// With `--find-capacity`: 0 when a rate held, 1 when none did. Otherwise 0: every
+/// connection opened and no error; 1: the run measured, with errors (or the client
+/// was the limit); a layer's code (README) when no connection opened at all:
 /// the most frequent error's layer.
 pub fn exit_code(r: &BenchResult) -> i32 {
-    if r.connections_opened == 0 {
+    if let Some(c) = &r.capacity {
+        return if c.rate.is_some() { 0 } else { 1 };
+    }
+    let held = r.held.map_or(0, |h| h.opened);
+    if r.connections_opened + held == 0 {
         let top = r.errors.iter().max_by_key(|(_, n)| **n).map(|(id, _)| *id);
         return top.map_or(3, |id| id.layer().exit_code());
     }
@@ -205,8 +301,27 @@ fn plan(a: &BenchArgs) -> anyhow::Result<Plan> {
     p.warmup = secs("--warmup", a.warmup, true)?;
     p.timeout = secs("--timeout", a.timeout, false)?;
     p.threads = a.threads;
+    p.hold = a.hold;
+    p.ramp = secs("--ramp", a.ramp, true)?;
+    p.shard = a.shard.as_deref().map(shard).transpose()?;
     p.validate().map_err(|e| usage(e.to_string()))?;
     Ok(p)
+}
+
+/// `I/N`, I from 0.
+fn shard(s: &str) -> anyhow::Result<(usize, usize)> {
+    let bad = || {
+        usage(format!(
+            "--shard {s:?}: expected I/N with I from 0 to N-1, e.g. 0/4"
+        ))
+    };
+    let (i, n) = s.split_once('/').ok_or_else(bad)?;
+    let i: usize = i.trim().parse().map_err(|_| bad())?;
+    let n: usize = n.trim().parse().map_err(|_| bad())?;
+    if n == 0 || i >= n {
+        return Err(bad());
+    }
+    Ok((i, n))
 }
 
 /// The connection options as `check` takes them, so `check::options` resolves both.
@@ -271,6 +386,35 @@ fn summary(r: &BenchResult, out: &mut impl Write) -> std::io::Result<()> {
         latency_line(out, "latency (corrected, from the schedule)", c, 1000.0)?;
     }
     latency_line(out, "connect (DNS → 101)", &r.connect_ms.total, 1.0)?;
+    if let Some(h) = &r.held {
+        writeln!(
+            out,
+            "  held: {} of {} idle connections opened, {} still open at the end",
+            h.opened, h.requested, h.still_open
+        )?;
+    }
+    if let Some(s) = &r.shard {
+        writeln!(
+            out,
+            "  shard {}/{} (this process's share only)",
+            s.index, s.count
+        )?;
+    }
+    if let Some(c) = &r.capacity {
+        match c.rate {
+            Some(rate) => writeln!(
+                out,
+                "  capacity: {rate:.0} msg/s is the highest rate that held ({} steps){}",
+                c.steps.len(),
+                if c.client_limited {
+                    "; the last step hit the client's limit, so the server may take more"
+                } else {
+                    ""
+                }
+            )?,
+            None => writeln!(out, "  capacity: no rate tried held the condition")?,
+        }
+    }
     writeln!(out, "  client CPU {:.0} %", r.client_cpu_percent)?;
     if r.client_limited {
         writeln!(
