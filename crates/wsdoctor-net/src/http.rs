@@ -17,7 +17,7 @@ use wsdoctor_proto::handshake::{self, ClientRequest, HeadError, Response};
 use wsdoctor_proto::head::HeadBuffer;
 
 /// How much of a non-101 body is kept.
-const BODY_CAP: usize = 4 * 1024;
+pub(crate) const BODY_CAP: usize = 4 * 1024;
 /// How long we wait for that body after the head.
 const BODY_WAIT: Duration = Duration::from_secs(1);
 /// How much of a non-HTTP answer is shown.
@@ -259,7 +259,7 @@ async fn read_body(
     body
 }
 
-fn shown_response(r: &Response, show_secrets: bool) -> HttpResponse {
+pub(crate) fn shown_response(r: &Response, show_secrets: bool) -> HttpResponse {
     HttpResponse {
         version: r.version,
         status: r.status,
@@ -288,14 +288,14 @@ fn head_lines(head: &[u8]) -> Vec<String> {
         .collect()
 }
 
-fn not_http(buf: &[u8]) -> HttpOutcome {
+pub(crate) fn not_http(buf: &[u8]) -> HttpOutcome {
     HttpOutcome::NotHttp {
         first_bytes: first_bytes(buf),
         looks_like_tls: matches!(buf, [0x15 | 0x16, 0x03, ..] | [0x15 | 0x16]),
     }
 }
 
-fn partial(buf: &[u8], message: &str) -> HttpOutcome {
+pub(crate) fn partial(buf: &[u8], message: &str) -> HttpOutcome {
     HttpOutcome::Malformed {
         message: message.to_string(),
         first_bytes: first_bytes(buf),

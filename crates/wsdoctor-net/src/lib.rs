@@ -10,6 +10,7 @@
 //! [`WireObserver`].
 
 mod connector;
+pub mod capture;
 mod deadline;
 mod dns;
 mod http;

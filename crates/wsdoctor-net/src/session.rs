@@ -9,6 +9,7 @@ use crate::deadline::{Deadline, ms_since};
 use crate::http::Upgraded;
 use crate::wire::Wire;
 pub(crate) use conn::{Conn, End, MAX_SERVER_PINGS, Step, negotiated_deflate, violation};
+pub(crate) use conn::MAX_FRAMES;
 use std::time::Duration;
 use tokio::time::Instant;
 use wsdoctor_core::evidence::{CloseOutcome, MessageOutcome, PingOutcome, SessionEvidence};
@@ -188,11 +189,11 @@ fn step_until(deadline: Deadline) -> Instant {
     }
 }
 
-fn preview_text(t: &str) -> String {
+pub(crate) fn preview_text(t: &str) -> String {
     let cut: String = t.chars().take(PREVIEW).collect();
     crate::text::lossy_text(cut.as_bytes())
 }
 
-fn preview_binary(b: &[u8]) -> String {
+pub(crate) fn preview_binary(b: &[u8]) -> String {
     crate::text::printable(&b[..b.len().min(PREVIEW)])
 }

@@ -43,6 +43,8 @@ pub enum Command {
     Explain(cmd::explain::ExplainArgs),
     /// Scan server and client logs for WebSocket failure signatures.
     Logs(cmd::logs::LogsArgs),
+    /// Diagnose every WebSocket connection in a packet capture (pcap, pcapng) with check's rules.
+    Pcap(cmd::pcap::PcapArgs),
     /// Prometheus exporter: /probe?target=URL runs the whole check; /metrics, a status page at /.
     Serve(cmd::serve::ServeArgs),
     /// Conformance suite: Autobahn|Testsuite's cases and verdicts against a live server.
@@ -73,6 +75,7 @@ fn main() -> ExitCode {
         Command::Lint(a) => cmd::lint::run(a, style),
         Command::Explain(a) => cmd::explain::run(a, style),
         Command::Logs(a) => cmd::logs::run(a, style),
+        Command::Pcap(a) => cmd::pcap::run(a, style),
         Command::Serve(a) => cmd::serve::run(a),
         Command::Conform(a) => cmd::conform::run(a, style),
         Command::Completions(a) => cmd::completions::run(a),

@@ -100,6 +100,20 @@ pub fn progress_bar(what: &str, total: usize, style: Style) -> Option<indicatif:
     Some(bar)
 }
 
+/// A byte-counting progress bar on stderr (`logs` and `pcap` read large files).
+pub fn bytes_bar(total: u64) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(total),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    if let Ok(s) = indicatif::ProgressStyle::with_template(
+        "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+    ) {
+        bar.set_style(s);
+    }
+    bar
+}
+
 /// Writes a report file through a temporary file in the same folder renamed into place,
 /// so a failed or interrupted write never leaves half a file where the old one was.
 pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {

@@ -10,8 +10,8 @@ use common::{peers_required, repo_root, wsdoctor};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-const NAMES: [&str; 8] = [
-    "report", "tour", "lab", "lint", "explain", "logs", "conform", "bench",
+const NAMES: [&str; 9] = [
+    "report", "tour", "lab", "lint", "explain", "logs", "conform", "bench", "pcap",
 ];
 
 fn committed(name: &str) -> PathBuf {
@@ -283,4 +283,42 @@ fn bench_output_matches_its_schema() {
         "bench",
         &[output(&["bench", "--json", "-c", "2", "-d", "0.2", &url])],
     );
+}
+
+/// `pcap --json` on a capture with a healthy session, a refusal and a cut file.
+#[test]
+fn pcap_output_matches_its_schema() {
+    use wsdoctor_pcap::synth::{ACK, Conversation, RST, SYN, Side, pcap};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut c = Conversation::new(
+        "127.0.0.1:40000".parse().unwrap(),
+        "127.0.0.1:8080".parse().unwrap(),
+        1_700_000_000_000_000,
+    );
+    c.open()
+        .send(Side::Client, b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        .send(Side::Server, b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+        .fin(Side::Server)
+        .fin(Side::Client);
+    let mut refused = Conversation::new(
+        "127.0.0.1:40001".parse().unwrap(),
+        "127.0.0.1:8081".parse().unwrap(),
+        1_700_000_001_000_000,
+    );
+    refused
+        .raw(Side::Client, SYN, b"")
+        .raw(Side::Server, RST | ACK, b"");
+    let mut packets = c.take();
+    packets.extend(refused.take());
+    let mut bytes = pcap(&packets);
+    let whole = dir.path().join("whole.pcap");
+    std::fs::write(&whole, &bytes).unwrap();
+    bytes.truncate(bytes.len() - 5);
+    let cut = dir.path().join("cut.pcap");
+    std::fs::write(&cut, &bytes).unwrap();
+    let docs: Vec<_> = [&whole, &cut]
+        .iter()
+        .map(|p| output(&["pcap", "--json", p.to_str().unwrap()]))
+        .collect();
+    validate("pcap", &docs);
 }

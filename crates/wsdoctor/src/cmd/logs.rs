@@ -58,7 +58,7 @@ pub struct LogsArgs {
 pub fn run(args: LogsArgs, style: Style) -> anyhow::Result<i32> {
     let opened = open_all(&args.files);
     let total: u64 = opened.iter().flatten().map(|i| i.size).sum();
-    let bar = (style.tty && total >= PROGRESS_MIN_BYTES).then(|| progress_bar(total));
+    let bar = (style.tty && total >= PROGRESS_MIN_BYTES).then(|| crate::output::bytes_bar(total));
     let opts = match options(&args) {
         Ok(o) => o,
         Err(msg) => {
@@ -227,19 +227,6 @@ fn scan_error(e: ScanError) -> String {
 /// Text from the logs as it may be shown on a terminal.
 fn terminal(s: &str) -> std::borrow::Cow<'_, str> {
     wsdoctor_core::redact::terminal(s)
-}
-
-fn progress_bar(total: u64) -> indicatif::ProgressBar {
-    let bar = indicatif::ProgressBar::with_draw_target(
-        Some(total),
-        indicatif::ProgressDrawTarget::stderr(),
-    );
-    if let Ok(s) = indicatif::ProgressStyle::with_template(
-        "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
-    ) {
-        bar.set_style(s);
-    }
-    bar
 }
 
 fn render(out: &mut impl Write, r: &LogReport, style: Style) -> std::io::Result<()> {

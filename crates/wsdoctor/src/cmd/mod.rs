@@ -10,6 +10,7 @@ pub mod lab;
 pub mod lint;
 pub mod logs;
 pub mod man;
+pub mod pcap;
 pub mod schema;
 pub mod serve;
 pub mod tour;

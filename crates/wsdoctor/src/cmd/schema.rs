@@ -8,7 +8,7 @@ use std::io::Write;
 
 #[derive(clap::Args, Debug)]
 pub struct SchemaArgs {
-    /// The output whose schema to print: report (check), tour, lab, lint, explain, logs, conform, bench.
+    /// The output whose schema to print: report (check), tour, lab, lint, explain, logs, conform, bench, pcap.
     #[arg(value_parser = clap::builder::PossibleValuesParser::new(NAMES))]
     pub name: Option<String>,
     /// Write every schema (`NAME.schema.json`) into this directory instead.
@@ -17,8 +17,8 @@ pub struct SchemaArgs {
 }
 
 /// Every schema, by the name of its contract (`wsdoctor.NAME/1`).
-pub const NAMES: [&str; 8] = [
-    "report", "tour", "lab", "lint", "explain", "logs", "conform", "bench",
+pub const NAMES: [&str; 9] = [
+    "report", "tour", "lab", "lint", "explain", "logs", "conform", "bench", "pcap",
 ];
 
 pub fn run(args: SchemaArgs) -> anyhow::Result<i32> {
@@ -59,6 +59,7 @@ pub fn text(name: &str) -> String {
         "logs" => generator.into_root_schema_for::<wsdoctor_logs::LogReport>(),
         "conform" => generator.into_root_schema_for::<wsdoctor_conform::report::ConformReport>(),
         "bench" => generator.into_root_schema_for::<wsdoctor_bench::BenchResult>(),
+        "pcap" => generator.into_root_schema_for::<wsdoctor_pcap::PcapJson>(),
         // clap admits only NAMES.
         other => unreachable!("no schema {other}"),
     };

@@ -1,0 +1,351 @@
+//! From what a connection showed to the `Evidence` a live `check` would have recorded
+//! for it, so the same pure rules diagnose it. Each outcome is mapped the way the
+//! probe maps what it reads (see `wsdoctor-net`'s http and session modules); what a
+//! capture cannot show stays `None` or `not-tried` rather than being guessed.
+
+use crate::conn::{Carries, Conn, Side, Ws};
+use wsdoctor_core::Layer;
+use wsdoctor_core::evidence::{
+    CloseOutcome, CutHow, Evidence, HttpEvidence, HttpOutcome, IdleCut, IdleEvidence,
+    MessageOutcome, PingOutcome, RequestOptions, SessionEvidence, TcpAttempt, TcpEvidence,
+    TcpOutcome, Timing,
+};
+use wsdoctor_core::redact;
+use wsdoctor_net::capture as probe;
+use wsdoctor_proto::handshake;
+
+/// A ping or a close that got no answer within this long is unanswered; sooner, the
+/// capture may simply have ended (or the client left) before the peer could answer.
+pub const ANSWER_WAIT_MS: f64 = 1000.0;
+/// A connection the server ended after at least this long without a frame either way
+/// was cut for being idle (the idle evidence `check --idle` collects).
+pub const IDLE_CUT_MS: f64 = 10_000.0;
+/// SYNs sent this many times with no answer: the port is filtered (a timeout).
+const SYNS_TO_SILENCE: u32 = 2;
+
+/// The evidence, or `None` when the connection is not a WebSocket attempt.
+pub fn evidence(c: &Conn, show_secrets: bool) -> Option<Evidence> {
+    let tcp = tcp(c)?;
+    let mut e = Evidence {
+        tcp: Some(tcp),
+        checked_at: c.first_us.div_euclid(1_000_000),
+        ..Evidence::default()
+    };
+    if let Some(t) = ms_between(c.syn_us, c.synack_us) {
+        e.timings.push(Timing {
+            layer: Layer::Tcp,
+            ms: t,
+        });
+    }
+    match c.carries {
+        Carries::WebSocket => {}
+        // Refused, reset or silent before any byte: a TCP finding on its own.
+        Carries::Nothing if e.tcp.as_ref().is_some_and(|t| t.connected.is_none()) => {
+            e.url = wsdoctor_core::url::analyze(&format!("ws://{}/", c.server), show_secrets);
+            return Some(e);
+        }
+        _ => return None,
+    }
+    let req = c.app.request.as_ref()?;
+    let host = req.header("Host").unwrap_or("").trim();
+    let host = if host.is_empty() {
+        c.server.to_string()
+    } else {
+        host.to_string()
+    };
+    e.url = wsdoctor_core::url::analyze(&format!("ws://{host}{}", req.path), show_secrets);
+    e.request = RequestOptions {
+        origin: req.header("Origin").map(str::to_string),
+        subprotocols: tokens(req.headers_named("Sec-WebSocket-Protocol")),
+        extensions: req
+            .headers_named("Sec-WebSocket-Extensions")
+            .map(str::to_string)
+            .collect(),
+        ..RequestOptions::default()
+    };
+    let http = http(c, show_secrets);
+    if let Some(t) = ms_between(c.app.request_us, c.app.response_us) {
+        e.timings.push(Timing {
+            layer: Layer::Http,
+            ms: t,
+        });
+    }
+    e.http = Some(http);
+    if let Some(ws) = &c.app.ws {
+        let (session, idle) = session(c, ws);
+        e.timings.push(Timing {
+            layer: Layer::Session,
+            ms: session.ms,
+        });
+        e.session = Some(session);
+        e.idle = idle;
+    }
+    Some(e)
+}
+
+/// The TCP outcome; `None` for a connection with nothing in it worth a report.
+fn tcp(c: &Conn) -> Option<TcpEvidence> {
+    let answered = c.synack_us.is_some() || c.streams[Side::Server as usize].delivered > 0;
+    let outcome = if answered || c.syn_us.is_none() {
+        TcpOutcome::Connected
+    } else if c.rst_us[Side::Server as usize].is_some() {
+        TcpOutcome::Refused
+    } else if c.syns >= SYNS_TO_SILENCE {
+        TcpOutcome::TimedOut
+    } else {
+        // One SYN and the capture ended: nothing is known yet.
+        return None;
+    };
+    let ms = match outcome {
+        TcpOutcome::Connected => ms_between(c.syn_us, c.synack_us).unwrap_or(0.0),
+        _ => (c.last_us - c.first_us) as f64 / 1000.0,
+    };
+    let connected = (outcome == TcpOutcome::Connected).then_some(c.server);
+    Some(TcpEvidence {
+        attempts: vec![TcpAttempt {
+            addr: c.server,
+            started_ms: 0.0,
+            ms,
+            outcome,
+        }],
+        connected,
+    })
+}
+
+fn http(c: &Conn, show_secrets: bool) -> HttpEvidence {
+    let head = String::from_utf8_lossy(&c.app.request_head).into_owned();
+    let key = c
+        .app
+        .request
+        .as_ref()
+        .and_then(|r| r.header("Sec-WebSocket-Key"))
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    let outcome = match (&c.app.response, &c.app.response_error) {
+        (Some(r), _) => {
+            let mut shown = probe::shown_response(r, show_secrets);
+            if r.status != 101 {
+                shown.body = probe::lossy_text(&c.app.body);
+            }
+            HttpOutcome::Response(shown)
+        }
+        (None, Some(err)) => err.clone(),
+        (None, None) => no_response(c),
+    };
+    HttpEvidence {
+        request_head: if show_secrets {
+            head
+        } else {
+            redact::head(&head)
+        },
+        expected_accept: handshake::accept_key(&key),
+        key,
+        outcome,
+        ms: ms_between(c.app.request_us, c.app.response_us)
+            .unwrap_or_else(|| ms_between(c.app.request_us, Some(c.last_us)).unwrap_or(0.0)),
+    }
+}
+
+/// How a request with no complete answer ended, as the probe's read of the head says it.
+fn no_response(c: &Conn) -> HttpOutcome {
+    let server = Side::Server as usize;
+    let partial = &c.app.response_partial;
+    let reset = c.rst_us[server].is_some();
+    let fin = c.fin_us[server].is_some();
+    match (partial.is_empty(), reset, fin) {
+        (true, true, _) => HttpOutcome::Reset,
+        (true, false, true) => HttpOutcome::Closed,
+        (true, false, false) => HttpOutcome::Silence,
+        (false, true, _) => probe::partial_head(
+            partial,
+            "reading the response head: connection reset by peer",
+        ),
+        (false, false, true) => {
+            probe::partial_head(partial, "the connection closed inside the response head")
+        }
+        (false, false, false) => probe::partial_head(
+            partial,
+            "the response head did not end before the capture did",
+        ),
+    }
+}
+
+fn session(c: &Conn, ws: &Ws) -> (SessionEvidence, Option<IdleEvidence>) {
+    let server = Side::Server as usize;
+    let ms = |a: i64, b: i64| (b - a) as f64 / 1000.0;
+    let server_fin = c.fin_us[server];
+    let server_rst = c.rst_us[server];
+    // When the server ended its part: its close frame, FIN or reset, whichever first.
+    let server_end = [
+        ws.server_close.as_ref().map(|s| s.0),
+        server_fin,
+        server_rst,
+    ]
+    .into_iter()
+    .flatten()
+    .min();
+    let client_end = [
+        ws.client_close.map(|c| c.0),
+        c.fin_us[Side::Client as usize],
+        c.rst_us[Side::Client as usize],
+    ]
+    .into_iter()
+    .flatten()
+    .min();
+    let server_first = match (server_end, client_end) {
+        (Some(s), Some(cl)) => s <= cl,
+        (Some(_), None) => true,
+        _ => false,
+    };
+    let until_end = |from: i64| ms(from, client_end.or(server_end).unwrap_or(c.last_us));
+
+    let mut s = SessionEvidence {
+        frames: ws.server_frames.clone(),
+        frames_dropped: ws.server_frames_dropped,
+        violations: ws.violations.clone(),
+        server_pings_ms: ws.server_pings_ms.clone(),
+        server_pings_dropped: ws.server_pings_dropped,
+        ms: ms(ws.start_us, c.last_us),
+        ..SessionEvidence::default()
+    };
+    s.message = match (&ws.client_message, ws.echo_us, &ws.other_reply) {
+        (None, _, _) => MessageOutcome::NotTried,
+        (Some((sent, _, _)), Some(echo), _) => MessageOutcome::Echoed {
+            ms: ms(*sent, echo),
+        },
+        (Some((sent, _, _)), None, Some((at, preview, binary))) => MessageOutcome::Received {
+            preview: preview.clone(),
+            binary: *binary,
+            ms: ms(*sent, *at),
+        },
+        // Unanswered because the server ended the session (or broke the protocol)
+        // first; a client that simply went on or left proves no missing echo.
+        (Some((sent, _, _)), None, None) if server_first || !ws.violations.is_empty() => {
+            MessageOutcome::NoReply {
+                waited_ms: ms(*sent, server_end.or(ws.violation_us).unwrap_or(c.last_us)),
+            }
+        }
+        (Some(_), None, None) => MessageOutcome::NotTried,
+    };
+    s.ping = match (&ws.client_ping, ws.pong) {
+        (None, _) => PingOutcome::NotTried,
+        (Some((sent, _)), Some((at, matches))) => PingOutcome::Pong {
+            ms: ms(*sent, at),
+            payload_matches: matches,
+        },
+        (Some((sent, _)), None) => {
+            let waited = until_end(*sent);
+            let ended_by_server = server_end.is_some_and(|e| e >= *sent) && server_first;
+            if waited >= ANSWER_WAIT_MS || ended_by_server {
+                PingOutcome::NoPong { waited_ms: waited }
+            } else {
+                PingOutcome::NotTried
+            }
+        }
+    };
+    s.close = close(c, ws, server_first);
+    let idle = idle_cut(c, ws, server_first, server_end);
+    if idle.is_some() {
+        // The cut is the finding; how it looked (1006, a close code) is its evidence.
+        s.close = CloseOutcome::NotTried;
+    }
+    (s, idle)
+}
+
+/// The close as the probe classifies it (`CloseOutcome`, "we" being the client).
+fn close(c: &Conn, ws: &Ws, server_first: bool) -> CloseOutcome {
+    let server = Side::Server as usize;
+    let ms = |a: i64, b: i64| (b - a) as f64 / 1000.0;
+    if let Some(code) = ws.violation_code {
+        return CloseOutcome::FailedByUs { code };
+    }
+    if server_first {
+        if let Some((at, code, reason)) = &ws.server_close {
+            return CloseOutcome::ByServer {
+                code: *code,
+                reason: reason.clone(),
+                after_ms: ms(ws.start_us, *at),
+            };
+        }
+        return match (c.rst_us[server], c.fin_us[server]) {
+            (Some(at), _) => CloseOutcome::Reset {
+                after_ms: ms(ws.start_us, at),
+            },
+            (None, Some(at)) => CloseOutcome::Eof {
+                after_ms: ms(ws.start_us, at),
+            },
+            (None, None) => CloseOutcome::NotTried,
+        };
+    }
+    let Some((sent, _)) = ws.client_close else {
+        return CloseOutcome::NotTried;
+    };
+    if let Some((at, code, reason)) = &ws.server_close {
+        return CloseOutcome::Clean {
+            code: *code,
+            reason: reason.clone(),
+            ms: ms(sent, *at),
+        };
+    }
+    let after = |at: i64| ms(ws.start_us, at);
+    match (c.rst_us[server], c.fin_us[server]) {
+        (Some(at), _) => CloseOutcome::Reset {
+            after_ms: after(at),
+        },
+        (None, Some(at)) => CloseOutcome::Eof {
+            after_ms: after(at),
+        },
+        (None, None) => {
+            let waited = ms(sent, c.last_us);
+            if waited >= ANSWER_WAIT_MS {
+                CloseOutcome::NoAnswer { waited_ms: waited }
+            } else {
+                CloseOutcome::NotTried
+            }
+        }
+    }
+}
+
+/// The server (or a hop before it) ended a connection that had been quiet for a while.
+fn idle_cut(
+    c: &Conn,
+    ws: &Ws,
+    server_first: bool,
+    server_end: Option<i64>,
+) -> Option<IdleEvidence> {
+    let end = server_end.filter(|_| server_first)?;
+    let quiet_ms = (end - ws.last_frame_us.max(ws.start_us)) as f64 / 1000.0;
+    if quiet_ms < IDLE_CUT_MS {
+        return None;
+    }
+    let server = Side::Server as usize;
+    let (how, close_code) = match (&ws.server_close, c.rst_us[server]) {
+        (Some((at, code, _)), _) if *at == end => (CutHow::CloseFrame, *code),
+        (_, Some(at)) if at == end => (CutHow::Reset, None),
+        _ => (CutHow::Fin, None),
+    };
+    Some(IdleEvidence {
+        requested_s: quiet_ms / 1000.0,
+        cut: Some(IdleCut {
+            after_ms: quiet_ms,
+            how,
+            close_code,
+        }),
+        keepalive: None,
+        messages: 0,
+    })
+}
+
+fn tokens<'a>(values: impl Iterator<Item = &'a str>) -> Vec<String> {
+    values
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn ms_between(a: Option<i64>, b: Option<i64>) -> Option<f64> {
+    Some((b? - a?) as f64 / 1000.0)
+}
