@@ -9,8 +9,8 @@
 //! crash it or make it eat memory. Nothing here prints: `-v` output goes through a
 //! [`WireObserver`].
 
-mod connector;
 pub mod capture;
+mod connector;
 mod deadline;
 mod dns;
 mod http;
