@@ -103,6 +103,7 @@ rules! {
     CaddyExactPathMatcher = "caddy/exact-path-matcher" => ProxyLocationShadowed, "A path matcher ending in / without *, which matches only itself";
     CaddyV1DefaultTimeouts = "caddy/v1-default-timeouts" => ProxyIdleTimeout, "Caddy 1 WebSocket proxy without timeouts none: 0.9.5 cut it after 10 s";
     CaddyV1HeaderMiddleware = "caddy/v1-header-middleware" => HttpNotUpgraded, "Caddy 1 header directive on a WebSocket path: 0.9.3 answered 200";
+    CaddyBackendTlsUnverifiable = "caddy/backend-tls-unverifiable" => HttpBadGateway, "An upstream over TLS at an IP or internal name, verified by default: 502";
     CaddyHeaderMatcherExact = "caddy/header-matcher-exact" => HttpNotUpgraded, "A Connection/Upgrade header matcher a common client's handshake misses";
     TraefikRespondingTimeout = "traefik/responding-timeout" => ProxyIdleTimeout, "Entry point responding timeout shorter than the ping interval";
     TraefikV1Rejected = "traefik/v1-rejected" => ProxyConfigRejected, "Traefik v1 entry point settings, which Traefik 2 and 3 refuse";
@@ -122,6 +123,8 @@ rules! {
     K8sAnnotationInvalidKey = "k8s/annotation-invalid-key" => ProxyConfigRejected, "An annotation key that is not a qualified name";
     K8sAnnotationNotString = "k8s/annotation-not-string" => ProxyConfigRejected, "An annotation value that is a YAML number or boolean";
     K8sAnnotationIgnored = "k8s/annotation-ignored" => ProxyIdleTimeout, "A timeout annotation the controller does not read";
+    K8sNginxIncWebsocketServices = "k8s/nginx-inc-websocket-services" => ProxyUpgradeNotForwarded, "NGINX Inc's controller: a WebSocket service not in nginx.org/websocket-services";
+    K8sNginxIncTimeout = "k8s/nginx-inc-timeout" => ProxyIdleTimeout, "NGINX Inc's controller: proxy-read-timeout default or short";
     K8sStickySessionMissing = "k8s/sticky-session-missing" => HttpStickySessionMissing, "Socket.IO across replicas without session affinity";
 }
 

@@ -581,6 +581,71 @@ fn upstream_args(p: &Entry) -> Vec<&str> {
     }
 }
 
+/// An upstream reached over TLS — an `https://` upstream, or `transport http { tls }`
+/// (reverse_proxy docs: "If the scheme is https://, TLS will be enabled") — at an
+/// address no public CA certifies (an IP, a one-label container name, an internal
+/// name): Caddy verifies the backend's certificate unless the transport says
+/// `tls_insecure_skip_verify` or names the CA (`tls_trusted_ca_certs`,
+/// `tls_trust_pool`), so the self-signed certificate such a backend has fails the
+/// handshake and every request, the WebSocket one included, gets 502 (run live with
+/// Caddy 2.11 in front of a self-signed Python websockets server: `check` reports
+/// http-bad-gateway; with `tls_insecure_skip_verify` it passes).
+fn backend_tls(ctx: &mut Ctx, name: &str, p: &Entry, ups: &[&str]) {
+    let transport = p
+        .block
+        .iter()
+        .find(|e| e.tokens[0] == "transport" && e.tokens.get(1).is_some_and(|t| t == "http"));
+    let setting = |k: &str| transport.is_some_and(|t| t.block.iter().any(|e| e.tokens[0] == k));
+    if setting("tls_insecure_skip_verify")
+        || setting("tls_trusted_ca_certs")
+        || setting("tls_trust_pool")
+    {
+        return;
+    }
+    let tls_transport = setting("tls");
+    for u in ups {
+        let lower = u.to_ascii_lowercase();
+        let rest = match lower.strip_prefix("https://") {
+            Some(r) => r,
+            None if tls_transport && !lower.contains("://") => lower.as_str(),
+            None => continue,
+        };
+        let hostport = rest.split(['/', '?']).next().unwrap_or("");
+        let host = match hostport.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().unwrap_or(""),
+            None => hostport.rsplit_once(':').map_or(hostport, |(h, _)| h),
+        };
+        // Placeholders and the like are decided at run time.
+        if host.contains('{') {
+            continue;
+        }
+        let Some(kind) = super::unverifiable_host(host) else {
+            continue;
+        };
+        let how = if lower.starts_with("https://") {
+            "an https:// upstream"
+        } else {
+            "transport http { tls }"
+        };
+        let f = LintFinding::new(
+            RuleId::CaddyBackendTlsUnverifiable,
+            name,
+            p.line,
+            format!("upstream {u} is reached over TLS ({how}) at {kind}, for which no public CA issues certificates, so its certificate is self-signed or from a private CA; Caddy verifies upstream certificates by default, the TLS handshake with the backend fails, and Caddy answers 502 instead of passing the WebSocket on"),
+        )
+        .severity(Severity::Warning)
+        .fix("Trust the backend's CA (transport http { tls_trust_pool file ca.pem }), or skip verification for this upstream (transport http { tls_insecure_skip_verify }), or proxy to it over http:// inside a trusted network.")
+        .replace_with([
+            format!("reverse_proxy {u} {{"),
+            "    transport http {".to_string(),
+            "        tls_insecure_skip_verify".to_string(),
+            "    }".to_string(),
+            "}".to_string(),
+        ]);
+        ctx.push(f);
+    }
+}
+
 /// `ws://` upstreams (refused since Caddy 2.7) and a stray `:` (a second upstream,
 /// `:80`).
 fn upstreams(ctx: &mut Ctx, name: &str, p: &Entry) {
@@ -591,6 +656,7 @@ fn upstreams(ctx: &mut Ctx, name: &str, p: &Entry) {
             .filter(|e| e.tokens[0] == "to")
             .flat_map(|e| e.tokens[1..].iter().map(String::as_str)),
     );
+    backend_tls(ctx, name, p, &ups);
     for u in &ups {
         let lower = u.to_ascii_lowercase();
         if lower.starts_with("ws://") || lower.starts_with("wss://") {
@@ -1435,6 +1501,32 @@ mod tests {
                 .findings
                 .is_empty()
         );
+    }
+
+    /// Caddy verifies upstream certificates: an https:// upstream (or `transport
+    /// http { tls }`) at an IP or container name gets 502 unless verification is
+    /// relaxed (live with Caddy 2.11 and a self-signed backend: 502, then 101).
+    #[test]
+    fn tls_to_an_upstream_no_public_ca_certifies() {
+        let conf = "example.com {\n  reverse_proxy https://10.0.0.5:9443\n}\n";
+        let r = lint_text("Caddyfile", conf, &opts());
+        assert_eq!(r.rules(), [RuleId::CaddyBackendTlsUnverifiable]);
+        assert_eq!(r.findings[0].id().as_str(), "http-bad-gateway");
+        let skip = "example.com {\n  reverse_proxy https://10.0.0.5:9443 {\n    transport http {\n      tls_insecure_skip_verify\n    }\n  }\n}\n";
+        assert!(lint_text("Caddyfile", skip, &opts()).findings.is_empty());
+        let transport = "example.com {\n  reverse_proxy portainer:9443 {\n    transport http {\n      tls\n    }\n  }\n}\n";
+        let r = lint_text("Caddyfile", transport, &opts());
+        assert_eq!(r.rules(), [RuleId::CaddyBackendTlsUnverifiable]);
+        assert!(
+            r.findings[0]
+                .finding
+                .detail
+                .contains("transport http { tls }")
+        );
+        let public = "example.com {\n  reverse_proxy https://api.example.org\n}\n";
+        assert!(lint_text("Caddyfile", public, &opts()).findings.is_empty());
+        let plain = "example.com {\n  reverse_proxy 10.0.0.5:9000\n}\n";
+        assert!(lint_text("Caddyfile", plain, &opts()).findings.is_empty());
     }
 
     #[test]

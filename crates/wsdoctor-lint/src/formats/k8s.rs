@@ -13,10 +13,16 @@ use wsdoctor_core::tables::vendor_timeout;
 
 const NGINX: &str = "nginx.ingress.kubernetes.io/";
 const ALB: &str = "alb.ingress.kubernetes.io/";
+/// NGINX Inc's controller (nginxinc/kubernetes-ingress) reads `nginx.org/*` and
+/// `nginx.com/*` annotations and none of ingress-nginx's `nginx.ingress.kubernetes.io/*`
+/// (its docs, "Advanced configuration with annotations"); both controllers answer to
+/// the class `nginx`, so only the annotations tell them apart.
+const NGINX_INC: &str = "nginx.org/";
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Controller {
     IngressNginx,
+    NginxInc,
     Alb,
     Gce,
     Other,
@@ -77,7 +83,9 @@ fn controller(ing: &Node) -> Controller {
         ing.path(&["metadata", "annotations"])
             .is_some_and(|a| a.entries().iter().any(|(k, _, _)| k.starts_with(prefix)))
     };
-    if class.contains("nginx") || class.is_empty() && annotated(NGINX) {
+    if annotated(NGINX_INC) || annotated("nginx.com/") {
+        Controller::NginxInc
+    } else if class.contains("nginx") || class.is_empty() && annotated(NGINX) {
         Controller::IngressNginx
     } else if class == "alb" || annotated(ALB) {
         Controller::Alb
@@ -90,10 +98,7 @@ fn controller(ing: &Node) -> Controller {
 
 /// (path, line, backend service name, reason) of the Ingress's WebSocket paths.
 fn ws_paths<'a>(ctx: &Ctx, ing: &'a Node) -> Vec<(&'a str, usize, &'a str, String)> {
-    let ws_services: Vec<&str> = annotation(ing, &format!("{NGINX}websocket-services"))
-        .and_then(Node::str)
-        .map(|s| s.split(',').map(str::trim).collect())
-        .unwrap_or_default();
+    let ws_services = websocket_services(ing);
     let mut out = Vec::new();
     let mut all = Vec::new();
     for rule in ing
@@ -159,6 +164,21 @@ fn ws_paths<'a>(ctx: &Ctx, ing: &'a Node) -> Vec<(&'a str, usize, &'a str, Strin
             .collect();
     }
     out
+}
+
+/// The services `nginx.org/websocket-services` (or the old
+/// `nginx.ingress.kubernetes.io/websocket-services`) lists.
+fn websocket_services(ing: &Node) -> Vec<&str> {
+    [NGINX_INC, NGINX]
+        .iter()
+        .find_map(|p| annotation(ing, &format!("{p}websocket-services")).and_then(Node::str))
+        .map(|s| {
+            s.split(',')
+                .map(str::trim)
+                .filter(|x| !x.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Annotation keys the API server refuses (not a qualified name) and values it
@@ -278,6 +298,7 @@ fn ingress(ctx: &mut Ctx, file: &str, ing: &Node, objects: &[&Node]) {
     );
     match controller(ing) {
         Controller::IngressNginx => ingress_nginx(ctx, file, ing, &about),
+        Controller::NginxInc => nginx_inc(ctx, file, ing, &paths, &about),
         Controller::Alb => alb(ctx, file, ing, &about),
         Controller::Gce => gce(ctx, file, &paths, objects, &about),
         // No class: GKE's own controller takes it when its Services are NodePort,
@@ -419,6 +440,112 @@ fn ingress_nginx(ctx: &mut Ctx, file: &str, ing: &Node, about: &str) {
                 .replace_with([format!("{key}: \"3600\"")]),
             );
         }
+    }
+}
+
+/// NGINX Inc's controller proxies WebSockets only for the services listed in
+/// `nginx.org/websocket-services` (its docs: "Enables WebSocket for services"; the
+/// template adds the Upgrade and Connection headers for those alone), so a
+/// WebSocket path whose service is not listed loses the Upgrade. Its
+/// `nginx.org/proxy-read-timeout` defaults to nginx's 60 s, and the
+/// `nginx.ingress.kubernetes.io/*` annotations written for the other controller are
+/// ignored — timeouts included.
+fn nginx_inc(
+    ctx: &mut Ctx,
+    file: &str,
+    ing: &Node,
+    paths: &[(&str, usize, &str, String)],
+    about: &str,
+) {
+    let listed = websocket_services(ing);
+    let anns = ing.path(&["metadata", "annotations"]);
+    let anns_line = ing
+        .get("metadata")
+        .and_then(|m| m.key_line("annotations"))
+        .unwrap_or(ing.line);
+    let mut said = Vec::new();
+    for (path, line, service, why) in paths {
+        if service.is_empty() || listed.contains(service) || said.contains(service) {
+            continue;
+        }
+        said.push(*service);
+        let mut names: Vec<&str> = listed.clone();
+        names.push(service);
+        let f = LintFinding::new(
+            RuleId::K8sNginxIncWebsocketServices,
+            file,
+            *line,
+            format!(
+                "service {service} is not listed in {NGINX_INC}websocket-services: NGINX Inc's controller (read from the nginx.org/ annotations) forwards the Upgrade and Connection headers only for listed services, so WebSockets to {path} get a plain request (Ingress {} path {path} is treated as WebSocket because {why})",
+                meta_name(ing)
+            ),
+        )
+        .severity(Severity::Warning)
+        .quote(file, anns_line)
+        .fix("List every service that serves WebSockets in nginx.org/websocket-services.")
+        .replace_with([format!("{NGINX_INC}websocket-services: \"{}\"", names.join(","))]);
+        ctx.push(f);
+    }
+    let key = format!("{NGINX_INC}proxy-read-timeout");
+    // The controller's default is nginx's own proxy_read_timeout.
+    let default_s = u64::from(vendor_timeout("nginx").seconds);
+    match annotation(ing, &key) {
+        None if ctx.opts.ping_interval.is_none_or(|p| p >= default_s) => {
+            ctx.push(
+                LintFinding::new(
+                    RuleId::K8sNginxIncTimeout,
+                    file,
+                    anns_line,
+                    format!("no {key} annotation: NGINX Inc's controller closes a WebSocket that is quiet for {default_s} s (nginx's default), fine only if the application pings more often {about}"),
+                )
+                .severity(Severity::Info)
+                .fix(format!("Make sure client or server pings more often than every {default_s} s, or set the annotation (\"3600s\")."))
+                .replace_with([format!("{key}: \"3600s\"")]),
+            );
+        }
+        None => {}
+        Some(v) => {
+            // nginx time syntax: "60s", "1h"; a bare number is seconds.
+            if let Some(ms) = v.str().and_then(|t| super::duration_ms(t, 1000)) {
+                let verdict = ctx.idle(ms);
+                if !matches!(verdict, Idle::Fine) {
+                    let line = anns.and_then(|a| a.key_line(&key)).unwrap_or(v.line);
+                    ctx.push(
+                        LintFinding::new(
+                            RuleId::K8sNginxIncTimeout,
+                            file,
+                            line,
+                            format!(
+                                "{key}: \"{}\" closes a WebSocket quiet for {}, {} {about}",
+                                v.str().unwrap_or(""),
+                                human_ms(ms),
+                                verdict.phrase()
+                            ),
+                        )
+                        .severity(verdict.severity())
+                        .replace_with([format!("{key}: \"3600s\"")]),
+                    );
+                }
+            }
+        }
+    }
+    // ingress-nginx's timeout annotations beside nginx.org/ ones: one of the two sets
+    // is ignored by whichever controller runs; read as NGINX Inc's, these are.
+    for which in ["proxy-read-timeout", "proxy-send-timeout"] {
+        let other = format!("{NGINX}{which}");
+        let Some(line) = anns.and_then(|a| a.key_line(&other)) else {
+            continue;
+        };
+        let f = LintFinding::new(
+            RuleId::K8sAnnotationIgnored,
+            file,
+            line,
+            format!("{other} is ingress-nginx's annotation, and this Ingress is written for NGINX Inc's controller (nginx.org/ annotations), which ignores it: its timeout stays {default_s} s; with ingress-nginx running instead, the nginx.org/ ones are ignored"),
+        )
+        .severity(if which == "proxy-read-timeout" { Severity::Warning } else { Severity::Info })
+        .fix(format!("Use the annotation of the controller that runs: {NGINX_INC}{which}: \"3600s\" for NGINX Inc's."))
+        .replace_with([format!("{NGINX_INC}{which}: \"3600s\"")]);
+        ctx.push(f);
     }
 }
 
@@ -700,6 +827,65 @@ mod tests {
                 .finding
                 .detail
                 .contains("no path of this Ingress")
+        );
+    }
+
+    /// NGINX Inc's controller, told by its nginx.org/ annotations: a WebSocket
+    /// service it is not told about loses the Upgrade; its read timeout is nginx's
+    /// 60 s unless nginx.org/proxy-read-timeout says otherwise (nginx time units
+    /// allowed); ingress-nginx's timeout annotations beside them are ignored.
+    #[test]
+    fn nginx_inc_needs_websocket_services() {
+        let ing = |anns: &str| {
+            format!(
+                "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: chat\n  annotations:\n    kubernetes.io/ingress.class: nginx\n{anns}spec:\n  rules:\n  - host: chat.example.com\n    http:\n      paths:\n      - path: /\n        pathType: Prefix\n        backend:\n          service:\n            name: web\n            port:\n              number: 80\n      - path: /ws\n        pathType: Prefix\n        backend:\n          service:\n            name: realtime\n            port:\n              number: 8080\n"
+            )
+        };
+        let loud = |r: &crate::LintReport| -> Vec<RuleId> {
+            r.findings
+                .iter()
+                .filter(|f| f.finding.severity >= wsdoctor_core::Severity::Warning)
+                .map(|f| f.rule)
+                .collect()
+        };
+        let missing = ing(
+            "    nginx.org/proxy-read-timeout: \"3600s\"\n    nginx.org/websocket-services: \"web\"\n",
+        );
+        let r = crate::lint_text("i.yaml", &missing, &Options::default());
+        assert_eq!(loud(&r), [RuleId::K8sNginxIncWebsocketServices]);
+        let f = &r.findings[0];
+        assert_eq!(
+            (f.line, f.id().as_str()),
+            (21, "proxy-upgrade-not-forwarded")
+        );
+        assert_eq!(
+            f.replacement,
+            ["nginx.org/websocket-services: \"web,realtime\""]
+        );
+        let listed = missing.replace("\"web\"", "\"realtime\"");
+        let r = crate::lint_text("i.yaml", &listed, &Options::default());
+        assert!(r.findings.is_empty(), "{:?}", r.rules());
+        // No read timeout: a note, as for ingress-nginx.
+        let default = ing("    nginx.org/websocket-services: \"realtime\"\n");
+        let r = crate::lint_text("i.yaml", &default, &Options::default());
+        assert_eq!(r.rules(), [RuleId::K8sNginxIncTimeout]);
+        assert_eq!(
+            r.findings[0].finding.severity,
+            wsdoctor_core::Severity::Info
+        );
+        // ingress-nginx's timeout next to nginx.org/ annotations is ignored.
+        let mixed = ing(
+            "    nginx.org/websocket-services: \"realtime\"\n    nginx.org/proxy-read-timeout: \"3600s\"\n    nginx.ingress.kubernetes.io/proxy-read-timeout: \"3600\"\n",
+        );
+        let r = crate::lint_text("i.yaml", &mixed, &Options::default());
+        assert_eq!(loud(&r), [RuleId::K8sAnnotationIgnored]);
+        // Without nginx.org/ annotations the class nginx is ingress-nginx's, which
+        // proxies WebSockets by itself.
+        let community = ing("    nginx.ingress.kubernetes.io/proxy-read-timeout: \"3600\"\n");
+        assert!(
+            crate::lint_text("i.yaml", &community, &Options::default())
+                .findings
+                .is_empty()
         );
     }
 

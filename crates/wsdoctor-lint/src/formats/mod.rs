@@ -290,6 +290,27 @@ pub(crate) fn lint_input(
     Outcome::Read { included }
 }
 
+/// Why no public CA would certify `host`, if none would.
+pub(crate) fn unverifiable_host(host: &str) -> Option<&'static str> {
+    if host.parse::<std::net::IpAddr>().is_ok() {
+        return Some("an IP address");
+    }
+    if !host.is_empty() && !host.contains('.') {
+        return Some("a one-label name (a container or service name)");
+    }
+    [
+        ".local",
+        ".internal",
+        ".lan",
+        ".svc",
+        ".cluster.local",
+        ".localdomain",
+    ]
+    .iter()
+    .any(|s| host.ends_with(s))
+    .then_some("an internal name")
+}
+
 /// Seconds in a duration written with an optional unit suffix (`90`, `90s`, `5m`,
 /// `1h30m`, `500ms`), the unit of a bare number being `bare_unit_ms` milliseconds.
 /// `None` when the text is not a duration.

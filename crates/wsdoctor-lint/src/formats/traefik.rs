@@ -112,7 +112,7 @@ fn backend_tls(ctx: &mut Ctx, file: &str, doc: &Node) {
             Some(v6) => v6.split(']').next().unwrap_or(""),
             None => host.rsplit_once(':').map_or(host, |(h, _)| h),
         };
-        let Some(kind) = unverifiable_host(host) else {
+        let Some(kind) = super::unverifiable_host(host) else {
             continue;
         };
         let f = LintFinding::new(
@@ -125,27 +125,6 @@ fn backend_tls(ctx: &mut Ctx, file: &str, doc: &Node) {
         .fix("Trust the backend's CA (serversTransport rootCAs), or skip verification for this backend (a serversTransport with insecureSkipVerify: true; v1: insecureSkipVerify = true), or talk to it over http:// inside a trusted network.");
         ctx.push(f);
     }
-}
-
-/// Why no public CA would certify `host`, if none would.
-fn unverifiable_host(host: &str) -> Option<&'static str> {
-    if host.parse::<std::net::IpAddr>().is_ok() {
-        return Some("an IP address");
-    }
-    if !host.is_empty() && !host.contains('.') {
-        return Some("a one-label name (a container or service name)");
-    }
-    [
-        ".local",
-        ".internal",
-        ".lan",
-        ".svc",
-        ".cluster.local",
-        ".localdomain",
-    ]
-    .iter()
-    .any(|s| host.ends_with(s))
-    .then_some("an internal name")
 }
 
 /// Traefik v1 configuration (`[frontends]`, `[backends]`, `[file]`, a top-level
