@@ -24,6 +24,9 @@ pub(crate) fn lint(ctx: &mut Ctx, name: &str, text: &str) {
         }
     };
     for doc in &docs {
+        if compose(ctx, name, doc) {
+            continue;
+        }
         backend_tls(ctx, name, doc);
         if v1(ctx, name, doc) {
             continue;
@@ -125,6 +128,189 @@ fn backend_tls(ctx: &mut Ctx, file: &str, doc: &Node) {
         .fix("Trust the backend's CA (serversTransport rootCAs), or skip verification for this backend (a serversTransport with insecureSkipVerify: true; v1: insecureSkipVerify = true), or talk to it over http:// inside a trusted network.");
         ctx.push(f);
     }
+}
+
+/// One container of a Compose file as Traefik sees it: its labels (dynamic
+/// configuration for the Docker provider) and, for Traefik's own container, the
+/// command-line flags (static configuration), keys lower-cased as Traefik reads them.
+struct Container<'a> {
+    name: &'a str,
+    labels: Vec<(String, String, usize)>,
+    flags: Vec<(String, String)>,
+    /// Traefik's major version from the image tag (`traefik:v2.10` → 2), if told.
+    traefik_major: Option<u32>,
+    is_traefik: bool,
+}
+
+/// The containers of a Docker Compose file (`services:`, or the top-level services
+/// of the v1 format), `None` when the document is not one.
+fn containers(doc: &Node) -> Option<Vec<Container<'_>>> {
+    let services = match doc.get("services") {
+        Some(s) => s.entries(),
+        None => doc.entries(),
+    };
+    let looks = |n: &Node| {
+        n.get("image").is_some() || n.get("labels").is_some() || n.get("build").is_some()
+    };
+    if services.is_empty() || !services.iter().all(|(_, _, n)| looks(n)) {
+        return None;
+    }
+    let mut out = Vec::new();
+    for (name, _, node) in services {
+        let mut labels = Vec::new();
+        if let Some(l) = node.get("labels") {
+            for item in l.seq() {
+                if let Some((k, v)) = item.str().and_then(|t| t.split_once('=')) {
+                    labels.push((
+                        k.trim().to_ascii_lowercase(),
+                        v.trim().to_string(),
+                        item.line,
+                    ));
+                }
+            }
+            for (k, line, v) in l.entries() {
+                labels.push((
+                    k.to_ascii_lowercase(),
+                    v.str().unwrap_or("").to_string(),
+                    *line,
+                ));
+            }
+        }
+        let mut words: Vec<String> = Vec::new();
+        if let Some(c) = node.get("command") {
+            match c.str() {
+                Some(t) => words.extend(t.split_whitespace().map(str::to_string)),
+                None => words.extend(c.seq().iter().filter_map(|w| w.str().map(str::to_string))),
+            }
+        }
+        let flags = words
+            .iter()
+            .filter_map(|w| w.strip_prefix("--"))
+            .map(|w| match w.split_once('=') {
+                Some((k, v)) => (k.to_ascii_lowercase(), v.to_string()),
+                None => (w.to_ascii_lowercase(), "true".to_string()),
+            })
+            .collect();
+        let image = node.get("image").and_then(Node::str).unwrap_or("");
+        let is_traefik = image
+            .rsplit('/')
+            .next()
+            .is_some_and(|i| i == "traefik" || i.starts_with("traefik:"));
+        let traefik_major = is_traefik
+            .then(|| image.split_once(':'))
+            .flatten()
+            .and_then(|(_, tag)| tag.trim_start_matches('v').split('.').next()?.parse().ok());
+        out.push(Container {
+            name,
+            labels,
+            flags,
+            traefik_major,
+            is_traefik,
+        });
+    }
+    Some(out)
+}
+
+/// A Docker Compose file with Traefik labels. What breaks WebSockets there:
+/// - `loadbalancer.server.scheme=https`: the Docker provider dials the container's
+///   IP, whose certificate no public CA issues, and Traefik verifies backend
+///   certificates by default (500) unless a serversTransport skips or widens that
+///   (`serversTransport` label, static `--serversTransport.insecureSkipVerify=true`);
+///   a warning when Traefik's own container is in the file and its flags do not,
+///   a note when the static configuration is elsewhere.
+/// - labels of the other major version: v2+ reads only `traefik.http.…`/`tcp`/`udp`
+///   labels and v1 only `traefik.frontend.…`/`traefik.backend`/`traefik.port`
+///   (Traefik's v1→v2 migration guide), so with the image's version known, a
+///   container labelled for the other one gets no router and every request 404.
+///
+/// Returns whether the document is a Compose file.
+fn compose(ctx: &mut Ctx, file: &str, doc: &Node) -> bool {
+    let Some(cs) = containers(doc) else {
+        return false;
+    };
+    let traefik = cs.iter().find(|c| c.is_traefik);
+    let static_skip = traefik.is_some_and(|t| {
+        t.flags
+            .iter()
+            .any(|(k, v)| k == "serverstransport.insecureskipverify" && v != "false")
+    });
+    let static_known = traefik.is_some_and(|t| !t.flags.is_empty());
+    for c in &cs {
+        for (k, v, line) in &c.labels {
+            let Some(svc) = k
+                .strip_prefix("traefik.http.services.")
+                .and_then(|r| r.strip_suffix(".loadbalancer.server.scheme"))
+            else {
+                continue;
+            };
+            if !v.eq_ignore_ascii_case("https") || static_skip {
+                continue;
+            }
+            let transport = format!("traefik.http.services.{svc}.loadbalancer.serverstransport");
+            if c.labels.iter().any(|(k, _, _)| *k == transport) {
+                continue;
+            }
+            let (sev, unless) = if static_known {
+                (
+                    Severity::Warning,
+                    "and Traefik's flags in this file set no serversTransport.insecureSkipVerify",
+                )
+            } else {
+                (
+                    Severity::Info,
+                    "unless the static configuration (not in this file) sets serversTransport.insecureSkipVerify or rootCAs",
+                )
+            };
+            let f = LintFinding::new(
+                RuleId::TraefikBackendTlsUnverifiable,
+                file,
+                *line,
+                format!("service {svc} of container {} is reached over https at the container's IP, which the Docker provider dials and no public CA certifies; Traefik verifies backend certificates by default, {unless}, so it answers 500 instead of passing the WebSocket on", c.name),
+            )
+            .severity(sev)
+            .fix("Give the service a serversTransport that trusts the backend (a serversTransport label naming one with insecureSkipVerify or rootCAs), or talk to the container over http.")
+            .replace_with([format!("{transport}=insecure@file")]);
+            ctx.push(f);
+        }
+        let Some(major) = traefik.and_then(|t| t.traefik_major) else {
+            continue;
+        };
+        let v1 = |k: &str| {
+            k.starts_with("traefik.frontend.") || k == "traefik.backend" || k == "traefik.port"
+        };
+        let v2 = |k: &str| {
+            ["traefik.http.", "traefik.tcp.", "traefik.udp."]
+                .iter()
+                .any(|p| k.starts_with(p))
+        };
+        let (other, line) = match c.labels.iter().find(|(k, _, _)| v1(k) || v2(k)) {
+            Some((k, _, line))
+                if major >= 2 && v1(k) && !c.labels.iter().any(|(k, _, _)| v2(k)) =>
+            {
+                ("v1", *line)
+            }
+            Some((k, _, line))
+                if major == 1 && v2(k) && !c.labels.iter().any(|(k, _, _)| v1(k)) =>
+            {
+                ("v2", *line)
+            }
+            _ => continue,
+        };
+        let f = LintFinding::new(
+            RuleId::TraefikV1Ignored,
+            file,
+            line,
+            format!("container {} is labelled for Traefik {other}, but the file runs Traefik {major} (its image tag), which does not read those labels: no router exists for it and every request, WebSockets included, gets 404", c.name),
+        )
+        .severity(Severity::Warning)
+        .fix(if major >= 2 {
+            "Write v2 labels: traefik.http.routers.<name>.rule=Host(`…`) and traefik.http.services.<name>.loadbalancer.server.port=…"
+        } else {
+            "Write v1 labels (traefik.frontend.rule=Host:…, traefik.port=…) or run Traefik v2+."
+        });
+        ctx.push(f);
+    }
+    true
 }
 
 /// Traefik v1 configuration (`[frontends]`, `[backends]`, `[file]`, a top-level
@@ -333,6 +519,64 @@ mod tests {
             input_format: Some(Format::Traefik),
             ..Options::default()
         }
+    }
+
+    /// Compose files: labels are Traefik's dynamic configuration, the traefik
+    /// container's command its static one. An https backend container is dialled
+    /// at its IP and verified; labels of the other major version are not read.
+    #[test]
+    fn compose_labels_and_flags() {
+        let compose = "services:\n  traefik:\n    image: traefik:v2.10\n    command:\n      - --providers.docker\n      - --entrypoints.web.address=:80\n  portainer:\n    image: portainer/portainer-ce\n    labels:\n      - traefik.http.routers.p.rule=Host(`p.example.com`)\n      - traefik.http.services.p.loadbalancer.server.port=9443\n      - traefik.http.services.p.loadbalancer.server.scheme=https\n";
+        let r = lint_text("docker-compose.yml", compose, &Options::default());
+        assert_eq!(r.rules(), [RuleId::TraefikBackendTlsUnverifiable]);
+        assert_eq!(
+            (r.findings[0].line, r.findings[0].finding.severity),
+            (12, Severity::Warning)
+        );
+        let skip = compose.replace(
+            "      - --providers.docker\n",
+            "      - --providers.docker\n      - --serversTransport.insecureSkipVerify=true\n",
+        );
+        assert!(
+            lint_text("docker-compose.yml", &skip, &Options::default())
+                .findings
+                .is_empty()
+        );
+        let transport = compose.replace(
+            "scheme=https\n",
+            "scheme=https\n      - traefik.http.services.p.loadbalancer.serverstransport=insecure@file\n",
+        );
+        assert!(
+            lint_text("docker-compose.yml", &transport, &Options::default())
+                .findings
+                .is_empty()
+        );
+        // Traefik's static configuration elsewhere: only a note.
+        let app_only = compose.replace("  traefik:\n    image: traefik:v2.10\n    command:\n      - --providers.docker\n      - --entrypoints.web.address=:80\n", "");
+        let r = lint_text("docker-compose.yml", &app_only, &Options::default());
+        assert_eq!(r.rules(), [RuleId::TraefikBackendTlsUnverifiable]);
+        assert_eq!(r.findings[0].finding.severity, Severity::Info);
+        // v1 labels under Traefik 2 are not read: 404.
+        let v1 = "version: '3'\nservices:\n  traefik:\n    image: traefik:v2.5\n    command: --providers.docker\n  app:\n    image: app\n    labels:\n      - \"traefik.frontend.rule=Host:app.example.com\"\n      - \"traefik.port=8080\"\n";
+        let r = lint_text("docker-compose.yml", v1, &Options::default());
+        assert_eq!(r.rules(), [RuleId::TraefikV1Ignored]);
+        assert_eq!(
+            (r.findings[0].line, r.findings[0].id().as_str()),
+            (9, "http-not-found")
+        );
+        let old = v1.replace("traefik:v2.5", "traefik:1.7");
+        assert!(
+            lint_text("docker-compose.yml", &old, &Options::default())
+                .findings
+                .is_empty()
+        );
+        // No tag: the version is unknown, nothing said.
+        let untagged = v1.replace("traefik:v2.5", "traefik");
+        assert!(
+            lint_text("docker-compose.yml", &untagged, &Options::default())
+                .findings
+                .is_empty()
+        );
     }
 
     #[test]
