@@ -11,7 +11,7 @@ log() { printf '\n==> %s\n' "$*"; }
 
 need_apt=()
 for pair in nginx:nginx-light haproxy:haproxy squid:squid apache2:apache2 rg:ripgrep \
-    promtool:prometheus chromium:chromium; do
+    promtool:prometheus chromium:chromium tcpdump:tcpdump; do
   bin=${pair%%:*}; pkg=${pair##*:}
   command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] || need_apt+=("$pkg")
 done

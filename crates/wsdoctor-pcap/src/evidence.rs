@@ -14,8 +14,9 @@ use wsdoctor_core::redact;
 use wsdoctor_net::capture as probe;
 use wsdoctor_proto::handshake;
 
-/// A ping or a close that got no answer within this long is unanswered; sooner, the
-/// capture may simply have ended (or the client left) before the peer could answer.
+/// A ping or a close that got no answer within this long is unanswered, as is one still
+/// unanswered when the session ended; sooner and still open, the capture may simply
+/// have ended before the peer could answer.
 pub const ANSWER_WAIT_MS: f64 = 1000.0;
 /// A connection the server ended after at least this long without a frame either way
 /// was cut for being idle (the idle evidence `check --idle` collects).
@@ -151,8 +152,16 @@ fn http(c: &Conn, show_secrets: bool) -> HttpEvidence {
 fn no_response(c: &Conn) -> HttpOutcome {
     let server = Side::Server as usize;
     let partial = &c.app.response_partial;
-    let reset = c.rst_us[server].is_some();
-    let fin = c.fin_us[server].is_some();
+    // The client gave up first (a probe's deadline): whatever the server did after
+    // answered the client's close, so the server had been silent.
+    let client = Side::Client as usize;
+    let client_end = [c.fin_us[client], c.rst_us[client]]
+        .into_iter()
+        .flatten()
+        .min();
+    let before_client = |t: Option<i64>| t.is_some_and(|t| client_end.is_none_or(|c| t < c));
+    let reset = before_client(c.rst_us[server]);
+    let fin = before_client(c.fin_us[server]);
     match (partial.is_empty(), reset, fin) {
         (true, true, _) => HttpOutcome::Reset,
         (true, false, true) => HttpOutcome::Closed,
@@ -236,8 +245,9 @@ fn session(c: &Conn, ws: &Ws) -> (SessionEvidence, Option<IdleEvidence>) {
         },
         (Some((sent, _)), None) => {
             let waited = until_end(*sent);
-            let ended_by_server = server_end.is_some_and(|e| e >= *sent) && server_first;
-            if waited >= ANSWER_WAIT_MS || ended_by_server {
+            // The session ended (either side) with the ping unanswered: no pong came.
+            let ended = client_end.or(server_end).is_some_and(|e| e >= *sent);
+            if waited >= ANSWER_WAIT_MS || ended {
                 PingOutcome::NoPong { waited_ms: waited }
             } else {
                 PingOutcome::NotTried
@@ -297,8 +307,12 @@ fn close(c: &Conn, ws: &Ws, server_first: bool) -> CloseOutcome {
             after_ms: after(at),
         },
         (None, None) => {
+            // Nothing at all from the server after the client's close: unanswered once
+            // the client gave up (its FIN or reset) or a second passed.
             let waited = ms(sent, c.last_us);
-            if waited >= ANSWER_WAIT_MS {
+            let client = Side::Client as usize;
+            let gave_up = c.fin_us[client].or(c.rst_us[client]).is_some();
+            if waited >= ANSWER_WAIT_MS || gave_up {
                 CloseOutcome::NoAnswer { waited_ms: waited }
             } else {
                 CloseOutcome::NotTried

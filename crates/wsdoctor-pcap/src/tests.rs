@@ -184,6 +184,23 @@ fn a_refused_port_and_a_silent_one_are_tcp_findings() {
 }
 
 #[test]
+fn a_server_that_never_answers_is_silent_even_if_it_closes_after_the_client() {
+    let mut c = conv();
+    c.open()
+        .send(Side::Client, &request())
+        .wait_ms(2000)
+        .fin(Side::Client)
+        .fin(Side::Server);
+    assert_eq!(ids_of(&mut c), vec![C::HttpNoResponse]);
+    let mut c = conv();
+    c.open()
+        .send(Side::Client, &request())
+        .fin(Side::Server)
+        .fin(Side::Client);
+    assert_eq!(ids_of(&mut c), vec![C::HttpClosedWithoutResponse]);
+}
+
+#[test]
 fn server_frame_faults_are_named() {
     let cases: Vec<(Frame, C)> = vec![
         (Frame::text("x").with_mask(MASK), C::SessionMaskedFrame),
@@ -244,6 +261,25 @@ fn how_the_server_ended_the_session_is_named() {
         .fin(Side::Server)
         .fin(Side::Client);
     assert_eq!(ids_of(&mut c), vec![C::SessionNoPong]);
+}
+
+#[test]
+fn a_server_that_stops_reading_leaves_the_ping_and_the_close_unanswered() {
+    let mut c = upgraded();
+    c.send(Side::Client, &frame(Frame::text("probe 1").with_mask(MASK)))
+        .wait_ms(1400)
+        .send(Side::Client, &frame(Frame::ping(b"p").with_mask(MASK)))
+        .wait_ms(500)
+        .send(
+            Side::Client,
+            &frame(Frame::close(Some(1000), "").with_mask(MASK)),
+        )
+        .fin(Side::Client);
+    // The unanswered message is no finding: an application's server need not reply.
+    assert_eq!(
+        ids_of(&mut c),
+        vec![C::SessionNoPong, C::SessionCloseNoAnswer]
+    );
 }
 
 #[test]

@@ -1,0 +1,347 @@
+//! `wsdoctor pcap` on real traffic: tcpdump captures loopback while `wsdoctor check`
+//! runs against lab scenarios, then the capture is diagnosed connection by connection
+//! (`--filter` picks each scenario's port) and the cause ids must be the ones the live
+//! check reported. Scenarios a capture cannot see the same way are listed in
+//! `CANNOT_AGREE` with the reason, and the README's agreement table says the same.
+
+mod common;
+
+use common::{require_program, wsdoctor};
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Scenarios whose capture must give check's causes.
+const AGREE: &[&str] = &[
+    "healthy-echo",
+    "plain-http-site",
+    "wrong-path",
+    "redirect",
+    "upgrade-required",
+    "bad-request",
+    "server-error",
+    "socketio-endpoint",
+    "sockjs-endpoint",
+    "http-1-0-server",
+    "bad-gateway",
+    "service-unavailable",
+    "gateway-timeout",
+    "black-hole",
+    "connection-reset",
+    "wrong-accept",
+    "no-upgrade-header",
+    "no-connection-header",
+    "subprotocol-not-echoed",
+    "subprotocol-unrequested",
+    "extension-unoffered",
+    "origin-forbidden",
+    "auth-required",
+    "no-pong",
+    "masked-frames",
+    "invalid-utf8",
+    "reserved-bits",
+    "close-1011",
+    "abrupt-eof",
+    "message-too-big",
+    "ws-to-tls-port",
+    "proxy-drops-upgrade",
+    "healthy-behind-proxy",
+    "spa-catch-all",
+    "slow-echo",
+    "close-after-messages",
+];
+
+/// Scenarios a capture cannot diagnose as the live check does, and why (the README's
+/// agreement table says the same).
+const CANNOT_AGREE: &[(&str, &str)] = &[
+    (
+        "wss-to-plain-port",
+        "TLS is not decoded yet: the ClientHello is counted, not judged",
+    ),
+    ("tls-expired", "TLS not decoded yet"),
+    ("tls-not-yet-valid", "TLS not decoded yet"),
+    ("tls-self-signed", "TLS not decoded yet"),
+    ("tls-wrong-host", "TLS not decoded yet"),
+    ("tls-unknown-ca", "TLS not decoded yet"),
+    ("tls-missing-intermediate", "TLS not decoded yet"),
+    ("tls-client-cert-required", "TLS not decoded yet"),
+    ("tls-intercepted", "TLS not decoded yet"),
+    ("healthy-tls-echo", "TLS not decoded yet"),
+    (
+        "forward-proxy-auth",
+        "the client speaks CONNECT to the proxy, not an Upgrade",
+    ),
+    (
+        "forward-proxy-refuses",
+        "the client speaks CONNECT to the proxy, not an Upgrade",
+    ),
+    (
+        "proxy-idle-cut",
+        "the lab cuts after 500 ms, under the 10 s a capture calls idle: session-abrupt-eof",
+    ),
+    (
+        "stops-reading",
+        "check's no-echo is its own test (it sent an echo request); a message an application's server does not answer is no fault, so a capture reports only the unanswered ping and close",
+    ),
+    (
+        "blocked-event-loop",
+        "check's own load experiment (round trips with and without load)",
+    ),
+];
+
+/// How long tcpdump may take to start capturing, and to write what it saw.
+const CAPTURE_WAIT: Duration = Duration::from_secs(20);
+
+#[test]
+fn captured_lab_scenarios_get_the_causes_the_live_check_reported() {
+    let Some(tcpdump) = require_program("tcpdump") else {
+        return;
+    };
+    let lab = Lab::start(AGREE);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("lab.pcap");
+    // A port of our own marks the start and the end of the capture in the file.
+    let marker = TcpListener::bind("127.0.0.1:0").expect("bind marker");
+    let marker_port = marker.local_addr().expect("addr").port();
+    let ports: Vec<String> = lab
+        .scenarios
+        .iter()
+        .map(|s| s.port.to_string())
+        .chain([marker_port.to_string()])
+        .collect();
+    let filter = format!(
+        "tcp and host 127.0.0.1 and (port {})",
+        ports.join(" or port ")
+    );
+    let mut dump = Capture::start(&tcpdump, &file, &filter);
+    dump.mark(marker_port);
+    let mut live = Vec::new();
+    for s in &lab.scenarios {
+        let out = wsdoctor()
+            .arg("check")
+            .args(&s.check)
+            .arg("--json")
+            .output()
+            .expect("run check");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{}: check output not JSON: {e}", s.name));
+        live.push(ids(&v["findings"]));
+    }
+    dump.mark(marker_port);
+    dump.stop();
+    let mut disagree = Vec::new();
+    for (s, live) in lab.scenarios.iter().zip(&live) {
+        let out = wsdoctor()
+            .args(["pcap", "--json", "--filter"])
+            .arg(format!("127.0.0.1:{}", s.port))
+            .arg(&file)
+            .output()
+            .expect("run pcap");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{}: pcap output not JSON: {e}", s.name));
+        let conns = v["connections"].as_array().expect("connections[]");
+        assert!(
+            !conns.is_empty(),
+            "{}: no connection in the capture",
+            s.name
+        );
+        let captured: BTreeSet<String> = conns.iter().flat_map(|c| ids(&c["findings"])).collect();
+        let expected: BTreeSet<String> = s.expect.iter().cloned().collect();
+        // The live check itself must have found what the scenario declares, so the
+        // comparison is with a correct diagnosis.
+        assert!(
+            expected.is_subset(live),
+            "{}: live check gave {live:?}",
+            s.name
+        );
+        if &captured != live {
+            disagree.push(format!("{}: live {live:?}, capture {captured:?}", s.name));
+        }
+        let code = out.status.code();
+        let want = if live.is_empty() { Some(0) } else { Some(1) };
+        assert_eq!(code, want, "{}: exit code", s.name);
+    }
+    assert!(disagree.is_empty(), "{}", disagree.join("\n"));
+}
+
+/// Every lab scenario is in one of the two lists: a new one must be classified.
+#[test]
+fn every_lab_scenario_is_captured_or_said_not_to_agree() {
+    let out = wsdoctor()
+        .args(["lab", "--list", "--json"])
+        .output()
+        .expect("lab --list");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("lab JSON");
+    let all: BTreeSet<&str> = v["scenarios"]
+        .as_array()
+        .expect("scenarios")
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    let listed: BTreeSet<&str> = AGREE
+        .iter()
+        .copied()
+        .chain(CANNOT_AGREE.iter().map(|(n, _)| *n))
+        .collect();
+    assert_eq!(all, listed);
+    assert_eq!(
+        listed.len(),
+        AGREE.len() + CANNOT_AGREE.len(),
+        "a scenario in both lists"
+    );
+}
+
+fn ids(findings: &serde_json::Value) -> BTreeSet<String> {
+    findings
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["id"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// A served scenario: its port, check's arguments and the causes it declares.
+struct Served {
+    name: String,
+    port: u16,
+    check: Vec<String>,
+    expect: Vec<String>,
+}
+
+/// `wsdoctor lab --only …`, killed when dropped.
+struct Lab {
+    child: Child,
+    scenarios: Vec<Served>,
+}
+
+impl Lab {
+    fn start(names: &[&str]) -> Lab {
+        let mut child = wsdoctor()
+            .args(["lab", "--json", "--only", &names.join(",")])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start wsdoctor lab");
+        let stdout = child.stdout.take().expect("piped");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("lab ready within 30 s");
+        let v: serde_json::Value = serde_json::from_str(&line).expect("lab JSON");
+        let strings = |v: &serde_json::Value| -> Vec<String> {
+            v.as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|s| s.as_str().map(str::to_string))
+                .collect()
+        };
+        let scenarios = v["scenarios"]
+            .as_array()
+            .expect("scenarios")
+            .iter()
+            .map(|s| {
+                let url = s["url"].as_str().expect("url");
+                let port = url
+                    .trim_start_matches("ws://127.0.0.1:")
+                    .split('/')
+                    .next()
+                    .and_then(|p| p.parse().ok())
+                    .unwrap_or_else(|| panic!("a ws://127.0.0.1:PORT URL: {url}"));
+                Served {
+                    name: s["name"].as_str().expect("name").to_string(),
+                    port,
+                    check: strings(&s["check"]),
+                    expect: strings(&s["expect"]),
+                }
+            })
+            .collect::<Vec<_>>();
+        assert_eq!(scenarios.len(), names.len(), "every scenario served");
+        Lab { child, scenarios }
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// tcpdump writing packets as they come (`--immediate-mode -U`), stopped by SIGINT.
+struct Capture {
+    child: Child,
+    file: std::path::PathBuf,
+}
+
+impl Capture {
+    fn start(tcpdump: &Path, file: &Path, filter: &str) -> Capture {
+        let child = Command::new(tcpdump)
+            .args(["-i", "lo", "--immediate-mode", "-U", "-w"])
+            .arg(file)
+            .arg(filter)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start tcpdump");
+        Capture {
+            child,
+            file: file.to_path_buf(),
+        }
+    }
+
+    /// Connects to the marker port until the file has grown by that connection's
+    /// packets: capture is running and everything before has been written.
+    fn mark(&mut self, port: u16) {
+        let size = || std::fs::metadata(&self.file).map_or(0, |m| m.len());
+        let before = size();
+        let end = Instant::now() + CAPTURE_WAIT;
+        while Instant::now() < end {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("tcpdump exited ({status}): is this root, with a loopback device?");
+            }
+            drop(TcpStream::connect(("127.0.0.1", port)).expect("connect to the marker"));
+            let wait = Instant::now() + Duration::from_millis(200);
+            while Instant::now() < wait {
+                // SYN, SYN-ACK, ACK, FIN…: at least three records of 16 + 54 bytes.
+                if size() >= before + 3 * 70 {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+        panic!("tcpdump wrote nothing within {CAPTURE_WAIT:?}");
+    }
+
+    fn stop(mut self) {
+        // SIGINT lets tcpdump flush and close the file.
+        let pid = self.child.id() as libc::pid_t;
+        // SAFETY: kill(2) on the pid of our own child.
+        unsafe {
+            libc::kill(pid, libc::SIGINT);
+        }
+        let end = Instant::now() + CAPTURE_WAIT;
+        while Instant::now() < end {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        panic!("tcpdump did not stop within {CAPTURE_WAIT:?} of SIGINT");
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
