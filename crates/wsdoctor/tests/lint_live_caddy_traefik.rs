@@ -369,6 +369,61 @@ fn caddy_exact_connection_matcher_misses_firefox_as_lint_predicts() {
     assert_eq!(code, 0);
 }
 
+/// An https upstream at an IP with a self-signed certificate (the lab's
+/// `tls-self-signed` echo): Caddy verifies it, so lint's `http-bad-gateway` is what
+/// the live check reports; with `tls_insecure_skip_verify` it lints clean and passes.
+#[test]
+fn caddy_https_upstream_with_a_self_signed_certificate_as_lint_predicts() {
+    let Some(caddy) = caddy() else {
+        return;
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let lab = rt
+        .block_on(wsdoctor_lab::Lab::start(wsdoctor_lab::LabOptions {
+            only: vec!["tls-self-signed".to_string()],
+            port_base: None,
+        }))
+        .expect("the lab starts on loopback");
+    let backend = lab
+        .endpoint("tls-self-signed")
+        .expect("started")
+        .addr
+        .port();
+    let broken = "\treverse_proxy https://127.0.0.1:@BACKEND@";
+    let run = run_caddy(&caddy, backend, broken);
+    let (code, report) = lint(&run.conf, &[]);
+    assert_eq!(
+        hits(&report),
+        [hit(
+            "caddy/backend-tls-unverifiable",
+            "http-bad-gateway",
+            "warning"
+        )]
+    );
+    assert_eq!(code, 1);
+    let (code, live) = check(&run.url("/ws"), &[]);
+    assert!(
+        ids(&live).contains(&"http-bad-gateway".to_string()),
+        "lint predicted http-bad-gateway, the live check reported {:?}",
+        ids(&live)
+    );
+    assert_ne!(code, 0);
+    let fixed = "\treverse_proxy https://127.0.0.1:@BACKEND@ {\n\t\ttransport http {\n\t\t\ttls_insecure_skip_verify\n\t\t}\n\t}";
+    let run = run_caddy(&caddy, backend, fixed);
+    let (code, report) = lint(&run.conf, &["--fail-on", "info"]);
+    assert_eq!(hits(&report), [], "false alarm on the fixed site");
+    assert_eq!(code, 0);
+    let (code, live) = check(&run.url("/ws"), &[]);
+    assert_eq!(live["verdict"], "ok", "{live:#}");
+    assert_eq!(code, 0);
+    drop(run);
+    rt.block_on(lab.shutdown());
+}
+
 /// Traefik's static file on the kit's port, with 3 s responding timeouts and the file
 /// provider reading `dynamic` (with `@BACKEND@`).
 fn traefik_files(dir: &Path, port: u16, backend: u16, dynamic: &str) -> (PathBuf, PathBuf) {
