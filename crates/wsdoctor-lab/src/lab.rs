@@ -5,7 +5,7 @@ use crate::blocked::BlockedServer;
 use crate::cap::{self, MAX_CONNECTIONS};
 use crate::pki::{Pki, PkiError};
 use crate::scenario::{SCENARIOS, Scenario};
-use crate::servers::{self, Ctx, EchoGate, Serve};
+use crate::servers::{self, Cert, Ctx, EchoGate, Serve};
 use crate::wire::CONNECTION_LIFETIME;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -178,6 +178,10 @@ impl Lab {
             }
             Serve::TlsEcho { cert, client_auth } => {
                 ctx.tls = Some(self.pki.server_config(cert, client_auth)?.into());
+            }
+            Serve::Http2(_) => {
+                let alpn: &[&[u8]] = &[b"h2", b"http/1.1"];
+                ctx.tls = Some(self.pki.server_config_alpn(Cert::Lab, false, alpn)?.into());
             }
             Serve::ReverseProxy(_) | Serve::ForwardProxy(_) => {
                 ctx.backend = Some(self.start_backend().await?);

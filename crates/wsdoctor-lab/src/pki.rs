@@ -166,6 +166,18 @@ impl Pki {
         cert: Cert,
         client_auth: bool,
     ) -> Result<Arc<rustls::ServerConfig>, PkiError> {
+        // WebSockets run over HTTP/1.1; saying so keeps h2-first clients honest.
+        self.server_config_alpn(cert, client_auth, &[b"http/1.1"])
+    }
+
+    /// [`Self::server_config`] offering these ALPN protocols (the HTTP/2 scenarios
+    /// offer h2 first, as real servers do).
+    pub fn server_config_alpn(
+        &self,
+        cert: Cert,
+        client_auth: bool,
+        alpn: &[&[u8]],
+    ) -> Result<Arc<rustls::ServerConfig>, PkiError> {
         let tls = |e: &dyn std::fmt::Display| PkiError::Tls(e.to_string());
         let builder = rustls::ServerConfig::builder_with_provider(self.provider.clone())
             .with_safe_default_protocol_versions()
@@ -183,8 +195,7 @@ impl Pki {
         };
         let (chain, key) = self.chain(cert);
         let mut config = builder.with_single_cert(chain, key).map_err(|e| tls(&e))?;
-        // WebSockets run over HTTP/1.1; saying so keeps h2-first clients honest.
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
         Ok(Arc::new(config))
     }
 

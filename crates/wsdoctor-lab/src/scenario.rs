@@ -7,7 +7,9 @@
 //! better than scenarios scattered over the server modules.
 
 use crate::servers::canned;
-use crate::servers::{Cert, EchoGate, ForwardMode, HandshakeFault, ProxyMode, Serve, SessionFault};
+use crate::servers::{
+    Cert, EchoGate, ForwardMode, H2Fault, HandshakeFault, ProxyMode, Serve, SessionFault,
+};
 use std::time::Duration;
 use wsdoctor_core::CauseId;
 
@@ -171,6 +173,14 @@ macro_rules! close_after_code {
     };
 }
 
+macro_rules! h2_rejected_status {
+    () => {
+        405
+    };
+}
+
+/// The status the `h2-connect-rejected` server answers an extended CONNECT with.
+pub const H2_REJECTED_STATUS: u16 = h2_rejected_status!();
 /// Maximum message size of the `message-too-big` scenario, in bytes.
 pub const TOO_BIG_LIMIT: usize = too_big_limit!();
 /// Idle time after which the `proxy-idle-cut` proxy cuts an upgraded connection.
@@ -764,6 +774,84 @@ pub static SCENARIOS: &[Scenario] = &[
         serve: Serve::BrokenSession(SessionFault::StopsReading),
     },
     // ── healthy ─────────────────────────────────────────────────────────────────
+    // ── WebSockets over HTTP/2 (RFC 8441): TLS offering h2 and http/1.1 ────────────
+    Scenario {
+        name: "h2-connect-rejected",
+        group: Group::ServerConfig,
+        what: concat!(
+            "advertises WebSockets over HTTP/2, answers the extended CONNECT ",
+            h2_rejected_status!(),
+            " (Spring); HTTP/1.1 works"
+        ),
+        // Also h2-fails-h1-works (information; tests/check_h2.rs holds it).
+        expect: &[C::H2ConnectRejected],
+        plan: TLS,
+        path: "/ws",
+        serve: Serve::Http2(H2Fault::Rejected(H2_REJECTED_STATUS)),
+    },
+    Scenario {
+        name: "h2-connect-no-answer",
+        group: Group::ServerConfig,
+        what: "advertises WebSockets over HTTP/2 and never answers the extended CONNECT",
+        expect: &[C::H2ConnectNoAnswer],
+        plan: TLS,
+        path: "/ws",
+        serve: Serve::Http2(H2Fault::NoAnswer),
+    },
+    Scenario {
+        name: "h2-alpn-mismatch",
+        group: Group::ServerConfig,
+        what: "chooses h2 in ALPN, then answers in HTTP/1.1 (a TLS terminator in front of an HTTP/1.1 backend)",
+        expect: &[C::H2AlpnMismatch],
+        plan: TLS,
+        path: "/ws",
+        serve: Serve::Http2(H2Fault::AlpnMismatch),
+    },
+    Scenario {
+        name: "h2-protocol-stripped",
+        group: Group::ProxyFirewall,
+        what: "advertises WebSockets over HTTP/2, resets the extended CONNECT with PROTOCOL_ERROR (:protocol stripped by a hop)",
+        expect: &[C::H2ProtocolUnsupported],
+        plan: TLS,
+        path: "/ws",
+        serve: Serve::Http2(H2Fault::ProtocolError),
+    },
+    Scenario {
+        name: "h2-only-works",
+        group: Group::ProxyFirewall,
+        what: "WebSockets over HTTP/2 work; the HTTP/1.1 Upgrade gets 426 (a proxy dropping Upgrade)",
+        expect: &[C::HttpUpgradeRequired, C::H2WorksH1Fails],
+        plan: TLS,
+        path: "/ws",
+        serve: Serve::Http2(H2Fault::H1Fails),
+    },
+    Scenario {
+        name: "h2-stream-reset",
+        group: Group::Session,
+        what: "answers the extended CONNECT 200, then resets the stream (INTERNAL_ERROR) at the first message",
+        expect: &[C::H2StreamReset],
+        plan: TLS,
+        path: "/ws",
+        serve: Serve::Http2(H2Fault::ResetAfterOpen),
+    },
+    Scenario {
+        name: "h2-masked-frames",
+        group: Group::Session,
+        what: "answers the extended CONNECT 200, then sends masked frames inside the stream (RFC 6455 §5.1)",
+        expect: &[C::SessionMaskedFrame],
+        plan: TLS,
+        path: "/ws",
+        serve: Serve::Http2(H2Fault::Masked),
+    },
+    Scenario {
+        name: "h2-flow-control-stall",
+        group: Group::Session,
+        what: "answers the extended CONNECT 200 with SETTINGS_INITIAL_WINDOW_SIZE 0 and never a WINDOW_UPDATE",
+        expect: &[C::H2FlowControlStall],
+        plan: TLS,
+        path: "/ws",
+        serve: Serve::Http2(H2Fault::FlowStall),
+    },
     Scenario {
         name: "healthy-echo",
         group: Group::Healthy,
@@ -796,6 +884,26 @@ pub static SCENARIOS: &[Scenario] = &[
         plan: PLAIN,
         path: "/ws",
         serve: Serve::ReverseProxy(ProxyMode::Correct),
+    },
+    Scenario {
+        name: "healthy-h2-echo",
+        group: Group::Healthy,
+        what: "a correct echo over HTTP/1.1 and over HTTP/2 (RFC 8441, tokio-tungstenite on the stream)",
+        expect: &[],
+        plan: TLS,
+        path: "/ws",
+        serve: Serve::Http2(H2Fault::Healthy),
+    },
+    Scenario {
+        name: "h2-no-connect-protocol",
+        group: Group::Healthy,
+        what: "HTTP/2 without SETTINGS_ENABLE_CONNECT_PROTOCOL (like nginx): browsers use HTTP/1.1, which works",
+        // Browsers fall back to HTTP/1.1: information (h2-connect-protocol-not-advertised),
+        // not a fault. tests/check_h2.rs holds the finding.
+        expect: &[],
+        plan: TLS,
+        path: "/ws",
+        serve: Serve::Http2(H2Fault::NoConnectProtocol),
     },
 ];
 
@@ -831,7 +939,13 @@ mod tests {
             .collect();
         assert_eq!(
             healthy,
-            ["healthy-echo", "healthy-tls-echo", "healthy-behind-proxy"]
+            [
+                "healthy-echo",
+                "healthy-tls-echo",
+                "healthy-behind-proxy",
+                "healthy-h2-echo",
+                "h2-no-connect-protocol"
+            ]
         );
     }
 

@@ -132,6 +132,8 @@ fn check_reports_match_the_report_schema() {
         "close-1011",
         "connection-reset",
         "forward-proxy-auth",
+        "healthy-h2-echo",
+        "h2-connect-rejected",
     ];
     let lab = rt
         .block_on(wsdoctor_lab::Lab::start(wsdoctor_lab::LabOptions {

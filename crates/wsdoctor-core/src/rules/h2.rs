@@ -139,7 +139,13 @@ fn open(e: &Evidence, h: &H2Evidence, out: &mut Vec<Finding>) {
         ));
         return;
     }
-    if let Some(err) = &h.stream_error {
+    // A reset after the closing handshake completed ends nothing (servers reset a
+    // finished stream with CANCEL or NO_ERROR instead of ending it).
+    let closed_cleanly = h
+        .session
+        .as_ref()
+        .is_some_and(|s| matches!(s.close, CloseOutcome::Clean { .. }));
+    if let Some(err) = h.stream_error.as_ref().filter(|_| !closed_cleanly) {
         out.push(Finding::new(
             CauseId::H2StreamReset,
             format!(
@@ -322,6 +328,13 @@ mod tests {
         let found = ids(&with_h2(h));
         assert_eq!(found[0], CauseId::H2StreamReset);
         assert!(!found.contains(&CauseId::SessionReset), "{found:?}");
+    }
+
+    #[test]
+    fn a_reset_after_a_clean_close_is_no_finding() {
+        let mut h = open_h2();
+        h.stream_error = Some(H2Error::new(0x8, false));
+        assert!(ids(&with_h2(h)).is_empty());
     }
 
     #[test]

@@ -10,12 +10,14 @@ pub mod canned;
 pub mod echo;
 pub mod forward_proxy;
 pub mod handshake;
+pub mod http2;
 pub mod reverse_proxy;
 pub mod session;
 pub mod tcp;
 pub mod tls;
 
 pub use crate::pki::Cert;
+pub use http2::H2Fault;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -52,6 +54,8 @@ pub(crate) enum Serve {
     BrokenSession(SessionFault),
     /// One thread, one event loop, a handler that blocks it for this long per message.
     BlockedLoop(Duration),
+    /// TLS offering h2 and http/1.1: WebSockets over HTTP/2 (RFC 8441) with a fault.
+    Http2(H2Fault),
 }
 
 /// A check the healthy echo makes before upgrading.
@@ -150,6 +154,10 @@ pub(crate) async fn serve(serve: Serve, stream: TcpStream, peer: SocketAddr, ctx
         Serve::ForwardProxy(mode) => forward_proxy::serve(stream, mode).await,
         Serve::BrokenHandshake(fault) => handshake::serve(stream, fault).await,
         Serve::BrokenSession(fault) => session::serve(stream, fault).await,
+        Serve::Http2(fault) => match &ctx.tls {
+            Some(acceptor) => http2::serve(stream, acceptor, fault).await,
+            None => Ok(()),
+        },
         // Served by its own thread (see `crate::blocked`), never through here.
         Serve::BlockedLoop(_) => Ok(()),
     };

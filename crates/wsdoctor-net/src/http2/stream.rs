@@ -78,6 +78,10 @@ impl AsyncRead for H2Stream {
                     let _ = self.recv.flow_control().release_capacity(data.len());
                     self.pending = data;
                 }
+                // RST_STREAM NO_ERROR: the peer is done with the stream (RFC 9113 §8.1).
+                Poll::Ready(Some(Err(e))) if e.reason() == Some(h2::Reason::NO_ERROR) => {
+                    return Poll::Ready(Ok(()));
+                }
                 Poll::Ready(Some(Err(e))) => return Poll::Ready(Err(self.failed(e))),
                 Poll::Ready(None) => return Poll::Ready(Ok(())),
                 Poll::Pending => return Poll::Pending,
