@@ -25,6 +25,10 @@ const PEER_ENDED: &[&str] = &[
     "by the server",
 ];
 
+/// Words that name a forward proxy of the SOCKS kind (the failure is the proxy's, not
+/// the target's); `phase` reads them too.
+pub const FORWARD_PROXY: &[&str] = &["socks", "socks4", "socks5", "socks5h"];
+
 pub struct Concept {
     pub name: &'static str,
     /// Every group must occur (one of its words, lowercase, matched at a word start).
@@ -90,7 +94,6 @@ pub static CONCEPTS: &[Concept] = &[
             ],
             &[
                 "don't overlap",
-                "don\u{2019}t overlap",
                 "do not overlap",
                 "no matching",
                 "none of the requested",
@@ -171,7 +174,7 @@ pub static CONCEPTS: &[Concept] = &[
             &["header", "value"],
             &[
                 "invalid",
-                "bad value",
+                "bad",
                 "unexpected value",
                 "must contain",
                 "must include",
@@ -202,9 +205,11 @@ pub static CONCEPTS: &[Concept] = &[
                 "missing",
                 "invalid",
                 "not present",
+                "not found",
                 "absent",
                 "expected",
                 "wrong",
+                "bad",
                 "empty",
             ],
         ],
@@ -222,9 +227,11 @@ pub static CONCEPTS: &[Concept] = &[
                 "missing",
                 "invalid",
                 "not present",
+                "not found",
                 "absent",
                 "expected",
                 "wrong",
+                "bad",
                 "empty",
             ],
         ],
@@ -525,8 +532,22 @@ pub static CONCEPTS: &[Concept] = &[
     Concept {
         name: "session-id-unknown",
         groups: &[
-            &["session id", "sessionid", "sid"],
-            &["unknown", "invalid", "not found", "sticky"],
+            &[
+                "session id",
+                "sessionid",
+                "sid",
+                "connection id",
+                "connectionid",
+                "with that id",
+            ],
+            &[
+                "unknown",
+                "invalid",
+                "not found",
+                "sticky",
+                "no connection",
+                "no session",
+            ],
         ],
         causes: &[C::HttpStickySessionMissing],
         confidence: Medium,
@@ -935,6 +956,28 @@ pub static CONCEPTS: &[Concept] = &[
         confidence: Medium,
         unless: &[],
     },
+    // A host that could not be resolved, in any wording: a resolve verb beside a host
+    // word ("Host is unresolved", "unable to resolve host"; a bundler's "Can't resolve
+    // './x'" names no host).
+    Concept {
+        name: "host-unresolved",
+        groups: &[
+            &[
+                "could not resolve",
+                "couldn't resolve",
+                "cannot resolve",
+                "can't resolve",
+                "unable to resolve",
+                "failed to resolve",
+                "is unresolved",
+                "unresolved",
+            ],
+            &["host", "hostname", "domain", "dns", "address"],
+        ],
+        causes: &[C::DnsNxdomain, C::DnsFailure],
+        confidence: Medium,
+        unless: &[],
+    },
     // uWSGI (and other servers) built or started without WebSocket support.
     Concept {
         name: "server-lacks-websocket",
@@ -963,7 +1006,14 @@ pub static CONCEPTS: &[Concept] = &[
                 "eof before",
                 "closed during",
             ],
-            &["handshake", "upgrade", "response", "101", "headers"],
+            &[
+                "handshake",
+                "upgrade",
+                "response",
+                "101",
+                "headers",
+                "established",
+            ],
         ],
         causes: &[C::HttpClosedWithoutResponse, C::HttpNoResponse],
         confidence: Medium,
@@ -981,7 +1031,6 @@ pub static CONCEPTS: &[Concept] = &[
             "強制的に切断",
             "강제로 끊",
             "vom remotehost geschlossen",
-            "fermée par l’hôte distant",
             "fermée par l'hôte distant",
             "forzado la interrupción",
             "принудительно разорвал",
@@ -1091,6 +1140,10 @@ pub static CONCEPTS: &[Concept] = &[
             "rsv bit",
             "compressed bit",
             "rsv data",
+            "bad rsv",
+            "invalid rsv",
+            "nonzero rsv",
+            "non-zero rsv",
         ]],
         causes: &[C::SessionReservedBits, C::HandshakeExtensionUnoffered],
         confidence: Medium,
@@ -1120,6 +1173,10 @@ pub static CONCEPTS: &[Concept] = &[
             "unexpected status code",
             "non-101",
             "not 101",
+            "not '101",
+            "not \"101",
+            "other than 101",
+            "instead of 101",
             "bad status",
             "invalid response code",
             "unexpected response code",
@@ -1247,8 +1304,22 @@ pub static CONCEPTS: &[Concept] = &[
     Concept {
         name: "frame-too-large",
         groups: &[
-            &["frame size", "message size", "read limit", "payload size"],
-            &["exceed", "too large", "maximum", "limited at"],
+            &[
+                "frame size",
+                "message size",
+                "read limit",
+                "payload",
+                "message length",
+                "frame length",
+            ],
+            &[
+                "exceed",
+                "cannot exceed",
+                "too large",
+                "too big",
+                "maximum",
+                "limited at",
+            ],
         ],
         causes: &[C::SessionMessageTooLarge, C::SessionCloseMessageTooBig],
         confidence: Medium,
@@ -1290,6 +1361,25 @@ pub static CONCEPTS: &[Concept] = &[
         unless: &[],
     },
     Concept {
+        name: "accept-missing",
+        groups: &[
+            &["sec-websocket-accept"],
+            &[
+                "missing",
+                "not found",
+                "absent",
+                "not present",
+                "no sec-websocket-accept",
+                "empty",
+                "lacks",
+                "without",
+            ],
+        ],
+        causes: &[C::HandshakeAcceptMissing, C::ProxyUpgradeNotForwarded],
+        confidence: Medium,
+        unless: &[],
+    },
+    Concept {
         name: "accept-mismatch",
         groups: &[
             &["sec-websocket-accept"],
@@ -1309,6 +1399,9 @@ pub static CONCEPTS: &[Concept] = &[
                 "no subprotocol",
                 "mismatch",
                 "not echoed",
+                "no response",
+                "not returned",
+                "was not received",
                 "did not return",
                 "didn't return",
                 "not selected",
@@ -1369,6 +1462,142 @@ pub static CONCEPTS: &[Concept] = &[
         confidence: Low,
         unless: &[],
     },
+    // The browser API's state check, in the words of those that do not say which state.
+    Concept {
+        name: "not-open-state",
+        groups: &[&[
+            "not in the open state",
+            "not in open state",
+            "not in the open readystate",
+            "readystate is not open",
+        ]],
+        causes: &[C::AsyncSendAfterClose, C::AsyncSendBeforeOpen],
+        confidence: Medium,
+        unless: &[],
+    },
+    // A server (or the application behind it) that turned the opening handshake down.
+    Concept {
+        name: "handshake-denied",
+        groups: &[
+            &["websocket", "handshake", "upgrade"],
+            &[
+                "access denied",
+                "rejected by application",
+                "rejected by the application",
+                "rejected by the server",
+                "denied by the server",
+            ],
+        ],
+        causes: &[C::HttpForbidden, C::HttpUnauthorized],
+        confidence: Medium,
+        unless: &[],
+    },
+    // Daphne's access log: the application rejected the WebSocket.
+    Concept {
+        name: "access-log-reject",
+        groups: &[&["wsreject"]],
+        causes: &[C::HttpForbidden, C::HttpUnauthorized],
+        confidence: Medium,
+        unless: &[],
+    },
+    // nginx refusing a configuration whose header uses a variable no map defines
+    // (`$connection_upgrade` without its `map`).
+    Concept {
+        name: "unknown-variable",
+        groups: &[&["unknown \""], &["variable"]],
+        causes: &[C::ProxyMapMissing, C::ProxyConfigRejected],
+        confidence: Medium,
+        unless: &[],
+    },
+    // A forward (SOCKS) proxy that failed the connection it was asked to make.
+    Concept {
+        name: "socks-failure",
+        groups: &[
+            FORWARD_PROXY,
+            &[
+                "refused",
+                "failure",
+                "failed",
+                "error",
+                "unreachable",
+                "rejected",
+                "denied",
+                "responded with",
+            ],
+        ],
+        causes: &[C::ProxyConnectRefused, C::ProxyUnreachable],
+        confidence: Medium,
+        unless: &[],
+    },
+    // A certificate issued by a product that intercepts TLS (corporate gateways,
+    // antivirus, debugging proxies): the chain the client saw is the middlebox's.
+    Concept {
+        name: "tls-interceptor",
+        groups: &[
+            &[
+                "zscaler",
+                "netskope",
+                "bluecoat",
+                "blue coat",
+                "fortigate",
+                "fortinet",
+                "palo alto networks",
+                "sophos",
+                "kaspersky",
+                "avast",
+                "bitdefender",
+                "forcepoint",
+                "cisco umbrella",
+                "mcafee web gateway",
+                "mitmproxy",
+                "charles proxy",
+                "fiddler",
+                "burp",
+            ],
+            &[
+                "certificate",
+                "cert",
+                "root ca",
+                "intermediate",
+                "issuer",
+                "ssl",
+                "tls",
+                "i:",
+                "cn =",
+                "cn=",
+            ],
+        ],
+        causes: &[C::ProxyTlsIntercepted, C::TlsUnknownIssuer],
+        confidence: Medium,
+        unless: &[],
+    },
+    // "WebSocket handshake failed" with no why: only that the Upgrade did not succeed.
+    Concept {
+        name: "websocket-handshake-failed",
+        groups: &[
+            &[
+                "websocket handshake",
+                "opening handshake",
+                "websocket upgrade",
+            ],
+            &[
+                "failed",
+                "failure",
+                "fail",
+                "error",
+                "unsuccessful",
+                "could not",
+                "unable",
+            ],
+        ],
+        causes: &[
+            C::HttpNotUpgraded,
+            C::ProxyUpgradeNotForwarded,
+            C::HttpUnexpectedStatus,
+        ],
+        confidence: Low,
+        unless: &[],
+    },
 ];
 
 /// A concept found in a text, with the words that led there.
@@ -1379,11 +1608,31 @@ pub struct ConceptMatch {
 
 /// Every concept whose groups all occur within one window, in table order.
 pub fn find(text: &str) -> Vec<ConceptMatch> {
-    // Unicode lower case: the table holds words of other languages too.
-    let lower = text.to_lowercase();
+    let lower = normalise(text);
     CONCEPTS
         .iter()
         .filter_map(|c| find_one(&lower, c))
+        .collect()
+}
+
+/// The text as the table's words are written: Unicode lower case (the table holds
+/// words of other languages too), typographic quotes and apostrophes as ASCII ones,
+/// and the full-width punctuation of CJK texts as ASCII (`Sec-WebSocket-Accept not
+/// found。`, `‘Sec-WebSocket-Protocol’`, `can’t`).
+pub fn normalise(text: &str) -> String {
+    text.chars()
+        .flat_map(char::to_lowercase)
+        .map(|c| match c {
+            '\u{2018}' | '\u{2019}' | '\u{201B}' | '\u{2032}' => '\'',
+            '\u{201C}' | '\u{201D}' | '\u{201F}' | '\u{2033}' => '"',
+            '\u{FF1A}' => ':',
+            '\u{3002}' | '\u{FF0E}' => '.',
+            '\u{FF0C}' | '\u{3001}' => ',',
+            '\u{FF08}' => '(',
+            '\u{FF09}' => ')',
+            '\u{00A0}' | '\u{3000}' => ' ',
+            c => c,
+        })
         .collect()
 }
 
@@ -1718,6 +1967,87 @@ mod tests {
     fn the_words_are_reported() {
         let m = find("heartbeat timeout after 30 s");
         assert_eq!(m[0].words, vec!["heartbeat", "timeout"]);
+    }
+
+    /// Paraphrases written for this test, in no corpus: the concepts added from the
+    /// kinds of miss of the second fresh set, each in a wording no set has.
+    #[test]
+    fn kinds_of_unseen_wording() {
+        let cases: &[(&str, &str)] = &[
+            (
+                "fatal: unable to resolve host 'gw.internal'",
+                "host-unresolved",
+            ),
+            (
+                "handshake: no Sec-WebSocket-Accept in reply (missing)",
+                "accept-missing",
+            ),
+            (
+                "send() skipped: socket not in the OPEN state",
+                "not-open-state",
+            ),
+            (
+                "websocket upgrade rejected by the application (policy)",
+                "handshake-denied",
+            ),
+            (
+                "10.1.2.3:5555 - - [01/Jan/2030:00:00:00] \"WSREJECT /live/\" - -",
+                "access-log-reject",
+            ),
+            (
+                "nginx: [emerg] unknown \"http_upgrade_map\" variable",
+                "unknown-variable",
+            ),
+            ("SOCKS5 reply: host unreachable", "socks-failure"),
+            (
+                "issuer: O=Netskope Inc, CN=ca.corp root ca",
+                "tls-interceptor",
+            ),
+            (
+                "client: the websocket handshake failed, retrying",
+                "websocket-handshake-failed",
+            ),
+            ("max payload of 4096 bytes exceeded", "frame-too-large"),
+            ("protocol violation: bad RSV3 value", "reserved-bits"),
+            ("peer closed before established", "closed-before-handshake"),
+            (
+                "got 'Connection: close'; bad header in handshake error",
+                "request-header-invalid",
+            ),
+            (
+                "lookup failed: no connection with that id",
+                "session-id-unknown",
+            ),
+            ("the answer's status is not \"101\"", "status-not-101"),
+        ];
+        for (text, name) in cases {
+            assert!(
+                names(text).contains(name),
+                "{text:?} gave {:?}",
+                names(text)
+            );
+        }
+        // A bundler that cannot resolve a module names no host; a proxy that connected
+        // reports no failure.
+        assert!(
+            !names("Module not found: Can't resolve './util' in '/src'")
+                .contains(&"host-unresolved")
+        );
+        assert!(names("connected to SOCKS5 proxy at 127.0.0.1:9050").is_empty());
+        assert!(names("Zscaler client connector updated").is_empty());
+    }
+
+    /// Typographic quotes and apostrophes, and CJK full-width punctuation, read as
+    /// their ASCII forms: the words of the table are written once.
+    #[test]
+    fn typographic_punctuation_is_read_as_ascii() {
+        assert!(
+            names("Sent a \u{2018}Sec-WebSocket-Protocol\u{2019} header, but no response")
+                .contains(&"subprotocol-not-echoed")
+        );
+        assert!(names("Sec-WebSocket-Accept\u{FF1A}not found\u{3002}").contains(&"accept-missing"));
+        assert!(names("subprotocols don\u{2019}t overlap").contains(&"subprotocol-rejected"));
+        assert_eq!(normalise("\u{201C}A\u{201D}\u{FF08}b\u{FF09}"), "\"a\"(b)");
     }
 
     #[test]

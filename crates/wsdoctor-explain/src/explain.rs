@@ -482,8 +482,14 @@ fn from_causes(text: &str, kind: Kind, ids: &[CauseId], top: Option<&RuleMatch>)
     // (the field corpus showed those first guesses wrong about a third of the time).
     // A status read from a specific wording ("Unexpected response code: 404") names its
     // cause unless it is one no table knows (then only "unexpected status" is said).
+    // A status with many readings (400, 404, 200: the table lists more than two causes)
+    // only narrows it down, however specific the wording that carried it: in the field
+    // its first reading was wrong often enough (a 404 from an Action Cable mount behind
+    // a proxy, a 400 from a proxy that dropped the Upgrade) that it is medium.
     let named_status = |m: &RuleMatch| {
-        m.status.is_some() && m.causes.first() != Some(&CauseId::HttpUnexpectedStatus)
+        m.status
+            .is_some_and(|s| status::status_causes(s).len() <= 2)
+            && m.causes.first() != Some(&CauseId::HttpUnexpectedStatus)
     };
     let confidence = match top.map(|m| (m.rule.weight, m.causes.len(), named_status(m))) {
         None if ids.len() == 1 => Confidence::High,

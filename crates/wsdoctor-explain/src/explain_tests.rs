@@ -44,13 +44,27 @@ fn cause_ids_are_explained() {
     assert_eq!(e.layer, Some(Layer::Tls));
 }
 
+/// A specific wording with a status of at most two readings names its cause; one with
+/// many readings (400, 404, 200) is medium.
+#[test]
+fn a_named_status_is_high_only_with_few_readings() {
+    let conf = |t: &str| explain(t).confidence;
+    let chrome = "WebSocket connection to 'wss://a.example/ws' failed: Error during WebSocket handshake: Unexpected response code: ";
+    assert_eq!(conf(&format!("{chrome}403")), Some(Confidence::High));
+    assert_eq!(conf(&format!("{chrome}502")), Some(Confidence::High));
+    assert_eq!(conf(&format!("{chrome}400")), Some(Confidence::Medium));
+    assert_eq!(conf(&format!("{chrome}200")), Some(Confidence::Medium));
+}
+
 #[test]
 fn messages_rank_causes_and_carry_the_url() {
     let e = explain(
         "WebSocket connection to 'wss://chat.example.com/live?token=abc123' failed: Error during WebSocket handshake: Unexpected response code: 404",
     );
     assert_eq!(e.kind, Kind::Message);
-    assert_eq!(e.confidence, Some(Confidence::High));
+    // A 404 has several readings (a wrong path, a SockJS or Socket.IO mount, a stack
+    // without WebSockets): however exact the wording, it only narrows it down.
+    assert_eq!(e.confidence, Some(Confidence::Medium));
     assert_eq!(ids(&e)[0], C::HttpNotFound);
     assert_eq!(e.layer, Some(Layer::Http));
     assert_eq!(e.matched[0].rule, "chrome-unexpected-response-code");

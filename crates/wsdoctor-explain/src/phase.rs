@@ -36,6 +36,7 @@ const WORDS: &[(Phase, &[&str])] = &[
             "reading status line",
             "reading the status line",
             "handshake response",
+            "during websocket handshake",
         ],
     ),
     (
@@ -79,11 +80,28 @@ const WORDS: &[(Phase, &[&str])] = &[
             "unable to connect",
         ],
     ),
+    // The call that failed, where no word names the phase: a read or receive is on a
+    // connection already made, and a WebSocket connection spends nearly all its life
+    // in the open session (the field's resets on a read were session resets 13 times
+    // in 20, a connect-time reset twice).
+    (
+        Phase::Open,
+        &[
+            "read econnreset",
+            "onstreamread",
+            "tcp.onread",
+            "read0",
+            "wsarecv",
+            "recv() failed",
+            "\"syscall\":\"read\"",
+            "syscall: 'read'",
+        ],
+    ),
 ];
 
 /// The phase the text places its failure in, if it says.
 pub fn of(text: &str) -> Option<Phase> {
-    let lower = text.to_ascii_lowercase();
+    let lower = crate::concepts::normalise(text);
     WORDS
         .iter()
         .find(|(_, words)| words.iter().any(|w| lower.contains(w)))
@@ -163,8 +181,59 @@ fn client_left(text: &str, ids: &mut Vec<C>) -> bool {
 /// changed.
 pub fn rerank(text: &str, ids: &mut Vec<C>) -> bool {
     let phased = rerank_phase(text, ids);
-    client_left(text, ids) || phased
+    let left = client_left(text, ids);
+    let proxied = through_socks(text, ids);
+    one_family(text, ids) || proxied || left || phased
 }
+
+/// A connection failure reported through a SOCKS proxy is the proxy's answer: it
+/// refused the CONNECT (SOCKS reply "connection refused", "host unreachable") or
+/// could not be reached itself.
+fn through_socks(text: &str, ids: &mut Vec<C>) -> bool {
+    let lower = text.to_ascii_lowercase();
+    let transport = matches!(
+        ids.first(),
+        Some(C::TcpRefused | C::TcpTimeout | C::TcpUnreachable | C::TcpReset)
+    );
+    let socks = crate::concepts::FORWARD_PROXY.iter().any(|w| {
+        lower
+            .match_indices(w)
+            .any(|(i, _)| i == 0 || !lower.as_bytes()[i - 1].is_ascii_alphanumeric())
+    });
+    if !transport || !socks {
+        return false;
+    }
+    for (at, id) in [C::ProxyConnectRefused, C::ProxyUnreachable]
+        .into_iter()
+        .enumerate()
+    {
+        ids.retain(|x| *x != id);
+        ids.insert(at, id);
+    }
+    true
+}
+
+/// A timeout or an unreachable route towards an IPv6 address (a global one, not the
+/// loopback) or in a text that says IPv6 is often one address family black-holed
+/// while the other works: it ranks second, beside the failure itself.
+fn one_family(text: &str, ids: &mut Vec<C>) -> bool {
+    let path = ids
+        .iter()
+        .take(3)
+        .any(|id| matches!(id, C::TcpTimeout | C::TcpUnreachable));
+    if !path || ids.contains(&C::TcpFamilyBlackholed) || !IPV6.is_match(text) {
+        return false;
+    }
+    ids.insert(1.min(ids.len()), C::TcpFamilyBlackholed);
+    true
+}
+
+/// "IPv6", or a global unicast IPv6 address (2000::/3) written out.
+static IPV6: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    // Static pattern, covered by tests.
+    regex::Regex::new(r"(?i)\bipv6\b|\b[23][0-9a-f]{3}:[0-9a-f]{0,4}:[0-9a-f:]*[0-9a-f]")
+        .expect("valid")
+});
 
 fn rerank_phase(text: &str, ids: &mut Vec<C>) -> bool {
     let Some(first) = ids.first().copied() else {
@@ -175,6 +244,12 @@ fn rerank_phase(text: &str, ids: &mut Vec<C>) -> bool {
     };
     let Some(phase) = of(text) else { return false };
     let want = by_phase[phase as usize];
+    // A reset on an open session, seen from the server, is its client leaving: that
+    // reading stays in the first three.
+    if want == C::SessionReset && !ids.iter().take(3).any(|id| *id == C::SessionClientAborted) {
+        ids.retain(|id| *id != C::SessionClientAborted);
+        ids.insert(2.min(ids.len()), C::SessionClientAborted);
+    }
     if want == first {
         return false;
     }
@@ -208,6 +283,48 @@ mod tests {
             C::SessionReset
         );
         assert_eq!(first("ECONNRESET"), C::TcpReset);
+    }
+
+    /// Paraphrases, in no corpus: the call that failed places a reset once no word
+    /// names the phase; Chrome's "during WebSocket handshake" is the wait for the 101.
+    #[test]
+    fn the_failed_call_places_a_reset() {
+        let ranked = |t: &str| {
+            let mut ids = vec![C::TcpReset, C::SessionReset, C::ProxyIdleTimeout];
+            rerank(t, &mut ids);
+            ids
+        };
+        let r = ranked("Error: read ECONNRESET\n    at TCP.onStreamRead (x.js:1:1)");
+        assert_eq!(r[0], C::SessionReset);
+        assert!(r[..3].contains(&C::SessionClientAborted), "{r:?}");
+        assert_eq!(ranked("connect ECONNRESET 10.0.0.1:80")[0], C::TcpReset);
+        assert_eq!(
+            ranked("Error during WebSocket handshake: net::ERR_CONNECTION_RESET")[0],
+            C::HttpResetWithoutResponse
+        );
+        // A named phase wins over the call.
+        assert_eq!(
+            ranked("recv() failed (104) while connecting to upstream")[0],
+            C::TcpReset
+        );
+    }
+
+    /// A failure through SOCKS is the proxy's; a timeout towards a global IPv6 address
+    /// (or one that says IPv6) may be one family black-holed; loopback is not.
+    #[test]
+    fn who_and_which_family() {
+        let mut ids = vec![C::TcpRefused];
+        assert!(rerank("socks5 connect: connection refused", &mut ids));
+        assert_eq!(ids[..2], [C::ProxyConnectRefused, C::ProxyUnreachable]);
+        let mut ids = vec![C::TcpTimeout];
+        assert!(rerank("connect ETIMEDOUT [2a01:4f8:1:2::3]:443", &mut ids));
+        assert_eq!(ids, [C::TcpTimeout, C::TcpFamilyBlackholed]);
+        let mut ids = vec![C::TcpUnreachable];
+        assert!(rerank("no route to host over IPv6", &mut ids));
+        assert_eq!(ids[1], C::TcpFamilyBlackholed);
+        let mut ids = vec![C::TcpTimeout];
+        assert!(!rerank("connect ETIMEDOUT [::1]:443 at 12:30:45", &mut ids));
+        assert_eq!(ids, [C::TcpTimeout]);
     }
 
     #[test]

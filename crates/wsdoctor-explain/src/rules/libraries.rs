@@ -44,10 +44,13 @@ pub(super) static RULES: &[Rule] = &[
         ["websocket: bad handshake"],
         // gorilla says this for any answer but 101 (and for a 101 without its headers):
         // a status elsewhere in the text names it; without one, the plain page (200),
-        // a refusal, a wrong path or a redirect, in that order.
+        // some other status, a refusal, a wrong path or a redirect, in that order (in
+        // the field, a bare "bad handshake" was as often a status the thread did not
+        // name as the plain page).
         r"websocket: bad handshake(?: with resp: (?P<status>[1-5][0-9]{2}))?",
         Status(&[
             C::HttpNotUpgraded,
+            C::HttpUnexpectedStatus,
             C::HttpForbidden,
             C::HttpNotFound,
             C::HttpRedirect,

@@ -123,8 +123,8 @@ pub(super) static RULES: &[Rule] = &[
         "dns",
         9,
         Any,
-        ["enotfound", "eai_again", "://"],
-        r"(?:enotfound|eai_again) (?:https?|wss?|-[\w-]*)(?:\s|:|$)|\b(?:wss?|https?)://(?:wss?|https?)(?::/|//|:\d)",
+        ["enotfound", "eai_again", "://", "lookup "],
+        r"(?:enotfound|eai_again) (?:https?|wss?|-[\w-]*)(?:\s|:|$)|\b(?:wss?|https?)://(?:wss?|https?)(?::/|//|:\d)|\blookup (?:https?|wss?)(?::| on )",
         F(&[C::UrlUnparseable, C::DnsNxdomain])
     ),
     rule!(
@@ -225,7 +225,8 @@ pub(super) static RULES: &[Rule] = &[
             C::ProxyTlsIntercepted
         ])
     ),
-    // OpenSSL says this for an unknown CA and a missing intermediate alike.
+    // OpenSSL says this for an unknown CA and a missing intermediate alike, and for a
+    // TLS-intercepting proxy whose CA the client lacks (half of the field's cases).
     rule!(
         "tls-local-issuer",
         "tls",
@@ -242,8 +243,8 @@ pub(super) static RULES: &[Rule] = &[
         F(&[
             C::TlsIncompleteChain,
             C::TlsUnknownIssuer,
-            C::TlsClientTrustStoreMissing,
-            C::ProxyTlsIntercepted
+            C::ProxyTlsIntercepted,
+            C::TlsClientTrustStoreMissing
         ])
     ),
     rule!(
