@@ -152,6 +152,23 @@ def windows():
     write("windows-schannel", "SChannel/SSPI SEC_E_* status codes (Windows TLS)",
           "mingw-w64 winerror.h (Debian mingw-w64-common), every SEC_E_ define", rows)
 
+    # CryptoAPI's certificate-trust HRESULTs, what SChannel's callers (.NET, Edge, the
+    # wrappers that print an HRESULT as a signed OSStatus) report for a chain it refused.
+    trust = [
+        (r"EXPIRED|VALIDITYPERIODNESTING", "tls-cert-expired,tls-cert-not-yet-valid"),
+        (r"CN_NO_MATCH|INVALID_NAME", "tls-hostname-mismatch"),
+        (r"UNTRUSTEDROOT|UNTRUSTEDTESTROOT|UNTRUSTEDCA|EXPLICIT_DISTRUST|SUBJECT_NOT_TRUSTED", "tls-unknown-issuer,tls-self-signed,proxy-tls-intercepted"),
+        (r"CHAINING|PATHLENCONST|BASIC_CONSTRAINTS", "tls-incomplete-chain,tls-unknown-issuer"),
+        (r"REVOKED|REVOCATION|WRONG_USAGE|PURPOSE|ROLE|CRITICAL|MALFORMED|INVALID_POLICY|CERT_SIGNATURE|BAD_DIGEST", "tls-handshake-failed"),
+    ]
+    rows = []
+    for name, hexv in re.findall(r"#define\s+((?:CERT_E|TRUST_E)_[A-Z_0-9]+|CRYPT_E_(?:REVOKED|NO_REVOCATION_CHECK|REVOCATION_OFFLINE))\s+_HRESULT_TYPEDEF_\(0x([0-9A-Fa-f]+)L?\)", win):
+        c = classify(name, trust, "-")
+        rows.append((name, int(hexv, 16) - (1 << 32), c, f"0x{hexv.upper()}" if c != "-" else ""))
+    write("windows-cert-trust", "CryptoAPI certificate-trust HRESULTs CERT_E_*, TRUST_E_* (and CRYPT_E_ revocation)",
+          "mingw-w64 winerror.h (Debian mingw-w64-common), every CERT_E_ and TRUST_E_ define, CRYPT_E_REVOKED, "
+          "CRYPT_E_NO_REVOCATION_CHECK, CRYPT_E_REVOCATION_OFFLINE", rows)
+
 
 # ── Node.js ────────────────────────────────────────────────────────────────────────
 NODE_RULES = [
@@ -455,10 +472,15 @@ SOURCES = {
     "websocketclosestatus": ("dotnet/runtime", "02f0b04256867bce0e92c147fe70b2c81773fea0",
                              "src/libraries/System.Net.WebSockets/src/System/Net/WebSockets/WebSocketCloseStatus.cs"),
     "errorlist": ("mozilla/gecko-dev", "020ce4b8e6aad44c800895727117756fe3c4936f", "xpcom/base/ErrorList.py"),
+    "nv-ws-error": ("TakahikoKawasaki/nv-websocket-client", "f9cc33032851edae4115f17417201e78f144db0d",
+                    "src/main/java/com/neovisionaries/ws/client/WebSocketError.java"),
+    "java-ws-exceptions": ("TooTallNate/Java-WebSocket", "afeacbf8c0f6f6a761c9d9daed8c813dd3b8ed7d",
+                           "src/main/java/org/java_websocket/exceptions"),
 }
 
-def source(key):
-    import os, subprocess
+def source_root(key):
+    """$VOCAB_SRC/<owner>+<name> for a key of SOURCES, or a stop naming what is missing."""
+    import os
     repo, commit, path = SOURCES[key]
     src = os.environ.get("VOCAB_SRC")
     if not src:
@@ -466,7 +488,18 @@ def source(key):
         sys.exit(f"extract.py: step needs {repo} ({path} at {commit[:12]}); set VOCAB_SRC to "
                  f"a directory holding {repo.replace('/', '+')}/ (a checkout, or a bare mirror "
                  f"in {repo.replace('/', '+')}/repo)")
-    root = pathlib.Path(src) / repo.replace("/", "+")
+    return pathlib.Path(src) / repo.replace("/", "+")
+
+def git(key, *args):
+    """A git command in the bare mirror of a key of SOURCES."""
+    import subprocess
+    return subprocess.run(["git", "-C", str(source_root(key) / "repo"), *args],
+                          capture_output=True, text=True, check=True).stdout
+
+def source(key):
+    import subprocess
+    repo, commit, path = SOURCES[key]
+    root = source_root(key)
     if (root / path).exists():
         return (root / path).read_text()
     return subprocess.run(["git", "-C", str(root / "repo"), "show", f"{commit}:{path}"],
@@ -486,6 +519,101 @@ def existing(fname):
         cols = line.split("\t")
         out[cols[0]] = (cols[1], cols[2], cols[3] if len(cols) > 3 else "")
     return out
+
+
+# ── JVM WebSocket client libraries: Java-WebSocket and nv-websocket-client ─────────
+# Their exception classes, and nv-websocket-client's WebSocketError enum with the
+# message each error is thrown with (`new OpeningHandshakeException(WebSocketError.X,
+# "…")`): what an Android or JVM user pastes. Each constant's causes are judged here.
+NV_WS = {
+    # Getting an SSLSocket's streams runs the TLS handshake: its failure is mostly that.
+    "NOT_IN_CREATED_STATE": "async-double-connect", "SOCKET_INPUT_STREAM_FAILURE": "tls-handshake-failed,tcp-reset",
+    "SOCKET_OUTPUT_STREAM_FAILURE": "tls-handshake-failed,tcp-reset",
+    "OPENING_HAHDSHAKE_REQUEST_FAILURE": "http-closed-without-response,tcp-reset",
+    "OPENING_HANDSHAKE_RESPONSE_FAILURE": "http-closed-without-response,http-reset-without-response,plaintext-to-tls-port",
+    "STATUS_LINE_EMPTY": "http-closed-without-response,handshake-bad-status-line",
+    "STATUS_LINE_BAD_FORMAT": "handshake-bad-status-line,http-not-http,plaintext-to-tls-port",
+    "NOT_SWITCHING_PROTOCOLS": "http-unexpected-status,http-not-upgraded,proxy-upgrade-not-forwarded",
+    "HTTP_HEADER_FAILURE": "http-closed-without-response,http-not-http",
+    "NO_UPGRADE_HEADER": "handshake-upgrade-missing,proxy-upgrade-not-forwarded",
+    "NO_WEBSOCKET_IN_UPGRADE_HEADER": "handshake-upgrade-missing,proxy-upgrade-not-forwarded",
+    "NO_CONNECTION_HEADER": "handshake-connection-missing,proxy-upgrade-not-forwarded",
+    "NO_UPGRADE_IN_CONNECTION_HEADER": "handshake-connection-missing,proxy-upgrade-not-forwarded",
+    "NO_SEC_WEBSOCKET_ACCEPT_HEADER": "handshake-accept-missing,proxy-upgrade-not-forwarded",
+    "UNEXPECTED_SEC_WEBSOCKET_ACCEPT_HEADER": "handshake-accept-mismatch",
+    "EXTENSION_PARSE_ERROR": "handshake-extension-unoffered", "UNSUPPORTED_EXTENSION": "handshake-extension-unoffered",
+    "EXTENSIONS_CONFLICT": "handshake-extension-unoffered",
+    "UNSUPPORTED_PROTOCOL": "handshake-subprotocol-unrequested,handshake-subprotocol-not-echoed",
+    "INSUFFICENT_DATA": "session-abrupt-eof,session-reset", "INVALID_PAYLOAD_LENGTH": "session-protocol-violation",
+    "TOO_LONG_PAYLOAD": "session-message-too-large,session-close-message-too-big",
+    "INSUFFICIENT_MEMORY_FOR_PAYLOAD": "session-message-too-large",
+    "INTERRUPTED_IN_READING": "session-abrupt-eof", "IO_ERROR_IN_READING": "session-reset,session-abrupt-eof",
+    "IO_ERROR_IN_WRITING": "session-reset,async-send-after-close", "FLUSH_ERROR": "session-reset,async-send-after-close",
+    "NON_ZERO_RESERVED_BITS": "session-reserved-bits,handshake-extension-unoffered",
+    "UNEXPECTED_RESERVED_BIT": "session-reserved-bits,handshake-extension-unoffered",
+    "FRAME_MASKED": "session-masked-frame", "UNKNOWN_OPCODE": "session-unknown-opcode",
+    "FRAGMENTED_CONTROL_FRAME": "session-fragmented-control", "UNEXPECTED_CONTINUATION_FRAME": "session-bad-fragmentation",
+    "CONTINUATION_NOT_CLOSED": "session-bad-fragmentation", "TOO_LONG_CONTROL_FRAME_PAYLOAD": "session-control-frame-too-long",
+    "MESSAGE_CONSTRUCTION_ERROR": "-", "TEXT_MESSAGE_CONSTRUCTION_ERROR": "session-invalid-utf8",
+    "UNEXPECTED_ERROR_IN_READING_THREAD": "-", "UNEXPECTED_ERROR_IN_WRITING_THREAD": "-",
+    "PERMESSAGE_DEFLATE_UNSUPPORTED_PARAMETER": "handshake-extension-unoffered",
+    "PERMESSAGE_DEFLATE_INVALID_MAX_WINDOW_BITS": "handshake-extension-unoffered",
+    "COMPRESSION_ERROR": "session-protocol-violation", "DECOMPRESSION_ERROR": "session-reserved-bits,session-protocol-violation",
+    "SOCKET_CONNECT_ERROR": "tcp-refused,tcp-timeout,tcp-unreachable",
+    "PROXY_HANDSHAKE_ERROR": "proxy-connect-refused,proxy-auth-required,proxy-unreachable",
+    "SOCKET_OVERLAY_ERROR": "proxy-tunnel-closed,tls-handshake-failed",
+    "SSL_HANDSHAKE_ERROR": "tls-handshake-failed,tls-unknown-issuer", "NO_MORE_FRAME": "session-abrupt-eof,session-reset",
+    "HOSTNAME_UNVERIFIED": "tls-hostname-mismatch",
+}
+NV_WS_CLASSES = {
+    "FormatException": "session-protocol-violation", "HostnameUnverifiedException": "tls-hostname-mismatch",
+    "InsufficientDataException": "session-abrupt-eof,session-reset", "NoMoreFrameException": "session-abrupt-eof,session-reset",
+    "OpeningHandshakeException": "http-unexpected-status,http-not-upgraded,proxy-upgrade-not-forwarded",
+    "WebSocketException": "-",
+}
+JAVA_WS_CLASSES = {
+    "IncompleteException": "session-abrupt-eof", "IncompleteHandshakeException": "http-closed-without-response,session-abrupt-eof",
+    "InvalidDataException": "session-protocol-violation", "InvalidEncodingException": "session-invalid-utf8",
+    "InvalidFrameException": "session-protocol-violation,session-reserved-bits",
+    "InvalidHandshakeException": "http-unexpected-status,http-not-upgraded,handshake-accept-mismatch",
+    "LimitExceededException": "session-message-too-large,session-close-message-too-big",
+    "NotSendableException": "async-send-after-close", "WebsocketNotConnectedException": "async-send-before-open,async-send-after-close",
+    "WrappedIOException": "session-reset,session-abrupt-eof",
+}
+
+def jvm_websocket():
+    rows = []
+    # Java-WebSocket: every class of its exceptions package (a directory at the commit).
+    _, commit, path = SOURCES["java-ws-exceptions"]
+    names = git("java-ws-exceptions", "ls-tree", "--name-only", f"{commit}:{path}").split()
+    classes = sorted(n[:-5] for n in names if n.endswith("Exception.java"))
+    assert set(classes) == set(JAVA_WS_CLASSES), f"Java-WebSocket exceptions changed: {classes}"
+    for c in classes:
+        rows.append((f"org.java_websocket.exceptions.{c}", None, JAVA_WS_CLASSES[c], ""))
+        rows.append((c, None, JAVA_WS_CLASSES[c], ""))
+    # nv-websocket-client: its exception classes, and every WebSocketError constant.
+    src = source("nv-ws-error")
+    body = src[src.index("public enum WebSocketError"):]
+    consts = re.findall(r"^\s+([A-Z][A-Z_]+)\s*[,;]\s*$", body, re.M)
+    assert set(consts) == set(NV_WS), f"nv-websocket-client WebSocketError changed: {sorted(set(consts) ^ set(NV_WS))}"
+    for c in sorted(NV_WS_CLASSES):
+        if NV_WS_CLASSES[c] != "-":
+            rows.append((f"com.neovisionaries.ws.client.{c}", None, NV_WS_CLASSES[c], ""))
+        if c not in ("WebSocketException", "FormatException"):
+            rows.append((c, None, NV_WS_CLASSES[c], ""))
+    # The message each constant is thrown with (its literal start, before any value).
+    _, commit, _ = SOURCES["nv-ws-error"]
+    code = git("nv-ws-error", "grep", "-h", "-A1", r"WebSocketError\.[A-Z_]*,", commit, "--", "src/main")
+    said = {}
+    for const, msg in re.findall(r"WebSocketError\.([A-Z_]+),\s*(?:\S+:)?\s*\"([^\"]{12,})\"", code):
+        msg = msg.split(". ")[0].rstrip(" :").rstrip(".")
+        if const in NV_WS and len(msg.split()) >= 4:
+            said.setdefault(const, msg)
+    for c in consts:
+        rows.append((f"WebSocketError.{c}", None, NV_WS[c], said.get(c, "") if NV_WS[c] != "-" else ""))
+    write("jvm-websocket", "JVM WebSocket client libraries (Java-WebSocket, nv-websocket-client)",
+          f"{where('java-ws-exceptions')} (every class), {where('nv-ws-error')} (every WebSocketError constant, with the "
+          "message src/main throws it with) and the library's exception classes", rows)
 
 
 # ── Apple: OSStatus (Security framework), CFNetwork, Darwin errno ──────────────────
@@ -742,7 +870,7 @@ def curl():
 
 if __name__ == "__main__":
     import sys
-    steps = {"openssl": openssl, "nss": nss, "windows": windows, "node": node, "python": python, "java": java,
+    steps = {"openssl": openssl, "nss": nss, "windows": windows, "node": node, "python": python, "java": java, "jvm-websocket": jvm_websocket,
              "rust": rust, "apple": apple, "dotnet": dotnet, "go": golang, "mozilla": mozilla, "errno-l10n": errno_l10n, "curl": curl}
     for name in sys.argv[1:] or steps:
         steps[name]()

@@ -302,13 +302,25 @@ fn explain_message(text: &str) -> Explanation {
     if family_first {
         matches.iter().for_each(|m| add(m.causes));
     }
-    codes.iter().for_each(|m| add(&m.entry.causes));
+    // A code that only says the answer was not 101 (nv-websocket-client's
+    // NOT_SWITCHING_PROTOCOLS) ranks after the status the same text names.
+    let status_known = family_status.or(found.map(|f| f.code)).is_some();
+    let (code_why, code_outcome): (Vec<&vocab::VocabMatch>, Vec<&vocab::VocabMatch>) =
+        codes.iter().partition(|m| {
+            !status_known
+                || !matches!(
+                    m.entry.causes.first(),
+                    Some(CauseId::HttpUnexpectedStatus | CauseId::HttpNotUpgraded)
+                )
+        });
+    code_why.iter().for_each(|m| add(&m.entry.causes));
     if !family_first {
         matches.iter().for_each(|m| add(m.causes));
     }
     if let Some(f) = found.filter(|_| !status_first) {
         add(status::status_causes(f.code));
     }
+    code_outcome.iter().for_each(|m| add(&m.entry.causes));
     if !close_family {
         outcome.iter().for_each(|m| add(m.concept.causes));
     }

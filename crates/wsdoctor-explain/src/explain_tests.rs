@@ -444,3 +444,37 @@ fn tornado_and_close_status_names() {
         C::SessionCloseMessageTooBig
     );
 }
+
+/// Paraphrases, in no corpus: the JVM WebSocket libraries' vocabulary, and an HRESULT
+/// printed as a signed number.
+#[test]
+fn jvm_websocket_codes_and_signed_hresults() {
+    let first = |t: &str| ids(&explain(t)).first().copied();
+    // A code that only says "not 101" yields to the status the same text names.
+    assert_eq!(
+        first(
+            "OpeningHandshakeException: The status code of the opening handshake response is not '101 Switching Protocols'. The status line is: HTTP/1.1 401 Unauthorized"
+        ),
+        Some(C::HttpUnauthorized)
+    );
+    assert_eq!(
+        first("org.java_websocket.exceptions.InvalidFrameException: bad rsv 1 in frame"),
+        Some(C::SessionReservedBits)
+    );
+    assert_eq!(
+        first(
+            "com.neovisionaries.ws.client.WebSocketException: The opening handshake response does not contain 'Sec-WebSocket-Accept' header."
+        ),
+        Some(C::HandshakeAcceptMissing)
+    );
+    assert_eq!(
+        first("TLS setup failed (OSStatus error -2146762487.)"),
+        Some(C::TlsUnknownIssuer)
+    );
+    assert_eq!(
+        first("schannel: HRESULT 0x800B010F"),
+        Some(C::TlsHostnameMismatch)
+    );
+    // A negative number that is not after a code word is no HRESULT.
+    assert!(!explain("offset -2146762487 in the file").recognised);
+}

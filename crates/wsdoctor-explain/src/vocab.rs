@@ -55,6 +55,10 @@ pub struct VocabMatch {
     pub span: (usize, usize),
 }
 
+/// An HRESULT printed as a signed 32-bit number after a word that introduces a code
+/// (`OSStatus error -2146762495` is CERT_E_EXPIRED, 0x800B0101): the lists hold them so.
+const HRESULT_DECIMAL: &str = r"(?i)\b(?:error|status|hresult|code)\W{0,3}(?P<n>-21[0-9]{8})\b";
+
 macro_rules! vocab {
     ($name:literal, $writer:literal, $ctx:expr) => {
         Vocabulary {
@@ -124,7 +128,16 @@ pub static VOCABULARIES: &[Vocabulary] = &[
         "WinHTTP (.NET on Windows, PowerShell)",
         Some(r"(?i)\b(?:winhttp|error|code)\W{1,3}(?P<n>12[01][0-9]{2})\b")
     ),
-    vocab!("windows-schannel", "SChannel (Windows TLS)", None),
+    vocab!(
+        "windows-schannel",
+        "SChannel (Windows TLS)",
+        Some(HRESULT_DECIMAL)
+    ),
+    vocab!(
+        "windows-cert-trust",
+        "Windows CryptoAPI (certificate trust)",
+        Some(HRESULT_DECIMAL)
+    ),
     vocab!(
         "dotnet-websocket",
         ".NET (SocketError, WebSocketError)",
@@ -149,6 +162,7 @@ pub static VOCABULARIES: &[Vocabulary] = &[
         "Java and the JVM WebSocket libraries",
         None
     ),
+    vocab!("jvm-websocket", "Java-WebSocket, nv-websocket-client", None),
     vocab!("rust-error", "Rust (tungstenite, rustls, std)", None),
     vocab!(
         "errno-linux",
@@ -543,10 +557,12 @@ mod tests {
             ("windows-winsock", 89),
             ("windows-winhttp", 53),
             ("windows-schannel", 78),
+            ("windows-cert-trust", 36),
             ("node-error", 280),
             ("node-ws", 9),
             ("python-exception", 270),
             ("java-exception", 135),
+            ("jvm-websocket", 78),
             ("rust-error", 257),
             ("errno-linux", 130),
             ("apple-osstatus", 455),
