@@ -232,6 +232,18 @@ fn explain_message(text: &str) -> Explanation {
     if NESTED.is_match(text) {
         codes.reverse();
     }
+    // A code that narrows another down ranks first: `ConnectException` (refused or timed
+    // out) with `ETIMEDOUT` (timed out) is a timeout.
+    let narrows = |m: &vocab::VocabMatch, all: &[vocab::VocabMatch]| {
+        all.iter().any(|o| {
+            o.entry.causes.len() > m.entry.causes.len()
+                && m.entry.causes.iter().all(|c| o.entry.causes.contains(c))
+        })
+    };
+    let order: Vec<bool> = codes.iter().map(|m| !narrows(m, &codes)).collect();
+    let mut keyed: Vec<(bool, vocab::VocabMatch)> = order.into_iter().zip(codes).collect();
+    keyed.sort_by_key(|(k, _)| *k);
+    let codes: Vec<vocab::VocabMatch> = keyed.into_iter().map(|(_, m)| m).collect();
     let mut ids: Vec<CauseId> = Vec::new();
     let mut add = |list: &[CauseId]| {
         for id in list {

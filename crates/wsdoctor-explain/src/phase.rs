@@ -183,7 +183,31 @@ pub fn rerank(text: &str, ids: &mut Vec<C>) -> bool {
     let phased = rerank_phase(text, ids);
     let left = client_left(text, ids);
     let proxied = through_socks(text, ids);
-    one_family(text, ids) || proxied || left || phased
+    let root = root_first(ids);
+    one_family(text, ids) || root || proxied || left || phased
+}
+
+/// A socket used after it closed (or before it opened) is the consequence where the
+/// same text says why the connection never opened (refused, no DNS answer, TLS failed):
+/// that reason ranks first.
+fn root_first(ids: &mut Vec<C>) -> bool {
+    if !matches!(
+        ids.first(),
+        Some(C::AsyncSendAfterClose | C::AsyncSendBeforeOpen)
+    ) {
+        return false;
+    }
+    let Some(at) = ids.iter().position(|id| {
+        matches!(
+            id.layer(),
+            wsdoctor_core::Layer::Dns | wsdoctor_core::Layer::Tcp | wsdoctor_core::Layer::Tls
+        )
+    }) else {
+        return false;
+    };
+    let root = ids.remove(at);
+    ids.insert(0, root);
+    true
 }
 
 /// A connection failure reported through a SOCKS proxy is the proxy's answer: it
@@ -325,6 +349,15 @@ mod tests {
         let mut ids = vec![C::TcpTimeout];
         assert!(!rerank("connect ETIMEDOUT [::1]:443 at 12:30:45", &mut ids));
         assert_eq!(ids, [C::TcpTimeout]);
+    }
+
+    #[test]
+    fn a_connection_that_never_opened_explains_the_send_after_it() {
+        let mut ids = vec![C::AsyncSendAfterClose, C::TcpRefused];
+        assert!(rerank("any text", &mut ids));
+        assert_eq!(ids, [C::TcpRefused, C::AsyncSendAfterClose]);
+        let mut ids = vec![C::AsyncSendAfterClose, C::SessionAbruptEof];
+        assert!(!rerank("any text", &mut ids));
     }
 
     #[test]
