@@ -15,10 +15,11 @@ pub enum Format {
     Traefik,
     Envoy,
     K8s,
+    Lighttpd,
 }
 
 impl Format {
-    pub const ALL: [Format; 7] = [
+    pub const ALL: [Format; 8] = [
         Format::Nginx,
         Format::Haproxy,
         Format::Apache,
@@ -26,6 +27,7 @@ impl Format {
         Format::Traefik,
         Format::Envoy,
         Format::K8s,
+        Format::Lighttpd,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -37,6 +39,7 @@ impl Format {
             Format::Traefik => "traefik",
             Format::Envoy => "envoy",
             Format::K8s => "k8s",
+            Format::Lighttpd => "lighttpd",
         }
     }
 
@@ -61,6 +64,9 @@ pub fn detect(name: &str, text: &str) -> Option<Format> {
     let lower_name = name.rsplit('/').next().unwrap_or(name).to_ascii_lowercase();
     if text.contains("\n# configuration file ") || text.starts_with("# configuration file ") {
         return Some(Format::Nginx);
+    }
+    if lighttpd(text) {
+        return Some(Format::Lighttpd);
     }
     if lower_name.ends_with(".toml") || traefik_toml(text) {
         return Some(Format::Traefik);
@@ -173,6 +179,28 @@ const CADDY_DIRECTIVES: &[&str] = &[
     "stream_close_delay",
 ];
 
+/// lighttpd's configuration: `server.modules`, `proxy.server`/`proxy.header`,
+/// `server.document-root` settings or `$HTTP["…"]`/`$SERVER["…"]` conditionals at the
+/// start of a line (no other proxy writes either).
+fn lighttpd(text: &str) -> bool {
+    text.lines().any(|l| {
+        let l = l.trim_start();
+        ["$HTTP[\"", "$SERVER[\""].iter().any(|p| l.starts_with(p))
+            || [
+                "server.modules",
+                "proxy.server",
+                "proxy.header",
+                "server.document-root",
+            ]
+            .iter()
+            .any(|k| {
+                l.strip_prefix(k).is_some_and(|r| {
+                    r.trim_start().starts_with('=') || r.trim_start().starts_with("+=")
+                })
+            })
+    })
+}
+
 fn looks_like_yaml(text: &str) -> bool {
     let starts = |k: &str| text.lines().any(|l| l.starts_with(k));
     // Traefik's dynamic files open with a bare `http:` (or `tcp:`) key.
@@ -261,6 +289,8 @@ mod tests {
         assert_eq!(detect("envoy.json", json), Some(Format::Envoy));
         let kubectl = "{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"List\"\n}";
         assert_eq!(detect("out", kubectl), Some(Format::K8s));
+        let lighttpd = "server.modules += ( \"mod_proxy\" )\n$HTTP[\"url\"] =~ \"^/ws\" {\n  proxy.server = ( \"\" => (( \"host\" => \"127.0.0.1\", \"port\" => 8080 )))\n}\n";
+        assert_eq!(detect("lighttpd.conf", lighttpd), Some(Format::Lighttpd));
     }
 
     #[test]

@@ -126,6 +126,7 @@ rules! {
     K8sNginxIncWebsocketServices = "k8s/nginx-inc-websocket-services" => ProxyUpgradeNotForwarded, "NGINX Inc's controller: a WebSocket service not in nginx.org/websocket-services";
     K8sNginxIncTimeout = "k8s/nginx-inc-timeout" => ProxyIdleTimeout, "NGINX Inc's controller: proxy-read-timeout default or short";
     K8sStickySessionMissing = "k8s/sticky-session-missing" => HttpStickySessionMissing, "Socket.IO across replicas without session affinity";
+    LighttpdUpgradeNotEnabled = "lighttpd/upgrade-not-enabled" => ProxyUpgradeNotForwarded, "proxy.server without proxy.header upgrade => enable";
 }
 
 impl RuleId {
@@ -278,7 +279,7 @@ mod tests {
             let (proxy, name) = id.split_once('/').expect("namespaced");
             assert!(
                 [
-                    "nginx", "haproxy", "apache", "caddy", "traefik", "envoy", "k8s"
+                    "nginx", "haproxy", "apache", "caddy", "traefik", "envoy", "k8s", "lighttpd"
                 ]
                 .contains(&proxy)
             );

@@ -7,6 +7,7 @@ mod caddy;
 mod envoy;
 mod haproxy;
 mod k8s;
+mod lighttpd;
 mod nginx;
 mod traefik;
 pub(crate) mod tree;
@@ -163,7 +164,7 @@ pub(crate) fn lint_input(
             report.error(
                 &name,
                 None,
-                "cannot tell which proxy this configuration is for: pass --input-format nginx|haproxy|apache|caddy|traefik|envoy|k8s",
+                "cannot tell which proxy this configuration is for: pass --input-format nginx|haproxy|apache|caddy|traefik|envoy|k8s|lighttpd",
             );
             return nothing;
         }
@@ -199,6 +200,7 @@ pub(crate) fn lint_input(
                 Format::Traefik => traefik::lint(&mut ctx, &name, &text),
                 Format::Envoy => envoy::lint(&mut ctx, &name, &text),
                 Format::K8s => k8s::lint(&mut ctx, &name, &text),
+                Format::Lighttpd => lighttpd::lint(&mut ctx, &name, &text),
             }
         }
     }

@@ -20,7 +20,7 @@ pub struct LintArgs {
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Output format (human, json, sarif) and/or input format (nginx, haproxy, apache,
-    /// caddy, traefik, envoy, k8s); may be given twice, once of each kind.
+    /// caddy, traefik, envoy, k8s, lighttpd); may be given twice, once of each kind.
     #[arg(long, value_name = "FORMAT")]
     pub format: Vec<String>,
     /// Shorthand for --format json (schema wsdoctor.lint/1).
@@ -140,7 +140,7 @@ fn resolve(args: &LintArgs) -> anyhow::Result<(OutputFormat, Options, Option<Sev
             (None, Some(i)) => input = Some(i),
             (None, None) => {
                 return Err(super::usage(format!(
-                    "--format {f} is unknown: use human, json or sarif for the output, or nginx, haproxy, apache, caddy, traefik, envoy, k8s to force the parser"
+                    "--format {f} is unknown: use human, json or sarif for the output, or nginx, haproxy, apache, caddy, traefik, envoy, k8s, lighttpd to force the parser"
                 )));
             }
         }
@@ -148,7 +148,7 @@ fn resolve(args: &LintArgs) -> anyhow::Result<(OutputFormat, Options, Option<Sev
     if let Some(name) = &args.input_format {
         let f = Format::parse(name).ok_or_else(|| {
             super::usage(format!(
-                "--input-format {name} is unknown: use nginx, haproxy, apache, caddy, traefik, envoy or k8s"
+                "--input-format {name} is unknown: use nginx, haproxy, apache, caddy, traefik, envoy, k8s or lighttpd"
             ))
         })?;
         if input.is_some_and(|i| i != f) {
