@@ -1044,11 +1044,15 @@ fn expand<'a>(block: &'a [Entry], snippets: &Snippets<'a>, depth: usize) -> Opti
 /// optional"): its directives follow the address.
 fn sites(entries: &[Entry]) -> Vec<&[Entry]> {
     let lone_brace = |e: &Entry| e.tokens[0].is_empty() && !e.block.is_empty();
+    // A site address has a dot, a colon or a slash, or is localhost; a directive
+    // (`import` at the top of the file) has none.
+    let address = |t: &str| t.contains(['.', ':', '/']) || t.starts_with("localhost");
     let first = entries
         .iter()
-        .position(|e| !lone_brace(e) && !e.tokens[0].starts_with('('));
+        .position(|e| !lone_brace(e) && !e.tokens[0].starts_with('(') && e.tokens[0] != "import");
     if let Some(i) = first
         && entries[i].block.is_empty()
+        && address(&entries[i].tokens[0])
         && !entries.get(i + 1).is_some_and(lone_brace)
     {
         return vec![&entries[i + 1..]];
@@ -1418,6 +1422,13 @@ mod tests {
     /// A site written without braces is a site too.
     #[test]
     fn caddyfile_v1_semantics_on_caddy_1() {
+        // An import above site blocks is no braceless site.
+        let imported = "import common\nexample.com {\n  reverse_proxy /ws* 127.0.0.1:9000\n}\n";
+        let o = Options {
+            ws_paths: vec!["/ws".into()],
+            ..opts()
+        };
+        assert!(lint_text("Caddyfile", imported, &o).findings.is_empty());
         let braceless = "localhost:8080\nroot ./static\ngzip\nproxy /live 127.0.0.1:8020 {\n    transparent\n    websocket\n}\n";
         let r = lint_text("Caddyfile", braceless, &opts());
         assert_eq!(
