@@ -596,9 +596,13 @@ fn backend_tls(ctx: &mut Ctx, name: &str, p: &Entry, ups: &[&str]) {
         .iter()
         .find(|e| e.tokens[0] == "transport" && e.tokens.get(1).is_some_and(|t| t == "http"));
     let setting = |k: &str| transport.is_some_and(|t| t.block.iter().any(|e| e.tokens[0] == k));
+    // `tls_server_name` verifies against that name, which a public certificate may
+    // carry; an `import` in the transport may hold any of these.
     if setting("tls_insecure_skip_verify")
         || setting("tls_trusted_ca_certs")
         || setting("tls_trust_pool")
+        || setting("tls_server_name")
+        || setting("import")
     {
         return;
     }
@@ -1534,6 +1538,11 @@ mod tests {
                 .detail
                 .contains("transport http { tls }")
         );
+        let named = skip.replace(
+            "tls_insecure_skip_verify",
+            "tls_server_name app.example.com",
+        );
+        assert!(lint_text("Caddyfile", &named, &opts()).findings.is_empty());
         let public = "example.com {\n  reverse_proxy https://api.example.org\n}\n";
         assert!(lint_text("Caddyfile", public, &opts()).findings.is_empty());
         let plain = "example.com {\n  reverse_proxy 10.0.0.5:9000\n}\n";

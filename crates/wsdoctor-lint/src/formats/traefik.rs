@@ -140,6 +140,8 @@ struct Container<'a> {
     /// Traefik's major version from the image tag (`traefik:v2.10` → 2), if told.
     traefik_major: Option<u32>,
     is_traefik: bool,
+    /// A volume that mounts a traefik.yml/.yaml/.toml (static configuration).
+    mounts_config: bool,
 }
 
 /// The containers of a Docker Compose file (`services:`, or the top-level services
@@ -200,12 +202,21 @@ fn containers(doc: &Node) -> Option<Vec<Container<'_>>> {
             .then(|| image.split_once(':'))
             .flatten()
             .and_then(|(_, tag)| tag.trim_start_matches('v').split('.').next()?.parse().ok());
+        let mounts_config = node.get("volumes").is_some_and(|v| {
+            v.seq().iter().filter_map(Node::str).any(|m| {
+                let m = m.to_ascii_lowercase();
+                ["traefik.yml", "traefik.yaml", "traefik.toml"]
+                    .iter()
+                    .any(|f| m.contains(f))
+            })
+        });
         out.push(Container {
             name,
             labels,
             flags,
             traefik_major,
             is_traefik,
+            mounts_config,
         });
     }
     Some(out)
@@ -234,7 +245,11 @@ fn compose(ctx: &mut Ctx, file: &str, doc: &Node) -> bool {
             .iter()
             .any(|(k, v)| k == "serverstransport.insecureskipverify" && v != "false")
     });
-    let static_known = traefik.is_some_and(|t| !t.flags.is_empty());
+    // The flags are the whole static configuration only without a configuration
+    // file (`--configFile`, or a traefik.yml/.toml mounted where Traefik looks).
+    let static_known = traefik.is_some_and(|t| {
+        !t.flags.is_empty() && !t.flags.iter().any(|(k, _)| k == "configfile") && !t.mounts_config
+    });
     for c in &cs {
         for (k, v, line) in &c.labels {
             let Some(svc) = k
@@ -551,6 +566,13 @@ mod tests {
                 .findings
                 .is_empty()
         );
+        // A mounted traefik.yml may set serversTransport: only a note.
+        let mounted = compose.replace(
+            "    command:\n",
+            "    volumes:\n      - ./traefik.yml:/etc/traefik/traefik.yml\n    command:\n",
+        );
+        let r = lint_text("docker-compose.yml", &mounted, &Options::default());
+        assert_eq!(r.findings[0].finding.severity, Severity::Info);
         // Traefik's static configuration elsewhere: only a note.
         let app_only = compose.replace("  traefik:\n    image: traefik:v2.10\n    command:\n      - --providers.docker\n      - --entrypoints.web.address=:80\n", "");
         let r = lint_text("docker-compose.yml", &app_only, &Options::default());
