@@ -90,6 +90,10 @@ if ! python3 -c 'import uvicorn' 2>/dev/null; then
   log "installing uvicorn (an application server for tests/check_stacks.rs)"
   python3 -m pip install -q uvicorn
 fi
+if ! python3 -c 'import hypercorn' 2>/dev/null; then
+  log "installing hypercorn (an RFC 8441 server for tests/check_h2_peers.rs)"
+  python3 -m pip install -q hypercorn
+fi
 if [ ! -d tests/peers/node_modules/ws ]; then
   log "installing Node ws"
   (cd tests/peers && npm install --no-audit --no-fund --silent)

@@ -26,9 +26,12 @@ use wsdoctor_core::evidence::{
 
 /// The plaintext probe after a TLS failure waits at most this long.
 const PLAINTEXT_PROBE_CAP: Duration = Duration::from_secs(3);
-/// The automatic HTTP/2 probe (no `--http2`) runs on a deadline of its own of at most
-/// this long, so a server that hangs on HTTP/2 adds a bounded time to every check.
+/// The automatic HTTP/2 probe (no `--http2`) runs within what is left of the
+/// probe's deadline and at most this long, so a server that hangs on HTTP/2 never
+/// makes a check overrun `--timeout`.
 const H2_AUTO_CAP: Duration = Duration::from_secs(4);
+/// Less time than this left: the automatic HTTP/2 probe is not started.
+const H2_AUTO_MIN: Duration = Duration::from_millis(500);
 
 /// Probes `opts.url` layer by layer. Never panics on network data and returns by
 /// `opts.timeout`, plus the idle time and keep-alive trial when `--idle` is given.
@@ -256,7 +259,17 @@ impl Walk<'_> {
         let budget = if requested {
             self.opts.timeout
         } else {
-            self.opts.timeout.min(H2_AUTO_CAP)
+            // Within what is left of --timeout: `serve`'s scrapes and scripts rely on it.
+            let left = self
+                .deadline
+                .end()
+                .saturating_duration_since(Instant::now());
+            if left < H2_AUTO_MIN {
+                self.wire
+                    .note("h2: no time left for the automatic HTTP/2 probe");
+                return;
+            }
+            left.min(H2_AUTO_CAP)
         };
         let deadline = Deadline::after(budget);
         let start = Instant::now();
