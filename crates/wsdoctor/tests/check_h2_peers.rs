@@ -1,8 +1,11 @@
 //! WebSockets over HTTP/2 against servers nobody here wrote, each started on
 //! 127.0.0.1 with a certificate generated for the run: hypercorn (RFC 8441 itself),
 //! HAProxy and Apache (RFC 8441 on the front, HTTP/1.1 Upgrade to a Python
-//! `websockets` backend) and nginx `http2` (no RFC 8441: the finding says so and the
-//! HTTP/1.1 path works). No false alarm on any of them.
+//! `websockets` backend), Node's `http2` module with `enableConnectProtocol` (its
+//! HTTP/1.1 fallback has no WebSocket: that path fails, and the finding says HTTP/2
+//! works) and nginx
+//! `http2` (no RFC 8441: the finding says so and the HTTP/1.1 path works). No false
+//! alarm on the healthy ones.
 
 mod common;
 
@@ -184,6 +187,37 @@ fn apache_h2websockets_carries_websockets_over_h2() {
     });
     let (code, r) = check(&certs, server.port, &[]);
     assert_healthy_over_h2("Apache", code, &r);
+}
+
+#[test]
+fn node_http2_with_enable_connect_protocol() {
+    let Some(node) = require_program("node") else {
+        return;
+    };
+    let certs = Certs::new();
+    let script = repo_root().join("tests/peers/h2_node_echo.js");
+    let server = start(&node, |_, port| {
+        vec![
+            script.display().to_string(),
+            port.to_string(),
+            certs.str("cert.pem"),
+            certs.str("key.pem"),
+        ]
+    });
+    // Node's HTTP/1.1 fallback answers the Upgrade 426; the HTTP/2 path works.
+    let (code, r) = check(&certs, server.port, &[]);
+    assert!(ids(&r).contains(&"h2-works-h1-fails".to_string()), "{r:#}");
+    assert!(
+        ids(&r).contains(&"http-upgrade-required".to_string()),
+        "{r:#}"
+    );
+    assert_eq!(r["h2"]["verdict"], "ok", "{r:#}");
+    assert_eq!(r["browser_path"], "h2");
+    let h2 = &r["evidence"]["h2"];
+    assert_eq!(h2["session"]["message"]["kind"], "echoed", "{h2:#}");
+    assert_eq!(h2["session"]["ping"]["kind"], "pong", "{h2:#}");
+    assert_eq!(h2["session"]["close"]["kind"], "clean", "{h2:#}");
+    assert_eq!(code, 15, "the HTTP/1.1 failure sets the code");
 }
 
 #[test]
