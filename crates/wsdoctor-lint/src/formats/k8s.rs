@@ -31,6 +31,22 @@ enum Controller {
 pub(crate) fn lint(ctx: &mut Ctx, name: &str, text: &str) {
     let docs = match tree::parse_yaml(text) {
         Ok(d) => d,
+        // A Helm chart's template is YAML only once rendered: its `{{ … }}` actions
+        // (Go templates) are removed — lines holding only an action render to
+        // control flow or injected text lint cannot know, inline ones to a value —
+        // and the rest is read, the lines kept where they were.
+        Err(_) if text.contains("{{") => match tree::parse_yaml(&without_template_actions(text)) {
+            Ok(d) => {
+                ctx.report.assume(format!(
+                    "{name} is a Helm template: its {{{{ … }}}} actions were left out, so what they insert is unknown"
+                ));
+                d
+            }
+            Err(e) => {
+                ctx.tree_error(name, "YAML (a Helm template, actions left out)", e);
+                return;
+            }
+        },
         Err(e) => {
             ctx.tree_error(name, "YAML", e);
             return;
@@ -57,6 +73,35 @@ pub(crate) fn lint(ctx: &mut Ctx, name: &str, text: &str) {
             _ => {}
         }
     }
+}
+
+/// `text` with each line that is only a template action blanked and each inline
+/// action replaced by the word `TEMPLATE`.
+fn without_template_actions(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        let t = line.trim();
+        if t.starts_with("{{") && t.ends_with("}}") && !t[2..].contains("{{") {
+            out.push('\n');
+            continue;
+        }
+        let mut rest = line;
+        while let Some(open) = rest.find("{{") {
+            out.push_str(&rest[..open]);
+            match rest[open..].find("}}") {
+                Some(close) => {
+                    out.push_str("TEMPLATE");
+                    rest = &rest[open + close + 2..];
+                }
+                None => {
+                    rest = "";
+                }
+            }
+        }
+        out.push_str(rest);
+        out.push('\n');
+    }
+    out
 }
 
 fn kind(n: &Node) -> &str {
@@ -887,6 +932,18 @@ mod tests {
                 .findings
                 .is_empty()
         );
+    }
+
+    /// A Helm template is read with its actions left out (said as an assumption),
+    /// its lines where they were.
+    #[test]
+    fn helm_templates_are_read_without_their_actions() {
+        let text = "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: {{ include \"app.fullname\" . }}\n  annotations:\n    nginx.ingress.kubernetes.io/proxy-read-timeout: \"3600s\"\n    {{- with .Values.ingress.annotations }}\n    {{- toYaml . | nindent 4 }}\n    {{- end }}\nspec:\n  rules:\n    - host: {{ .Values.host }}\n      http:\n        paths:\n          - path: /ws\n            pathType: Prefix\n            backend:\n              service:\n                name: {{ include \"app.fullname\" . }}\n                port:\n                  number: 80\n";
+        let r = crate::lint_text("ingress.yaml", text, &Options::default());
+        assert!(r.errors.is_empty(), "{:?}", r.errors);
+        assert_eq!(r.rules(), [RuleId::K8sIngressNginxTimeoutUnit]);
+        assert_eq!(r.findings[0].line, 6);
+        assert!(r.assumptions.iter().any(|a| a.contains("Helm template")));
     }
 
     #[test]

@@ -189,8 +189,30 @@ impl Lexer<'_> {
                         self.i += 1;
                     }
                 }
+                // `...` or `…` standing alone marks lines left out of a pasted
+                // snippet; nginx would refuse it, lint reads on around it.
+                b'.' | 0xE2 if self.elision() > 0 => self.i += self.elision(),
                 _ => break,
             }
+        }
+    }
+
+    /// The length of an elision (three or more dots, or `…`) at the cursor that
+    /// stands alone: followed by space, `;`, `}` or the end.
+    fn elision(&self) -> usize {
+        let rest = &self.s[self.i..];
+        let n = if rest.starts_with("…".as_bytes()) {
+            "…".len()
+        } else {
+            rest.iter().take_while(|&&c| c == b'.').count()
+        };
+        let alone = rest
+            .get(n)
+            .is_none_or(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n' | b';' | b'}'));
+        if (n >= 3 || rest.starts_with("…".as_bytes())) && alone {
+            n
+        } else {
+            0
         }
     }
 
@@ -363,6 +385,21 @@ mod tests {
         assert_eq!(loc.children()[0].args, ["X-A", "a;b"]);
         assert_eq!(loc.children()[1].args, ["$x", "${y}z"]);
         assert_eq!(loc.children()[1].line, 10);
+    }
+
+    #[test]
+    fn elisions_in_pasted_snippets_are_read_around() {
+        let t = parse(
+            "a",
+            "server {\n    ...\n    location /ws/ { … }\n    …\n    listen 80;\n}\n",
+        )
+        .unwrap();
+        let names: Vec<&str> = t[0].children().iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(names, ["location", "listen"]);
+        assert_eq!(t[0].children()[1].line, 5);
+        // Dots inside a word are the word's.
+        let t = parse("a", "server_name a...b;\n").unwrap();
+        assert_eq!(t[0].args, ["a...b"]);
     }
 
     #[test]
