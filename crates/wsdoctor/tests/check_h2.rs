@@ -15,6 +15,7 @@ const SCENARIOS: &[&str] = &[
     "h2-only-works",
     "h2-masked-frames",
     "healthy-tls-echo",
+    "healthy-echo",
 ];
 
 struct Lab {
@@ -172,4 +173,12 @@ fn h2_scenarios_report_paths_findings_and_exit_codes() {
     let (code, r) = lab.check("healthy-tls-echo", &["--http2"]);
     assert_eq!(code, 0, "{r:#}");
     assert!(has(&r, "h2-not-negotiated", "info", Some("h2")), "{r:#}");
+
+    // ws:// with --http2: prior knowledge (h2c); an HTTP/1.1-only server is no fault.
+    let (code, r) = lab.check("healthy-echo", &["--http2"]);
+    assert_eq!(code, 0, "{r:#}");
+    assert_eq!(r["evidence"]["h2"]["outcome"]["kind"], "not-http2", "{r:#}");
+    assert!(has(&r, "h2-not-negotiated", "info", Some("h2")), "{r:#}");
+    let (_, r) = lab.check("healthy-echo", &[]);
+    assert!(r["evidence"].get("h2").is_none(), "no automatic h2c: {r:#}");
 }

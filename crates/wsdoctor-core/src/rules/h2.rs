@@ -25,6 +25,16 @@ pub fn findings(e: &Evidence, out: &mut Vec<Finding>) {
             ),
         )),
         H2Outcome::NotNegotiated => {}
+        // `ws://` with `--http2`: no ALPN, so a server without h2c answering our
+        // preface in HTTP/1.1 says only that it has no cleartext HTTP/2 (browsers never
+        // use h2c).
+        H2Outcome::NotHttp2 { first_bytes, .. } if h.alpn.is_none() => mine.push(
+            Finding::new(
+                CauseId::H2NotNegotiated,
+                "The plaintext port does not speak HTTP/2 with prior knowledge (h2c); browsers never use h2c.",
+            )
+            .evidence(format!("the server's first bytes: {first_bytes}")),
+        ),
         H2Outcome::NotHttp2 {
             first_bytes,
             message,
@@ -385,6 +395,22 @@ mod tests {
         let found = ids(&e);
         assert!(found.contains(&CauseId::HttpBadRequest));
         assert!(found.contains(&CauseId::H2WorksH1Fails));
+    }
+
+    #[test]
+    fn no_h2c_on_a_plaintext_port_is_information() {
+        let h = H2Evidence {
+            requested: true,
+            outcome: H2Outcome::NotHttp2 {
+                first_bytes: "HTTP/1.1 400".into(),
+                message: "no SETTINGS frame first".into(),
+            },
+            ..H2Evidence::default()
+        };
+        let found = crate::rules::diagnose(&with_h2(h));
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].id, CauseId::H2NotNegotiated);
+        assert_eq!(found[0].severity, Severity::Info);
     }
 
     #[test]
