@@ -146,3 +146,81 @@ impl AsyncWrite for H2Stream {
         Poll::Ready(Ok(()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// An HTTP/2 client and server over an in-memory pipe; the server's handler gets
+    /// the stream's send half and request body, the client an `H2Stream`.
+    async fn pair(
+        window: u32,
+        reset: Option<h2::Reason>,
+    ) -> (H2Stream, tokio::task::JoinHandle<()>) {
+        let (c, s) = tokio::io::duplex(64 * 1024);
+        let server = tokio::spawn(async move {
+            let mut b = h2::server::Builder::new();
+            b.initial_window_size(window);
+            let Ok(mut conn) = b.handshake::<_, Bytes>(s).await else {
+                return;
+            };
+            if let Some(Ok((req, mut respond))) = conn.accept().await {
+                let ok = http::Response::builder()
+                    .status(200)
+                    .body(())
+                    .expect("a response");
+                let mut send = respond.send_response(ok, false).expect("respond");
+                if let Some(reason) = reset {
+                    // After the first bytes, so the client has its response by then.
+                    let mut body = req.into_body();
+                    tokio::spawn(async move {
+                        let _ = body.data().await;
+                        send.send_reset(reason);
+                    });
+                }
+                // Keep the connection driven until the client goes away.
+                while conn.accept().await.is_some() {}
+            }
+        });
+        let (send, conn) = h2::client::handshake(c).await.expect("client handshake");
+        tokio::spawn(conn);
+        let mut send = send.ready().await.expect("ready");
+        let req = http::Request::builder()
+            .method("POST")
+            .uri("https://lab/x")
+            .body(())
+            .expect("a request");
+        let (answer, stream) = send.send_request(req, false).expect("send");
+        let body = answer.await.expect("response").into_body();
+        (H2Stream::new(stream, body), server)
+    }
+
+    #[tokio::test]
+    async fn a_zero_window_leaves_the_write_waiting_and_says_so() {
+        let (mut io, server) = pair(0, None).await;
+        let wrote = tokio::time::timeout(Duration::from_millis(200), io.write_all(b"hello")).await;
+        assert!(wrote.is_err(), "no window: the write must wait");
+        let state = io.state();
+        assert!(state.lock().expect("state").stalled_since.is_some());
+        server.abort();
+    }
+
+    #[tokio::test]
+    async fn a_reset_is_recorded_with_its_code() {
+        let (mut io, server) = pair(65_535, Some(h2::Reason::CANCEL)).await;
+        io.write_all(b"hi").await.expect("window for two bytes");
+        let mut buf = [0u8; 16];
+        let read = tokio::time::timeout(Duration::from_secs(2), io.read(&mut buf))
+            .await
+            .expect("the reset arrives");
+        assert_eq!(
+            read.map_err(|e| e.kind()),
+            Err(io::ErrorKind::ConnectionReset)
+        );
+        let state = io.state();
+        assert_eq!(state.lock().expect("state").error, Some((0x8, false)));
+        server.abort();
+    }
+}
