@@ -219,3 +219,120 @@ pub fn pcap(packets: &[(i64, Vec<u8>)]) -> Vec<u8> {
     }
     w.into_inner()
 }
+
+/// The benchmark's capture: `connections` WebSocket connections to port 80 (so tshark
+/// dissects them as WebSocket too), eight at a time interleaved by time, each an
+/// upgrade, [`BENCH_MESSAGES`] masked 2 KiB messages echoed, a ping and a close. Every
+/// tenth server closes with 1011 instead of answering the close (`session-close-server-error`);
+/// the others are healthy. About 220 KB per connection. Returns bytes written.
+pub fn bench_capture<W: Write>(out: W, connections: u32) -> io::Result<u64> {
+    let mut w = PcapWriter::new(CountingWriter { inner: out, n: 0 })?;
+    let server: SocketAddr = "10.0.0.1:80".parse().expect("literal");
+    let message = vec![b'x'; 2048];
+    let mut i = 0;
+    while i < connections {
+        let batch = (connections - i).min(8);
+        let mut packets = Vec::new();
+        for j in 0..batch {
+            let n = i + j;
+            let client = SocketAddr::new(
+                IpAddr::V4(std::net::Ipv4Addr::new(
+                    10,
+                    1,
+                    (n / 250) as u8,
+                    (n % 250) as u8 + 1,
+                )),
+                20_000 + (n % 40_000) as u16,
+            );
+            let start = 1_700_000_000_000_000 + i64::from(i) * 50_000 + i64::from(j) * 37;
+            packets.extend(bench_connection(
+                client,
+                server,
+                start,
+                &message,
+                n % 10 == 9,
+            ));
+        }
+        packets.sort_by_key(|(ts, _)| *ts);
+        for (ts, p) in &packets {
+            w.packet(*ts, p)?;
+        }
+        i += batch;
+    }
+    Ok(w.into_inner().n)
+}
+
+/// Messages each way per benchmark connection.
+pub const BENCH_MESSAGES: usize = 50;
+
+fn bench_connection(
+    client: SocketAddr,
+    server: SocketAddr,
+    start_us: i64,
+    message: &[u8],
+    fails: bool,
+) -> Vec<(i64, Vec<u8>)> {
+    use wsdoctor_proto::frame::Frame;
+    use wsdoctor_proto::handshake::{ClientRequest, ServerResponse};
+    let key = "dGhlIHNhbXBsZSBub25jZQ==";
+    let frame = |f: Frame| {
+        let mut v = Vec::new();
+        f.encode(&mut v);
+        v
+    };
+    let mask = Some([0x37, 0xfa, 0x21, 0x3d]);
+    let mut c = Conversation::new(client, server, start_us);
+    c.step_us = 20;
+    let request = ClientRequest {
+        path: "/chat".into(),
+        host: "example.test".into(),
+        key: key.into(),
+        ..ClientRequest::default()
+    };
+    c.open().send(Side::Client, &request.to_bytes()).send(
+        Side::Server,
+        &ServerResponse::switching_protocols(key).to_bytes(),
+    );
+    let text = Frame::new(wsdoctor_proto::frame::OpCode::Text, message.to_vec());
+    for _ in 0..BENCH_MESSAGES {
+        c.send(Side::Client, &frame(text.clone().with_mask(mask)))
+            .send(Side::Server, &frame(text.clone()));
+    }
+    c.send(Side::Client, &frame(Frame::ping(b"bench").with_mask(mask)))
+        .send(Side::Server, &frame(Frame::pong(b"bench")));
+    if fails {
+        c.send(
+            Side::Server,
+            &frame(Frame::close(Some(1011), "internal error")),
+        )
+        .send(
+            Side::Client,
+            &frame(Frame::close(Some(1011), "").with_mask(mask)),
+        );
+    } else {
+        c.send(
+            Side::Client,
+            &frame(Frame::close(Some(1000), "").with_mask(mask)),
+        )
+        .send(Side::Server, &frame(Frame::close(Some(1000), "")));
+    }
+    c.fin(Side::Server).fin(Side::Client);
+    c.take()
+}
+
+struct CountingWriter<W> {
+    inner: W,
+    n: u64,
+}
+
+impl<W: Write> Write for CountingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.n += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
