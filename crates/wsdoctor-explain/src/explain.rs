@@ -388,6 +388,24 @@ fn explain_message(text: &str) -> Explanation {
     if let Some(c) = concepts.first() {
         e.confidence = Some(c.concept.confidence);
     }
+    // High must be right: where words of the same text form a concept that points
+    // elsewhere (a code says "no route", the words say IPv6 or a proxy), the answer is
+    // a judgement between them, at most medium. (Concepts were not read when a specific
+    // family or a single-cause code spoke; they are read here for this check only.)
+    if e.confidence == Some(Confidence::High) {
+        // A concept that only says the Upgrade failed points nowhere else.
+        let elsewhere = |m: &concepts::ConceptMatch| {
+            !m.concept.outcome_only() && !m.concept.causes.contains(&ids[0])
+        };
+        let disagree = if concepts.is_empty() {
+            concepts::find(text).iter().any(elsewhere)
+        } else {
+            concepts.iter().any(elsewhere)
+        };
+        if disagree {
+            e.confidence = Some(Confidence::Medium);
+        }
+    }
     // A status read from an unknown wrapping, or a ranking changed by the context, is a
     // reading of the text, not a known wording: at most medium.
     if status_first || sticky || phased {

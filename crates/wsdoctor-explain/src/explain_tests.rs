@@ -478,3 +478,25 @@ fn jvm_websocket_codes_and_signed_hresults() {
     // A negative number that is not after a code word is no HRESULT.
     assert!(!explain("offset -2146762487 in the file").recognised);
 }
+
+/// Paraphrases, in no corpus: high must be right, so where words of the same text form
+/// a concept that points elsewhere, a single-cause code is only medium.
+#[test]
+fn a_concept_that_points_elsewhere_lowers_high() {
+    let e = explain("connect ECONNREFUSED 10.0.0.9:8080");
+    assert_eq!(e.confidence, Some(Confidence::High));
+    let e = explain(
+        "connect ECONNREFUSED 10.0.0.9:8080 after: request origin https://x.test was not allowed",
+    );
+    assert_eq!(ids(&e)[0], C::TcpRefused);
+    assert_eq!(e.confidence, Some(Confidence::Medium));
+    // nginx's "upstream prematurely closed … while reading response header": the
+    // proxy's 502, and the server that closed without answering.
+    let e = explain(
+        "[error] 7#7: *3 upstream prematurely closed connection while reading response header from upstream, request: \"GET /ws HTTP/1.1\"",
+    );
+    assert_eq!(
+        ids(&e)[..2],
+        [C::HttpBadGateway, C::HttpClosedWithoutResponse]
+    );
+}

@@ -37,8 +37,14 @@ pub(super) static RULES: &[Rule] = &[
         9,
         Ws,
         ["prematurely closed connection while reading response header"],
+        // The upstream (the WebSocket server) closed before any response header: the
+        // client is shown nginx's 502, and the server closed without answering.
         r"prematurely closed connection while reading response header",
-        F(&[C::HttpBadGateway, C::ProxyUpgradeNotForwarded])
+        F(&[
+            C::HttpBadGateway,
+            C::HttpClosedWithoutResponse,
+            C::ProxyUpgradeNotForwarded
+        ])
     ),
     rule!(
         "nginx-timeout-header",
