@@ -26,8 +26,10 @@ rounds=${ROUNDS:-2}
 hold=${HOLD:-50000}
 
 command -v /usr/bin/time >/dev/null || { echo "GNU time missing: apt-get install time" >&2; exit 1; }
-cargo build --release -q -p wsdoctor --bin wsdoctor
-cargo build --release -q -p wsdoctor-bench --example tws_echo_server --example tws_load_client
+# One build for both (built apart, cargo's feature unification rebuilds the binary).
+# SKIP_BUILD=1 uses what is already built.
+[ -n "${SKIP_BUILD:-}" ] || cargo build --release -q -p wsdoctor -p wsdoctor-bench \
+  --bin wsdoctor --example tws_echo_server --example tws_load_client
 bin=$tgt/release/wsdoctor
 ex=$tgt/release/examples
 
@@ -40,13 +42,12 @@ nofile=$(ulimit -n)
 echo "file descriptors: soft limit $nofile (hard $(ulimit -Hn))"
 
 start_server() {
-  # The server ends when its stdin closes: feed it a pipe that lives as long as we do.
-  sleep 86400 | "$ex/tws_echo_server" 127.0.0.1:0 > "$out/server.out" 2>&1 &
+  "$ex/tws_echo_server" 127.0.0.1:0 > "$out/server.out" 2>&1 &
   pids+=($!)
   for _ in $(seq 100); do grep -q listening "$out/server.out" 2>/dev/null && break; sleep 0.1; done
-  sed -n 's/^listening //p' "$out/server.out"
 }
-url=$(start_server)
+start_server
+url=$(sed -n 's/^listening //p' "$out/server.out")
 echo "server: $url (tokio-websockets, one thread)"
 
 # "user sys maxrss_kib" of a command, its stdout to a file.

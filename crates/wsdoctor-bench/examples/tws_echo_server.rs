@@ -4,11 +4,10 @@
 //!     cargo run --release -p wsdoctor-bench --example tws_echo_server -- 127.0.0.1:0
 //!
 //! Prints `listening ws://ADDR/` once bound; echoes text and binary messages (pings,
-//! pongs and closes are tokio-websockets' own); ends on stdin EOF or after an hour.
+//! pongs and closes are tokio-websockets' own); ends when killed or after an hour.
 
 use futures_util::{SinkExt, StreamExt};
 use std::time::Duration;
-use tokio::io::AsyncReadExt;
 use tokio::net::TcpListener;
 use tokio_websockets::ServerBuilder;
 
@@ -45,14 +44,8 @@ fn main() -> std::io::Result<()> {
                 });
             }
         };
-        let stdin_closed = async {
-            let mut sink = [0u8; 64];
-            let mut stdin = tokio::io::stdin();
-            while stdin.read(&mut sink).await.is_ok_and(|n| n > 0) {}
-        };
         tokio::select! {
             _ = serve => {}
-            _ = stdin_closed => {}
             _ = tokio::time::sleep(LIFETIME) => {}
         }
         Ok(())
