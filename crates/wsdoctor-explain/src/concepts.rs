@@ -1620,8 +1620,14 @@ pub fn find(text: &str) -> Vec<ConceptMatch> {
 /// and the full-width punctuation of CJK texts as ASCII (`Sec-WebSocket-Accept not
 /// found。`, `‘Sec-WebSocket-Protocol’`, `can’t`).
 pub fn normalise(text: &str) -> String {
-    text.chars()
-        .flat_map(char::to_lowercase)
+    // Log lines are nearly always ASCII: the standard lower-casing has a fast path for
+    // them, and there is nothing else to map (`logs` runs this on every WebSocket line).
+    let lower = text.to_lowercase();
+    if lower.is_ascii() {
+        return lower;
+    }
+    lower
+        .chars()
         .map(|c| match c {
             '\u{2018}' | '\u{2019}' | '\u{201B}' | '\u{2032}' => '\'',
             '\u{201C}' | '\u{201D}' | '\u{201F}' | '\u{2033}' => '"',
