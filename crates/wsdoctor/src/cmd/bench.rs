@@ -4,7 +4,7 @@
 //! is `wsdoctor-bench`'s; this module prints the progress line, the summary or the
 //! JSON, and picks the exit code.
 
-use super::check::{self, CheckArgs};
+use super::check::{self, CheckArgs, ConnectArgs};
 use super::usage;
 use crate::output::Style;
 use std::io::Write;
@@ -83,55 +83,9 @@ pub struct BenchArgs {
     /// echoes keeping up).
     #[arg(long, value_name = "CONDITION")]
     pub find_capacity: Option<String>,
-    // The connection options below are check's; they are resolved by check's code.
-    /// Use ADDR for HOST:PORT instead of DNS (curl syntax HOST:PORT:ADDR[,ADDR…]; repeatable).
-    #[arg(long, value_name = "HOST:PORT:ADDR")]
-    pub resolve: Vec<String>,
-    /// Connect to HOST2:PORT2 instead of HOST1:PORT1, keeping Host/SNI (curl syntax; repeatable).
-    #[arg(long = "connect-to", value_name = "HOST1:PORT1:HOST2:PORT2")]
-    pub connect_to: Vec<String>,
-    /// Use IPv4 addresses only.
-    #[arg(short = '4', conflicts_with = "ipv6")]
-    pub ipv4: bool,
-    /// Use IPv6 addresses only.
-    #[arg(short = '6')]
-    pub ipv6: bool,
-    /// Trust this CA certificate (PEM) in addition to the store.
-    #[arg(long, value_name = "FILE")]
-    pub cacert: Option<PathBuf>,
-    /// Client certificate (PEM) for servers that require one.
-    #[arg(long, value_name = "FILE", requires = "key")]
-    pub cert: Option<PathBuf>,
-    /// Private key (PEM) for --cert.
-    #[arg(long, value_name = "FILE", requires = "cert")]
-    pub key: Option<PathBuf>,
-    /// Go on past certificate problems.
-    #[arg(short = 'k', long)]
-    pub insecure: bool,
-    /// Trust anchors: webpki (Mozilla's set, built in) or system (the OS store).
-    #[arg(long, value_name = "STORE", default_value = "webpki", value_parser = ["webpki", "system"])]
-    pub ca_store: String,
-    /// Send this Origin header.
-    #[arg(long)]
-    pub origin: Option<String>,
-    /// Request this subprotocol (repeatable, in order of preference).
-    #[arg(long = "subprotocol", value_name = "NAME")]
-    pub subprotocols: Vec<String>,
-    /// Extra request header "Name: value" (repeatable).
-    #[arg(short = 'H', long = "header", value_name = "HEADER")]
-    pub headers: Vec<String>,
-    /// Show secrets in the target instead of redacting them.
-    #[arg(long)]
-    pub show_secrets: bool,
-    /// Cap on one received message in bytes.
-    #[arg(long, value_name = "BYTES", default_value = "16777216")]
-    pub max_message: usize,
-    /// Forward proxy URL (http://[user:pass@]host:port or socks5://…); default: the environment, like curl.
-    #[arg(long, value_name = "URL")]
-    pub proxy: Option<String>,
-    /// Hosts that bypass the proxy (comma-separated; "*" for all), like curl.
-    #[arg(long, value_name = "LIST")]
-    pub noproxy: Option<String>,
+    /// How to reach the server: the same flags as `check`.
+    #[command(flatten)]
+    pub connect: ConnectArgs,
 }
 
 /// `--find-capacity` without `--rate` starts here, messages per second.
@@ -329,27 +283,12 @@ fn connect_args(a: &BenchArgs) -> CheckArgs {
     CheckArgs {
         url: a.url.clone(),
         timeout: a.timeout,
-        resolve: a.resolve.clone(),
-        connect_to: a.connect_to.clone(),
-        ipv4: a.ipv4,
-        ipv6: a.ipv6,
-        cacert: a.cacert.clone(),
-        cert: a.cert.clone(),
-        key: a.key.clone(),
-        insecure: a.insecure,
-        ca_store: a.ca_store.clone(),
-        origin: a.origin.clone(),
-        subprotocols: a.subprotocols.clone(),
+        connect: a.connect.clone(),
         extensions: if a.deflate {
             vec![wsdoctor_proto::deflate::NAME.to_string()]
         } else {
             Vec::new()
         },
-        headers: a.headers.clone(),
-        show_secrets: a.show_secrets,
-        max_message: a.max_message,
-        proxy: a.proxy.clone(),
-        noproxy: a.noproxy.clone(),
         ..CheckArgs::default()
     }
 }

@@ -34,6 +34,46 @@ pub struct CheckArgs {
     /// Overall deadline in seconds; every phase gets what is left.
     #[arg(long, value_name = "SECS", default_value = "10")]
     pub timeout: f64,
+    /// How to reach the server: DNS overrides, TLS, Origin, subprotocols, headers, proxy.
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// Offer this extension, e.g. "permessage-deflate; client_max_window_bits" (repeatable).
+    #[arg(long = "extension", value_name = "EXT")]
+    pub extensions: Vec<String>,
+    /// The text message to send (default: "wsdoctor probe <nonce>", expected back as an echo).
+    #[arg(long)]
+    pub message: Option<String>,
+    /// Wait for any server message instead of an echo.
+    #[arg(long)]
+    pub expect: bool,
+    /// With a proxy in use, also try direct and report which path works.
+    #[arg(long)]
+    pub compare_direct: bool,
+    /// Hold the open connection idle up to SECS and report whether and how it is cut; then prove keep-alive pings hold it.
+    #[arg(long, value_name = "SECS")]
+    pub idle: Option<f64>,
+    /// Ping interval for the keep-alive trial after --idle (default: half the observed cut).
+    #[arg(long, value_name = "SECS")]
+    pub ping_interval: Option<f64>,
+    /// Open N busy connections and compare round trips on a probe connection (blocked event loop).
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+    /// Do not answer server pings (shows what happens to a client that does not).
+    #[arg(long)]
+    pub no_pong: bool,
+    /// Also probe the WebSocket over HTTP/2 (RFC 8441 extended CONNECT), with prior knowledge on ws:// (default: automatic for wss:// when the server chooses h2 in ALPN).
+    #[arg(long, conflicts_with = "no_http2")]
+    pub http2: bool,
+    /// Do not probe HTTP/2, not even automatically for wss://.
+    #[arg(long)]
+    pub no_http2: bool,
+}
+
+/// The flags that say how to reach a server — DNS overrides, TLS, Origin, subprotocols,
+/// headers, proxy — shared by every command that connects (`check`, `bench`), so each
+/// flag is defined and documented once and resolved by [`options`].
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct ConnectArgs {
     /// Use ADDR for HOST:PORT instead of DNS (curl syntax HOST:PORT:ADDR[,ADDR…]; repeatable).
     #[arg(long, value_name = "HOST:PORT:ADDR")]
     pub resolve: Vec<String>,
@@ -67,18 +107,9 @@ pub struct CheckArgs {
     /// Request this subprotocol (repeatable, in order of preference).
     #[arg(long = "subprotocol", value_name = "NAME")]
     pub subprotocols: Vec<String>,
-    /// Offer this extension, e.g. "permessage-deflate; client_max_window_bits" (repeatable).
-    #[arg(long = "extension", value_name = "EXT")]
-    pub extensions: Vec<String>,
     /// Extra request header "Name: value" (repeatable).
     #[arg(short = 'H', long = "header", value_name = "HEADER")]
     pub headers: Vec<String>,
-    /// The text message to send (default: "wsdoctor probe <nonce>", expected back as an echo).
-    #[arg(long)]
-    pub message: Option<String>,
-    /// Wait for any server message instead of an echo.
-    #[arg(long)]
-    pub expect: bool,
     /// Show secrets (Authorization, cookies, URL credentials, token parameters) instead of redacting them.
     #[arg(long)]
     pub show_secrets: bool,
@@ -91,27 +122,6 @@ pub struct CheckArgs {
     /// Hosts that bypass the proxy (comma-separated; "*" for all), like curl.
     #[arg(long, value_name = "LIST")]
     pub noproxy: Option<String>,
-    /// With a proxy in use, also try direct and report which path works.
-    #[arg(long)]
-    pub compare_direct: bool,
-    /// Hold the open connection idle up to SECS and report whether and how it is cut; then prove keep-alive pings hold it.
-    #[arg(long, value_name = "SECS")]
-    pub idle: Option<f64>,
-    /// Ping interval for the keep-alive trial after --idle (default: half the observed cut).
-    #[arg(long, value_name = "SECS")]
-    pub ping_interval: Option<f64>,
-    /// Open N busy connections and compare round trips on a probe connection (blocked event loop).
-    #[arg(long, value_name = "N")]
-    pub concurrency: Option<usize>,
-    /// Do not answer server pings (shows what happens to a client that does not).
-    #[arg(long)]
-    pub no_pong: bool,
-    /// Also probe the WebSocket over HTTP/2 (RFC 8441 extended CONNECT), with prior knowledge on ws:// (default: automatic for wss:// when the server chooses h2 in ALPN).
-    #[arg(long, conflicts_with = "no_http2")]
-    pub http2: bool,
-    /// Do not probe HTTP/2, not even automatically for wss://.
-    #[arg(long)]
-    pub no_http2: bool,
 }
 
 pub fn run(args: CheckArgs, style: Style) -> anyhow::Result<i32> {
@@ -122,7 +132,7 @@ pub fn run(args: CheckArgs, style: Style) -> anyhow::Result<i32> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let show_secrets = args.show_secrets;
+    let show_secrets = args.connect.show_secrets;
     let started = std::time::Instant::now();
     let report = rt.block_on(async {
         if verbose {
@@ -176,7 +186,7 @@ pub async fn probe(opts: &ProbeOptions, wire: &dyn WireObserver) -> Report {
 
 /// Resolve flags into probe options: the one place that interprets them.
 pub fn options(a: &CheckArgs) -> anyhow::Result<ProbeOptions> {
-    let url = wsdoctor_core::url::analyze(&a.url, a.show_secrets);
+    let url = wsdoctor_core::url::analyze(&a.url, a.connect.show_secrets);
     // Every duration flag is bounded: a value past a day (1e19, inf) would overflow
     // the deadline arithmetic, and nothing wsdoctor waits for takes that long.
     let secs = |flag: &str, v: Option<f64>| -> anyhow::Result<Option<Duration>> {
@@ -192,8 +202,8 @@ pub fn options(a: &CheckArgs) -> anyhow::Result<ProbeOptions> {
     };
     let timeout = secs("--timeout", Some(a.timeout))?.unwrap_or_default();
     for (flag, values) in [
-        ("--origin", a.origin.iter().collect::<Vec<_>>()),
-        ("--subprotocol", a.subprotocols.iter().collect()),
+        ("--origin", a.connect.origin.iter().collect::<Vec<_>>()),
+        ("--subprotocol", a.connect.subprotocols.iter().collect()),
         ("--extension", a.extensions.iter().collect()),
     ] {
         if values.iter().any(|v| v.contains(['\r', '\n', '\0'])) {
@@ -205,10 +215,13 @@ pub fn options(a: &CheckArgs) -> anyhow::Result<ProbeOptions> {
     if let Some(family) = literal_family_conflict(a, &url) {
         return Err(usage(family));
     }
-    if let Some(p) = a.proxy.as_deref().filter(|p| !p.is_empty()) {
+    if let Some(p) = a.connect.proxy.as_deref().filter(|p| !p.is_empty()) {
         wsdoctor_net::validate_proxy(p).map_err(|e| usage(format!("--proxy: {e}")))?;
     }
-    for f in [&a.cacert, &a.cert, &a.key].into_iter().flatten() {
+    for f in [&a.connect.cacert, &a.connect.cert, &a.connect.key]
+        .into_iter()
+        .flatten()
+    {
         if !f.is_file() {
             return Err(usage(format!(
                 "{} does not exist or is not a file (PEM expected)",
@@ -216,10 +229,10 @@ pub fn options(a: &CheckArgs) -> anyhow::Result<ProbeOptions> {
             )));
         }
     }
-    if a.max_message < 126 {
+    if a.connect.max_message < 126 {
         return Err(usage(format!(
             "--max-message {} is too small: a WebSocket message cap needs at least 126 bytes (default 16777216)",
-            a.max_message
+            a.connect.max_message
         )));
     }
     if a.concurrency == Some(0) || a.concurrency.is_some_and(|n| n > 1000) {
@@ -227,43 +240,50 @@ pub fn options(a: &CheckArgs) -> anyhow::Result<ProbeOptions> {
     }
     let opts = ProbeOptions {
         resolve: a
+            .connect
             .resolve
             .iter()
             .map(|s| parse_resolve(s))
             .collect::<anyhow::Result<_>>()?,
         connect_to: a
+            .connect
             .connect_to
             .iter()
             .map(|s| parse_connect_to(s))
             .collect::<anyhow::Result<_>>()?,
-        family: match (a.ipv4, a.ipv6) {
+        family: match (a.connect.ipv4, a.connect.ipv6) {
             (true, _) => Some(Family::V4),
             (_, true) => Some(Family::V6),
             _ => None,
         },
         timeout,
-        cacert: a.cacert.clone(),
-        client_cert: a.cert.clone(),
-        client_key: a.key.clone(),
-        insecure: a.insecure,
-        ca_store: if a.ca_store == "system" {
+        cacert: a.connect.cacert.clone(),
+        client_cert: a.connect.cert.clone(),
+        client_key: a.connect.key.clone(),
+        insecure: a.connect.insecure,
+        ca_store: if a.connect.ca_store == "system" {
             CaStore::System
         } else {
             CaStore::Webpki
         },
-        origin: a.origin.clone(),
-        subprotocols: a.subprotocols.clone(),
+        origin: a.connect.origin.clone(),
+        subprotocols: a.connect.subprotocols.clone(),
         extensions: a.extensions.clone(),
         headers: a
+            .connect
             .headers
             .iter()
             .map(|h| parse_header(h))
             .collect::<anyhow::Result<_>>()?,
         message: a.message.clone(),
         expect: a.expect,
-        show_secrets: a.show_secrets,
-        max_message: a.max_message,
-        proxy: proxy_setting(a.proxy.as_deref(), a.noproxy.as_deref(), &url),
+        show_secrets: a.connect.show_secrets,
+        max_message: a.connect.max_message,
+        proxy: proxy_setting(
+            a.connect.proxy.as_deref(),
+            a.connect.noproxy.as_deref(),
+            &url,
+        ),
         compare_direct: a.compare_direct,
         idle: secs("--idle", a.idle)?,
         ping_interval: secs("--ping-interval", a.ping_interval)?,
@@ -289,7 +309,7 @@ const MAX_SECS: f64 = 86_400.0;
 /// `-6` with an IPv4 literal (or `-4` with an IPv6 one) can never connect.
 fn literal_family_conflict(a: &CheckArgs, url: &UrlEvidence) -> Option<String> {
     let ip: IpAddr = url.host.parse().ok()?;
-    match (ip, a.ipv4, a.ipv6) {
+    match (ip, a.connect.ipv4, a.connect.ipv6) {
         (IpAddr::V4(_), _, true) => Some(format!(
             "-6 asks for IPv6 but the URL's host {ip} is an IPv4 address; drop -6 or use an IPv6 host"
         )),

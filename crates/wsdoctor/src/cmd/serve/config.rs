@@ -6,7 +6,7 @@
 //! and fails with the same message. Every module is resolved once at load time, so a
 //! bad header or a missing CA file stops `serve` (or a reload) instead of every probe.
 
-use crate::cmd::check::{self, CheckArgs};
+use crate::cmd::check::{self, CheckArgs, ConnectArgs};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use yaml_rust2::{Yaml, YamlLoader};
@@ -259,36 +259,39 @@ fn module(name: &str, body: &Yaml) -> Result<Module, String> {
     };
     let base = check_defaults();
     let max_message = match get("max_message") {
-        None => base.max_message,
+        None => base.connect.max_message,
         Some(Yaml::Integer(n)) if *n > 0 => *n as usize,
         Some(_) => return Err(format!("{at}.max_message: expected a number of bytes")),
     };
     let args = CheckArgs {
-        headers,
-        subprotocols: list("subprotocols")?,
+        connect: ConnectArgs {
+            headers,
+            subprotocols: list("subprotocols")?,
+            origin: text("origin")?,
+            proxy: text("proxy")?,
+            noproxy: text("noproxy")?,
+            cacert: text("ca_file")?.map(PathBuf::from),
+            ca_store: text("ca_store")?.unwrap_or_else(|| base.connect.ca_store.clone()),
+            cert: text("client_cert")?.map(PathBuf::from),
+            key: text("client_key")?.map(PathBuf::from),
+            insecure: flag("insecure")?,
+            max_message,
+            ipv4,
+            ipv6,
+            resolve: list("resolve")?,
+            connect_to: list("connect_to")?,
+            ..base.connect.clone()
+        },
         extensions: list("extensions")?,
-        origin: text("origin")?,
-        proxy: text("proxy")?,
-        noproxy: text("noproxy")?,
-        cacert: text("ca_file")?.map(PathBuf::from),
-        ca_store: text("ca_store")?.unwrap_or_else(|| base.ca_store.clone()),
-        cert: text("client_cert")?.map(PathBuf::from),
-        key: text("client_key")?.map(PathBuf::from),
-        insecure: flag("insecure")?,
         message: text("message")?,
         expect: flag("expect")?,
-        max_message,
-        ipv4,
-        ipv6,
-        resolve: list("resolve")?,
-        connect_to: list("connect_to")?,
         no_pong: flag("no_pong")?,
         ..base.clone()
     };
-    if !matches!(args.ca_store.as_str(), "webpki" | "system") {
+    if !matches!(args.connect.ca_store.as_str(), "webpki" | "system") {
         return Err(format!("{at}.ca_store: expected webpki or system"));
     }
-    if args.cert.is_some() != args.key.is_some() {
+    if args.connect.cert.is_some() != args.connect.key.is_some() {
         return Err(format!(
             "{at}: client_cert and client_key go together; give both or neither"
         ));
@@ -458,9 +461,9 @@ allow_targets: ["127.0.0.1", "*.example.com:443"]
         .unwrap();
         let chat = c.module("chat").unwrap();
         assert_eq!(chat.timeout, Some(2.5));
-        assert_eq!(chat.args.headers, ["X-Team: blue"]);
-        assert_eq!(chat.args.subprotocols, ["chat.v2"]);
-        assert!(chat.args.ipv4);
+        assert_eq!(chat.args.connect.headers, ["X-Team: blue"]);
+        assert_eq!(chat.args.connect.subprotocols, ["chat.v2"]);
+        assert!(chat.args.connect.ipv4);
         assert!(c.module(DEFAULT_MODULE).is_some(), "the default stays");
         assert_eq!(c.targets[0].interval, Duration::from_secs(60));
         assert_eq!(c.targets[0].module, DEFAULT_MODULE);
@@ -491,13 +494,16 @@ allow_targets: ["127.0.0.1", "*.example.com:443"]
     fn defaults_are_checks_defaults() {
         let d = check_defaults();
         assert_eq!(d.timeout, 10.0);
-        assert_eq!(d.ca_store, "webpki");
+        assert_eq!(d.connect.ca_store, "webpki");
         assert_eq!(
-            d.max_message,
+            d.connect.max_message,
             wsdoctor_net::ProbeOptions::default().max_message
         );
         let m = parse("modules: {a: {}}").unwrap();
-        assert_eq!(m.module("a").unwrap().args.max_message, d.max_message);
+        assert_eq!(
+            m.module("a").unwrap().args.connect.max_message,
+            d.connect.max_message
+        );
     }
 
     #[test]
