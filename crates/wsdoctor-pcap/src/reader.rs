@@ -123,12 +123,18 @@ pub fn read_packets<R: Read + Send>(
     };
     let mut interfaces: Vec<Interface> = Vec::new();
     let mut legacy: Option<Interface> = None;
+    // The byte order of the current pcapng section, for `short_pcapng_block`.
+    let mut big_endian = false;
     let mut last_progress = 0u64;
     loop {
         let offset = reader.consumed() as u64;
         if offset - last_progress >= 1 << 20 {
             progress(offset - last_progress);
             last_progress = offset;
+        }
+        if let Some(what) = short_pcapng_block(stats.format, big_endian, reader.data()) {
+            stats.bytes = offset;
+            return (stats, Some(ReadError::Corrupt { offset, what }));
         }
         match reader.next() {
             Ok((len, block)) => {
@@ -152,8 +158,9 @@ pub fn read_packets<R: Read + Send>(
                             deliver(i, ts_us, b.data, &mut stats, &mut each);
                         }
                     }
-                    PcapBlockOwned::NG(Block::SectionHeader(_)) => {
+                    PcapBlockOwned::NG(Block::SectionHeader(shb)) => {
                         stats.format = Some(Format::PcapNg);
+                        big_endian = shb.big_endian();
                         // Interface ids are per section.
                         interfaces.clear();
                     }
@@ -225,6 +232,27 @@ pub fn read_packets<R: Read + Send>(
     stats.bytes = reader.consumed() as u64;
     progress(stats.bytes - last_progress);
     (stats, None)
+}
+
+/// pcap-parser 0.17 checks a pcapng block's length only against the block type's own
+/// header size, which is under 12 for some types (Apple's process information block:
+/// 4), and then subtracts 12 (`pcapng/block.rs:162`): a length field of 4..11 is an
+/// arithmetic overflow — a panic wherever overflow checks are on. Found by the
+/// `pcap_reader` fuzz target; we read the length field before the parser does.
+/// A section header block (its own byte order, header size 28) is left to the parser.
+fn short_pcapng_block(format: Option<Format>, big_endian: bool, data: &[u8]) -> Option<String> {
+    const SECTION_HEADER: [u8; 4] = [0x0a, 0x0d, 0x0d, 0x0a];
+    if format != Some(Format::PcapNg) || data.len() < 8 || data[..4] == SECTION_HEADER {
+        return None;
+    }
+    let field: [u8; 4] = data[4..8].try_into().ok()?;
+    let len = if big_endian {
+        u32::from_be_bytes(field)
+    } else {
+        u32::from_le_bytes(field)
+    };
+    (len < 12)
+        .then(|| format!("a pcapng block whose length field says {len} bytes (the least is 12)"))
 }
 
 struct Interface {

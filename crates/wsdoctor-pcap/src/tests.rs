@@ -385,6 +385,30 @@ fn not_a_capture_and_corrupt_records_are_errors_that_say_where() {
 }
 
 #[test]
+fn a_pcapng_block_shorter_than_its_own_header_is_corrupt_not_a_panic() {
+    // A little-endian section header (28 bytes), then Apple's process information
+    // block (type 0x80000001) whose length field says 8: pcap-parser 0.17 would
+    // compute 8 - 12 (the input the pcap_reader fuzz target found, rebuilt).
+    let mut bytes = Vec::new();
+    bytes.extend(0x0a0d_0d0au32.to_le_bytes());
+    bytes.extend(28u32.to_le_bytes());
+    bytes.extend(0x1a2b_3c4du32.to_le_bytes());
+    bytes.extend(1u16.to_le_bytes());
+    bytes.extend(0u16.to_le_bytes());
+    bytes.extend((-1i64).to_le_bytes());
+    bytes.extend(28u32.to_le_bytes());
+    bytes.extend(0x8000_0001u32.to_le_bytes());
+    bytes.extend(8u32.to_le_bytes());
+    bytes.extend([0u8; 16]);
+    let (_, _, err) = run(&bytes);
+    let Some(ReadError::Corrupt { offset, what }) = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(offset, 28);
+    assert!(what.contains("says 8 bytes"), "{what}");
+}
+
+#[test]
 fn connections_past_the_open_cap_are_reported_not_held() {
     let mut packets = Vec::new();
     for i in 0..20u16 {
