@@ -449,6 +449,17 @@ mod tests {
         assert!(fresh2.iter().all(|s| s.source_url.starts_with("https://")));
     }
 
+    /// The third fresh set (collected 2026-12-04 by someone who wrote no rule, from
+    /// threads no other part used), scored once blind before and once after that
+    /// day's rules (README): it loads, names only catalog causes, and keeps its size.
+    #[test]
+    fn fresh3_loads_with_catalog_causes_only() {
+        let fresh3 = load_field(include_str!("../data/field/fresh3.jsonl")).expect("fresh3 loads");
+        assert_eq!(fresh3.len(), 213);
+        assert_eq!(fresh3.iter().filter(|s| s.layer == "none").count(), 29);
+        assert!(fresh3.iter().all(|s| s.source_url.starts_with("https://")));
+    }
+
     #[test]
     fn layer_words_are_all_known() {
         for s in samples() {

@@ -86,3 +86,29 @@ fn fresh2_cases_are_well_formed() {
         );
     }
 }
+
+/// The third fresh set (collected 2026-12-04 from threads no other part used, by
+/// someone who read no rule), scored once blind before and once after that day's rules
+/// (figures in the README): 40 well-formed cases, 17 broken, every cause in the catalog.
+#[test]
+fn fresh3_cases_are_well_formed() {
+    let fresh3 = cases("fresh3");
+    assert_eq!(fresh3.len(), 40);
+    assert_eq!(
+        fresh3
+            .iter()
+            .filter(|(_, m)| m["broken"].as_bool() == Some(true))
+            .count(),
+        17
+    );
+    for (name, m) in &fresh3 {
+        let causes = m["causes"].as_array().expect("causes list");
+        assert_eq!(m["broken"].as_bool(), Some(!causes.is_empty()), "{name}");
+        assert!(
+            causes
+                .iter()
+                .all(|c| c.as_str().and_then(wsdoctor_core::CauseId::parse).is_some()),
+            "{name}: a cause outside the catalog"
+        );
+    }
+}
