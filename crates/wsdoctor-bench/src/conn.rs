@@ -227,9 +227,7 @@ impl Loaded<'_> {
                     if session.close_sent() {
                         break Some(None);
                     }
-                    let echo = code
-                        .filter(|c| wsdoctor_proto::close::is_valid_on_wire(*c))
-                        .unwrap_or(1000);
+                    let echo = wsdoctor_proto::close::echo_code(code);
                     session.encode_close(Some(echo), "", Some(rand::random()), out);
                     break Some(end_cause(&SessionEnd::Closed { code, reason }));
                 }

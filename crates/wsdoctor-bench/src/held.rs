@@ -66,9 +66,7 @@ fn answer(session: &mut Session, out: &mut Vec<u8>) -> Option<SessionEnd> {
         match event {
             Event::Ping(p) => session.encode_pong(&p, Some(rand::random()), out),
             Event::Close { code, reason } => {
-                let echo = code
-                    .filter(|c| wsdoctor_proto::close::is_valid_on_wire(*c))
-                    .unwrap_or(1000);
+                let echo = wsdoctor_proto::close::echo_code(code);
                 session.encode_close(Some(echo), "", Some(rand::random()), out);
                 return Some(SessionEnd::Closed { code, reason });
             }

@@ -61,21 +61,19 @@ fn field_split_is_the_hash() {
     }
 }
 
-/// The second fresh set (collected 2026-12-04 from threads no other part used, by
-/// someone who read no rule), scored once before and once after that day's rules:
-/// 40 well-formed cases, broken iff they name causes, every cause in the catalog.
-#[test]
-fn fresh2_cases_are_well_formed() {
-    let fresh2 = cases("fresh2");
-    assert_eq!(fresh2.len(), 40);
+/// A fresh set keeps its size and broken count, is broken iff a case names causes, and
+/// names only catalog causes.
+fn assert_fresh_set(part: &str, total: usize, broken: usize) {
+    let set = cases(part);
+    assert_eq!(set.len(), total, "{part}");
     assert_eq!(
-        fresh2
-            .iter()
+        set.iter()
             .filter(|(_, m)| m["broken"].as_bool() == Some(true))
             .count(),
-        21
+        broken,
+        "{part}"
     );
-    for (name, m) in &fresh2 {
+    for (name, m) in &set {
         let causes = m["causes"].as_array().expect("causes list");
         assert_eq!(m["broken"].as_bool(), Some(!causes.is_empty()), "{name}");
         assert!(
@@ -87,28 +85,18 @@ fn fresh2_cases_are_well_formed() {
     }
 }
 
+/// The second fresh set (collected 2026-12-04 from threads no other part used, by
+/// someone who read no rule), scored once before and once after that day's rules:
+/// 40 well-formed cases, broken iff they name causes, every cause in the catalog.
+#[test]
+fn fresh2_cases_are_well_formed() {
+    assert_fresh_set("fresh2", 40, 21);
+}
+
 /// The third fresh set (collected 2026-12-04 from threads no other part used, by
 /// someone who read no rule), scored once blind before and once after that day's rules
 /// (figures in the README): 40 well-formed cases, 17 broken, every cause in the catalog.
 #[test]
 fn fresh3_cases_are_well_formed() {
-    let fresh3 = cases("fresh3");
-    assert_eq!(fresh3.len(), 40);
-    assert_eq!(
-        fresh3
-            .iter()
-            .filter(|(_, m)| m["broken"].as_bool() == Some(true))
-            .count(),
-        17
-    );
-    for (name, m) in &fresh3 {
-        let causes = m["causes"].as_array().expect("causes list");
-        assert_eq!(m["broken"].as_bool(), Some(!causes.is_empty()), "{name}");
-        assert!(
-            causes
-                .iter()
-                .all(|c| c.as_str().and_then(wsdoctor_core::CauseId::parse).is_some()),
-            "{name}: a cause outside the catalog"
-        );
-    }
+    assert_fresh_set("fresh3", 40, 17);
 }

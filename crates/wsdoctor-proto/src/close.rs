@@ -35,6 +35,12 @@ pub fn is_valid_on_wire(code: u16) -> bool {
     matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999)
 }
 
+/// The code to send back in answer to a peer's Close (RFC 6455 §5.5.1 asks for its
+/// code echoed): the peer's code when a Close frame may carry it, else 1000.
+pub fn echo_code(code: Option<u16>) -> u16 {
+    code.filter(|c| is_valid_on_wire(*c)).unwrap_or(NORMAL)
+}
+
 /// Whether the code is reserved for local reporting only (1005, 1006, 1015).
 pub fn is_reserved_for_reporting(code: u16) -> bool {
     matches!(code, NO_STATUS_RECEIVED | ABNORMAL_CLOSURE | TLS_HANDSHAKE)

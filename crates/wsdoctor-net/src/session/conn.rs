@@ -270,9 +270,7 @@ impl<'w> Conn<'w> {
                     return Some(Step::Event(Event::Close { code, reason }));
                 }
                 // Echo the code, as RFC 6455 §5.5.1 asks.
-                let echo = code
-                    .filter(|c| wsdoctor_proto::close::is_valid_on_wire(*c))
-                    .unwrap_or(1000);
+                let echo = wsdoctor_proto::close::echo_code(code);
                 let _ = self
                     .send_close(echo, "", until.min(Instant::now() + GOODBYE))
                     .await;
