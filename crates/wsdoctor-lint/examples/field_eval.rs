@@ -7,8 +7,9 @@
 //! and `-- --score-dir DIR` any folder of cases in the same format, both printing only
 //! the figures (no case names, no misses); `-- --fresh [-v]` scores `data/field/fresh/`,
 //! a second collection scored once blind and training material since; `-- --fresh2 [-v]`
-//! (`-vv` also prints every finding of a missed case)
-//! the same for `data/field/fresh2/`, the third collection. The split is by FNV-1a of the folder name,
+//! the same for `data/field/fresh2/`, the third collection, and `-- --fresh3 [-v]` for
+//! `data/field/fresh3/`, the fourth (`-vv` also prints every finding of a missed case).
+//! The split is by FNV-1a of the folder name,
 //! one quarter held out (the test `field_split_is_the_hash` in this crate's tests
 //! keeps it).
 //!
@@ -40,6 +41,9 @@ fn main() {
     // `--fresh2`: the third collection (`data/field/fresh2/`), scored twice blind and
     // training material since.
     let fresh2 = args.iter().any(|a| a == "--fresh2");
+    // `--fresh3`: the fourth collection (`data/field/fresh3/`), scored once blind and
+    // training material since.
+    let fresh3 = args.iter().any(|a| a == "--fresh3");
     let score_dir = match args.iter().position(|a| a == "--score-dir") {
         Some(i) => match args.get(i + 1) {
             Some(d) => Some(PathBuf::from(d)),
@@ -60,6 +64,8 @@ fn main() {
             .join("data/field")
             .join(if held_out {
                 "heldout"
+            } else if fresh3 {
+                "fresh3"
             } else if fresh2 {
                 "fresh2"
             } else if fresh {
@@ -188,6 +194,7 @@ fn main() {
     let name = match (&score_dir, held_out) {
         (Some(_), _) => "scored",
         (None, true) => "held-out",
+        (None, false) if fresh3 => "fresh3",
         (None, false) if fresh2 => "fresh2",
         (None, false) if fresh => "fresh",
         (None, false) => "train",
