@@ -460,6 +460,17 @@ mod tests {
         assert!(fresh3.iter().all(|s| s.source_url.starts_with("https://")));
     }
 
+    /// The fourth fresh set (collected 2026-12-04 by someone who read no rule, from
+    /// threads no other part used), held out: scored blind, figures only (README). It
+    /// loads, names only catalog causes, and keeps its size.
+    #[test]
+    fn fresh4_loads_with_catalog_causes_only() {
+        let fresh4 = load_field(include_str!("../data/field/fresh4.jsonl")).expect("fresh4 loads");
+        assert_eq!(fresh4.len(), 201);
+        assert_eq!(fresh4.iter().filter(|s| s.layer == "none").count(), 30);
+        assert!(fresh4.iter().all(|s| s.source_url.starts_with("https://")));
+    }
+
     #[test]
     fn layer_words_are_all_known() {
         for s in samples() {
