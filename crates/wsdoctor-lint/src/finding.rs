@@ -90,6 +90,7 @@ rules! {
     ApacheRewriteEngineOff = "apache/rewrite-engine-off" => ProxyUpgradeNotForwarded, "A WebSocket RewriteRule where RewriteEngine is not On, so its Upgrades fall through";
     ApacheProxypassShadowed = "apache/proxypass-shadowed" => ProxyLocationShadowed, "A ProxyPass earlier in the file takes the WebSocket path first";
     ApacheRedirectArguments = "apache/redirect-arguments" => ProxyConfigRejected, "Redirect with a stray argument, which apache2 -t refuses";
+    ApacheRewriteFlagDelimiters = "apache/rewrite-flag-delimiters" => ProxyConfigRejected, "RewriteCond/RewriteRule flags not in one [..] word, which apache2 -t refuses";
     ApacheRewriteLiteralVariable = "apache/rewrite-literal-variable" => HttpNotFound, "A RewriteRule target with {VAR} missing its %";
     ApacheRewriteConditionExact = "apache/rewrite-condition-exact" => ProxyUpgradeNotForwarded, "An anchored Connection condition that Firefox's header does not match";
     ApacheTimeoutDefault = "apache/timeout-default" => ProxyIdleTimeout, "Timeout/ProxyTimeout is the 60 s default";

@@ -68,6 +68,9 @@ pub(crate) fn lint(ctx: &mut Ctx, name: &str, _text: &str) {
     let idx = Index::new(&dirs);
     let engines = routes::Engines::new(&dirs);
     for (i, d) in dirs.iter().enumerate() {
+        if d.is("RewriteRule") || d.is("RewriteCond") {
+            flag_delimiters(ctx, d);
+        }
         if d.is("RewriteRule") {
             if engines.on(d) == Some(false) {
                 engine_off(ctx, &dirs, i, engines.set_here(d));
@@ -545,6 +548,29 @@ fn engine_off(ctx: &mut Ctx, dirs: &[Dir], i: usize, explicit_off: bool) {
     ctx.push(f);
 }
 
+/// `RewriteCond TestString CondPattern [flags]` / `RewriteRule Pattern Substitution
+/// [flags]`: mod_rewrite's `cmd_parseflagfield` refuses a third word that does not both
+/// start with `[` and end with `]` ("bad flag delimiters"), so `[NC, OR]` (a space after
+/// the comma splits the flags into two words) stops Apache from starting.
+fn flag_delimiters(ctx: &mut Ctx, d: &Dir) {
+    let Some(flags) = d.args.get(2) else {
+        return;
+    };
+    if flags.starts_with('[') && flags.ends_with(']') {
+        return;
+    }
+    let joined: String = d.args[2..].concat();
+    let f = LintFinding::new(
+        RuleId::ApacheRewriteFlagDelimiters,
+        &d.file,
+        d.line,
+        format!("{} flags \"{}\" are not one [..] word: apache2 -t refuses the file (\"{}: bad flag delimiters\") and Apache does not start", d.name, d.args[2..].join(" "), d.name),
+    )
+    .severity(Severity::Error)
+    .fix(format!("Write the flags without spaces: {joined}"));
+    ctx.push(f);
+}
+
 /// `Redirect [status] URL-path URL`: a third argument that is not a status makes
 /// Apache refuse the file ("Redirect: invalid first argument (of three)").
 fn redirect_arguments(ctx: &mut Ctx, d: &Dir) {
@@ -921,6 +947,15 @@ mod tests {
                 RuleId::ApacheRedirectArguments
             ]
         );
+    }
+
+    #[test]
+    fn rewrite_flags_with_a_space_are_refused() {
+        let conf = "Timeout 600\nRewriteEngine On\nRewriteCond %{HTTP:Upgrade} ^WebSocket$ [NC, OR]\nRewriteCond %{HTTP:Connection} Upgrade$ [NC]\nRewriteRule .* ws://127.0.0.1:8888/ws [P,L]\n";
+        let r = lint_text("a", conf, &opts());
+        assert_eq!(r.rules(), [RuleId::ApacheRewriteFlagDelimiters]);
+        assert_eq!(r.findings[0].line, 3);
+        assert_eq!(r.findings[0].id().as_str(), "proxy-config-rejected");
     }
 
     #[test]
