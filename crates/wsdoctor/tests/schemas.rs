@@ -10,8 +10,8 @@ use common::{peers_required, repo_root, wsdoctor};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-const NAMES: [&str; 9] = [
-    "report", "tour", "lab", "lint", "explain", "logs", "conform", "bench", "pcap",
+const NAMES: [&str; 10] = [
+    "report", "targets", "tour", "lab", "lint", "explain", "logs", "conform", "bench", "pcap",
 ];
 
 fn committed(name: &str) -> PathBuf {
@@ -161,6 +161,30 @@ fn check_reports_match_the_report_schema() {
     docs.push(output(&["check", "--json", "ws://[::1"]));
     rt.block_on(lab.shutdown());
     validate("report", &docs);
+}
+
+/// `check --targets --json`: each line is one document (a target, a bad line, the
+/// summary).
+#[test]
+fn targets_lines_match_their_schema() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = closed.local_addr().expect("addr").port();
+    drop(closed);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("targets.txt");
+    std::fs::write(&file, format!("ws://127.0.0.1:{port}/\nftp://x/\n")).expect("write");
+    let out = wsdoctor()
+        .args(["check", "--json", "--targets"])
+        .arg(&file)
+        .output()
+        .expect("run wsdoctor");
+    let docs: Vec<(String, Vec<u8>)> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .enumerate()
+        .map(|(i, l)| (format!("check --targets line {i}"), l.as_bytes().to_vec()))
+        .collect();
+    assert_eq!(docs.len(), 3, "a target, a bad line, the summary");
+    validate("targets", &docs);
 }
 
 #[test]

@@ -4,6 +4,10 @@
 //! (wsdoctor-net) collects evidence, the pure rules (wsdoctor-core) diagnose, and a
 //! renderer prints. The exit code is the first failing layer's (README table).
 
+mod targets;
+
+pub use targets::TargetsLine;
+
 use super::usage;
 use crate::output::{Paint, Style};
 use crate::render;
@@ -20,7 +24,22 @@ use wsdoctor_net::{
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct CheckArgs {
     /// The WebSocket URL (ws:// or wss://; http(s):// and bare host:port are accepted and reported).
+    #[arg(
+        required_unless_present = "targets",
+        conflicts_with = "targets",
+        default_value = "",
+        hide_default_value = true
+    )]
     pub url: String,
+    /// Check every target of FILE (one URL, or {url: URL, module: NAME}, a line; "-": stdin) instead of one URL.
+    #[arg(long, value_name = "FILE")]
+    pub targets: Option<PathBuf>,
+    /// With --targets: how many targets are checked at once (1 to 1024, default 64).
+    #[arg(long, value_name = "N", requires = "targets")]
+    pub max_concurrent: Option<usize>,
+    /// With --targets: serve's config file, whose modules a line names with {url: URL, module: NAME}.
+    #[arg(long, value_name = "FILE", requires = "targets")]
+    pub config: Option<PathBuf>,
     /// Print the report as one JSON object (schema wsdoctor.report/1).
     #[arg(long)]
     pub json: bool,
@@ -125,6 +144,9 @@ pub struct ConnectArgs {
 }
 
 pub fn run(args: CheckArgs, style: Style) -> anyhow::Result<i32> {
+    if args.targets.is_some() {
+        return targets::run(args, style);
+    }
     let opts = options(&args)?;
     let verbose = args.verbose;
     // One probe is IO-bound: a current-thread runtime starts no worker threads, which

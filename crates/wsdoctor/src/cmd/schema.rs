@@ -8,7 +8,7 @@ use std::io::Write;
 
 #[derive(clap::Args, Debug)]
 pub struct SchemaArgs {
-    /// The output whose schema to print: report (check), tour, lab, lint, explain, logs, conform, bench, pcap.
+    /// The output whose schema to print: report (check), targets (check --targets, one line), tour, lab, lint, explain, logs, conform, bench, pcap.
     #[arg(value_parser = clap::builder::PossibleValuesParser::new(NAMES))]
     pub name: Option<String>,
     /// Write every schema (`NAME.schema.json`) into this directory instead.
@@ -17,8 +17,8 @@ pub struct SchemaArgs {
 }
 
 /// Every schema, by the name of its contract (`wsdoctor.NAME/1`).
-pub const NAMES: [&str; 9] = [
-    "report", "tour", "lab", "lint", "explain", "logs", "conform", "bench", "pcap",
+pub const NAMES: [&str; 10] = [
+    "report", "targets", "tour", "lab", "lint", "explain", "logs", "conform", "bench", "pcap",
 ];
 
 pub fn run(args: SchemaArgs) -> anyhow::Result<i32> {
@@ -52,6 +52,7 @@ pub fn text(name: &str) -> String {
         .into_generator();
     let mut schema = match name {
         "report" => generator.into_root_schema_for::<wsdoctor_core::Report>(),
+        "targets" => generator.into_root_schema_for::<super::check::TargetsLine>(),
         "tour" => generator.into_root_schema_for::<super::tour::TourJson<'static>>(),
         "lab" => generator.into_root_schema_for::<super::lab::LabListing>(),
         "lint" => generator.into_root_schema_for::<wsdoctor_lint::LintReport>(),

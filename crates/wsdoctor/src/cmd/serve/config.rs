@@ -163,7 +163,10 @@ pub fn parse(text: &str) -> Result<Config, String> {
             ));
         }
         for (i, t) in list.iter().enumerate() {
-            config.targets.push(target(i, t, interval, &config)?);
+            let at = format!("targets[{i}]");
+            config
+                .targets
+                .push(target(&at, t, Some(interval), &config)?);
         }
     }
     if let Some(allow) = top.get(&key("allow_targets")) {
@@ -307,12 +310,49 @@ fn module(name: &str, body: &Yaml) -> Result<Module, String> {
     Ok(module)
 }
 
-fn target(i: usize, t: &Yaml, interval: Duration, config: &Config) -> Result<Target, String> {
-    let at = format!("targets[{i}]");
+/// One line of `check --targets FILE`, read as an entry of `targets:` is: a URL, or a
+/// flow mapping `{url: URL, module: NAME}` naming a module of `config`. `None` for a
+/// blank line or a `#` comment. Errors start with `line N`.
+pub fn line_target(n: u64, line: &str, config: &Config) -> Result<Option<Target>, String> {
+    let line = line.trim();
+    if line.is_empty() || line.starts_with('#') {
+        return Ok(None);
+    }
+    let at = format!("line {n}");
+    // A bare URL is taken as it is, not as YAML: `#`, `: ` or `[` may sit in a URL.
+    let yaml = if line.starts_with('{') {
+        match YamlLoader::load_from_str(line).as_deref() {
+            Ok([y @ Yaml::Hash(_)]) => y.clone(),
+            Ok(_) => {
+                return Err(format!(
+                    "{at}: expected one mapping such as {{url: wss://host/path, module: NAME}}"
+                ));
+            }
+            Err(e) => return Err(format!("{at}: not a YAML flow mapping ({e})")),
+        }
+    } else {
+        Yaml::String(line.to_string())
+    };
+    target(&at, &yaml, None, config).map(Some)
+}
+
+/// A `targets:` entry (`interval` given) or a `check --targets` line (`None`: a line is
+/// checked once, so it takes no interval).
+fn target(
+    at: &str,
+    t: &Yaml,
+    interval: Option<Duration>,
+    config: &Config,
+) -> Result<Target, String> {
+    let keys: &[&str] = match interval {
+        Some(_) => &["url", "module", "interval"],
+        None => &["url", "module"],
+    };
+    let interval = interval.unwrap_or(DEFAULT_INTERVAL);
     let (url, module, every) = match t {
         Yaml::String(s) => (s.clone(), DEFAULT_MODULE.to_string(), interval),
         Yaml::Hash(h) => {
-            known_keys(h, &at, &["url", "module", "interval"])?;
+            known_keys(h, at, keys)?;
             let url = h
                 .get(&key("url"))
                 .ok_or_else(|| format!("{at}: has no url"))
@@ -327,7 +367,9 @@ fn target(i: usize, t: &Yaml, interval: Duration, config: &Config) -> Result<Tar
             };
             (url, module, every)
         }
-        _ => return Err(format!("{at}: expected a URL or {{url, module, interval}}")),
+        _ => {
+            return Err(format!("{at}: expected a URL or {{{}}}", keys.join(", ")));
+        }
     };
     if config.module(&module).is_none() {
         return Err(format!(
@@ -504,6 +546,36 @@ allow_targets: ["127.0.0.1", "*.example.com:443"]
             m.module("a").unwrap().args.connect.max_message,
             d.connect.max_message
         );
+    }
+
+    #[test]
+    fn a_targets_line_is_a_url_or_a_targets_entry_without_interval() {
+        let c = parse("modules: {chat: {subprotocols: [v2]}}").unwrap();
+        let t = |l: &str| line_target(7, l, &c);
+        assert!(t("").unwrap().is_none());
+        assert!(t("  # a comment").unwrap().is_none());
+        let plain = t(" ws://127.0.0.1:9/a?x=1#frag ").unwrap().unwrap();
+        assert_eq!(
+            (plain.url.as_str(), plain.module.as_str()),
+            ("ws://127.0.0.1:9/a?x=1#frag", DEFAULT_MODULE)
+        );
+        let mapped = t("{url: 'wss://127.0.0.1:9/b', module: chat}")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (mapped.url.as_str(), mapped.module.as_str()),
+            ("wss://127.0.0.1:9/b", "chat")
+        );
+        let err = |l: &str| t(l).unwrap_err();
+        assert!(
+            err("ftp://x/").starts_with("line 7: "),
+            "{}",
+            err("ftp://x/")
+        );
+        assert!(err("{url: ws://x/, interval: 5s}").contains("unknown key \"interval\""));
+        assert!(err("{url: ws://x/, module: nope}").contains("defined: default, chat"));
+        assert!(err("{url: [").contains("line 7: not a YAML flow mapping"));
+        assert!(err("{module: chat}").contains("has no url"));
     }
 
     #[test]

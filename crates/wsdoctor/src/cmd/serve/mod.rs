@@ -8,7 +8,7 @@
 //! bounds how many run at once and how long each may take, and renders the report as
 //! metrics (`probe`, `metrics`) or HTML (`page`).
 
-mod config;
+pub(crate) mod config;
 mod http;
 mod metrics;
 pub(crate) mod page;
@@ -579,9 +579,9 @@ impl Done {
 
 /// A report for a probe that outlived its guard: check failed to keep its deadline,
 /// which the session layer reports as its own failure.
-fn overran(opts: &wsdoctor_net::ProbeOptions, elapsed: Duration) -> Report {
+pub(crate) fn overran(opts: &wsdoctor_net::ProbeOptions, elapsed: Duration) -> Report {
     eprintln!(
-        "wsdoctor serve: a probe of {} overran its deadline ({:.1} s)",
+        "wsdoctor: a probe of {} overran its deadline ({:.1} s)",
         opts.url.effective,
         elapsed.as_secs_f64()
     );
