@@ -79,6 +79,7 @@ rules! {
     HaproxyTimeoutTunnelInFrontend = "haproxy/timeout-tunnel-in-frontend" => ProxyIdleTimeout, "timeout tunnel in a frontend is ignored";
     HaproxyRemovedOption = "haproxy/removed-option" => ProxyConfigRejected, "option http-tunnel/forceclose, removed from HAProxy, stops it from starting";
     HaproxyRemovedKeyword = "haproxy/removed-keyword" => ProxyConfigRejected, "A keyword removed from HAProxy, which stops it from starting";
+    HaproxyConditionUnbalanced = "haproxy/condition-unbalanced" => ProxyConfigRejected, "An ACL fetch missing its ')' or a condition missing its '}', which haproxy -c refuses";
     HaproxyAddressOnSectionLine = "haproxy/address-on-section-line" => ProxyConfigRejected, "A listening address on the frontend line instead of bind";
     HaproxyStickySessionMissing = "haproxy/sticky-session-missing" => HttpStickySessionMissing, "Socket.IO across several servers without affinity";
     HaproxyServerH2 = "haproxy/server-h2" => ProxyHttp2Only, "A WebSocket backend server spoken to over HTTP/2 without ws h1";

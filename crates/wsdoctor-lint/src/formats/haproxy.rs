@@ -81,6 +81,7 @@ pub(crate) fn lint(ctx: &mut Ctx, name: &str, text: &str) {
         if let Some(b) = loose_backend(text) {
             removed_options(ctx, name, std::slice::from_ref(&b));
             removed_keywords(ctx, name, std::slice::from_ref(&b));
+            unbalanced_conditions(ctx, name, std::slice::from_ref(&b));
             let why = "the snippet has no section line, and server lines belong to a backend";
             check_h2_servers(ctx, name, std::slice::from_ref(&b), &b, why);
             return;
@@ -94,6 +95,7 @@ pub(crate) fn lint(ctx: &mut Ctx, name: &str, text: &str) {
     }
     removed_options(ctx, name, &sections);
     removed_keywords(ctx, name, &sections);
+    unbalanced_conditions(ctx, name, &sections);
     let mut ws = websocket_backends(ctx, &sections);
     if ws.is_empty() {
         ws = routed_backends(&sections);
@@ -127,6 +129,7 @@ fn removed_options(ctx: &mut Ctx, file: &str, sections: &[Section]) {
             let (since, name) = match o.words.get(1).map(String::as_str) {
                 Some("http-tunnel") => ("2.1", "http-tunnel"),
                 Some("forceclose") => ("2.0", "forceclose"),
+                Some("http_proxy") => ("2.5", "http_proxy"),
                 _ => continue,
             };
             let f = LintFinding::new(
@@ -165,6 +168,15 @@ const REMOVED: &[(&[&str], &str, &str, &str)] = &[
         "http-request return status 200 if { src … }",
     ),
     (&[], "appsession", "1.6", "a cookie or stick table"),
+    (&[], "clitimeout", "2.1", "timeout client"),
+    (&[], "srvtimeout", "2.1", "timeout server"),
+    (&[], "contimeout", "2.1", "timeout connect"),
+    (
+        &[],
+        "grace",
+        "2.5",
+        "delete it (hard-stop-after in global is the nearest)",
+    ),
     (&[], "reqadd", "2.1", "http-request add-header"),
     (&[], "reqrep", "2.1", "http-request replace-header"),
     (&[], "reqirep", "2.1", "http-request replace-header"),
@@ -216,6 +228,78 @@ fn removed_keywords(ctx: &mut Ctx, file: &str, sections: &[Section]) {
             .severity(Severity::Error)
             .fix(format!("Replace it: {instead}."));
             ctx.push(f);
+        }
+    }
+}
+
+/// `(` minus `)` in an ACL criterion such as `hdr(Host)` or
+/// `req.hdr(host),lower,map_dom(/f)` (a fetch with its converters, one word).
+fn paren_depth(word: &str) -> i64 {
+    word.chars().fold(0, |d, c| match c {
+        '(' => d + 1,
+        ')' => d - 1,
+        _ => d,
+    })
+}
+
+/// ACL criteria whose parentheses do not close and conditions whose `{` does not:
+/// HAProxy's ACL parser reads the fetch keyword with its arguments up to the `)`
+/// ("ACL keyword 'hdr' : expected ')'") and an anonymous ACL up to its `}` ("missing
+/// closing '}' in condition"), and refuses the file (both checked with `haproxy -c`
+/// 2.6). Only the criterion is counted, never the patterns after it, where a regex
+/// may hold parentheses of its own.
+fn unbalanced_conditions(ctx: &mut Ctx, file: &str, sections: &[Section]) {
+    for s in sections {
+        for l in &s.lines {
+            let w = &l.words;
+            let mut bad: Option<String> = None;
+            if w[0].eq_ignore_ascii_case("acl") {
+                if let Some(c) = w.get(2).filter(|c| paren_depth(c) != 0) {
+                    bad = Some(format!(
+                        "the fetch {c} of acl {} does not close its parenthesis (HAProxy: \"expected ')'\")",
+                        w[1]
+                    ));
+                }
+            } else if let Some(p) = w
+                .iter()
+                .position(|x| x.eq_ignore_ascii_case("if") || x.eq_ignore_ascii_case("unless"))
+                .filter(|p| *p > 0)
+            {
+                let mut open = 0i64;
+                let mut criterion = false;
+                for x in &w[p + 1..] {
+                    if criterion {
+                        criterion = false;
+                        if paren_depth(x) != 0 && bad.is_none() {
+                            bad = Some(format!(
+                                "the fetch {x} in the condition does not close its parenthesis (HAProxy: \"expected ')'\")"
+                            ));
+                        }
+                    }
+                    match x.as_str() {
+                        "{" | "!{" => {
+                            open += 1;
+                            criterion = true;
+                        }
+                        "}" => open -= 1,
+                        _ => {}
+                    }
+                }
+                if open != 0 && bad.is_none() {
+                    bad = Some("the condition's braces do not pair (HAProxy: \"missing closing '}' in condition\")".to_string());
+                }
+            }
+            if let Some(why) = bad {
+                let f = LintFinding::new(
+                    RuleId::HaproxyConditionUnbalanced,
+                    file,
+                    l.line,
+                    format!("{why}: HAProxy refuses the file and does not start"),
+                )
+                .severity(Severity::Error)
+                .fix("Close the parenthesis right after the fetch's arguments, e.g. hdr(host) -i example.com, and each { with a }.");
+                ctx.push(f);
+            }
         }
     }
 }
@@ -939,6 +1023,48 @@ mod tests {
                 .contains("no backend is marked")
         );
         assert_eq!(r.findings[3].finding.severity, Severity::Warning);
+    }
+
+    /// Each refused by `haproxy -c` 2.6 (the messages quoted in the rule); the
+    /// balanced forms beside them pass it.
+    #[test]
+    fn unbalanced_fetches_and_braces_are_refused() {
+        let conf = "frontend fe\n  bind :80\n  acl a hdr(Host -i x\n  acl b req.hdr(host),lower,map_dom(/f) -m found\n  acl c path_reg ^/(v1|v2)/ws\n  use_backend b if a { hdr(Host -i m.example }\n  use_backend b if { hdr(Host) -i m.example\n  use_backend b if { hdr(host) -i a } || !{ ssl_fc }\n  default_backend b\nbackend b\n  timeout tunnel 1h\n  server s 10.0.0.1:80\n";
+        let r = lint_text("h.cfg", conf, &opts());
+        let got: Vec<(RuleId, usize)> = r.findings.iter().map(|f| (f.rule, f.line)).collect();
+        assert_eq!(
+            got,
+            [
+                (RuleId::HaproxyConditionUnbalanced, 3),
+                (RuleId::HaproxyConditionUnbalanced, 6),
+                (RuleId::HaproxyConditionUnbalanced, 7)
+            ]
+        );
+        assert_eq!(r.findings[0].id().as_str(), "proxy-config-rejected");
+        assert!(r.findings[1].finding.detail.contains("hdr(Host"));
+        assert!(r.findings[2].finding.detail.contains("missing closing '}'"));
+    }
+
+    #[test]
+    fn keywords_removed_in_2_x_name_their_replacement() {
+        let conf = "defaults\n  clitimeout 5000\n  srvtimeout 5000\n  contimeout 5000\n  grace 1s\n  option http_proxy\n  timeout tunnel 1h\n";
+        let r = lint_text("h.cfg", conf, &opts());
+        let got: Vec<(RuleId, usize)> = r.findings.iter().map(|f| (f.rule, f.line)).collect();
+        assert_eq!(
+            got,
+            [
+                (RuleId::HaproxyRemovedKeyword, 2),
+                (RuleId::HaproxyRemovedKeyword, 3),
+                (RuleId::HaproxyRemovedKeyword, 4),
+                (RuleId::HaproxyRemovedKeyword, 5),
+                (RuleId::HaproxyRemovedOption, 6)
+            ]
+        );
+        assert!(
+            r.findings[0].finding.detail.contains("timeout client"),
+            "{}",
+            r.findings[0].finding.detail
+        );
     }
 
     #[test]
