@@ -575,19 +575,38 @@ fn nginx_inc(
         }
     }
     // ingress-nginx's timeout annotations beside nginx.org/ ones: one of the two sets
-    // is ignored by whichever controller runs; read as NGINX Inc's, these are.
+    // is ignored by whichever controller runs (both answer to the class `nginx`, and
+    // the file cannot say which one is installed). Read as NGINX Inc's, these are, and
+    // its timeout is what the nginx.org/ annotation says, else nginx's 60 s default —
+    // the same verdict as a missing nginx.org/ timeout above (a note unless the ping
+    // interval is known to be slower). With ingress-nginx running instead, these are
+    // read, in plain seconds, so the pair is right whichever runs when both are long.
     for which in ["proxy-read-timeout", "proxy-send-timeout"] {
         let other = format!("{NGINX}{which}");
         let Some(line) = anns.and_then(|a| a.key_line(&other)) else {
             continue;
         };
+        let own = annotation(ing, &format!("{NGINX_INC}{which}")).is_some();
+        // proxy_send_timeout is never blamed for idle WebSockets (see the nginx rules).
+        let severity = if which == "proxy-read-timeout" && !own {
+            ctx.idle(default_s * 1000).severity()
+        } else {
+            Severity::Info
+        };
+        let then = if own {
+            format!("its own {NGINX_INC}{which} applies")
+        } else {
+            format!(
+                "its timeout stays {default_s} s, fine only if the application pings more often"
+            )
+        };
         let f = LintFinding::new(
             RuleId::K8sAnnotationIgnored,
             file,
             line,
-            format!("{other} is ingress-nginx's annotation, and this Ingress is written for NGINX Inc's controller (nginx.org/ annotations), which ignores it: its timeout stays {default_s} s; with ingress-nginx running instead, the nginx.org/ ones are ignored"),
+            format!("{other} is ingress-nginx's annotation, and this Ingress is also written for NGINX Inc's controller (nginx.org/ annotations), which ignores it: {then}; with ingress-nginx running instead, the nginx.org/ ones are ignored and this one is read"),
         )
-        .severity(if which == "proxy-read-timeout" { Severity::Warning } else { Severity::Info })
+        .severity(severity)
         .fix(format!("Use the annotation of the controller that runs: {NGINX_INC}{which}: \"3600s\" for NGINX Inc's."))
         .replace_with([format!("{NGINX_INC}{which}: \"3600s\"")]);
         ctx.push(f);
@@ -922,8 +941,26 @@ mod tests {
         let mixed = ing(
             "    nginx.org/websocket-services: \"realtime\"\n    nginx.org/proxy-read-timeout: \"3600s\"\n    nginx.ingress.kubernetes.io/proxy-read-timeout: \"3600\"\n",
         );
+        // Whichever controller runs reads a 3600 s timeout: a note only.
         let r = crate::lint_text("i.yaml", &mixed, &Options::default());
-        assert_eq!(loud(&r), [RuleId::K8sAnnotationIgnored]);
+        assert!(loud(&r).is_empty(), "{:?}", r.rules());
+        assert_eq!(r.rules(), [RuleId::K8sAnnotationIgnored]);
+        // Without the nginx.org/ timeout, NGINX Inc's would keep nginx's 60 s: a note
+        // while the ping interval is unknown, a warning when it is known to be slower.
+        let only_community = mixed.replace("    nginx.org/proxy-read-timeout: \"3600s\"\n", "");
+        let r = crate::lint_text("i.yaml", &only_community, &Options::default());
+        assert!(loud(&r).is_empty(), "{:?}", r.rules());
+        assert!(r.rules().contains(&RuleId::K8sAnnotationIgnored));
+        let slow = Options {
+            ping_interval: Some(90),
+            ..Options::default()
+        };
+        let r = crate::lint_text("i.yaml", &only_community, &slow);
+        assert!(
+            loud(&r).contains(&RuleId::K8sAnnotationIgnored),
+            "{:?}",
+            r.rules()
+        );
         // Without nginx.org/ annotations the class nginx is ingress-nginx's, which
         // proxies WebSockets by itself.
         let community = ing("    nginx.ingress.kubernetes.io/proxy-read-timeout: \"3600\"\n");
