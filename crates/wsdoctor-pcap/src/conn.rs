@@ -6,7 +6,9 @@
 //! [`crate::evidence`] turns them into the `Evidence` a live check would have built.
 
 use crate::tcp::Stream;
+use crate::tls::{KeyLog, Tls};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use wsdoctor_core::evidence::{FrameSummary, HttpOutcome, Violation};
 use wsdoctor_net::capture as probe;
 use wsdoctor_proto::frame::OpCode;
@@ -21,8 +23,6 @@ pub const MAX_HEAD: usize = 16 * 1024;
 pub const MAX_MESSAGE: usize = 1 << 20;
 /// Client bytes kept after its request while the answer is awaited.
 const MAX_EARLY: usize = 64 * 1024;
-/// The start of a TLS ClientHello kept for the TLS view.
-pub const MAX_HELLO: usize = 16 * 1024;
 
 /// Which end of the connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,9 +38,10 @@ impl Side {
 }
 
 /// What the connection turned out to carry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Carries {
     /// No payload yet.
+    #[default]
     Nothing,
     /// An HTTP request asking for a WebSocket upgrade.
     WebSocket,
@@ -90,9 +91,12 @@ pub struct App {
     early: Vec<u8>,
     /// Server bytes after the 101's head: the first frames.
     early_server: Vec<u8>,
-    pub hello: Vec<u8>,
-    /// The server's first bytes on a TLS connection (its hello or alert), capped.
-    pub server_hello: Vec<u8>,
+    /// The TLS view of a connection that started with a ClientHello.
+    pub tls: Option<Box<Tls>>,
+    /// What the decrypted bytes of a TLS connection carry.
+    pub inner: Carries,
+    /// The secrets that decrypt TLS 1.3 connections, when given.
+    keylog: Option<Arc<KeyLog>>,
     pub ws: Option<Ws>,
     /// What could not be followed, for the report.
     pub notes: Vec<String>,
@@ -130,7 +134,12 @@ pub struct Ws {
 }
 
 impl Conn {
-    pub fn new(client: SocketAddr, server: SocketAddr, ts: i64) -> Conn {
+    pub fn new(
+        client: SocketAddr,
+        server: SocketAddr,
+        ts: i64,
+        keylog: Option<Arc<KeyLog>>,
+    ) -> Conn {
         Conn {
             client,
             server,
@@ -144,7 +153,10 @@ impl Conn {
             streams: Default::default(),
             last_data_us: [None; 2],
             carries: Carries::Nothing,
-            app: App::default(),
+            app: App {
+                keylog,
+                ..App::default()
+            },
         }
     }
 
@@ -180,7 +192,8 @@ impl Conn {
     /// Bytes the application layer holds (for the capture's memory budget).
     pub fn held(&self) -> usize {
         let ws = self.app.ws.as_ref().map_or(0, |w| w.held[0] + w.held[1]);
-        ws + self.streams[0].pending_bytes() + self.streams[1].pending_bytes()
+        let tls = self.app.tls.as_ref().map_or(0, |t| t.held());
+        ws + tls + self.streams[0].pending_bytes() + self.streams[1].pending_bytes()
     }
 
     /// Stops following the larger of the WebSocket directions (the memory budget ran out).
@@ -210,9 +223,12 @@ impl App {
 
     fn client_bytes(&mut self, ts: i64, bytes: &[u8], carries: &mut Carries) {
         match carries {
-            Carries::Nothing if matches!(bytes, [0x16, 0x03, ..] | [0x16]) => {
+            Carries::Nothing
+                if matches!(bytes, [0x16, 0x03, ..] | [0x16]) && self.tls.is_none() =>
+            {
                 *carries = Carries::Tls;
-                keep(&mut self.hello, bytes, MAX_HELLO);
+                self.tls = Some(Box::default());
+                self.tls_bytes(Side::Client, ts, bytes);
             }
             Carries::Nothing => {
                 self.request_us.get_or_insert(ts);
@@ -250,7 +266,7 @@ impl App {
                 Some(ws) => ws.feed(Side::Client, ts, bytes),
                 None => keep(&mut self.early, bytes, MAX_EARLY),
             },
-            Carries::Tls => keep(&mut self.hello, bytes, MAX_HELLO),
+            Carries::Tls => self.tls_bytes(Side::Client, ts, bytes),
             Carries::Other => {}
         }
     }
@@ -258,7 +274,7 @@ impl App {
     fn server_bytes(&mut self, ts: i64, bytes: &[u8], carries: Carries) {
         match carries {
             Carries::Other => return,
-            Carries::Tls => return keep(&mut self.server_hello, bytes, MAX_HELLO),
+            Carries::Tls => return self.tls_bytes(Side::Server, ts, bytes),
             _ => {}
         }
         if let Some(ws) = self.ws.as_mut() {
@@ -316,6 +332,28 @@ impl App {
                 });
             }
         }
+    }
+
+    /// TLS records from `side`; what they decrypt to goes through the same reading as
+    /// a plaintext connection's bytes, with [`App::inner`] saying what they carry.
+    fn tls_bytes(&mut self, side: Side, ts: i64, bytes: &[u8]) {
+        let Some(mut tls) = self.tls.take() else {
+            return;
+        };
+        let mut plain = Vec::new();
+        let keylog = self.keylog.clone();
+        tls.feed(side, ts, bytes, keylog.as_deref(), &mut |b| {
+            plain.extend_from_slice(b)
+        });
+        let mut inner = self.inner;
+        if !plain.is_empty() {
+            match side {
+                Side::Client => self.client_bytes(ts, &plain, &mut inner),
+                Side::Server => self.server_bytes(ts, &plain, inner),
+            }
+        }
+        self.inner = inner;
+        self.tls = Some(tls);
     }
 
     /// A 101 to a WebSocket request: the session begins with what followed both heads.

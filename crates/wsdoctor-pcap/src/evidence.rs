@@ -4,14 +4,15 @@
 //! capture cannot show stays `None` or `not-tried` rather than being guessed.
 
 use crate::conn::{Carries, Conn, Side, Ws};
+use crate::tls::{TLS13, Tls};
 use wsdoctor_core::Layer;
 use wsdoctor_core::evidence::{
     CloseOutcome, CutHow, Evidence, HttpEvidence, HttpOutcome, IdleCut, IdleEvidence,
     MessageOutcome, PingOutcome, RequestOptions, SessionEvidence, TcpAttempt, TcpEvidence,
-    TcpOutcome, Timing,
+    TcpOutcome, Timing, TlsAlert, TlsEvidence, TlsOutcome,
 };
 use wsdoctor_core::redact;
-use wsdoctor_net::capture as probe;
+use wsdoctor_net::capture::{self as probe, CertJudge};
 use wsdoctor_proto::handshake;
 
 /// A ping or a close that got no answer within this long is unanswered, as is one still
@@ -25,7 +26,7 @@ pub const IDLE_CUT_MS: f64 = 10_000.0;
 const SYNS_TO_SILENCE: u32 = 2;
 
 /// The evidence, or `None` when the connection is not a WebSocket attempt.
-pub fn evidence(c: &Conn, show_secrets: bool) -> Option<Evidence> {
+pub fn evidence(c: &Conn, show_secrets: bool, certs: Option<&CertJudge>) -> Option<Evidence> {
     let tcp = tcp(c)?;
     let mut e = Evidence {
         tcp: Some(tcp),
@@ -38,8 +39,29 @@ pub fn evidence(c: &Conn, show_secrets: bool) -> Option<Evidence> {
             ms: t,
         });
     }
+    let mut scheme = "ws";
     match c.carries {
         Carries::WebSocket => {}
+        Carries::Tls => {
+            let t = c.app.tls.as_deref()?;
+            let tls = tls(c, t, certs);
+            if tls.ms > 0.0 {
+                e.timings.push(Timing {
+                    layer: Layer::Tls,
+                    ms: tls.ms,
+                });
+            }
+            let authority = match &t.sni {
+                Some(name) => format!("{name}:{}", c.server.port()),
+                None => c.server.to_string(),
+            };
+            e.tls = Some(tls);
+            if c.app.inner != Carries::WebSocket {
+                e.url = wsdoctor_core::url::analyze(&format!("wss://{authority}/"), show_secrets);
+                return Some(e);
+            }
+            scheme = "wss";
+        }
         // Refused, reset or silent before any byte: a TCP finding on its own.
         Carries::Nothing if e.tcp.as_ref().is_some_and(|t| t.connected.is_none()) => {
             e.url = wsdoctor_core::url::analyze(&format!("ws://{}/", c.server), show_secrets);
@@ -54,7 +76,7 @@ pub fn evidence(c: &Conn, show_secrets: bool) -> Option<Evidence> {
     } else {
         host.to_string()
     };
-    e.url = wsdoctor_core::url::analyze(&format!("ws://{host}{}", req.path), show_secrets);
+    e.url = wsdoctor_core::url::analyze(&format!("{scheme}://{host}{}", req.path), show_secrets);
     e.request = RequestOptions {
         origin: req.header("Origin").map(str::to_string),
         subprotocols: tokens(req.headers_named("Sec-WebSocket-Protocol")),
@@ -64,7 +86,27 @@ pub fn evidence(c: &Conn, show_secrets: bool) -> Option<Evidence> {
             .collect(),
         ..RequestOptions::default()
     };
-    let http = http(c, show_secrets);
+    let mut http = http(c, show_secrets);
+    // The server's alert where its answer was awaited: TLS 1.3 servers reject a
+    // client certificate after the handshake, and the probe's read then fails on it.
+    if let Some((code, _)) = c
+        .app
+        .tls
+        .as_deref()
+        .and_then(|t| t.alert[1])
+        .filter(|a| a.0 != 0)
+        && matches!(
+            http.outcome,
+            HttpOutcome::Closed | HttpOutcome::Reset | HttpOutcome::Silence
+        )
+    {
+        let alert = TlsAlert::from_code(code);
+        http.outcome = HttpOutcome::Malformed {
+            message: format!("received fatal alert: {alert}"),
+            first_bytes: String::new(),
+            alert: Some(alert),
+        };
+    }
     if let Some(t) = ms_between(c.app.request_us, c.app.response_us) {
         e.timings.push(Timing {
             layer: Layer::Http,
@@ -82,6 +124,74 @@ pub fn evidence(c: &Conn, show_secrets: bool) -> Option<Evidence> {
         e.idle = idle;
     }
     Some(e)
+}
+
+/// What a capture shows of the TLS handshake, as the probe records its own.
+fn tls(c: &Conn, t: &Tls, certs: Option<&CertJudge>) -> TlsEvidence {
+    let host = t.sni.clone().unwrap_or_else(|| c.server.ip().to_string());
+    let (chain, problems) = match certs {
+        Some(j) if !t.certs.is_empty() => {
+            j.judge(&t.certs, &host, c.first_us.div_euclid(1_000_000))
+        }
+        _ => (Vec::new(), Vec::new()),
+    };
+    let server = Side::Server as usize;
+    let alert = |side: Side| t.alert[side as usize].filter(|(code, _)| *code != 0);
+    let outcome = if let Some(first) = &t.not_tls {
+        probe::not_tls(first)
+    } else if t.established() {
+        TlsOutcome::Established
+    } else if let Some((code, _)) = alert(Side::Server) {
+        let a = TlsAlert::from_code(code);
+        TlsOutcome::Failed {
+            alert: Some(a),
+            message: format!("the server sent the alert {a}"),
+        }
+    } else if let Some((code, _)) = alert(Side::Client) {
+        TlsOutcome::Failed {
+            alert: None,
+            message: format!(
+                "the client ended the handshake with the alert {}",
+                TlsAlert::from_code(code)
+            ),
+        }
+    } else if t.server_first_us.is_none() {
+        if c.fin_us[server].is_some() || c.rst_us[server].is_some() {
+            TlsOutcome::Closed
+        } else {
+            TlsOutcome::Silence
+        }
+    } else if t.version == Some(TLS13) && !t.decrypting {
+        TlsOutcome::Failed {
+            alert: None,
+            message: format!(
+                "the client ended the handshake after the server's hello{} — in TLS 1.3 the certificate and the reason are encrypted (--keylog with the client's SSLKEYLOGFILE shows them)",
+                if t.opaque_records[0] > 0 {
+                    ", with an encrypted alert"
+                } else {
+                    ""
+                }
+            ),
+        }
+    } else {
+        TlsOutcome::Failed {
+            alert: None,
+            message: "the handshake did not complete in the capture".to_string(),
+        }
+    };
+    let end = t.finished[server].or(t.server_first_us);
+    TlsEvidence {
+        sni: t.sni.clone(),
+        outcome,
+        version: t.version.map(probe::tls_version_name),
+        cipher: t.cipher.map(probe::cipher_name),
+        alpn: t.alpn.clone(),
+        chain,
+        problems,
+        client_cert_requested: t.cert_request,
+        ms: ms_between(t.hello_us, end).unwrap_or(0.0),
+        plaintext_probe: None,
+    }
 }
 
 /// The TCP outcome; `None` for a connection with nothing in it worth a report.

@@ -15,13 +15,16 @@ pub mod link;
 pub mod reader;
 pub mod synth;
 pub mod tcp;
+pub mod tls;
 
 use conn::{Conn, Side};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::io::Read;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use wsdoctor_core::{Finding, Phase, Verdict};
+pub use wsdoctor_net::capture::CertJudge;
 
 pub use reader::{Format, ReadError, ReadStats};
 
@@ -55,6 +58,11 @@ pub struct Options {
     pub filter: Option<Filter>,
     pub show_secrets: bool,
     pub limits: Limits,
+    /// Secrets that decrypt TLS 1.3 connections (`--keylog`).
+    pub keylog: Option<Arc<tls::KeyLog>>,
+    /// How server certificates are judged (`--cacert`, the trust store); without it
+    /// the chain is shown but not judged.
+    pub certs: Option<Arc<CertJudge>>,
 }
 
 /// `--filter HOST:PORT`, `HOST` or `:PORT`: an endpoint of the connection matches.
@@ -196,7 +204,10 @@ impl<F: FnMut(Connection)> Analyzer<F> {
                 self.evict();
             }
             let (client, server) = roles(&s);
-            self.open.insert(key, Conn::new(client, server, p.ts_us));
+            self.open.insert(
+                key,
+                Conn::new(client, server, p.ts_us, self.opts.keylog.clone()),
+            );
         }
         // Inserted just above when missing.
         let c = self.open.get_mut(&key).expect("tracked");
@@ -257,7 +268,7 @@ impl<F: FnMut(Connection)> Analyzer<F> {
                 c.app.gap(side, at);
             }
         }
-        match report(&c, self.opts.show_secrets) {
+        match report(&c, self.opts.show_secrets, self.opts.certs.as_deref()) {
             Some(conn) => {
                 self.totals.connections += 1;
                 (self.sink)(conn);
@@ -297,10 +308,18 @@ impl<F: FnMut(Connection)> Analyzer<F> {
 }
 
 /// The diagnosis of one connection, or `None` when it is no WebSocket attempt.
-fn report(c: &Conn, show_secrets: bool) -> Option<Connection> {
-    let e = evidence::evidence(c, show_secrets)?;
+fn report(c: &Conn, show_secrets: bool, certs: Option<&CertJudge>) -> Option<Connection> {
+    let e = evidence::evidence(c, show_secrets, certs)?;
     let r = wsdoctor_core::report(e);
     let mut notes = c.app.notes.clone();
+    if let Some(t) = c.app.tls.as_deref() {
+        notes.extend(t.notes.iter().cloned());
+        if t.version == Some(tls::TLS13) && !t.decrypting && t.server_first_us.is_some() {
+            notes.push(
+                "TLS 1.3: the certificates and everything after the hellos are encrypted; run the client with SSLKEYLOGFILE=FILE and pass --keylog FILE to judge them".to_string(),
+            );
+        }
+    }
     if let Some(ws) = &c.app.ws {
         for (side, who) in [(0, "client"), (1, "server")] {
             if ws.over_cap[side] {

@@ -68,6 +68,16 @@ impl TlsSetup {
         })
     }
 
+    /// A verifier that records into its own state (for judging a capture's chain).
+    pub(crate) fn verifier(&self) -> RecordingVerifier {
+        RecordingVerifier {
+            roots: self.roots.clone(),
+            algs: self.provider.signature_verification_algorithms,
+            insecure: self.insecure,
+            recorded: Default::default(),
+        }
+    }
+
     /// A fresh configuration with fresh hooks for one handshake, offering `alpn`.
     pub(crate) fn client_config(
         &self,
@@ -75,10 +85,8 @@ impl TlsSetup {
     ) -> Result<(Arc<ClientConfig>, HandshakeState), String> {
         let state = HandshakeState::default();
         let verifier = RecordingVerifier {
-            roots: self.roots.clone(),
-            algs: self.provider.signature_verification_algorithms,
-            insecure: self.insecure,
             recorded: state.recorded.clone(),
+            ..self.verifier()
         };
         let resolver = NotingResolver {
             identity: self.client.clone(),
@@ -92,6 +100,10 @@ impl TlsSetup {
             .with_custom_certificate_verifier(Arc::new(verifier))
             .with_client_cert_resolver(Arc::new(resolver));
         config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+        // SSLKEYLOGFILE, as curl and browsers honour it: the TLS secrets appended to
+        // that file, so a capture of this check can be decrypted (`wsdoctor pcap
+        // --keylog`, Wireshark). Unset, nothing is written.
+        config.key_log = Arc::new(rustls::KeyLogFile::new());
         Ok((Arc::new(config), state))
     }
 }

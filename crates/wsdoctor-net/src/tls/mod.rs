@@ -8,6 +8,8 @@ mod config;
 pub(crate) mod recorder;
 mod verify;
 
+pub(crate) use verify::RecordingVerifier;
+
 use crate::deadline::ms_since;
 use crate::stream::BoxIo;
 use crate::text::printable;
@@ -29,7 +31,7 @@ pub(crate) const HTTP1: &[&[u8]] = &[b"http/1.1"];
 pub(crate) const H2_OR_HTTP1: &[&[u8]] = &[b"h2", b"http/1.1"];
 
 /// How many of the server's first bytes are kept for diagnosis.
-const FIRST_BYTES: usize = 64;
+pub(crate) const FIRST_BYTES: usize = 64;
 
 /// Runs the TLS handshake for `host` over `io`. Returns the evidence and, when the
 /// handshake completed (with `-k`, despite problems), the encrypted stream.
@@ -175,12 +177,12 @@ pub(crate) fn alert_received(e: &io::Error) -> Option<TlsAlert> {
 }
 
 /// A TLS record starts with a content type 20..=24 and major version 3.
-fn looks_like_tls(first: &[u8]) -> bool {
+pub(crate) fn looks_like_tls(first: &[u8]) -> bool {
     matches!(first.first(), Some(20..=24)) && first.get(1).is_none_or(|v| *v == 3)
 }
 
 /// rustls spells versions `TLSv1_3`; people write `TLSv1.3`.
-fn version_name(debug: &str) -> String {
+pub(crate) fn version_name(debug: &str) -> String {
     debug.replace('_', ".")
 }
 

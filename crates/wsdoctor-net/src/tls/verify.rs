@@ -39,8 +39,7 @@ impl ServerCertVerifier for RecordingVerifier {
         _ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, Error> {
-        let verdict = self.full_check(end_entity, intermediates, server_name, now);
-        let (chain, problems) = self.inspect(end_entity, intermediates, server_name, now, &verdict);
+        let (chain, problems, verdict) = self.judge(end_entity, intermediates, server_name, now);
         if let Ok(mut r) = self.recorded.lock() {
             r.chain = chain;
             r.problems = problems;
@@ -76,6 +75,20 @@ impl ServerCertVerifier for RecordingVerifier {
 }
 
 impl RecordingVerifier {
+    /// The chain as sent, every problem, and webpki's verdict: what a handshake
+    /// records, and what a capture's certificates are judged with.
+    pub(crate) fn judge(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        now: UnixTime,
+    ) -> (Vec<CertInfo>, Vec<CertProblem>, Result<(), Error>) {
+        let verdict = self.full_check(end_entity, intermediates, server_name, now);
+        let (chain, problems) = self.inspect(end_entity, intermediates, server_name, now, &verdict);
+        (chain, problems, verdict)
+    }
+
     /// webpki's own verdict: chain to a trust anchor at `now`, then the name.
     fn full_check(
         &self,

@@ -6,14 +6,19 @@
 //!
 //! Exit codes: 0 every WebSocket connection healthy (or none found), 1 a connection
 //! with a warning or error, or a file read only up to damage; 2 usage (no file could
-//! be read, a bad --filter).
+//! be read, a bad --filter, --keylog or --cacert).
 
 use crate::output::{Paint, Style};
 use crate::render::{human, shown};
 use std::io::{Read, Write};
 use std::path::PathBuf;
+use std::sync::Arc;
 use wsdoctor_core::{Severity, Verdict};
-use wsdoctor_pcap::{Analyzer, Connection, Filter, Input, Options, SCHEMA, Summary, Totals};
+use wsdoctor_net::CaStore;
+use wsdoctor_pcap::tls::KeyLog;
+use wsdoctor_pcap::{
+    Analyzer, CertJudge, Connection, Filter, Input, Options, SCHEMA, Summary, Totals,
+};
 
 /// Files at least this large get a progress bar on a terminal.
 const PROGRESS_MIN_BYTES: u64 = 16 << 20;
@@ -31,6 +36,18 @@ pub struct PcapArgs {
     /// an IP address, as in the capture.
     #[arg(long, value_name = "HOST:PORT")]
     pub filter: Option<String>,
+    /// Decrypt TLS 1.3 connections with this key log (the file a client run with
+    /// SSLKEYLOGFILE=FILE wrote: curl, browsers, `wsdoctor check`), so the
+    /// certificates, the Upgrade and the frames inside `wss://` are judged too.
+    #[arg(long, value_name = "FILE")]
+    pub keylog: Option<PathBuf>,
+    /// Trust this CA certificate (PEM) in addition to the store when judging the
+    /// server certificates a capture shows (as `check --cacert`).
+    #[arg(long, value_name = "FILE")]
+    pub cacert: Option<PathBuf>,
+    /// Trust anchors: webpki (Mozilla's set, built in) or system (the OS store).
+    #[arg(long, value_name = "STORE", default_value = "webpki", value_parser = ["webpki", "system"])]
+    pub ca_store: String,
 }
 
 pub fn run(args: PcapArgs, style: Style) -> anyhow::Result<i32> {
@@ -38,8 +55,27 @@ pub fn run(args: PcapArgs, style: Style) -> anyhow::Result<i32> {
         Ok(f) => f,
         Err(msg) => return Err(super::usage(msg)),
     };
+    let keylog = match args.keylog.as_deref().map(KeyLog::read).transpose() {
+        Ok(k) => k.map(Arc::new),
+        Err(msg) => return Err(super::usage(msg)),
+    };
+    let probe_opts = wsdoctor_net::ProbeOptions {
+        cacert: args.cacert.clone(),
+        ca_store: if args.ca_store == "system" {
+            CaStore::System
+        } else {
+            CaStore::Webpki
+        },
+        ..wsdoctor_net::ProbeOptions::default()
+    };
+    let certs = match CertJudge::new(&probe_opts) {
+        Ok(j) => Arc::new(j),
+        Err(msg) => return Err(super::usage(msg)),
+    };
     let opts = Options {
         filter,
+        keylog,
+        certs: Some(certs),
         ..Options::default()
     };
     let total: u64 = args
