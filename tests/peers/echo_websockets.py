@@ -3,10 +3,12 @@
 Prints `PORT <n>` on stdout once listening, then serves until stdin closes or it is
 killed. Options: --subprotocol NAME (selects it when offered), --origins A,B (origin
 check), --max-size N (closes with 1009 above N bytes), --ping-interval/--ping-timeout
-(the library's keep-alive: it closes with 1011 when its pings go unanswered).
+(the library's keep-alive: it closes with 1011 when its pings go unanswered),
+--cert FILE --key FILE (serves wss:// with that PEM certificate and key).
 """
 import argparse
 import asyncio
+import ssl
 import sys
 
 import websockets
@@ -28,6 +30,8 @@ async def main():
     ap.add_argument("--max-size", type=int, default=2**20)
     ap.add_argument("--ping-interval", type=float, default=20)
     ap.add_argument("--ping-timeout", type=float, default=20)
+    ap.add_argument("--cert", default=None)
+    ap.add_argument("--key", default=None)
     args = ap.parse_args()
     kwargs = {
         "max_size": args.max_size,
@@ -38,6 +42,10 @@ async def main():
         kwargs["subprotocols"] = args.subprotocol
     if args.origins:
         kwargs["origins"] = args.origins.split(",")
+    if args.cert:
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(args.cert, args.key)
+        kwargs["ssl"] = tls
     async with serve(echo, "127.0.0.1", 0, **kwargs) as server:
         port = server.sockets[0].getsockname()[1]
         print(f"PORT {port}", flush=True)

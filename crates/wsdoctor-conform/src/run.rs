@@ -10,20 +10,21 @@
 use crate::judge::{Observation, close_now, describe};
 use crate::lenient::Lenient;
 use crate::model::{Case, Chop, Expect, FrameSpec, Payload, Received, Step};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-use tokio::net::tcp::OwnedReadHalf;
+use tokio::io::{ReadHalf, WriteHalf};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until, timeout};
 use wsdoctor_core::Layer;
+use wsdoctor_net::{Connector, ProbeOptions, WsIo};
 use wsdoctor_proto::deflate::{self, Params as DeflateParams};
 use wsdoctor_proto::frame::{Frame, OpCode};
 use wsdoctor_proto::handshake::{self, ClientRequest};
 use wsdoctor_proto::session::{Config, Event, ProtocolViolation, Role, Session};
 
-/// Where the server is.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Where the server is, and how to reach it.
+#[derive(Clone)]
 pub struct Target {
     pub host: String,
     pub port: u16,
@@ -33,25 +34,41 @@ pub struct Target {
     pub host_header: String,
     /// The URL with secrets redacted, for reports.
     pub display: String,
+    /// `wss://`.
+    pub secure: bool,
+    /// DNS, TCP or proxy, and TLS exactly as `wsdoctor check` opens them (its
+    /// `--cacert`, `-k`, `--ca-store`, `--cert`/`--key`, `--resolve`, `--connect-to`); the
+    /// cases write their own HTTP on top, because many of them are broken on purpose.
+    transport: Arc<Connector>,
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Target")
+            .field("display", &self.display)
+            .field("secure", &self.secure)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Target {
-    /// Parses a `ws://` URL. `wss://` is refused with a clear message (not supported yet).
+    /// Parses a `ws://` or `wss://` URL; TLS trusts the built-in Mozilla roots (what
+    /// `check` does without flags).
     pub fn parse(raw: &str) -> Result<Target, String> {
+        Target::parse_with(raw, ProbeOptions::default())
+    }
+
+    /// Parses a `ws://` or `wss://` URL and connects with `opts` (check's options as the
+    /// binary resolved them; their `url` is replaced by this one).
+    pub fn parse_with(raw: &str, mut opts: ProbeOptions) -> Result<Target, String> {
         let url = url::Url::parse(raw).map_err(|e| {
             format!("{raw:?} is not a URL ({e}); give one like ws://127.0.0.1:9001/")
         })?;
         match url.scheme() {
-            "ws" => {}
-            "wss" => {
-                return Err(
-                    "conform speaks ws:// only so far; test the server on its plain port or behind a TLS-terminating proxy"
-                        .into(),
-                );
-            }
+            "ws" | "wss" => {}
             other => {
                 return Err(format!(
-                    "conform needs a ws:// URL, not {other}://; e.g. ws://127.0.0.1:9001/"
+                    "conform needs a ws:// or wss:// URL, not {other}://; e.g. ws://127.0.0.1:9001/"
                 ));
             }
         }
@@ -71,12 +88,16 @@ impl Target {
             Some(p) => format!("{}:{p}", url.host_str().unwrap_or(&host)),
             None => url.host_str().unwrap_or(&host).to_string(),
         };
+        opts.url = wsdoctor_core::url::analyze(raw, opts.show_secrets);
+        let transport = Connector::new(opts)?;
         Ok(Target {
             host,
             port,
             resource,
             host_header,
             display: wsdoctor_core::redact::url(raw),
+            secure: url.scheme() == "wss",
+            transport: Arc::new(transport),
         })
     }
 }
@@ -272,8 +293,7 @@ async fn run_handshake(
             .collect();
         t.push(format!("> {shown}"));
     }
-    if stream
-        .write_all(fill(&target.resource).as_bytes())
+    if send(&mut stream, fill(&target.resource).as_bytes())
         .await
         .is_err()
     {
@@ -376,15 +396,15 @@ async fn run_hostile(
 ) -> crate::hostile::Outcome {
     use crate::hostile::{ATTACK_WAIT, Attack, FRESH_WAIT, Outcome};
     let mut out = Outcome::default();
-    let mut held: Vec<TcpStream> = Vec::new();
+    let mut held: Vec<WsIo> = Vec::new();
     let started = Instant::now();
     // Writes what the server takes within the attack's time; returns the bytes written.
-    async fn pour(stream: &mut TcpStream, bytes: &[u8], until: Instant) -> (usize, &'static str) {
+    async fn pour(stream: &mut WsIo, bytes: &[u8], until: Instant) -> (usize, &'static str) {
         let mut sent = 0;
         for chunk in bytes.chunks(16 << 10) {
             match timeout(
                 until.saturating_duration_since(Instant::now()),
-                stream.write_all(chunk),
+                send(stream, chunk),
             )
             .await
             {
@@ -462,7 +482,7 @@ async fn run_hostile(
                     match &p.attack {
                         Attack::Slowloris(_) => {
                             let mut s = connect(target).await.ok()?;
-                            s.write_all(b"GET / HTTP/1.1\r\nHost: wsdoctor.invalid\r\n")
+                            send(&mut s, b"GET / HTTP/1.1\r\nHost: wsdoctor.invalid\r\n")
                                 .await
                                 .ok()?;
                             Some(Some(s))
@@ -483,7 +503,7 @@ async fn run_hostile(
                                 rand::random(),
                                 &mut close,
                             );
-                            s.write_all(&close).await.ok()?;
+                            send(&mut s, &close).await.ok()?;
                             Some(None)
                         }
                     }
@@ -529,7 +549,7 @@ async fn run_hostile(
 
 /// After a 101: one masked text message out; true when the same text comes back.
 async fn echo_once(
-    stream: &mut TcpStream,
+    stream: &mut WsIo,
     mut buf: Vec<u8>,
     deflated: bool,
     t: &mut Transcript,
@@ -541,7 +561,7 @@ async fn echo_once(
         "> text {}",
         crate::judge::preview(HELLO.as_bytes())
     ));
-    if stream.write_all(&out).await.is_err() {
+    if send(stream, &out).await.is_err() {
         t.push("* the connection failed on sending".into());
         return false;
     }
@@ -566,7 +586,7 @@ async fn echo_once(
                             rand::random(),
                             &mut close,
                         );
-                        let _ = stream.write_all(&close).await;
+                        let _ = send(stream, &close).await;
                         return true;
                     }
                     other => {
@@ -615,7 +635,7 @@ async fn open(
     target: &Target,
     extensions: &[String],
     t: &mut Transcript,
-) -> Result<(TcpStream, Vec<u8>, handshake::Response), Unreachable> {
+) -> Result<(WsIo, Vec<u8>, handshake::Response), Unreachable> {
     let mut stream = connect(target).await?;
     let req = ClientRequest {
         path: target.resource.clone(),
@@ -632,8 +652,7 @@ async fn open(
         layer: Layer::Http,
         message,
     };
-    stream
-        .write_all(&req.to_bytes())
+    send(&mut stream, &req.to_bytes())
         .await
         .map_err(|e| http(format!("sending the Upgrade request failed: {e}")))?;
     let mut buf = Vec::with_capacity(1024);
@@ -686,25 +705,31 @@ async fn open(
     Ok((stream, rest, resp))
 }
 
-/// Resolves the target and connects TCP.
-async fn connect(target: &Target) -> Result<TcpStream, Unreachable> {
-    let addrs: Vec<_> = tokio::net::lookup_host((target.host.as_str(), target.port))
+/// Writes all of `bytes` and flushes: TLS may keep the end of a record buffered when
+/// the socket is full (a no-op on plain TCP).
+async fn send(stream: &mut WsIo, bytes: &[u8]) -> std::io::Result<()> {
+    stream.write_all(bytes).await?;
+    stream.flush().await
+}
+
+/// The longest the transport may take inside wsdoctor-net; every caller also holds it
+/// to `RunOptions::connect_timeout`.
+const TRANSPORT_CAP: Duration = Duration::from_secs(30);
+
+/// DNS, TCP (or the proxy) and, for `wss://`, TLS: `check`'s own code, so a failure is
+/// named by `check`'s catalog id and exits with its layer's code.
+async fn connect(target: &Target) -> Result<WsIo, Unreachable> {
+    target
+        .transport
+        .open_stream(Instant::now() + TRANSPORT_CAP)
         .await
-        .map_err(|e| Unreachable {
-            layer: Layer::Dns,
-            message: format!("cannot resolve {}: {e}", target.host),
-        })?
-        .collect();
-    let addr = addrs.first().ok_or_else(|| Unreachable {
-        layer: Layer::Dns,
-        message: format!("{} has no address", target.host),
-    })?;
-    let stream = TcpStream::connect(addr).await.map_err(|e| Unreachable {
-        layer: Layer::Tcp,
-        message: format!("TCP connect to {addr} failed: {e}"),
-    })?;
-    let _ = stream.set_nodelay(true);
-    Ok(stream)
+        .map_err(|failure| {
+            let cause = failure.cause();
+            Unreachable {
+                layer: cause.layer(),
+                message: format!("{} ({})", cause.cause().title, cause.as_str()),
+            }
+        })
 }
 
 /// What the writer task sends.
@@ -725,7 +750,7 @@ enum State {
 struct Conn<'a> {
     case: &'a Case,
     opts: &'a RunOptions,
-    read: OwnedReadHalf,
+    read: ReadHalf<WsIo>,
     tx: Option<mpsc::UnboundedSender<Write>>,
     writer: tokio::task::JoinHandle<()>,
     session: Session,
@@ -760,17 +785,21 @@ impl<'a> Conn<'a> {
     fn new(
         case: &'a Case,
         opts: &'a RunOptions,
-        stream: TcpStream,
+        stream: WsIo,
         leftover: Vec<u8>,
         t: Transcript,
         deflate: Option<DeflateParams>,
     ) -> Self {
-        let (read, mut write) = stream.into_split();
+        let (read, mut write): (_, WriteHalf<WsIo>) = tokio::io::split(stream);
         let (tx, mut rx) = mpsc::unbounded_channel::<Write>();
         let writer = tokio::spawn(async move {
             while let Some(w) = rx.recv().await {
                 let ok = match w {
-                    Write::Bytes(b) => write.write_all(&b).await.is_ok(),
+                    // A flush after each write: TLS may keep the end of a record
+                    // buffered when the socket is full (a no-op on plain TCP).
+                    Write::Bytes(b) => {
+                        write.write_all(&b).await.is_ok() && write.flush().await.is_ok()
+                    }
                     Write::Chopped(b, n) => {
                         let mut ok = true;
                         for piece in b.chunks(n.max(1)) {
@@ -1531,12 +1560,10 @@ mod tests {
         assert_eq!(t.resource, "/echo?x=1");
         assert_eq!(t.host_header, "127.0.0.1:9001");
         assert_eq!(Target::parse("ws://localhost/").expect("valid").port, 80);
-        assert!(
-            Target::parse("wss://x/")
-                .unwrap_err()
-                .contains("ws:// only")
-        );
-        assert!(Target::parse("http://x/").unwrap_err().contains("ws://"));
+        let tls = Target::parse("wss://example.com/").expect("valid");
+        assert!(tls.secure);
+        assert_eq!((tls.port, tls.host_header.as_str()), (443, "example.com"));
+        assert!(Target::parse("http://x/").unwrap_err().contains("wss://"));
         assert!(Target::parse("nonsense").is_err());
         let secret = Target::parse("ws://u:pw@h:1/?token=abc").expect("valid");
         assert!(!secret.display.contains("pw") && !secret.display.contains("abc"));

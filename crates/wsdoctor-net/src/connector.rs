@@ -142,31 +142,13 @@ impl Connector {
     /// One upgraded connection by `end`, or what `check` would have seen instead.
     pub async fn connect(&self, end: Instant) -> Result<Upgraded, ConnectFailure> {
         let quiet = Wire::new(&NoWire, self.opts.show_secrets);
-        let mut ev = Evidence {
-            url: self.opts.url.clone(),
-            request: self.opts.request_options(),
-            checked_at: crate::probe::unix_now(),
-            ..Default::default()
-        };
+        let mut ev = self.evidence();
         let mut times = ConnectTimes::default();
         let fail = |ev: Evidence| ConnectFailure {
             evidence: Box::new(ev),
         };
-        let Some(io) = self.transport(end, &mut ev, &mut times).await else {
+        let Some(io) = self.secured(end, &mut ev, &mut times).await else {
             return Err(fail(ev));
-        };
-        let io = match &self.tls {
-            Some(setup) => {
-                let start = Instant::now();
-                let (tls, io) = tls::handshake(setup, &self.opts.url.host, io, end, quiet).await;
-                times.tls = Some(ms(start));
-                ev.tls = Some(tls);
-                match io {
-                    Some(io) => io,
-                    None => return Err(fail(ev)),
-                }
-            }
-            None => io,
         };
         let request = UpgradeRequest::new(&self.opts, rand::random());
         let start = Instant::now();
@@ -192,6 +174,50 @@ impl Connector {
             session,
             times,
         })
+    }
+
+    /// The byte stream up to where HTTP starts — DNS, TCP or the proxy tunnel, and TLS
+    /// for `wss://` — for a caller that writes its own requests (`conform` sends broken
+    /// ones on purpose); the failure is what `check` would have recorded.
+    pub async fn open_stream(&self, end: Instant) -> Result<WsIo, ConnectFailure> {
+        let mut ev = self.evidence();
+        match self
+            .secured(end, &mut ev, &mut ConnectTimes::default())
+            .await
+        {
+            Some(io) => Ok(WsIo(io)),
+            None => Err(ConnectFailure {
+                evidence: Box::new(ev),
+            }),
+        }
+    }
+
+    fn evidence(&self) -> Evidence {
+        Evidence {
+            url: self.opts.url.clone(),
+            request: self.opts.request_options(),
+            checked_at: crate::probe::unix_now(),
+            ..Default::default()
+        }
+    }
+
+    /// The transport, then the TLS handshake for `wss://`; each recorded into `ev`.
+    async fn secured(
+        &self,
+        end: Instant,
+        ev: &mut Evidence,
+        times: &mut ConnectTimes,
+    ) -> Option<BoxIo> {
+        let io = self.transport(end, ev, times).await?;
+        let Some(setup) = &self.tls else {
+            return Some(io);
+        };
+        let quiet = Wire::new(&NoWire, self.opts.show_secrets);
+        let start = Instant::now();
+        let (tls, io) = tls::handshake(setup, &self.opts.url.host, io, end, quiet).await;
+        times.tls = Some(ms(start));
+        ev.tls = Some(tls);
+        io
     }
 
     /// DNS and TCP, or the proxy tunnel; each recorded into `ev`.

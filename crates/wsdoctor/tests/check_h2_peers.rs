@@ -14,43 +14,6 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use wsdoctor_testkit::{NGINX_UPGRADE, Proxy, start};
 
-/// A CA and a leaf for 127.0.0.1, as PEM files in a temp dir.
-struct Certs {
-    dir: tempfile::TempDir,
-}
-
-impl Certs {
-    fn new() -> Certs {
-        use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
-        let ca_key = KeyPair::generate().expect("CA key");
-        let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
-        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        let ca = ca_params.self_signed(&ca_key).expect("CA");
-        let issuer = Issuer::new(ca_params, ca_key);
-        let key = KeyPair::generate().expect("leaf key");
-        let leaf = CertificateParams::new(vec!["127.0.0.1".to_string()])
-            .expect("leaf params")
-            .signed_by(&key, &issuer)
-            .expect("leaf");
-        let dir = tempfile::tempdir().expect("temp dir");
-        let write = |name: &str, text: String| std::fs::write(dir.path().join(name), text);
-        write("ca.pem", ca.pem()).expect("ca.pem");
-        write("cert.pem", leaf.pem()).expect("cert.pem");
-        write("key.pem", key.serialize_pem()).expect("key.pem");
-        // HAProxy wants certificate and key in one file.
-        write("combined.pem", leaf.pem() + &key.serialize_pem()).expect("combined.pem");
-        Certs { dir }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn str(&self, name: &str) -> String {
-        self.path(name).display().to_string()
-    }
-}
-
 /// `check --json --cacert … wss://127.0.0.1:PORT/ws/` with `extra`.
 fn check(certs: &Certs, port: u16, extra: &[&str]) -> (i32, Value) {
     let url = format!("wss://127.0.0.1:{port}/ws/");

@@ -286,3 +286,73 @@ fn handshake_cases_report_section_cause_and_the_raw_request() {
     let (_, listed, _) = run(&["conform", "--dry-run", "--cases", "0"]);
     assert!(listed.trim_end().ends_with("59 cases"), "{listed}");
 }
+
+/// `wss://`: the cases run over TLS opened by `check`'s own code (its `--cacert`, `-k`),
+/// against Python `websockets` serving a certificate generated for the run, with the
+/// verdicts it gets over `ws://`; a certificate nobody trusts stops before any case with
+/// `check`'s cause and the TLS exit code.
+#[test]
+fn wss_targets_use_checks_tls_and_get_the_same_verdicts() {
+    let certs = common::Certs::new();
+    let (cert, key, ca) = (
+        certs.str("cert.pem"),
+        certs.str("key.pem"),
+        certs.str("ca.pem"),
+    );
+    let Some(peer) = python_echo(&["--cert", &cert, "--key", &key]) else {
+        return;
+    };
+    let url = format!("wss://127.0.0.1:{}/", peer.port);
+    let selection = "0.1.1,0.5.2,1.1.1,1.1.6,2.5,5.6,7.1.5,14.1";
+    let (code, v) = json(&["conform", &url, "--cacert", &ca, "--cases", selection]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["schema"], "wsdoctor.conform/1");
+    assert_eq!(v["target"], url);
+    let verdicts: Vec<(String, String, String)> = v["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .map(|c| {
+            let s = |k: &str| c[k].as_str().unwrap_or("-").to_string();
+            (s("id"), s("verdict"), s("cause"))
+        })
+        .collect();
+    let want = |id: &str, verdict: &str, cause: &str| {
+        (id.to_string(), verdict.to_string(), cause.to_string())
+    };
+    assert_eq!(
+        verdicts,
+        [
+            want("0.1.1", "OK", "-"),
+            want("0.5.2", "FAILED", "http-bad-request"),
+            want("1.1.1", "OK", "-"),
+            want("1.1.6", "OK", "-"),
+            want("2.5", "OK", "-"),
+            want("5.6", "OK", "-"),
+            want("7.1.5", "FAILED", "session-close-protocol-error"),
+            want("14.1", "OK", "-"),
+        ],
+        "{v:#}"
+    );
+    assert_eq!(v["cases"][4]["server_close_code"], 1002);
+    assert_eq!(v["summary"]["failed"], 2);
+
+    // -k goes on past the untrusted certificate, as in `check`.
+    let (code, v) = json(&["conform", &url, "-k", "--cases", "1.1.1"]);
+    assert_eq!((code, &v["cases"][0]["verdict"]), (0, &"OK".into()), "{v}");
+
+    // Without the CA: no case runs; check's cause id (rcgen names the leaf's issuer as
+    // its subject, so check reads it as self-signed) and the TLS layer's exit code.
+    let (code, out, err) = run(&["conform", &url, "--cases", "1.1.1"]);
+    assert_eq!(code, 14, "{err}");
+    assert!(out.is_empty(), "{out}");
+    assert!(
+        err.contains("(tls-self-signed)") && err.contains("tls layer"),
+        "{err}"
+    );
+
+    // A --cacert that is not a file is the user's mistake, named before any IO.
+    let (code, _, err) = run(&["conform", &url, "--cacert", "/nonexistent/ca.pem"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("/nonexistent/ca.pem"), "{err}");
+}

@@ -105,21 +105,9 @@ pub struct ConnectArgs {
     /// Use IPv6 addresses only.
     #[arg(short = '6')]
     pub ipv6: bool,
-    /// Trust this CA certificate (PEM) in addition to the store.
-    #[arg(long, value_name = "FILE")]
-    pub cacert: Option<PathBuf>,
-    /// Client certificate (PEM) for servers that require one.
-    #[arg(long, value_name = "FILE", requires = "key")]
-    pub cert: Option<PathBuf>,
-    /// Private key (PEM) for --cert.
-    #[arg(long, value_name = "FILE", requires = "cert")]
-    pub key: Option<PathBuf>,
-    /// Go on past certificate problems (they are still reported).
-    #[arg(short = 'k', long)]
-    pub insecure: bool,
-    /// Trust anchors: webpki (Mozilla's set, built in) or system (the OS store).
-    #[arg(long, value_name = "STORE", default_value = "webpki", value_parser = ["webpki", "system"])]
-    pub ca_store: String,
+    /// TLS for wss://: trust anchors, client certificate, -k.
+    #[command(flatten)]
+    pub tls: TlsArgs,
     /// Send this Origin header.
     #[arg(long)]
     pub origin: Option<String>,
@@ -141,6 +129,27 @@ pub struct ConnectArgs {
     /// Hosts that bypass the proxy (comma-separated; "*" for all), like curl.
     #[arg(long, value_name = "LIST")]
     pub noproxy: Option<String>,
+}
+
+/// The TLS flags — trust anchors, client certificate, `-k` — shared by `check` (through
+/// [`ConnectArgs`]) and `conform`, which writes its own HTTP but opens TLS as `check` does.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct TlsArgs {
+    /// Trust this CA certificate (PEM) in addition to the store.
+    #[arg(long, value_name = "FILE")]
+    pub cacert: Option<PathBuf>,
+    /// Client certificate (PEM) for servers that require one.
+    #[arg(long, value_name = "FILE", requires = "key")]
+    pub cert: Option<PathBuf>,
+    /// Private key (PEM) for --cert.
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<PathBuf>,
+    /// Go on past certificate problems (they are still reported).
+    #[arg(short = 'k', long)]
+    pub insecure: bool,
+    /// Trust anchors: webpki (Mozilla's set, built in) or system (the OS store).
+    #[arg(long, value_name = "STORE", default_value = "webpki", value_parser = ["webpki", "system"])]
+    pub ca_store: String,
 }
 
 pub fn run(args: CheckArgs, style: Style) -> anyhow::Result<i32> {
@@ -194,6 +203,22 @@ pub fn run(args: CheckArgs, style: Style) -> anyhow::Result<i32> {
     Ok(report.exit_code())
 }
 
+/// `check`'s arguments with every default its flags declare, so a caller that sets
+/// nothing (a `serve` module, `conform`) connects exactly like `wsdoctor check URL`.
+pub fn defaults() -> CheckArgs {
+    #[derive(clap::Parser)]
+    struct Check {
+        #[command(flatten)]
+        args: CheckArgs,
+    }
+    use clap::Parser as _;
+    // Only the positional URL is given, and every flag has a valid default: the
+    // unit test `defaults_are_checks_defaults` parses it too.
+    Check::try_parse_from(["check", ""])
+        .map(|c| c.args)
+        .unwrap_or_default()
+}
+
 /// Probe and diagnose; an unusable URL stops before any IO.
 pub async fn probe(opts: &ProbeOptions, wire: &dyn WireObserver) -> Report {
     if wsdoctor_core::url::is_unusable(&opts.url) {
@@ -240,9 +265,13 @@ pub fn options(a: &CheckArgs) -> anyhow::Result<ProbeOptions> {
     if let Some(p) = a.connect.proxy.as_deref().filter(|p| !p.is_empty()) {
         wsdoctor_net::validate_proxy(p).map_err(|e| usage(format!("--proxy: {e}")))?;
     }
-    for f in [&a.connect.cacert, &a.connect.cert, &a.connect.key]
-        .into_iter()
-        .flatten()
+    for f in [
+        &a.connect.tls.cacert,
+        &a.connect.tls.cert,
+        &a.connect.tls.key,
+    ]
+    .into_iter()
+    .flatten()
     {
         if !f.is_file() {
             return Err(usage(format!(
@@ -279,11 +308,11 @@ pub fn options(a: &CheckArgs) -> anyhow::Result<ProbeOptions> {
             _ => None,
         },
         timeout,
-        cacert: a.connect.cacert.clone(),
-        client_cert: a.connect.cert.clone(),
-        client_key: a.connect.key.clone(),
-        insecure: a.connect.insecure,
-        ca_store: if a.connect.ca_store == "system" {
+        cacert: a.connect.tls.cacert.clone(),
+        client_cert: a.connect.tls.cert.clone(),
+        client_key: a.connect.tls.key.clone(),
+        insecure: a.connect.tls.insecure,
+        ca_store: if a.connect.tls.ca_store == "system" {
             CaStore::System
         } else {
             CaStore::Webpki

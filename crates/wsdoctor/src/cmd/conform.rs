@@ -11,7 +11,7 @@ use wsdoctor_conform::{Case, Verdict, cases, select};
 
 #[derive(clap::Args, Debug)]
 pub struct ConformArgs {
-    /// The server to test: a ws:// URL of an endpoint that echoes every message.
+    /// The server to test: a ws:// or wss:// URL of an endpoint that echoes every message.
     #[arg(value_name = "URL", required_unless_present = "dry_run")]
     pub url: Option<String>,
     /// Only these cases: ids with `*` wildcards, comma-separated or repeated
@@ -49,6 +49,9 @@ pub struct ConformArgs {
     /// Show the wire transcript of every case that is not OK.
     #[arg(short, long)]
     pub verbose: bool,
+    /// TLS for wss://, as `check` takes it: --cacert, --cert/--key, -k, --ca-store.
+    #[command(flatten)]
+    pub tls: super::check::TlsArgs,
 }
 
 pub fn run(args: ConformArgs, style: Style) -> anyhow::Result<i32> {
@@ -69,7 +72,7 @@ pub fn run(args: ConformArgs, style: Style) -> anyhow::Result<i32> {
     }
     // clap requires URL unless --dry-run.
     let url = args.url.as_deref().unwrap_or_default();
-    let target = match Target::parse(url) {
+    let target = match Target::parse_with(url, connect_options(url, &args)?) {
         Ok(t) => t,
         Err(e) => {
             eprintln!("wsdoctor: {e}");
@@ -130,6 +133,21 @@ pub fn run(args: ConformArgs, style: Style) -> anyhow::Result<i32> {
     Ok(match report.verdict {
         RunVerdict::Ok => 0,
         RunVerdict::Failed => 1,
+    })
+}
+
+/// How `check` would connect to `url` with these TLS flags (and its defaults for the
+/// rest), resolved by `check::options`, the one place that reads connection flags: a bad
+/// `--cacert` is a usage error naming the file before any IO.
+fn connect_options(url: &str, args: &ConformArgs) -> anyhow::Result<wsdoctor_net::ProbeOptions> {
+    let defaults = super::check::defaults();
+    super::check::options(&super::check::CheckArgs {
+        url: url.to_string(),
+        connect: super::check::ConnectArgs {
+            tls: args.tls.clone(),
+            ..defaults.connect.clone()
+        },
+        ..defaults
     })
 }
 

@@ -4,6 +4,7 @@
 // Each test binary uses a different subset of these helpers and re-exports.
 #![allow(dead_code, unused_imports)]
 
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 // The peers and programs live in the shared test kit; re-exported so the tests
@@ -84,4 +85,42 @@ pub fn html_escaped(s: &str) -> String {
         .replace('>', "&gt;")
         .replace('"', "&quot;")
         .replace('\'', "&#39;")
+}
+
+/// A CA and a leaf for 127.0.0.1, as PEM files in a temp dir (`ca.pem`, `cert.pem`,
+/// `key.pem`, and `combined.pem` for HAProxy), generated for the run.
+pub struct Certs {
+    dir: tempfile::TempDir,
+}
+
+impl Certs {
+    pub fn new() -> Certs {
+        use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+        let ca_key = KeyPair::generate().expect("CA key");
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca = ca_params.self_signed(&ca_key).expect("CA");
+        let issuer = Issuer::new(ca_params, ca_key);
+        let key = KeyPair::generate().expect("leaf key");
+        let leaf = CertificateParams::new(vec!["127.0.0.1".to_string()])
+            .expect("leaf params")
+            .signed_by(&key, &issuer)
+            .expect("leaf");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let write = |name: &str, text: String| std::fs::write(dir.path().join(name), text);
+        write("ca.pem", ca.pem()).expect("ca.pem");
+        write("cert.pem", leaf.pem()).expect("cert.pem");
+        write("key.pem", key.serialize_pem()).expect("key.pem");
+        // HAProxy wants certificate and key in one file.
+        write("combined.pem", leaf.pem() + &key.serialize_pem()).expect("combined.pem");
+        Certs { dir }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn str(&self, name: &str) -> String {
+        self.path(name).display().to_string()
+    }
 }

@@ -6,7 +6,7 @@
 //! and fails with the same message. Every module is resolved once at load time, so a
 //! bad header or a missing CA file stops `serve` (or a reload) instead of every probe.
 
-use crate::cmd::check::{self, CheckArgs, ConnectArgs};
+use crate::cmd::check::{self, CheckArgs, ConnectArgs, TlsArgs};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use yaml_rust2::{Yaml, YamlLoader};
@@ -56,7 +56,7 @@ impl Config {
             modules: vec![Module {
                 name: DEFAULT_MODULE.into(),
                 timeout: None,
-                args: check_defaults(),
+                args: check::defaults(),
             }],
             targets: Vec::new(),
             allow: Vec::new(),
@@ -108,22 +108,6 @@ impl Module {
             ..self.args.clone()
         }
     }
-}
-
-/// `check`'s arguments with every default its flags declare, so a module that sets
-/// nothing probes exactly like `wsdoctor check URL`.
-pub fn check_defaults() -> CheckArgs {
-    #[derive(clap::Parser)]
-    struct Check {
-        #[command(flatten)]
-        args: CheckArgs,
-    }
-    use clap::Parser as _;
-    // Only the positional URL is given, and every flag has a valid default: the
-    // unit test `defaults_are_checks_defaults` parses it too.
-    Check::try_parse_from(["check", ""])
-        .map(|c| c.args)
-        .unwrap_or_default()
 }
 
 /// Parse a config text (the file's contents).
@@ -260,7 +244,7 @@ fn module(name: &str, body: &Yaml) -> Result<Module, String> {
             ));
         }
     };
-    let base = check_defaults();
+    let base = check::defaults();
     let max_message = match get("max_message") {
         None => base.connect.max_message,
         Some(Yaml::Integer(n)) if *n > 0 => *n as usize,
@@ -273,11 +257,13 @@ fn module(name: &str, body: &Yaml) -> Result<Module, String> {
             origin: text("origin")?,
             proxy: text("proxy")?,
             noproxy: text("noproxy")?,
-            cacert: text("ca_file")?.map(PathBuf::from),
-            ca_store: text("ca_store")?.unwrap_or_else(|| base.connect.ca_store.clone()),
-            cert: text("client_cert")?.map(PathBuf::from),
-            key: text("client_key")?.map(PathBuf::from),
-            insecure: flag("insecure")?,
+            tls: TlsArgs {
+                cacert: text("ca_file")?.map(PathBuf::from),
+                ca_store: text("ca_store")?.unwrap_or_else(|| base.connect.tls.ca_store.clone()),
+                cert: text("client_cert")?.map(PathBuf::from),
+                key: text("client_key")?.map(PathBuf::from),
+                insecure: flag("insecure")?,
+            },
             max_message,
             ipv4,
             ipv6,
@@ -291,10 +277,10 @@ fn module(name: &str, body: &Yaml) -> Result<Module, String> {
         no_pong: flag("no_pong")?,
         ..base.clone()
     };
-    if !matches!(args.connect.ca_store.as_str(), "webpki" | "system") {
+    if !matches!(args.connect.tls.ca_store.as_str(), "webpki" | "system") {
         return Err(format!("{at}.ca_store: expected webpki or system"));
     }
-    if args.connect.cert.is_some() != args.connect.key.is_some() {
+    if args.connect.tls.cert.is_some() != args.connect.tls.key.is_some() {
         return Err(format!(
             "{at}: client_cert and client_key go together; give both or neither"
         ));
@@ -534,9 +520,9 @@ allow_targets: ["127.0.0.1", "*.example.com:443"]
 
     #[test]
     fn defaults_are_checks_defaults() {
-        let d = check_defaults();
+        let d = check::defaults();
         assert_eq!(d.timeout, 10.0);
-        assert_eq!(d.connect.ca_store, "webpki");
+        assert_eq!(d.connect.tls.ca_store, "webpki");
         assert_eq!(
             d.connect.max_message,
             wsdoctor_net::ProbeOptions::default().max_message
