@@ -16,7 +16,8 @@
 //! A `ws_path` in `meta.json` may elide segments with `…` (as the threads do): the
 //! elision is scored as one segment named `x`, a concrete path a user would pass.
 //!
-//! Broken: right when a warning or error finding names one of the causes. Correct:
+//! Broken: right when a warning or error finding names one of the causes (its `id`
+//! or one of its `also` causes). Correct:
 //! right when no finding is a warning or an error.
 
 use std::collections::BTreeMap;
@@ -131,7 +132,7 @@ fn main() {
             .findings
             .iter()
             .filter(|f| f.finding.severity >= Severity::Warning)
-            .map(|f| f.finding.id)
+            .flat_map(|f| std::iter::once(f.finding.id).chain(f.also.iter().copied()))
             .collect();
         let right = if broken {
             loud.iter().any(|id| gold.contains(id))

@@ -191,6 +191,12 @@ pub struct LintFinding {
     pub quoted: Vec<QuotedLine>,
     /// The lines to write instead (or add), ready to paste.
     pub replacement: Vec<String>,
+    /// Other catalog causes the same mistake is known by, when one line produces
+    /// both (nginx proxying with HTTP/1.0: `http-version-1-0`, and the backend
+    /// ignoring an Upgrade in an HTTP/1.0 request, `proxy-upgrade-not-forwarded`).
+    /// `id` stays the cause `wsdoctor check` reports live.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<CauseId>,
 }
 
 impl LintFinding {
@@ -203,7 +209,16 @@ impl LintFinding {
             line,
             quoted: Vec::new(),
             replacement: Vec::new(),
+            also: Vec::new(),
         }
+    }
+
+    /// Another catalog cause this finding also stands for (see `also`).
+    pub fn also(mut self, cause: CauseId) -> Self {
+        if cause != self.finding.id && !self.also.contains(&cause) {
+            self.also.push(cause);
+        }
+        self
     }
 
     pub fn severity(mut self, s: Severity) -> Self {
@@ -306,5 +321,16 @@ mod tests {
         assert_eq!(json["id"], "proxy-idle-timeout");
         assert_eq!(json["rule"], "nginx/read-timeout-short");
         assert_eq!(json["line"], 3);
+        // No other cause: no `also` in the JSON.
+        assert!(json.get("also").is_none());
+        let both = f
+            .also(CauseId::ProxyUpgradeNotForwarded)
+            .also(CauseId::ProxyIdleTimeout)
+            .also(CauseId::ProxyUpgradeNotForwarded);
+        let json = serde_json::to_value(&both).unwrap();
+        assert_eq!(
+            json["also"],
+            serde_json::json!(["proxy-upgrade-not-forwarded"])
+        );
     }
 }

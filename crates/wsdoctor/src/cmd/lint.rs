@@ -286,7 +286,7 @@ fn render_finding(out: &mut impl Write, f: &LintFinding, style: Style) -> std::i
         f.line,
         style.paint(label, paint),
         style.paint(&f.finding.title, Paint::Bold),
-        style.paint(&format!("[{} · {}]", f.id(), f.rule), Paint::Dim),
+        style.paint(&format!("[{}{} · {}]", f.id(), also(f), f.rule), Paint::Dim),
     )?;
     for q in &f.quoted {
         let at = if q.file == f.file {
@@ -313,6 +313,14 @@ fn render_finding(out: &mut impl Write, f: &LintFinding, style: Style) -> std::i
         writeln!(out, "      {}", style.paint(&format!("+ {r}"), Paint::Ok))?;
     }
     Ok(())
+}
+
+/// `, also proxy-upgrade-not-forwarded` for a finding that stands for two causes.
+fn also(f: &LintFinding) -> String {
+    f.also
+        .iter()
+        .map(|c| format!(", also {c}"))
+        .collect::<String>()
 }
 
 fn error_line(e: &wsdoctor_lint::LintError) -> String {

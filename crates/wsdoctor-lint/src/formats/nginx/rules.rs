@@ -12,7 +12,12 @@ use crate::wspath;
 use regex::{Regex, RegexBuilder};
 use std::cell::RefCell;
 use std::collections::HashMap;
-use wsdoctor_core::Severity;
+use wsdoctor_core::{CauseId, Severity};
+
+/// Why an HTTP/1.0 hop is also an Upgrade not forwarded (the finding's `also`): RFC
+/// 9110 §7.8, "A server MUST ignore an Upgrade header field that is received in an
+/// HTTP/1.0 request", so the backend answers the handshake as a plain GET.
+const UPGRADE_ON_1_0: &str = "; the backend must ignore an Upgrade received in an HTTP/1.0 request (RFC 9110 §7.8), so the Upgrade is in effect not forwarded either";
 use wsdoctor_core::tables::vendor_timeout;
 
 /// Facts gathered from the whole configuration before the location rules run.
@@ -498,31 +503,35 @@ impl<'a> Rules<'_, '_, 'a> {
                         v,
                         loc,
                         format!(
-                            "proxy_http_version {} makes nginx talk HTTP/1.0 to the backend, which cannot upgrade",
+                            "proxy_http_version {} makes nginx talk HTTP/1.0 to the backend, which cannot upgrade{UPGRADE_ON_1_0}",
                             v.arg(0).unwrap_or("")
                         ),
                     )
                     .fix("Set proxy_http_version 1.1; for the WebSocket location.")
-                    .replace_with(["proxy_http_version 1.1;"]);
+                    .replace_with(["proxy_http_version 1.1;"])
+                    .also(CauseId::ProxyUpgradeNotForwarded);
                 self.ctx.push(f);
             }
             None => {
                 let assumed = match self.version {
                     Some(v) if v >= NginxVersion::HTTP11_DEFAULT => return,
                     Some(v) => format!(
-                        "nginx {v} proxies with HTTP/1.0 unless told otherwise (1.1 became the default in 1.29.7)"
+                        "nginx {v} proxies with HTTP/1.0 unless told otherwise (1.1 became the default in 1.29.7){UPGRADE_ON_1_0}"
                     ),
                     None => {
                         self.ctx.report.assume(
                             "nginx version unknown: assumed older than 1.29.7, which proxies with HTTP/1.0 by default (pass --nginx-version or pipe nginx -T 2>&1 with nginx -V)".to_string(),
                         );
-                        "no proxy_http_version is set and the nginx version is unknown: assumed older than 1.29.7, which proxies with HTTP/1.0 by default".to_string()
+                        format!(
+                            "no proxy_http_version is set and the nginx version is unknown: assumed older than 1.29.7, which proxies with HTTP/1.0 by default{UPGRADE_ON_1_0}"
+                        )
                     }
                 };
                 let f = self
                     .finding(RuleId::NginxProxyHttpVersion, loc.proxy_pass, loc, assumed)
                     .fix("Add proxy_http_version 1.1; to the WebSocket location (harmless on 1.29.7 and later).")
-                    .replace_with(["proxy_http_version 1.1;"]);
+                    .replace_with(["proxy_http_version 1.1;"])
+                    .also(CauseId::ProxyUpgradeNotForwarded);
                 let f = match unread_include(chain) {
                     Some(inc) => with_unread_include(f, inc),
                     None => f,

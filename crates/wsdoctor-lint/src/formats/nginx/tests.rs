@@ -165,6 +165,14 @@ fn version_decides_whether_proxy_http_version_is_needed() {
     assert_eq!(r.rules(), [RuleId::NginxProxyHttpVersion]);
     assert_eq!(r.findings[0].line, 6);
     assert!(r.assumptions[0].contains("--nginx-version"));
+    // The backend ignores an Upgrade in an HTTP/1.0 request (RFC 9110 §7.8): the
+    // finding also stands for proxy-upgrade-not-forwarded, its id staying the live one.
+    assert_eq!(r.findings[0].id().as_str(), "http-version-1-0");
+    assert_eq!(
+        r.findings[0].also,
+        [wsdoctor_core::CauseId::ProxyUpgradeNotForwarded]
+    );
+    assert!(r.findings[0].finding.detail.contains("RFC 9110"));
     // An explicit 1.0 is wrong on every version.
     let explicit = conf.replace(
         "proxy_read_timeout 1h;",
