@@ -1,7 +1,9 @@
 //! One loaded connection: sends on the plan's schedule, matches each echo to its send
 //! (echoes come back in order on one connection, so the oldest message in flight is
-//! the one answered), records the round trip, answers pings, and ends on the first
-//! failure with the catalog id `check` would give it.
+//! the one answered), records the round trip, answers pings, sends its own on
+//! `--ping-interval` (one outstanding at a time, its pong's round trip recorded; no
+//! pong within the timeout is `session-no-pong`), and ends on the first failure with
+//! the catalog id `check` would give it.
 //!
 //! Reads and writes run in one task with `select!`: a read, a single `write` and a
 //! timer are all cancel-safe, so neither direction can block the other (a server that
@@ -83,9 +85,35 @@ impl Loaded<'_> {
         let timeout = self.plan.timeout;
         let timer = sleep_until(self.window.start + timeout);
         tokio::pin!(timer);
+        // The next ping's time, and the one in flight: its payload and when it went.
+        let mut next_ping = self
+            .plan
+            .ping_interval
+            .map(|iv| self.window.start + self.ramp + iv.mul_f64(0.5));
+        let mut ping: Option<([u8; 8], Instant)> = None;
+        let mut pings = 0u64;
         let failure = loop {
             let now = Instant::now();
             let sending = now < self.window.stop;
+            if let (Some(at), Some(iv)) = (next_ping, self.plan.ping_interval)
+                && sending
+                && at <= now
+                && ping.is_none()
+            {
+                pings += 1;
+                let payload = pings.to_be_bytes();
+                session.encode_ping(&payload, Some(rand::random()), &mut out);
+                ping = Some((payload, now));
+                if self.window.measured(now) {
+                    self.stats.borrow_mut().pings_sent += 1;
+                }
+                next_ping = Some(at.max(now - iv) + iv);
+            }
+            if let Some((_, sent)) = ping
+                && now >= sent + timeout
+            {
+                break Some(CauseId::SessionNoPong);
+            }
             if sending {
                 let before = flight.len();
                 match interval {
@@ -116,7 +144,7 @@ impl Loaded<'_> {
                 self.live
                     .sent
                     .fetch_add((flight.len() - before) as u64, Relaxed);
-            } else if flight.is_empty() {
+            } else if flight.is_empty() && ping.is_none() {
                 break None;
             }
             if let Some(m) = flight.front()
@@ -133,6 +161,11 @@ impl Loaded<'_> {
             let mut wake = flight.front().map_or(now + timeout, |m| m.sent + timeout);
             if let (Some(_), true) = (interval, sending && flight.len() < MAX_IN_FLIGHT) {
                 wake = wake.min(next_slot);
+            }
+            match (ping, next_ping) {
+                (Some((_, sent)), _) => wake = wake.min(sent + timeout),
+                (None, Some(at)) if sending => wake = wake.min(at),
+                _ => {}
             }
             if timer.is_elapsed() || wake < timer.deadline() {
                 timer.as_mut().reset(wake);
@@ -154,7 +187,7 @@ impl Loaded<'_> {
                     Err(e) => break end_cause(&io_end(&e)),
                     Ok(n) => {
                         session.feed(&buf[..n]);
-                        if let Some(end) = self.events(&mut session, &mut flight, &mut out) {
+                        if let Some(end) = self.events(&mut session, &mut flight, &mut ping, &mut out) {
                             break end;
                         }
                     }
@@ -197,6 +230,7 @@ impl Loaded<'_> {
         &self,
         session: &mut Session,
         flight: &mut VecDeque<InFlight>,
+        ping: &mut Option<([u8; 8], Instant)>,
         out: &mut Vec<u8>,
     ) -> Option<Option<CauseId>> {
         let mut answered = 0;
@@ -232,7 +266,20 @@ impl Loaded<'_> {
                     break Some(end_cause(&SessionEnd::Closed { code, reason }));
                 }
                 Event::Violation(v) => break Some(end_cause(&SessionEnd::Violation(v))),
-                Event::Pong(_) | Event::FrameSeen(_) => {}
+                Event::Pong(p) => {
+                    // Our ping's pong (an unsolicited pong, allowed by RFC 6455 §5.5.3,
+                    // is not one).
+                    if let Some((payload, sent)) = *ping
+                        && p == payload
+                    {
+                        *ping = None;
+                        if self.window.measured(sent) {
+                            let us = (Instant::now() - sent).as_micros().max(1) as u64;
+                            self.stats.borrow_mut().ping.saturating_record(us);
+                        }
+                    }
+                }
+                Event::FrameSeen(_) => {}
             }
         };
         self.live.received.fetch_add(answered, Relaxed);

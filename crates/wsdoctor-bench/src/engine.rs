@@ -8,7 +8,7 @@ use crate::conn::{Loaded, Window};
 use crate::cpu;
 use crate::held;
 use crate::plan::Plan;
-use crate::result::{BenchResult, CLIENT_LIMIT_PERCENT, Held, LatencyFrom, Mode, Shard};
+use crate::result::{BenchResult, CLIENT_LIMIT_PERCENT, Held, LatencyFrom, Mode, Pings, Shard};
 use crate::stats::{Stats, latency};
 use hdrhistogram::Histogram;
 use hdrhistogram::serialization::V2DeflateSerializer;
@@ -283,6 +283,12 @@ fn result(
         } else {
             LatencyFrom::Send
         },
+        pings: plan.ping_interval.map(|iv| Pings {
+            interval_ms: iv.as_secs_f64() * 1000.0,
+            sent: stats.pings_sent,
+            answered: stats.ping.len(),
+            rtt_us: latency(&stats.ping, 1.0),
+        }),
         connect_ms: stats.connect.summary(),
         errors: stats.errors,
         client_cpu_percent: cpu_percent,

@@ -34,6 +34,9 @@ pub struct Plan {
     /// loaded and the held ones), and so 1/N of `--rate`: N processes together run
     /// the plan, each schedule interleaved with the others'.
     pub shard: Option<(usize, usize)>,
+    /// `--ping-interval`: each loaded connection also sends a ping this often (one
+    /// at a time) and the pong's round trip is measured; `None`, no pings.
+    pub ping_interval: Option<Duration>,
 }
 
 /// What each message carries.
@@ -131,6 +134,7 @@ impl Plan {
             hold: 0,
             ramp: Duration::ZERO,
             shard: None,
+            ping_interval: None,
         }
     }
 

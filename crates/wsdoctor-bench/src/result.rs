@@ -50,6 +50,10 @@ pub struct BenchResult {
     pub latency_corrected_us: Option<Latency>,
     /// Which clock `latency_us` starts from.
     pub latency_from: LatencyFrom,
+    /// `--ping-interval`: pings sent in the window, pongs that answered them, and
+    /// their round trips (from the ping's write to its pong).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pings: Option<Pings>,
     /// How long the opening took, per phase, for the connections that opened.
     pub connect_ms: ConnectMs,
     /// Failures by catalog id (`wsdoctor explain ID` explains one), the same id
@@ -100,6 +104,16 @@ pub enum LatencyFrom {
     /// Open loop: `latency_us` from the write (raw), `latency_corrected_us` from the
     /// schedule's intended send time.
     SendAndIntended,
+}
+
+/// Ping round trips (`--ping-interval`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct Pings {
+    pub interval_ms: f64,
+    /// Pings sent in the window, and pongs with their payload that came back.
+    pub sent: u64,
+    pub answered: u64,
+    pub rtt_us: Latency,
 }
 
 /// Percentiles of one histogram. Values are 0 when `count` is 0.
@@ -170,6 +184,7 @@ pub(crate) mod tests {
             latency_us: Latency::default(),
             latency_corrected_us: None,
             latency_from: LatencyFrom::SendAndIntended,
+            pings: None,
             connect_ms: ConnectMs::default(),
             errors: BTreeMap::new(),
             client_cpu_percent: 0.0,

@@ -23,6 +23,9 @@ pub(crate) struct Stats {
     /// From the schedule's intended send time (open loop).
     pub corrected: Histogram<u64>,
     pub connect: ConnectHists,
+    /// Ping to pong, from the ping's write.
+    pub ping: Histogram<u64>,
+    pub pings_sent: u64,
     pub errors: BTreeMap<CauseId, u64>,
     pub sent: u64,
     pub received: u64,
@@ -38,6 +41,8 @@ impl Stats {
             raw: histogram(),
             corrected: histogram(),
             connect: ConnectHists::new(),
+            ping: histogram(),
+            pings_sent: 0,
             errors: BTreeMap::new(),
             sent: 0,
             received: 0,
@@ -56,6 +61,8 @@ impl Stats {
         let _ = self.raw.add(&other.raw);
         let _ = self.corrected.add(&other.corrected);
         self.connect.merge(&other.connect);
+        let _ = self.ping.add(&other.ping);
+        self.pings_sent += other.pings_sent;
         for (id, n) in other.errors {
             *self.errors.entry(id).or_default() += n;
         }

@@ -188,6 +188,58 @@ fn a_server_that_stops_reading_is_backpressure_or_no_echo() {
 }
 
 #[test]
+fn pings_are_timed_on_a_healthy_echo_and_a_server_that_never_pongs_is_no_pong() {
+    let lab = Running::start(&["healthy-echo", "no-pong"]);
+    let (code, r) = bench(&[
+        "-c",
+        "2",
+        "-d",
+        "1",
+        "--warmup",
+        "0",
+        "--ping-interval",
+        "0.1",
+        &lab.url("healthy-echo"),
+    ]);
+    assert_eq!(code, 0, "{r}");
+    let p = &r["pings"];
+    assert_eq!(p["interval_ms"].as_f64(), Some(100.0));
+    let sent = p["sent"].as_u64().expect("sent");
+    // Two connections, one ping per 100 ms each over 1 s (the first after 50 ms).
+    assert!((16..=22).contains(&sent), "{p}");
+    assert_eq!(p["answered"].as_u64(), Some(sent), "{p}");
+    assert_eq!(p["rtt_us"]["count"].as_u64(), Some(sent));
+    assert!(p["rtt_us"]["p50"].as_f64().expect("p50") > 0.0);
+    // Without the flag there is no ping section.
+    let (_, r) = bench(&[
+        "-c",
+        "1",
+        "-d",
+        "0.3",
+        "--warmup",
+        "0",
+        &lab.url("healthy-echo"),
+    ]);
+    assert!(r.get("pings").is_none(), "{r}");
+    let (code, r) = bench(&[
+        "-c",
+        "2",
+        "-d",
+        "0.5",
+        "--warmup",
+        "0",
+        "--timeout",
+        "1",
+        "--ping-interval",
+        "0.1",
+        &lab.url("no-pong"),
+    ]);
+    assert_eq!(code, 1, "{r}");
+    assert_eq!(errors(&r), [("session-no-pong".to_string(), 2)]);
+    assert_eq!(r["pings"]["answered"].as_u64(), Some(0));
+}
+
+#[test]
 fn a_closed_port_is_refused_and_exits_with_the_tcp_code() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = closed.local_addr().expect("addr").port();

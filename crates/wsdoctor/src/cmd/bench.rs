@@ -74,6 +74,11 @@ pub struct BenchArgs {
     /// --rate, so N processes (a Kubernetes Indexed Job) together run the plan.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
+    /// Each loaded connection also sends a ping every SECS (one outstanding at a
+    /// time) and the pongs' round trips are reported; no pong within --timeout is
+    /// session-no-pong.
+    #[arg(long, value_name = "SECS")]
+    pub ping_interval: Option<f64>,
     /// Write the latency histograms in the HdrHistogram interval-log format
     /// (mergeable with standard tools; see bench/bench/merge-hdr-logs.py).
     #[arg(long, value_name = "FILE")]
@@ -258,6 +263,10 @@ fn plan(a: &BenchArgs) -> anyhow::Result<Plan> {
     p.hold = a.hold;
     p.ramp = secs("--ramp", a.ramp, true)?;
     p.shard = a.shard.as_deref().map(shard).transpose()?;
+    p.ping_interval = a
+        .ping_interval
+        .map(|s| secs("--ping-interval", s, false))
+        .transpose()?;
     p.validate().map_err(|e| usage(e.to_string()))?;
     Ok(p)
 }
@@ -323,6 +332,14 @@ fn summary(r: &BenchResult, out: &mut impl Write) -> std::io::Result<()> {
     latency_line(out, from, &r.latency_us, 1000.0)?;
     if let Some(c) = &r.latency_corrected_us {
         latency_line(out, "latency (corrected, from the schedule)", c, 1000.0)?;
+    }
+    if let Some(p) = &r.pings {
+        writeln!(
+            out,
+            "  pings every {:.0} ms: {} answered of {} sent",
+            p.interval_ms, p.answered, p.sent
+        )?;
+        latency_line(out, "ping → pong", &p.rtt_us, 1000.0)?;
     }
     latency_line(out, "connect (DNS → 101)", &r.connect_ms.total, 1.0)?;
     if let Some(h) = &r.held {
