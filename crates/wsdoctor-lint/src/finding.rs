@@ -73,6 +73,8 @@ rules! {
     NginxNamedLocationUnused = "nginx/named-location-unused" => ProxyLocationShadowed, "A named WebSocket location nothing routes to";
     NginxUpgradeHeaderHidden = "nginx/upgrade-header-hidden" => HandshakeUpgradeMissing, "proxy_hide_header removes Upgrade or Connection from the 101";
     NginxUpgradeWrongValue = "nginx/upgrade-wrong-value" => ProxyUpgradeNotForwarded, "Upgrade is set to a value other than websocket";
+    NginxWsLocationNotProxied = "nginx/ws-location-not-proxied" => HttpNotFound, "A WebSocket location without proxy_pass, which nginx serves from disk";
+    NginxTryFilesAnswersWs = "nginx/try-files-answers-ws" => HttpNotUpgraded, "try_files answers the WebSocket path from disk before its proxied fallback";
     NginxProxyPassPath = "nginx/proxy-pass-path" => HttpNotFound, "The path the backend receives for a sub-path location (a note)";
     HaproxyNoTimeoutTunnel = "haproxy/no-timeout-tunnel" => ProxyIdleTimeout, "No timeout tunnel: timeout client/server cut idle WebSockets";
     HaproxyTimeoutTunnelShort = "haproxy/timeout-tunnel-short" => ProxyIdleTimeout, "timeout tunnel is shorter than the ping interval";

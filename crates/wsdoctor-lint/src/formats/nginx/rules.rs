@@ -261,6 +261,8 @@ impl<'a> Rules<'_, '_, 'a> {
         let Some(proxy_pass) = d.children().iter().find(|k| k.name == "proxy_pass") else {
             if pasted {
                 self.pasted_headers(d, chain);
+            } else {
+                self.unproxied(d, scope);
             }
             return;
         };
@@ -319,6 +321,103 @@ impl<'a> Rules<'_, '_, 'a> {
         self.sticky(&loc);
         self.hidden_upgrade(&loc, chain);
         self.forwarded_path(&loc);
+    }
+
+    /// A WebSocket route (its own Upgrade header, or a `--ws-path` reaching it) whose
+    /// location has no `proxy_pass`. With no other content handler nginx's static
+    /// module answers it from `root`/`alias` (a `#proxy_pass` left commented out): a
+    /// file named like the socket path does not exist, so 404. With `try_files $uri
+    /// $uri/ … @ws`, nginx tries the files first and goes to the named fallback only
+    /// when none exists (ngx_http_core_module, try_files): a `--ws-path` that is the
+    /// location's own prefix is the `alias`/`root` folder it serves, so `$uri/` finds
+    /// it: 301 to the slash, then 200 from its index, instead of 101 (run live).
+    fn unproxied(&mut self, d: &'a Directive, scope: &Scope<'a>) {
+        // Another handler, or content lint cannot see: not judged.
+        const HANDLERS: &[&str] = &[
+            "proxy_pass",
+            "fastcgi_pass",
+            "uwsgi_pass",
+            "scgi_pass",
+            "grpc_pass",
+            "memcached_pass",
+            "return",
+            "rewrite",
+            "error_page",
+            "include",
+            "location",
+            "if",
+            "internal",
+            "content_by_lua",
+            "content_by_lua_block",
+            "content_by_lua_file",
+            "js_content",
+            "perl",
+            "stub_status",
+            "empty_gif",
+            "auth_request",
+        ];
+        let kids = d.children();
+        if kids.iter().any(|k| HANDLERS.contains(&k.name.as_str())) {
+            return;
+        }
+        let Some(pattern) = d.args.last().map(String::as_str) else {
+            return;
+        };
+        if pattern.starts_with('@') {
+            return;
+        }
+        let compile = |p: &str, ci: bool| self.model.regex(if ci { "~*" } else { "~" }, p);
+        let reached_by =
+            self.ctx.opts.ws_paths.iter().find(|p| {
+                routes::resolve(scope.locs, p, &compile).is_some_and(|r| std::ptr::eq(r, d))
+            });
+        let own_upgrade = kids
+            .iter()
+            .find(|k| k.name == "proxy_set_header" && sets_upgrade(k));
+        let why = match (reached_by, own_upgrade) {
+            (Some(p), _) => format!("a request to --ws-path {p} reaches it"),
+            (None, Some(_)) => "it sets an Upgrade header".to_string(),
+            (None, None) => return,
+        };
+        if let Some(t) = kids.iter().find(|k| k.name == "try_files") {
+            let Some(p) = reached_by else {
+                return;
+            };
+            let fallback = t.args.last().map(String::as_str).unwrap_or("");
+            let dir_check = t.args.iter().any(|a| a == "$uri/");
+            let serves = kids.iter().find(|k| k.name == "alias" || k.name == "root");
+            let own_prefix = matches!(routes::Match::of(d), Some(routes::Match::Prefix { path, .. }) if path.trim_end_matches('/') == p.trim_end_matches('/'));
+            if let Some(serves) = serves.filter(|_| dir_check && own_prefix) {
+                let f = LintFinding::new(
+                    RuleId::NginxTryFilesAnswersWs,
+                    &t.file,
+                    t.line,
+                    format!(
+                        "try_files checks files before {fallback}: a request to --ws-path {p} is the folder this location serves ({} {}), so $uri/ finds it and nginx answers without upgrading (a 301 to the path with a slash, then 200 from its index), and the Upgrade never reaches {fallback} (location {pattern} is treated as a WebSocket location because {why})",
+                        serves.name,
+                        serves.arg(0).unwrap_or("")
+                    ),
+                )
+                .severity(Severity::Warning)
+                .quote(&d.file, d.line)
+                .quote(&t.file, t.line)
+                .fix("Give the WebSocket endpoint its own location that proxies it (location /ws/ { proxy_pass …; }), or send Upgrade requests to the fallback before try_files.");
+                self.ctx.push(f);
+            }
+            return;
+        }
+        let at = own_upgrade.unwrap_or(d);
+        let f = LintFinding::new(
+            RuleId::NginxWsLocationNotProxied,
+            &d.file,
+            d.line,
+            format!("location {pattern} has no proxy_pass (nor any other handler), so nginx's static module answers it from the document root: no file is named like the socket path, so the handshake gets 404 (location {pattern} is treated as a WebSocket location because {why})"),
+        )
+        .severity(Severity::Warning)
+        .quote(&d.file, d.line)
+        .quote(&at.file, at.line)
+        .fix("Add (or uncomment) the proxy_pass to the WebSocket backend in this location.");
+        self.ctx.push(f);
     }
 
     /// The path the backend receives for a request to this prefix location: a URI

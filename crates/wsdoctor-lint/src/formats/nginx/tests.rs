@@ -597,3 +597,59 @@ fn a_missing_map_is_only_certain_where_the_http_level_is_in_view() {
     let r = lint_text("site.conf", &server, &v);
     assert_eq!(loud(&r), [(RuleId::NginxMapMissing, 7)]);
 }
+
+/// Run with nginx 1.22 on 127.0.0.1 (a `websockets` echo behind `@websocket` and
+/// behind the commented-out backend): the handshake to /admin got 301 and to
+/// /admin/?EIO=4&transport=websocket 200 from the folder's index.html, /admin/socket
+/// 101 from the fallback, and /ws/chat 404 from the document root.
+#[test]
+fn websocket_paths_answered_from_disk() {
+    let o = |p: &str| Options {
+        ws_paths: vec![p.into()],
+        ..Options::default()
+    };
+    // try_files finds the aliased folder itself before the proxied fallback.
+    let tried = "location /admin {\n    alias /srv/admin;\n    index index.html;\n    try_files $uri $uri/ @websocket;\n}\nlocation @websocket {\n    proxy_pass http://127.0.0.1:3000;\n    proxy_http_version 1.1;\n    proxy_set_header Upgrade $http_upgrade;\n    proxy_set_header Connection \"upgrade\";\n    proxy_read_timeout 1h;\n}\n";
+    let r = lint_text("a.conf", tried, &o("/admin"));
+    assert_eq!(r.rules(), [RuleId::NginxTryFilesAnswersWs]);
+    assert_eq!(
+        (r.findings[0].line, r.findings[0].id().as_str()),
+        (4, "http-not-upgraded")
+    );
+    // A path below the folder is a file lookup that usually fails: the fallback runs.
+    assert!(
+        lint_text("a.conf", tried, &o("/admin/socket"))
+            .findings
+            .is_empty()
+    );
+    // Without $uri/ the folder is not served.
+    let files_only = tried.replace("$uri $uri/ @websocket", "$uri @websocket");
+    assert!(
+        lint_text("a.conf", &files_only, &o("/admin"))
+            .findings
+            .is_empty()
+    );
+
+    // The WebSocket location with its proxy_pass commented out.
+    let commented = "server {\n  listen 80;\n  location /ws/ {\n    #proxy_pass http://127.0.0.1:3000;\n    proxy_http_version 1.1;\n    proxy_set_header Upgrade $http_upgrade;\n    proxy_set_header Connection \"upgrade\";\n  }\n}\n";
+    let r = lint_text("a.conf", commented, &Options::default());
+    assert_eq!(r.rules(), [RuleId::NginxWsLocationNotProxied]);
+    assert_eq!(
+        (r.findings[0].line, r.findings[0].id().as_str()),
+        (3, "http-not-found")
+    );
+    assert!(r.findings[0].finding.severity >= Severity::Warning);
+    // Restored, or handled by something else (return, fastcgi_pass): not this rule.
+    let restored = commented.replace("#proxy_pass", "proxy_pass");
+    assert!(
+        !lint_text("a.conf", &restored, &Options::default())
+            .rules()
+            .contains(&RuleId::NginxWsLocationNotProxied)
+    );
+    let returned = commented.replace("#proxy_pass http://127.0.0.1:3000;", "return 426;");
+    assert!(
+        lint_text("a.conf", &returned, &Options::default())
+            .findings
+            .is_empty()
+    );
+}
