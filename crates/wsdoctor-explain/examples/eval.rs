@@ -1,8 +1,8 @@
 //! Prints the matcher's scores on the labelled messages: development part, held-out
 //! part and whole file, then each held-out miss. `cargo run -p wsdoctor-explain --example eval`
 //!
-//! Field corpus: `--field` (the training material: `train.jsonl`, `fresh.jsonl` and
-//! `fresh2.jsonl`, each and together; `--only NAME` one of them; `-v` lists their misses, `--whole` with the whole message), `--held-out` (the held-out part, figures only) and `--score-file PATH` (any JSONL file in the field
+//! Field corpus: `--field` (the training material: `train.jsonl`, `fresh.jsonl`,
+//! `fresh2.jsonl` and `fresh3.jsonl`, each and together; `--only NAME` one of them; `-v` lists their misses, `--whole` with the whole message), `--held-out` (the held-out part, figures only) and `--score-file PATH` (any JSONL file in the field
 //! format, figures only: total and by layer, never a message).
 
 use wsdoctor_explain::eval::{Sample, held_out, load, score};
@@ -97,15 +97,22 @@ fn main() {
     }
     if args.iter().any(|a| a == "--field") {
         // `fresh.jsonl` was scored once as a held-out set and is training material since.
-        // So was `fresh2.jsonl`, twice (figures only), before it became training material.
+        // So was `fresh2.jsonl`, twice (figures only), before it became training material,
+        // and `fresh3.jsonl`, blind before and after a round.
         let train = include_str!("../data/field/train.jsonl");
         let fresh = include_str!("../data/field/fresh.jsonl");
         let fresh2 = include_str!("../data/field/fresh2.jsonl");
+        let fresh3 = include_str!("../data/field/fresh3.jsonl");
         let only = args
             .iter()
             .position(|a| a == "--only")
             .and_then(|i| args.get(i + 1));
-        for (name, text) in [("train", train), ("fresh", fresh), ("fresh2", fresh2)] {
+        for (name, text) in [
+            ("train", train),
+            ("fresh", fresh),
+            ("fresh2", fresh2),
+            ("fresh3", fresh3),
+        ] {
             if only.is_none_or(|o| o == name) {
                 field(&format!("field {name}"), text, false);
             }
@@ -113,6 +120,11 @@ fn main() {
         if only.is_none() {
             field("train + fresh", &format!("{train}\n{fresh}"), true);
             field("all three", &format!("{train}\n{fresh}\n{fresh2}"), true);
+            field(
+                "all four",
+                &format!("{train}\n{fresh}\n{fresh2}\n{fresh3}"),
+                true,
+            );
         }
         return;
     }
