@@ -11,11 +11,12 @@
 //! layer private. Every length read is checked against what is left, and what is
 //! held is capped (one record, one handshake message, a few certificates).
 //! Decryption covers TLS 1.3 (RFC 8446 §5.2, §7.1, §7.3) with the three cipher
-//! suites every TLS 1.3 stack offers; TLS 1.2 records stay encrypted (its
-//! certificates are visible without keys).
+//! suites every TLS 1.3 stack offers, and TLS 1.2 with the AEAD suites (AES-GCM,
+//! RFC 5288; ChaCha20-Poly1305, RFC 7905) from the key log's master secret (RFC 5246
+//! §5, §6.3); TLS 1.2's CBC suites stay encrypted (and say so).
 
 use crate::conn::Side;
-use ring::{aead, hkdf};
+use ring::{aead, hkdf, hmac};
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -50,6 +51,8 @@ pub struct KeyLog {
 
 #[derive(Debug, Default, Clone)]
 struct Secrets {
+    /// TLS 1.2: `CLIENT_RANDOM`'s master secret.
+    master: Option<Vec<u8>>,
     client_hs: Option<Vec<u8>>,
     server_hs: Option<Vec<u8>>,
     client_app: Option<Vec<u8>>,
@@ -75,7 +78,7 @@ impl KeyLog {
         let log = KeyLog::parse(&text);
         if log.by_random.is_empty() {
             return Err(format!(
-                "--keylog {shown}: no TLS 1.3 secret in it (lines like \"CLIENT_HANDSHAKE_TRAFFIC_SECRET <random> <secret>\", written by a client run with SSLKEYLOGFILE set)"
+                "--keylog {shown}: no TLS secret in it (lines like \"CLIENT_HANDSHAKE_TRAFFIC_SECRET <random> <secret>\" or \"CLIENT_RANDOM <random> <master secret>\", written by a client run with SSLKEYLOGFILE set)"
             ));
         }
         Ok(log)
@@ -103,15 +106,18 @@ impl KeyLog {
             }
             if !matches!(
                 label,
-                "CLIENT_HANDSHAKE_TRAFFIC_SECRET"
+                "CLIENT_RANDOM"
+                    | "CLIENT_HANDSHAKE_TRAFFIC_SECRET"
                     | "SERVER_HANDSHAKE_TRAFFIC_SECRET"
                     | "CLIENT_TRAFFIC_SECRET_0"
                     | "SERVER_TRAFFIC_SECRET_0"
-            ) {
+            ) || (label == "CLIENT_RANDOM" && secret.len() != 48)
+            {
                 continue;
             }
             let entry = log.by_random.entry(random).or_default();
             let slot = match label {
+                "CLIENT_RANDOM" => &mut entry.master,
                 "CLIENT_HANDSHAKE_TRAFFIC_SECRET" => &mut entry.client_hs,
                 "SERVER_HANDSHAKE_TRAFFIC_SECRET" => &mut entry.server_hs,
                 "CLIENT_TRAFFIC_SECRET_0" => &mut entry.client_app,
@@ -153,11 +159,23 @@ enum Stage {
     Stopped,
 }
 
-/// One direction's record key (TLS 1.3).
+/// One direction's record key.
 struct Key {
     aead: aead::LessSafeKey,
     iv: [u8; 12],
     seq: u64,
+    nonce: Nonce,
+}
+
+/// How a record's nonce and additional data are made.
+#[derive(Clone, Copy)]
+enum Nonce {
+    /// TLS 1.3, and TLS 1.2 ChaCha20-Poly1305: the IV XOR the sequence number; the
+    /// additional data is the record header (1.3) or the sequence number, type,
+    /// version and plaintext length (1.2).
+    XorSeq { tls12: bool },
+    /// TLS 1.2 AES-GCM: a 4-byte salt and the record's explicit 8 bytes.
+    Explicit,
 }
 
 /// Everything seen of one connection's TLS.
@@ -167,6 +185,8 @@ pub struct Tls {
     handshake: [Vec<u8>; 2],
     stage: [Stage; 2],
     keys: [Option<Key>; 2],
+    /// TLS 1.2: each direction's key, taken when its ChangeCipherSpec comes.
+    keys12: Option<[Option<Key>; 2]>,
     secrets: Option<Secrets>,
     pub hello_us: Option<i64>,
     pub sni: Option<String>,
@@ -283,6 +303,7 @@ impl Tls {
             if self.version != Some(TLS13) {
                 self.stage[s] = Stage::Opaque;
                 self.finished[s].get_or_insert(ts);
+                self.keys[s] = self.keys12.as_mut().and_then(|k| k[s].take());
             }
             return;
         }
@@ -301,16 +322,47 @@ impl Tls {
             }
             return;
         };
-        let mut nonce = key.iv;
-        for (n, b) in nonce[4..].iter_mut().zip(key.seq.to_be_bytes()) {
-            *n ^= b;
-        }
+        let seq = key.seq.to_be_bytes();
         key.seq += 1;
+        let mut nonce = key.iv;
+        let tag = key.aead.algorithm().tag_len();
+        let (aad, start) = match key.nonce {
+            Nonce::XorSeq { tls12 } => {
+                for (n, b) in nonce[4..].iter_mut().zip(seq) {
+                    *n ^= b;
+                }
+                if tls12 {
+                    (aad12(seq, header, body.len().saturating_sub(tag)), 0)
+                } else {
+                    (header.to_vec(), 0)
+                }
+            }
+            Nonce::Explicit => {
+                if body.len() < 8 + tag {
+                    return self.undecrypted(side);
+                }
+                nonce[4..].copy_from_slice(&body[..8]);
+                (aad12(seq, header, body.len() - 8 - tag), 8)
+            }
+        };
+        let tls12 = !matches!(key.nonce, Nonce::XorSeq { tls12: false });
         let opened = key.aead.open_in_place(
             aead::Nonce::assume_unique_for_key(nonce),
-            aead::Aad::from(header),
-            &mut body,
+            aead::Aad::from(aad),
+            &mut body[start..],
         );
+        if tls12 {
+            let Ok(content) = opened else {
+                return self.undecrypted(side);
+            };
+            let content = content.to_vec();
+            if typ == APPLICATION_DATA {
+                self.app_bytes[s] += content.len() as u64;
+                plain(&content);
+                return;
+            }
+            return self.content(side, ts, typ, &content, keylog, plain);
+        }
         let Ok(inner) = opened else {
             self.keys[s] = None;
             self.note(format!(
@@ -331,6 +383,14 @@ impl Tls {
             return;
         }
         self.content(side, ts, inner_type, &content, keylog, plain);
+    }
+
+    fn undecrypted(&mut self, side: Side) {
+        self.keys[side as usize] = None;
+        self.note(format!(
+            "a {} record did not decrypt with the key log's secrets (a log from another run?): the rest of that direction stays encrypted",
+            who(side)
+        ));
     }
 
     fn note(&mut self, note: String) {
@@ -481,13 +541,30 @@ impl Tls {
         if let Some(exts) = r.vec16() {
             self.server_extensions(exts);
         }
-        if self.version != Some(TLS13) {
-            return;
-        }
         let secrets = self
             .random
             .and_then(|rnd| keylog?.by_random.get(&rnd).cloned());
         let Some(secrets) = secrets else { return };
+        if self.version == Some(TLS12) {
+            let (Some(master), Some(client_random)) = (secrets.master.as_deref(), self.random)
+            else {
+                return;
+            };
+            let Some(suite) = self.cipher.and_then(suite12) else {
+                self.note(format!(
+                    "TLS 1.2 cipher suite 0x{:04x} is not an AEAD suite wsdoctor decrypts (CBC suites are not): the connection stays encrypted",
+                    self.cipher.unwrap_or(0)
+                ));
+                return;
+            };
+            let server_random: [u8; 32] = random.try_into().unwrap_or([0; 32]);
+            self.keys12 = suite.keys(master, &client_random, &server_random);
+            self.decrypting = self.keys12.is_some();
+            return;
+        }
+        if self.version != Some(TLS13) {
+            return;
+        }
         let suite = self.cipher.and_then(suite);
         let Some(suite) = suite else {
             self.note(format!(
@@ -609,8 +686,105 @@ impl Suite {
             aead: aead::LessSafeKey::new(unbound),
             iv,
             seq: 0,
+            nonce: Nonce::XorSeq { tls12: false },
         })
     }
+}
+
+/// A TLS 1.2 AEAD suite: its AEAD, the PRF's hash, and how its nonce is made.
+struct Suite12 {
+    aead: &'static aead::Algorithm,
+    prf: hmac::Algorithm,
+    nonce: Nonce,
+}
+
+fn suite12(code: u16) -> Option<Suite12> {
+    let (aead, prf, nonce) = match code {
+        // ECDHE_RSA / ECDHE_ECDSA / RSA / DHE_RSA with AES-128-GCM-SHA256.
+        0xC02F | 0xC02B | 0x009C | 0x009E => {
+            (&aead::AES_128_GCM, hmac::HMAC_SHA256, Nonce::Explicit)
+        }
+        // … with AES-256-GCM-SHA384.
+        0xC030 | 0xC02C | 0x009D | 0x009F => {
+            (&aead::AES_256_GCM, hmac::HMAC_SHA384, Nonce::Explicit)
+        }
+        // ECDHE_RSA / ECDHE_ECDSA / DHE_RSA with ChaCha20-Poly1305.
+        0xCCA8..=0xCCAA => (
+            &aead::CHACHA20_POLY1305,
+            hmac::HMAC_SHA256,
+            Nonce::XorSeq { tls12: true },
+        ),
+        _ => return None,
+    };
+    Some(Suite12 { aead, prf, nonce })
+}
+
+impl Suite12 {
+    /// Both directions' keys from the master secret (RFC 5246 §6.3: the key block is
+    /// client key, server key, client IV, server IV for AEAD suites).
+    fn keys(
+        &self,
+        master: &[u8],
+        client_random: &[u8; 32],
+        server_random: &[u8; 32],
+    ) -> Option<[Option<Key>; 2]> {
+        let key_len = self.aead.key_len();
+        let iv_len = match self.nonce {
+            Nonce::Explicit => 4,
+            Nonce::XorSeq { .. } => 12,
+        };
+        let mut seed = Vec::with_capacity(64);
+        seed.extend_from_slice(server_random);
+        seed.extend_from_slice(client_random);
+        let block = prf(
+            self.prf,
+            master,
+            b"key expansion",
+            &seed,
+            2 * (key_len + iv_len),
+        );
+        let (keys, ivs) = block.split_at(2 * key_len);
+        let key = |k: &[u8], iv: &[u8]| -> Option<Key> {
+            let mut full = [0u8; 12];
+            full[..iv.len()].copy_from_slice(iv);
+            Some(Key {
+                aead: aead::LessSafeKey::new(aead::UnboundKey::new(self.aead, k).ok()?),
+                iv: full,
+                seq: 0,
+                nonce: self.nonce,
+            })
+        };
+        Some([
+            key(&keys[..key_len], &ivs[..iv_len]),
+            key(&keys[key_len..], &ivs[iv_len..]),
+        ])
+    }
+}
+
+/// TLS 1.2's PRF, P_hash of RFC 5246 §5.
+fn prf(alg: hmac::Algorithm, secret: &[u8], label: &[u8], seed: &[u8], len: usize) -> Vec<u8> {
+    let key = hmac::Key::new(alg, secret);
+    let mut label_seed = label.to_vec();
+    label_seed.extend_from_slice(seed);
+    let mut a = hmac::sign(&key, &label_seed).as_ref().to_vec();
+    let mut out = Vec::with_capacity(len + 64);
+    while out.len() < len {
+        let mut ctx = hmac::Context::with_key(&key);
+        ctx.update(&a);
+        ctx.update(&label_seed);
+        out.extend_from_slice(ctx.sign().as_ref());
+        a = hmac::sign(&key, &a).as_ref().to_vec();
+    }
+    out.truncate(len);
+    out
+}
+
+/// TLS 1.2's additional data: sequence number, type, version, plaintext length.
+fn aad12(seq: [u8; 8], header: [u8; 5], plaintext_len: usize) -> Vec<u8> {
+    let mut aad = seq.to_vec();
+    aad.extend_from_slice(&header[..3]);
+    aad.extend_from_slice(&(plaintext_len as u16).to_be_bytes());
+    aad
 }
 
 /// HKDF-Expand-Label with an empty context (RFC 8446 §7.1).

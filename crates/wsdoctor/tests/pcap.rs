@@ -207,6 +207,94 @@ fn captured_lab_scenarios_get_the_causes_the_live_check_reported() {
     assert!(disagree.is_empty(), "{}", disagree.join("\n"));
 }
 
+/// A real TLS 1.2 client (Python's ssl with `keylog_filename`, through `websockets`)
+/// against the lab's healthy wss:// echo, once with AES-GCM and once with
+/// ChaCha20-Poly1305: with its key log the capture shows both sessions' frames inside
+/// TLS 1.2, and no finding.
+#[test]
+fn tls_1_2_sessions_are_decrypted_with_the_clients_key_log() {
+    let Some(tcpdump) = require_program("tcpdump") else {
+        return;
+    };
+    let Some(python) = require_program("python3") else {
+        return;
+    };
+    let lab = Lab::start(&["healthy-tls-echo"]);
+    let s = &lab.scenarios[0];
+    let i = s
+        .check
+        .iter()
+        .position(|a| a == "--cacert")
+        .expect("--cacert");
+    let ca = s.check[i + 1].clone();
+    let url = s.check.last().expect("url").clone();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("tls12.pcap");
+    let keys = dir.path().join("keys.log");
+    let marker = TcpListener::bind("127.0.0.1:0").expect("bind marker");
+    let marker_port = marker.local_addr().expect("addr").port();
+    let filter = format!(
+        "tcp and host 127.0.0.1 and (port {} or port {marker_port})",
+        s.port
+    );
+    let mut dump = Capture::start(&tcpdump, &file, &filter);
+    dump.mark(marker_port);
+    let client = r#"
+import asyncio, ssl, sys, websockets
+async def main(url, ca, keys, ciphers):
+    ctx = ssl.create_default_context(cafile=ca)
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    ctx.set_ciphers(ciphers)
+    ctx.keylog_filename = keys
+    async with websockets.connect(url, ssl=ctx, open_timeout=10) as ws:
+        await ws.send("over tls 1.2")
+        assert await asyncio.wait_for(ws.recv(), 10) == "over tls 1.2"
+asyncio.run(main(*sys.argv[1:]))
+"#;
+    for ciphers in ["ECDHE+AESGCM", "ECDHE+CHACHA20"] {
+        let out = Command::new(&python)
+            .args(["-c", client, &url, &ca])
+            .arg(&keys)
+            .arg(ciphers)
+            .output()
+            .expect("run the Python client");
+        assert!(
+            out.status.success(),
+            "{ciphers}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    dump.mark(marker_port);
+    dump.stop();
+    let out = wsdoctor()
+        .args(["pcap", "--json", "--cacert", &ca, "--keylog"])
+        .arg(&keys)
+        .arg("--filter")
+        .arg(format!("127.0.0.1:{}", s.port))
+        .arg(&file)
+        .output()
+        .expect("run pcap");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("pcap JSON");
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    let conns = v["connections"].as_array().expect("connections[]");
+    assert_eq!(conns.len(), 2, "{v}");
+    let mut ciphers = BTreeSet::new();
+    for c in conns {
+        let tls = &c["evidence"]["tls"];
+        assert_eq!(tls["version"], "TLSv1.2", "{c}");
+        ciphers.insert(tls["cipher"].as_str().expect("cipher").to_string());
+        assert!(ids(&c["findings"]).is_empty(), "{c}");
+        // The message, its echo and both closes.
+        assert!(c["frames"].as_u64().expect("frames") >= 4, "{c}");
+        assert_eq!(c["evidence"]["http"]["outcome"]["status"], 101, "{c}");
+    }
+    assert!(ciphers.iter().any(|c| c.contains("AES_")), "{ciphers:?}");
+    assert!(
+        ciphers.iter().any(|c| c.contains("CHACHA20")),
+        "{ciphers:?}"
+    );
+}
+
 /// A key log that is not one is refused with the reason, before any capture is read.
 #[test]
 fn a_bad_key_log_is_a_usage_error_naming_the_format() {
