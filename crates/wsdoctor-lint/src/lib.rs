@@ -15,6 +15,7 @@ mod dir;
 mod finding;
 mod formats;
 mod glob;
+pub mod read;
 mod report;
 mod sarif;
 mod source;

@@ -78,9 +78,12 @@ fn nginx_combined_json_and_a_config_naming_the_formats() {
     assert_eq!((r.sessions.upgraded, r.sessions.with_duration), (42, 28));
     assert_eq!((cluster(&r).0, cluster(&r).1), (60, 16));
     assert_eq!(count(&r, CauseId::HttpBadGateway), 9);
-    let conf = include_str!("../../../testdata/logs/nginx/nginx.conf");
+    let conf = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../testdata/logs/nginx/nginx.conf"
+    );
     let opts = Options {
-        log_formats: log_formats(conf),
+        log_formats: nginx_log_formats(std::path::Path::new(conf), None).expect("reads"),
         ..Options::default()
     };
     opts.check().expect("the config's formats compile");

@@ -19,6 +19,7 @@
 
 mod aggregate;
 mod classify;
+mod conf;
 mod container;
 mod fields;
 mod from_har;
@@ -26,7 +27,6 @@ mod har;
 mod input;
 mod json;
 mod lines;
-mod nginx_conf;
 mod report;
 mod sessions;
 mod sniff;
@@ -34,9 +34,9 @@ mod template;
 mod timestamp;
 
 pub use aggregate::{Capped, Example, Seen};
+pub use conf::{LogFormat, nginx_log_formats};
 pub use input::MAX_GZIP_OUTPUT;
 pub use input::MAX_HAR_BYTES;
-pub use nginx_conf::{LogFormat, MAX_CONF_BYTES, log_formats};
 pub use report::{
     FileError, FileSummary, HarSummary, LogFinding, LogReport, SCHEMA, SessionSummary,
 };

@@ -349,3 +349,79 @@ fn log_format_and_format_flags() {
         );
     }
 }
+
+/// Debian's layout: the log_format in `conf.d/*.conf`, the access_log in a site, both
+/// reached by relative include globs; the real nginx accepts it (`nginx -t`) and
+/// `logs` finds the format through the includes.
+#[test]
+fn the_nginx_config_is_read_through_its_includes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    for sub in ["conf.d", "sites-enabled", "logs"] {
+        std::fs::create_dir(d.join(sub)).expect("mkdir");
+    }
+    let conf = write(
+        d,
+        "nginx.conf",
+        b"events {}\nhttp {\n  include conf.d/*.conf;\n  include sites-enabled/*;\n}\n",
+    );
+    write(
+        d,
+        "conf.d/logformat.conf",
+        b"log_format timed '$remote_addr [$time_local] \"$request\" $status $request_time';\n",
+    );
+    write(
+        d,
+        "sites-enabled/app",
+        b"server {\n  listen 127.0.0.1:8080;\n  access_log logs/app.log timed;\n}\n",
+    );
+    if let Some(nginx) = wsdoctor_testkit::peers::require_program("nginx") {
+        let pid = format!("pid {}; error_log stderr;", d.join("nginx.pid").display());
+        let out = std::process::Command::new(nginx)
+            .arg("-t")
+            .arg("-p")
+            .arg(d)
+            .args(["-c", &conf, "-g", &pid])
+            .output()
+            .expect("run nginx -t");
+        assert!(out.status.success(), "{out:?}");
+    }
+    let mut log = String::new();
+    for i in 0..6 {
+        log.push_str(&format!(
+            "198.51.100.{i} [01/May/2024:10:0{i}:00 +0000] \"GET /ws HTTP/1.1\" 101 60.0{i}0\n"
+        ));
+    }
+    let app = write(d, "logs/app.log", log.as_bytes());
+    let (code, v) = json(&["logs", &app, "--nginx-conf", &conf]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["files"][0]["format"], "nginx:timed");
+    assert_eq!(v["sessions"]["with_duration"], 6);
+    assert_eq!(finding(&v, "proxy-idle-timeout")["count"], 6);
+    // An include that loops back, and one that names a missing file: usage errors
+    // naming the files.
+    write(d, "conf.d/loop.conf", b"include nginx.conf;\n");
+    let out = wsdoctor()
+        .args(["logs", &app, "--nginx-conf", &conf])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--nginx-conf")
+            && err.contains("include cycle")
+            && err.contains("conf.d/loop.conf → "),
+        "{err}"
+    );
+    write(d, "conf.d/loop.conf", b"include snippets/gone.conf;\n");
+    let out = wsdoctor()
+        .args(["logs", &app, "--nginx-conf", &conf])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("conf.d/loop.conf:1: include snippets/gone.conf"),
+        "{err}"
+    );
+}

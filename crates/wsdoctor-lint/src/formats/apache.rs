@@ -39,23 +39,7 @@ impl Dir {
 }
 
 pub(crate) fn lint(ctx: &mut Ctx, name: &str, _text: &str) {
-    let prefix = ctx
-        .opts
-        .prefix
-        .clone()
-        .unwrap_or_else(|| source::dir_of(name));
-    let mut state = Parse {
-        out: Vec::new(),
-        sections: Vec::new(),
-        vhosts: 0,
-        server_root: None,
-    };
-    let Some(text) = ctx.sources.text(name).map(str::to_string) else {
-        return;
-    };
-    ctx.sources.begin(name);
-    read_file(ctx, &mut state, name, &text, &prefix);
-    let dirs = state.out;
+    let dirs = read(ctx, name);
     // ws:// needs a module that speaks it: mod_proxy_wstunnel, or mod_proxy_http on
     // 2.4.47 and later (seen: 2.4.71 tunnels ws:// with mod_proxy_http alone). Only
     // judged when the LoadModule lines are in what was read.
@@ -139,6 +123,41 @@ impl<'a> Index<'a> {
             .or_else(|| self.last.get(&(name, None)))
             .copied()
     }
+}
+
+/// Every directive of `name` and what it includes, in reading order, for commands
+/// other than lint (`crate::read`).
+pub(crate) fn directives(ctx: &mut Ctx, name: &str) -> Vec<crate::read::Directive> {
+    read(ctx, name)
+        .into_iter()
+        .map(|d| crate::read::Directive {
+            name: d.name,
+            args: d.args,
+            file: d.file,
+            line: d.line,
+        })
+        .collect()
+}
+
+/// Reads `name` (already in the sources) and the files it includes.
+fn read(ctx: &mut Ctx, name: &str) -> Vec<Dir> {
+    let prefix = ctx
+        .opts
+        .prefix
+        .clone()
+        .unwrap_or_else(|| source::dir_of(name));
+    let mut state = Parse {
+        out: Vec::new(),
+        sections: Vec::new(),
+        vhosts: 0,
+        server_root: None,
+    };
+    let Some(text) = ctx.sources.text(name).map(str::to_string) else {
+        return Vec::new();
+    };
+    ctx.sources.begin(name);
+    read_file(ctx, &mut state, name, &text, &prefix);
+    state.out
 }
 
 struct Parse {

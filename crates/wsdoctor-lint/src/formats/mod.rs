@@ -292,6 +292,82 @@ pub(crate) fn lint_input(
     Outcome::Read { included }
 }
 
+/// The directives of an nginx configuration (or `nginx -T` dump) with its includes
+/// spliced in, and the files read, for [`crate::read`].
+pub(crate) fn nginx_directives(
+    name: &str,
+    text: String,
+    opts: &Options,
+    report: &mut LintReport,
+) -> (Vec<crate::read::Directive>, Vec<String>) {
+    let members = source::split_nginx_dump(&text);
+    let main = match &members {
+        Some(files) => files[0].0.clone(),
+        None => name.to_string(),
+    };
+    read_with(name, text, members, opts, report, |ctx| {
+        nginx::directives(ctx, &main)
+    })
+}
+
+/// The directives of an Apache configuration with its includes, for [`crate::read`].
+pub(crate) fn apache_directives(
+    name: &str,
+    text: String,
+    opts: &Options,
+    report: &mut LintReport,
+) -> (Vec<crate::read::Directive>, Vec<String>) {
+    read_with(name, text, None, opts, report, |ctx| {
+        apache::directives(ctx, name)
+    })
+}
+
+/// The common part of reading a configuration for another command: the statement
+/// cap, the sources (the main file, or the `members` of an nginx -T dump), and the
+/// files read.
+fn read_with(
+    name: &str,
+    text: String,
+    members: Option<Vec<(String, String)>>,
+    opts: &Options,
+    report: &mut LintReport,
+    read: impl FnOnce(&mut Ctx) -> Vec<crate::read::Directive>,
+) -> (Vec<crate::read::Directive>, Vec<String>) {
+    if source::statements(&text) > opts.limits.max_statements {
+        report.push_error(source::too_many_statements(
+            name,
+            None,
+            opts.limits.max_statements,
+        ));
+        return (Vec::new(), Vec::new());
+    }
+    let origin = match &members {
+        Some(files) => Origin::Dump(files.iter().cloned().collect()),
+        None => Origin::Disk,
+    };
+    let mut ctx = Ctx {
+        opts,
+        sources: Sources::new(origin, opts.limits),
+        report,
+        findings: Vec::new(),
+    };
+    match members {
+        Some(files) => {
+            for (path, body) in files {
+                ctx.sources.add(&path, body);
+            }
+        }
+        None => ctx.sources.add(name, text),
+    }
+    let directives = read(&mut ctx);
+    let mut files: Vec<String> = ctx.sources.names().map(str::to_string).collect();
+    if let Some(i) = files.iter().position(|f| f == name) {
+        let main = files.remove(i);
+        files.insert(0, main);
+    }
+    (directives, files)
+}
+
 /// Why no public CA would certify `host`, if none would.
 pub(crate) fn unverifiable_host(host: &str) -> Option<&'static str> {
     if host.parse::<std::net::IpAddr>().is_ok() {

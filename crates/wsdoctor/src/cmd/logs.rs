@@ -15,8 +15,7 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 use wsdoctor_core::Severity;
 use wsdoctor_logs::{
-    Capped, LogFinding, LogFormat, LogReport, MAX_CONF_BYTES, Options, ScanError, Scanner, Seen,
-    log_formats as log_formats_of,
+    Capped, LogFinding, LogFormat, LogReport, Options, ScanError, Scanner, Seen, nginx_log_formats,
 };
 
 /// Files at least this large get a progress bar on a terminal.
@@ -49,10 +48,15 @@ pub struct LogsArgs {
     /// ('%h %l %u %t "%r" %>s %b %T') or an Envoy format string.
     #[arg(long = "log-format", value_name = "FORMAT")]
     pub log_format: Option<String>,
-    /// An nginx config whose log_format directives (and the access_log files written
-    /// in them) say how to read the access logs.
+    /// An nginx config (or `nginx -T` output) whose log_format directives (and the
+    /// access_log files written in them) say how to read the access logs; its
+    /// includes are followed. A missing include or an include cycle is an error.
     #[arg(long = "nginx-conf", value_name = "FILE")]
     pub nginx_conf: Option<PathBuf>,
+    /// Directory that relative includes of --nginx-conf resolve against (nginx's
+    /// prefix, e.g. /etc/nginx); by default the config's own directory.
+    #[arg(long = "nginx-prefix", value_name = "DIR", requires = "nginx_conf")]
+    pub nginx_prefix: Option<PathBuf>,
 }
 
 pub fn run(args: LogsArgs, style: Style) -> anyhow::Result<i32> {
@@ -132,22 +136,8 @@ fn options(args: &LogsArgs) -> Result<Options, String> {
     }
     if let Some(conf) = &args.nginx_conf {
         let shown = terminal(&conf.display().to_string()).into_owned();
-        let meta = std::fs::metadata(conf)
-            .map_err(|e| format!("--nginx-conf {shown}: {e}; check the path"))?;
-        if meta.len() > MAX_CONF_BYTES as u64 {
-            return Err(format!(
-                "--nginx-conf {shown}: larger than {} MiB, not an nginx config",
-                MAX_CONF_BYTES >> 20
-            ));
-        }
-        let text = std::fs::read_to_string(conf)
-            .map_err(|e| format!("--nginx-conf {shown}: {e}; pass the nginx.conf text file"))?;
-        let found = log_formats_of(&text);
-        if found.is_empty() {
-            return Err(format!(
-                "--nginx-conf {shown}: no log_format directive in it (the default combined format needs no config; pass the file that defines the log_format, or give --log-format)"
-            ));
-        }
+        let found = nginx_log_formats(conf, args.nginx_prefix.as_deref())
+            .map_err(|e| format!("--nginx-conf {shown}: {}", terminal(&e)))?;
         log_formats.extend(found);
     }
     let opts = Options {

@@ -14,14 +14,43 @@ use regex::Regex;
 use std::path::PathBuf;
 
 pub(crate) fn lint(ctx: &mut Ctx, main: &str, whole_text: &str) {
-    let Some(text) = ctx.sources.text(main).map(str::to_string) else {
+    let Some(tree) = read(ctx, main) else {
         return;
     };
+    let version = settle_version(ctx, whole_text);
+    rules::run(ctx, &tree, version);
+}
+
+/// Every directive of `main` and what it includes, blocks flattened in reading order,
+/// for commands other than lint (`crate::read`).
+pub(crate) fn directives(ctx: &mut Ctx, main: &str) -> Vec<crate::read::Directive> {
+    fn flatten(list: Vec<Directive>, out: &mut Vec<crate::read::Directive>) {
+        for d in list {
+            out.push(crate::read::Directive {
+                name: d.name,
+                args: d.args,
+                file: d.file,
+                line: d.line,
+            });
+            if let Some(children) = d.block {
+                flatten(children, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    flatten(read(ctx, main).unwrap_or_default(), &mut out);
+    out
+}
+
+/// Parses `main` (already in the sources) and splices in its includes; `None` when
+/// it does not parse (the error is reported).
+fn read(ctx: &mut Ctx, main: &str) -> Option<Vec<Directive>> {
+    let text = ctx.sources.text(main)?.to_string();
     let tree = match parse::parse(main, &text) {
         Ok(t) => t,
         Err(e) => {
             ctx.error(main, Some(e.line), e.message);
-            return;
+            return None;
         }
     };
     let prefix = ctx
@@ -30,9 +59,7 @@ pub(crate) fn lint(ctx: &mut Ctx, main: &str, whole_text: &str) {
         .clone()
         .unwrap_or_else(|| source::dir_of(main));
     ctx.sources.begin(main);
-    let tree = splice_includes(ctx, tree, &prefix);
-    let version = settle_version(ctx, whole_text);
-    rules::run(ctx, &tree, version);
+    Some(splice_includes(ctx, tree, &prefix))
 }
 
 /// Replaces every `include` with the directives of the files it names; the sources
